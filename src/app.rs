@@ -1,0 +1,135 @@
+//! The HTML shell, the router, and the current-user context that the
+//! navigation, the protected route and the dashboard all read.
+
+use crate::{
+    auth::{get_current_user, AppError, CurrentUser, Login, Logout, Register},
+    pages::{DashboardPage, LandingPage, LoginPage, NotFound, RegisterPage},
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path, SsrMode,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in state and the actions that change it, provided once under
+/// the router. The user is re-read from the server after each action.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub register: ServerAction<Register>,
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+}
+
+impl Auth {
+    /// The current user, or `None` when signed out (or unknown after an error).
+    pub async fn viewer(self) -> Option<CurrentUser> {
+        self.user.await.ok().flatten()
+    }
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/persistent-login.css"/>
+        <Title text="Persistent login"/>
+        <Router>
+            <AuthProvider>
+                <Nav/>
+                <main>
+                    // Async: pages are sent whole once the user is known, so the
+                    // first HTML is already right and works without JavaScript.
+                    <Routes fallback=|| view! { <NotFound/> }>
+                        <Route path=path!("/") view=LandingPage ssr=SsrMode::Async/>
+                        <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                        <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+            </AuthProvider>
+        </Router>
+    }
+}
+
+/// Creates the actions inside the router (so a failed plain-form post can show
+/// its error) and the current-user resource that follows them.
+#[component]
+fn AuthProvider(children: Children) -> impl IntoView {
+    let register = ServerAction::<Register>::new();
+    let login = ServerAction::<Login>::new();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| get_current_user(),
+    );
+    provide_context(Auth {
+        user,
+        register,
+        login,
+        logout,
+    });
+    children()
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <nav>
+            <A href="/">"Home"</A>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match auth.viewer().await {
+                        Some(user) => view! {
+                            <span class="who" data-testid="nav-user">{user.username}</span>
+                            <A href="/dashboard">"Dashboard"</A>
+                            <SignOutButton/>
+                        }
+                            .into_any(),
+                        None => view! {
+                            <A href="/login">"Sign in"</A>
+                            <A href="/register">"Create account"</A>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+        </nav>
+    }
+}
+
+/// A plain POST form: signs out without a page load when scripts run, and as
+/// an ordinary form post when they do not.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <ActionForm action=auth.logout>
+            <button type="submit" class="link-button">"Sign out"</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,76 @@
+//! Authentication as both sides see it: the signed-in user, the error a form
+//! shows, the password wrapper, and the server functions.
+//!
+//! The server functions have fixed endpoints and take form-encoded bodies, like
+//! a plain HTML form, so the forms work with and without JavaScript:
+//!
+//! | endpoint             | fields                                                  | success                         |
+//! |----------------------|---------------------------------------------------------|---------------------------------|
+//! | `POST /api/register` | `username`, `password`                                  | redirect to `/login?registered=1` |
+//! | `POST /api/login`    | `username`, `password`, `remember=on`?, `next`?         | redirect to `next` or `/dashboard` |
+//! | `POST /api/logout`   | none                                                    | redirect to `/login`            |
+//! | `POST /api/me`       | none                                                    | the current user, or `null`     |
+//!
+//! Each body is a few lines over `ssr`, where the rules live and are unit-tested.
+
+mod error;
+mod password;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub use error::AppError;
+pub use password::Password;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the UI shows it. Times are preformatted UTC strings so
+/// server and client render the same text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub username: String,
+    /// When this session began (sign-in time).
+    pub signed_in_at: String,
+    /// When the session ends if the user does nothing.
+    pub idle_expires_at: String,
+    /// When the session ends whatever the activity.
+    pub absolute_expires_at: String,
+    /// Whether "keep me signed in" was ticked.
+    pub remembered: bool,
+}
+
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(username: String, password: Password) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::register_account(&cx.state, &username, password).await)?;
+    leptos_axum::redirect("/login?registered=1");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: Password,
+    remember: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let remember = remember.is_some_and(|value| !value.is_empty());
+    cx.answer(ssr::sign_in(&cx, &username, password, remember).await)?;
+    leptos_axum::redirect(&ssr::safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::sign_out(&cx).await)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "me")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    Ok(cx.current_user())
+}

@@ -1,0 +1,61 @@
+//! The server's error for authentication flows: what went wrong, in detail, for
+//! the log; `to_public` gives what the user may see.
+
+use crate::auth::AppError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("username already taken")]
+    UsernameTaken,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("session store error: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl AuthError {
+    /// A fault of ours (to be logged as an error), as opposed to a user mistake.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            AuthError::Database(_) | AuthError::Session(_) | AuthError::Hashing(_)
+        )
+    }
+
+    pub fn to_public(&self) -> AppError {
+        match self {
+            AuthError::Invalid(message) => AppError::Invalid(message.clone()),
+            AuthError::UsernameTaken => AppError::UsernameTaken,
+            AuthError::InvalidCredentials => AppError::InvalidCredentials,
+            AuthError::Database(_) | AuthError::Session(_) | AuthError::Hashing(_) => {
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_hide_their_detail_from_the_user() {
+        let error = AuthError::Hashing("argon2 said something internal".into());
+        assert!(error.is_fault());
+        assert_eq!(error.to_public(), AppError::Internal);
+        assert!(!error.to_public().to_string().contains("argon2"));
+    }
+
+    #[test]
+    fn user_mistakes_keep_their_message() {
+        let error = AuthError::Invalid("Username must not be empty.".into());
+        assert!(!error.is_fault());
+        assert_eq!(error.to_public().to_string(), "Username must not be empty.");
+    }
+}

@@ -1,0 +1,117 @@
+//! Server-only authentication: input rules, passwords (argon2id), the typed
+//! session, user queries and the error type with its status codes. The server
+//! functions in `auth` are thin wrappers over the flows here.
+
+mod error;
+mod flows;
+mod password;
+mod session;
+mod users;
+mod validation;
+
+pub use error::AuthError;
+pub use flows::{register_account, sign_in, sign_out};
+pub use password::{PasswordHasher, PasswordParams};
+pub use session::{resolve_viewer, SessionPolicy, SignedIn, Viewer};
+pub use validation::{safe_next, PasswordRules};
+
+use super::{AppError, CurrentUser};
+use axum::{extract::ConnectInfo, http::request::Parts};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use sqlx::SqlitePool;
+use std::{net::SocketAddr, sync::Arc};
+use tower_sessions::Session;
+
+/// What the authentication flows need from the running server.
+#[derive(Clone)]
+pub struct AuthService {
+    pub pool: SqlitePool,
+    pub hasher: Arc<PasswordHasher>,
+    pub policy: SessionPolicy,
+    pub password_rules: PasswordRules,
+}
+
+/// Everything a server function needs about the request it answers.
+pub struct RequestContext {
+    pub state: AuthService,
+    pub session: Session,
+    pub viewer: Option<SignedIn>,
+    pub client: Option<SocketAddr>,
+}
+
+impl RequestContext {
+    /// Reads the request from the Leptos context. Missing pieces are a wiring
+    /// fault of ours, so they answer 500.
+    pub fn get() -> Result<Self, AppError> {
+        let fault = |what: &str| {
+            tracing::error!(missing = what, "server function called without its context");
+            set_error_status(&AppError::Internal);
+            AppError::Internal
+        };
+        let state = use_context::<AuthService>().ok_or_else(|| fault("AuthService"))?;
+        let parts = use_context::<Parts>().ok_or_else(|| fault("request parts"))?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| fault("session layer"))?;
+        let viewer = parts
+            .extensions
+            .get::<Viewer>()
+            .and_then(|viewer| viewer.0.clone());
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        Ok(Self {
+            state,
+            session,
+            viewer,
+            client,
+        })
+    }
+
+    /// Turns a flow's result into the server function's answer: the detail of a
+    /// fault is logged once, the user gets a message fit to show and the status.
+    pub fn answer<T>(&self, result: Result<T, AuthError>) -> Result<T, AppError> {
+        result.map_err(|error| {
+            if error.is_fault() {
+                tracing::error!(error = %error, "request failed");
+            }
+            let public = error.to_public();
+            set_error_status(&public);
+            public
+        })
+    }
+
+    pub fn current_user(&self) -> Option<CurrentUser> {
+        self.viewer
+            .as_ref()
+            .map(|signed_in| self.state.policy.describe(signed_in))
+    }
+}
+
+/// Gives an error answer its HTTP status, except for a plain HTML form post
+/// (no JavaScript): that one is redirected back to the form with the error in
+/// the URL, which is how Leptos shows it without scripts.
+pub fn set_error_status(error: &AppError) {
+    let plain_form_post = use_context::<Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|value| value.to_str().ok())
+                .map(|accept| accept.contains("text/html"))
+        })
+        .unwrap_or(false);
+    if plain_form_post {
+        return;
+    }
+    if let (Some(response), Ok(status)) = (
+        use_context::<ResponseOptions>(),
+        axum::http::StatusCode::from_u16(error.status()),
+    ) {
+        response.set_status(status);
+    }
+}

@@ -1,0 +1,163 @@
+//! Password hashing with argon2id (PHC strings). Hashing runs on the blocking
+//! pool, never on the async runtime, and at most `concurrency` hashes run at
+//! once so a sign-in flood cannot exhaust memory (each hash holds `memory_kib`).
+//! An unknown user is checked against a dummy hash made with the same
+//! parameters, so both answers cost the same.
+
+use super::AuthError;
+use crate::auth::Password;
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+impl From<Password> for SecretString {
+    fn from(password: Password) -> Self {
+        SecretString::from(password.into_inner())
+    }
+}
+
+/// argon2id cost; the defaults are OWASP's (19 MiB, 2 passes, 1 lane).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordParams {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+pub struct PasswordHasher {
+    argon2: Argon2<'static>,
+    dummy_hash: String,
+    permits: Arc<Semaphore>,
+}
+
+impl PasswordHasher {
+    pub fn new(params: PasswordParams, concurrency: usize) -> Result<Self, AuthError> {
+        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
+            .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let dummy = SecretString::from(format!("dummy-{}", SaltString::generate(&mut OsRng)));
+        let dummy_hash = hash_blocking(&argon2, &dummy)?;
+        Ok(Self {
+            argon2,
+            dummy_hash,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        })
+    }
+
+    pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
+        let argon2 = self.argon2.clone();
+        self.run_blocking(move || hash_blocking(&argon2, &password)).await
+    }
+
+    /// True only when `stored` is present and matches. With `None` (unknown
+    /// user) the dummy hash is verified, so the cost is the same, and the answer
+    /// is always false.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, AuthError> {
+        let known_user = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
+        let argon2 = self.argon2.clone();
+        let matches = self
+            .run_blocking(move || verify_blocking(&argon2, &password, &hash))
+            .await?;
+        Ok(known_user && matches)
+    }
+
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|error| AuthError::Hashing(error.to_string()))?
+    }
+}
+
+fn hash_blocking(argon2: &Argon2<'_>, password: &SecretString) -> Result<String, AuthError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2
+        .hash_password(password.expose_secret().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| AuthError::Hashing(error.to_string()))
+}
+
+fn verify_blocking(
+    argon2: &Argon2<'_>,
+    password: &SecretString,
+    stored: &str,
+) -> Result<bool, AuthError> {
+    let parsed = PasswordHash::new(stored).map_err(|error| AuthError::Hashing(error.to_string()))?;
+    match argon2.verify_password(password.expose_secret().as_bytes(), &parsed) {
+        Ok(()) => Ok(true),
+        Err(argon2::password_hash::Error::Password) => Ok(false),
+        Err(error) => Err(AuthError::Hashing(error.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        let params = PasswordParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        PasswordHasher::new(params, 2).unwrap()
+    }
+
+    fn secret(text: &str) -> SecretString {
+        SecretString::from(text.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_hash_is_argon2id_and_verifies_only_its_password() {
+        let hasher = cheap();
+        let hash = hasher.hash(secret("correct horse")).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
+        assert!(hasher.verify(secret("correct horse"), Some(hash.clone())).await.unwrap());
+        assert!(!hasher.verify(secret("wrong horse"), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies() {
+        let hasher = cheap();
+        assert!(!hasher.verify(secret("anything at all"), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_stored_hash_is_a_fault_not_a_match() {
+        let hasher = cheap();
+        let result = hasher.verify(secret("x"), Some("not a phc string".into())).await;
+        assert!(matches!(result, Err(AuthError::Hashing(_))));
+    }
+
+    #[test]
+    fn defaults_follow_owasp() {
+        let params = PasswordParams::default();
+        assert_eq!((params.memory_kib, params.iterations, params.parallelism), (19_456, 2, 1));
+    }
+}

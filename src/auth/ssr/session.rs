@@ -1,0 +1,240 @@
+//! The typed session: who is signed in, since when, and the expiry rules.
+//!
+//! tower-sessions stores one record per session and sets the cookie; this
+//! module decides what a record means:
+//!
+//! - "Keep me signed in": the record and cookie expire `idle_timeout` after the
+//!   last activity (sliding), but never later than `absolute_lifetime` after
+//!   sign-in. The cookie carries that date as Max-Age.
+//! - Not ticked: a browser-session cookie (no Max-Age). tower-sessions keeps
+//!   such records for a fixed two weeks, so the idle timeout is enforced here,
+//!   from `last_seen`.
+//! - Activity moves `last_seen` (and the expiry) at most once per
+//!   `refresh_interval`, so a busy user does not write the store on every request.
+
+use crate::auth::CurrentUser;
+use serde::{Deserialize, Serialize};
+use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
+use tower_sessions::{Expiry, Session};
+
+const SIGNED_IN_KEY: &str = "signed_in";
+
+/// The signed-in state kept in the session record. Times are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub user_id: i64,
+    pub username: String,
+    pub remember: bool,
+    pub signed_in_at: i64,
+    pub last_seen: i64,
+}
+
+/// Request extension set by the session middleware: the resolved viewer.
+#[derive(Clone, Debug, Default)]
+pub struct Viewer(pub Option<SignedIn>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle_timeout: Duration,
+    pub absolute_lifetime: Duration,
+    pub refresh_interval: Duration,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Active,
+    /// Active, and old enough that `last_seen` should move.
+    Refresh,
+    Expired,
+}
+
+impl SessionPolicy {
+    pub fn verdict(&self, state: &SignedIn, now: i64) -> Verdict {
+        if now >= self.idle_deadline(state) {
+            Verdict::Expired
+        } else if now - state.last_seen >= self.refresh_interval.whole_seconds() {
+            Verdict::Refresh
+        } else {
+            Verdict::Active
+        }
+    }
+
+    /// When the session ends if nothing more happens: the idle timeout from
+    /// the last activity, capped by the absolute lifetime.
+    pub fn idle_deadline(&self, state: &SignedIn) -> i64 {
+        let idle = state.last_seen + self.idle_timeout.whole_seconds();
+        idle.min(self.absolute_deadline(state))
+    }
+
+    pub fn absolute_deadline(&self, state: &SignedIn) -> i64 {
+        state.signed_in_at + self.absolute_lifetime.whole_seconds()
+    }
+
+    /// The record's expiry, which also shapes the cookie.
+    pub fn expiry(&self, state: &SignedIn) -> Expiry {
+        if state.remember {
+            Expiry::AtDateTime(unix(self.idle_deadline(state)))
+        } else {
+            Expiry::OnSessionEnd
+        }
+    }
+
+    pub fn describe(&self, state: &SignedIn) -> CurrentUser {
+        CurrentUser {
+            username: state.username.clone(),
+            signed_in_at: display_time(state.signed_in_at),
+            idle_expires_at: display_time(self.idle_deadline(state)),
+            absolute_expires_at: display_time(self.absolute_deadline(state)),
+            remembered: state.remember,
+        }
+    }
+}
+
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn unix(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn display_time(seconds: i64) -> String {
+    unix(seconds)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| seconds.to_string())
+}
+
+/// Signs `user` in on this session: a new session id (no fixation), the signed-in
+/// state, and the expiry that "keep me signed in" asks for.
+pub async fn start(
+    session: &Session,
+    policy: &SessionPolicy,
+    user_id: i64,
+    username: &str,
+    remember: bool,
+) -> Result<SignedIn, tower_sessions::session::Error> {
+    let now = now();
+    let state = SignedIn {
+        user_id,
+        username: username.to_string(),
+        remember,
+        signed_in_at: now,
+        last_seen: now,
+    };
+    session.cycle_id().await?;
+    session.clear().await;
+    session.insert(SIGNED_IN_KEY, &state).await?;
+    session.set_expiry(Some(policy.expiry(&state)));
+    Ok(state)
+}
+
+/// Ends the session: the record is deleted on the server and the cookie cleared.
+pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}
+
+/// Who is signed in on this request, applying the expiry rules: an expired
+/// session is deleted and answers anonymous; an active one slides its expiry
+/// when the refresh interval has passed. A record that cannot be read as
+/// `SignedIn` is treated as anonymous and removed.
+pub async fn resolve_viewer(
+    session: &Session,
+    policy: &SessionPolicy,
+) -> Result<Option<SignedIn>, tower_sessions::session::Error> {
+    let state = match session.get::<SignedIn>(SIGNED_IN_KEY).await {
+        Ok(Some(state)) => state,
+        Ok(None) => return Ok(None),
+        Err(tower_sessions::session::Error::SerdeJson(_)) => {
+            session.flush().await?;
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    let now = now();
+    match policy.verdict(&state, now) {
+        Verdict::Active => Ok(Some(state)),
+        Verdict::Refresh => {
+            let state = SignedIn {
+                last_seen: now,
+                ..state
+            };
+            session.insert(SIGNED_IN_KEY, &state).await?;
+            session.set_expiry(Some(policy.expiry(&state)));
+            Ok(Some(state))
+        }
+        Verdict::Expired => {
+            session.flush().await?;
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn policy() -> SessionPolicy {
+        SessionPolicy {
+            idle_timeout: Duration::days(1),
+            absolute_lifetime: Duration::days(30),
+            refresh_interval: Duration::minutes(1),
+        }
+    }
+
+    fn signed_in(remember: bool, signed_in_at: i64, last_seen: i64) -> SignedIn {
+        SignedIn {
+            user_id: 1,
+            username: "alice".into(),
+            remember,
+            signed_in_at,
+            last_seen,
+        }
+    }
+
+    #[test]
+    fn fresh_activity_is_active_without_a_write() {
+        let state = signed_in(true, 1_000, 1_000);
+        assert_eq!(policy().verdict(&state, 1_030), Verdict::Active);
+    }
+
+    #[test]
+    fn activity_after_the_refresh_interval_slides_the_expiry() {
+        let state = signed_in(true, 1_000, 1_000);
+        assert_eq!(policy().verdict(&state, 1_060), Verdict::Refresh);
+        assert_eq!(policy().idle_deadline(&state), 1_000 + DAY);
+    }
+
+    #[test]
+    fn idle_longer_than_the_timeout_expires_with_or_without_remember() {
+        for remember in [true, false] {
+            let state = signed_in(remember, 0, 0);
+            assert_eq!(policy().verdict(&state, DAY - 1), Verdict::Refresh);
+            assert_eq!(policy().verdict(&state, DAY), Verdict::Expired);
+        }
+    }
+
+    #[test]
+    fn the_absolute_lifetime_caps_even_a_busy_session() {
+        let state = signed_in(true, 0, 30 * DAY - 10);
+        assert_eq!(policy().idle_deadline(&state), 30 * DAY);
+        assert_eq!(policy().verdict(&state, 30 * DAY), Verdict::Expired);
+    }
+
+    #[test]
+    fn remember_me_chooses_a_dated_cookie_otherwise_a_browser_session_cookie() {
+        let remembered = signed_in(true, 0, 0);
+        assert_eq!(policy().expiry(&remembered), Expiry::AtDateTime(unix(DAY)));
+        let not_remembered = signed_in(false, 0, 0);
+        assert_eq!(policy().expiry(&not_remembered), Expiry::OnSessionEnd);
+    }
+
+    #[test]
+    fn the_dashboard_description_shows_both_deadlines() {
+        let user = policy().describe(&signed_in(true, 0, 0));
+        assert_eq!(user.signed_in_at, "1970-01-01T00:00:00Z");
+        assert_eq!(user.idle_expires_at, "1970-01-02T00:00:00Z");
+        assert_eq!(user.absolute_expires_at, "1970-01-31T00:00:00Z");
+    }
+}

@@ -1,0 +1,23 @@
+//! Persistent-login reference application.
+//!
+//! Module tree, read top to bottom the way a request travels:
+//! `server` (config, startup, middleware; server only) → `app` (shell, router,
+//! current-user context) → `pages` (one component per page) → `auth` (shared
+//! types and the server functions) → `auth::ssr` (passwords, the typed session,
+//! user queries; server only).
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod auth;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Browser entry point: hydrates the server-rendered HTML.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,36 @@
+use super::error_message;
+use crate::{app::use_auth, auth::Login};
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_query_map};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let registered = move || query.read().get("registered").is_some();
+    view! {
+        <h1>"Sign in"</h1>
+        <Show when=registered>
+            <p class="notice" role="status">"Account created. You can sign in now."</p>
+        </Show>
+        <ActionForm action=auth.login>
+            <label>
+                "Username"
+                <input type="text" name="username" autocomplete="username" required maxlength="64"/>
+            </label>
+            <label>
+                "Password"
+                <input type="password" name="password" autocomplete="current-password" required maxlength="256"/>
+            </label>
+            <label class="remember">
+                <input type="checkbox" name="remember" value="on"/>
+                "Keep me signed in"
+            </label>
+            <input type="hidden" name="next" value=next/>
+            <button type="submit">"Sign in"</button>
+        </ActionForm>
+        {error_message::<Login>(move || auth.login.value().get())}
+        <p>"No account yet? " <A href="/register">"Create one"</A></p>
+    }
+}

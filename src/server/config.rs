@@ -1,0 +1,323 @@
+//! Runtime settings: defaults, then `Leptos.toml` (or the file named by
+//! `APP_CONFIG`), then environment variables. Every key is listed in the README.
+//! Leptos's own options (`LEPTOS_SITE_ADDR`, site root, …) are read by Leptos.
+
+use crate::auth::ssr::{PasswordParams, PasswordRules, SessionPolicy};
+use serde::Deserialize;
+use std::{path::Path, str::FromStr};
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub session: SessionSettings,
+    pub cookie: CookieSettings,
+    pub password: PasswordSettings,
+    pub server: ServerSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// SQLite URL; the file and its folder are created on first start.
+    pub url: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_timeout_secs: u64,
+    pub absolute_lifetime_secs: u64,
+    pub refresh_interval_secs: u64,
+    pub cleanup_interval_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CookieSettings {
+    pub name: String,
+    /// Set for HTTPS deployments: adds `Secure` to the session cookie.
+    pub secure: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    pub min_length: usize,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Hashes allowed at once; 0 means one per CPU core.
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Request bodies over this many bytes are answered 413 before parsing.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/app.db".into(),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 86_400,
+            absolute_lifetime_secs: 30 * 86_400,
+            refresh_interval_secs: 60,
+            cleanup_interval_secs: 600,
+        }
+    }
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        Self {
+            name: "session".into(),
+            secure: false,
+        }
+    }
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        let argon2 = PasswordParams::default();
+        Self {
+            min_length: 8,
+            argon2_memory_kib: argon2.memory_kib,
+            argon2_iterations: argon2.iterations,
+            argon2_parallelism: argon2.parallelism,
+            max_concurrent_hashes: 0,
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 16 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid settings file {path}: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("environment variable {name}={value:?} is not a valid value")]
+    Env { name: &'static str, value: String },
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads `APP_CONFIG` (default `Leptos.toml`; a missing default file is
+    /// fine), then applies environment overrides.
+    pub fn load() -> Result<Self, ConfigError> {
+        let explicit = std::env::var("APP_CONFIG").ok();
+        let path = explicit.clone().unwrap_or_else(|| "Leptos.toml".into());
+        let mut settings = if explicit.is_some() || Path::new(&path).exists() {
+            Self::from_file(&path)?
+        } else {
+            Self::default()
+        };
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn from_file(path: &str) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source: Box::new(source),
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Environment overrides, one variable per key (see the README table).
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn set<T: FromStr>(
+            var: &impl Fn(&str) -> Option<String>,
+            name: &'static str,
+            target: &mut T,
+        ) -> Result<(), ConfigError> {
+            if let Some(value) = var(name) {
+                *target = parse_env(name, &value)?;
+            }
+            Ok(())
+        }
+        set(&var, "DATABASE_URL", &mut self.database.url)?;
+        set(&var, "SESSION_IDLE_TIMEOUT_SECS", &mut self.session.idle_timeout_secs)?;
+        set(&var, "SESSION_ABSOLUTE_LIFETIME_SECS", &mut self.session.absolute_lifetime_secs)?;
+        set(&var, "SESSION_REFRESH_INTERVAL_SECS", &mut self.session.refresh_interval_secs)?;
+        set(&var, "SESSION_CLEANUP_INTERVAL_SECS", &mut self.session.cleanup_interval_secs)?;
+        set(&var, "SESSION_COOKIE_NAME", &mut self.cookie.name)?;
+        set(&var, "SESSION_COOKIE_SECURE", &mut self.cookie.secure)?;
+        set(&var, "PASSWORD_MIN_LENGTH", &mut self.password.min_length)?;
+        set(&var, "ARGON2_MEMORY_KIB", &mut self.password.argon2_memory_kib)?;
+        set(&var, "ARGON2_ITERATIONS", &mut self.password.argon2_iterations)?;
+        set(&var, "ARGON2_PARALLELISM", &mut self.password.argon2_parallelism)?;
+        set(&var, "MAX_CONCURRENT_HASHES", &mut self.password.max_concurrent_hashes)?;
+        set(&var, "BODY_LIMIT_BYTES", &mut self.server.body_limit_bytes)?;
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let session = &self.session;
+        let rules = [
+            (session.idle_timeout_secs > 0, "session.idle_timeout_secs must be above 0"),
+            (
+                session.absolute_lifetime_secs >= session.idle_timeout_secs,
+                "session.absolute_lifetime_secs must be at least session.idle_timeout_secs",
+            ),
+            (
+                session.refresh_interval_secs <= session.idle_timeout_secs,
+                "session.refresh_interval_secs must not exceed session.idle_timeout_secs",
+            ),
+            (session.cleanup_interval_secs > 0, "session.cleanup_interval_secs must be above 0"),
+            (
+                !self.cookie.name.is_empty()
+                    && self.cookie.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)),
+                "cookie.name must be letters, digits, '-' or '_'",
+            ),
+            (
+                !self.cookie.name.starts_with("__Host-") || self.cookie.secure,
+                "a cookie.name starting with __Host- needs cookie.secure = true",
+            ),
+            (
+                (1..=256).contains(&self.password.min_length),
+                "password.min_length must be between 1 and 256",
+            ),
+            (self.server.body_limit_bytes >= 1024, "server.body_limit_bytes must be at least 1024"),
+        ];
+        match rules.iter().find(|(ok, _)| !ok) {
+            Some((_, message)) => Err(ConfigError::Invalid((*message).into())),
+            None => Ok(()),
+        }
+    }
+
+    pub fn session_policy(&self) -> SessionPolicy {
+        let seconds = |value: u64| time::Duration::seconds(i64::try_from(value).unwrap_or(i64::MAX));
+        SessionPolicy {
+            idle_timeout: seconds(self.session.idle_timeout_secs),
+            absolute_lifetime: seconds(self.session.absolute_lifetime_secs),
+            refresh_interval: seconds(self.session.refresh_interval_secs),
+        }
+    }
+
+    pub fn password_params(&self) -> PasswordParams {
+        PasswordParams {
+            memory_kib: self.password.argon2_memory_kib,
+            iterations: self.password.argon2_iterations,
+            parallelism: self.password.argon2_parallelism,
+        }
+    }
+
+    pub fn password_rules(&self) -> PasswordRules {
+        PasswordRules {
+            min_chars: self.password.min_length,
+        }
+    }
+
+    pub fn hash_concurrency(&self) -> usize {
+        match self.password.max_concurrent_hashes {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+fn parse_env<T: FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Env {
+        name,
+        value: value.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn defaults_keep_a_remembered_user_for_one_day_within_thirty() {
+        let settings = Settings::default();
+        assert_eq!(settings.session.idle_timeout_secs, 86_400);
+        assert_eq!(settings.session.absolute_lifetime_secs, 30 * 86_400);
+        assert_eq!(settings.database.url, "sqlite://data/app.db");
+        assert!(!settings.cookie.secure);
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn the_shipped_leptos_toml_parses_and_equals_the_defaults() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
+        assert_eq!(Settings::from_toml(&text).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_unknown_keys_are_refused() {
+        let settings = Settings::from_toml("[session]\nidle_timeout_secs = 60\n").unwrap();
+        assert_eq!(settings.session.idle_timeout_secs, 60);
+        assert_eq!(settings.session.absolute_lifetime_secs, 30 * 86_400);
+        assert!(Settings::from_toml("[session]\nidle_timeout = 60\n").is_err());
+    }
+
+    #[test]
+    fn environment_variables_override_the_file() {
+        let env: HashMap<&str, &str> = [
+            ("DATABASE_URL", "sqlite://elsewhere.db"),
+            ("SESSION_IDLE_TIMEOUT_SECS", "5"),
+            ("SESSION_COOKIE_SECURE", "true"),
+        ]
+        .into();
+        let mut settings = Settings::default();
+        settings.apply_env(|name| env.get(name).map(|v| v.to_string())).unwrap();
+        assert_eq!(settings.database.url, "sqlite://elsewhere.db");
+        assert_eq!(settings.session.idle_timeout_secs, 5);
+        assert!(settings.cookie.secure);
+    }
+
+    #[test]
+    fn a_malformed_environment_value_is_a_clear_error() {
+        let mut settings = Settings::default();
+        let error = settings
+            .apply_env(|name| (name == "SESSION_IDLE_TIMEOUT_SECS").then(|| "soon".to_string()))
+            .unwrap_err();
+        assert!(error.to_string().contains("SESSION_IDLE_TIMEOUT_SECS"), "{error}");
+    }
+
+    #[test]
+    fn inconsistent_lifetimes_are_refused() {
+        let mut settings = Settings::default();
+        settings.session.absolute_lifetime_secs = 10;
+        assert!(settings.validate().is_err());
+        let mut settings = Settings::default();
+        settings.cookie.name = "__Host-session".into();
+        assert!(settings.validate().is_err());
+        settings.cookie.secure = true;
+        settings.validate().unwrap();
+    }
+}

@@ -1,0 +1,150 @@
+//! Builds the application (store, layers, routes) and binds the listener.
+//! The session store is chosen here, in one place: today the SQLite store in
+//! the users' database file; any `tower_sessions::SessionStore` fits the seam.
+
+use super::{
+    config::Settings,
+    database::{self, DatabaseError},
+    middleware,
+};
+use crate::{
+    app::{shell, App},
+    auth::ssr::{AuthError, AuthService, PasswordHasher},
+};
+use axum::{extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, serve::ListenerExt, Router};
+use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::SqlitePool;
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tower_sessions::{cookie::SameSite, ExpiredDeletion, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub auth: AuthService,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("session store: {0}")]
+    SessionStore(#[from] sqlx::Error),
+    #[error("password hashing: {0}")]
+    Hashing(#[from] AuthError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pool: SqlitePool,
+    cleanup: JoinHandle<()>,
+}
+
+pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> Result<Application, StartupError> {
+    let pool = database::connect(&settings.database.url).await?;
+    database::migrate(&pool).await?;
+
+    let store = SqliteStore::new(pool.clone());
+    store.migrate().await?;
+    let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
+    let cleanup = tokio::spawn({
+        let store = store.clone();
+        async move {
+            if let Err(error) = store.continuously_delete_expired(cleanup_every).await {
+                tracing::error!(error = %error, "expired-session cleanup stopped");
+            }
+        }
+    });
+
+    let params = settings.password_params();
+    let concurrency = settings.hash_concurrency();
+    let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(params, concurrency))
+        .await
+        .map_err(|error| AuthError::Hashing(error.to_string()))??;
+
+    let auth = AuthService {
+        pool: pool.clone(),
+        hasher: Arc::new(hasher),
+        policy: settings.session_policy(),
+        password_rules: settings.password_rules(),
+    };
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        auth: auth.clone(),
+    };
+
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(settings.cookie.name.clone())
+        .with_secure(settings.cookie.secure)
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_path("/");
+
+    let context = move || provide_context(auth.clone());
+    let routes = generate_route_list(App);
+    let router = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn(middleware::require_sign_in))
+        .layer(from_fn_with_state(state.auth.policy, middleware::resolve_current_user))
+        .layer(sessions)
+        .layer(from_fn(middleware::no_store))
+        .layer(from_fn_with_state(settings.server.body_limit_bytes, middleware::limit_body))
+        .with_state(state);
+
+    let address = leptos_options.site_addr;
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| StartupError::Bind { address, source })?;
+    Ok(Application {
+        listener,
+        router,
+        pool,
+        cleanup,
+    })
+}
+
+impl Application {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    /// Serves until `shutdown` completes, then stops the cleanup task and
+    /// closes the database.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        // axum leaves Nagle's algorithm on; small keep-alive answers then stall ~40 ms.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %error, "cannot set TCP_NODELAY");
+            }
+        });
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.cleanup.abort();
+        self.pool.close().await;
+        served.map_err(StartupError::Serve)
+    }
+}

@@ -1,0 +1,175 @@
+//! `spawn_app` starts the real application on 127.0.0.1:0 with a fresh SQLite
+//! file; `TestApp` drives it like a browser without JavaScript would, except
+//! that it does not follow redirects, so tests can assert them.
+
+use persistent_login::server::{config::Settings, startup};
+use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub settings: Settings,
+    /// A client with its own cookie jar (one "browser").
+    pub client: Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    _dir: Arc<tempfile::TempDir>,
+    dir_path: PathBuf,
+}
+
+/// Settings for tests: a fresh database file and cheap argon2 parameters
+/// (the production cost is covered by the unit tests' parameter checks).
+pub fn test_settings() -> (Settings, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::default();
+    settings.database.url = format!("sqlite://{}", dir.path().join("app.db").display());
+    settings.password.argon2_memory_kib = 64;
+    settings.password.argon2_iterations = 1;
+    settings
+        .validate()
+        .expect("test settings are valid");
+    (settings, dir)
+}
+
+pub async fn spawn_app() -> TestApp {
+    let (settings, dir) = test_settings();
+    spawn_app_with(settings, Arc::new(dir)).await
+}
+
+pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> TestApp {
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("persistent-login")
+        .site_root("target/site")
+        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .build();
+    let app = startup::build(&settings, options).await.expect("app builds");
+    let address = app.local_addr();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = stop.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let dir_path = dir.path().to_path_buf();
+    TestApp {
+        address,
+        settings,
+        client: client_with(jar),
+        shutdown: Some(shutdown),
+        server: Some(server),
+        _dir: dir,
+        dir_path,
+    }
+}
+
+pub fn client_with(jar: Arc<reqwest::cookie::Jar>) -> Client {
+    Client::builder()
+        .redirect(Policy::none())
+        .cookie_provider(jar)
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Response {
+        self.post_form("/api/register", &[("username", username), ("password", password)])
+            .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str, remember: bool) -> Response {
+        let mut fields = vec![("username", username), ("password", password)];
+        if remember {
+            fields.push(("remember", "on"));
+        }
+        self.post_form("/api/login", &fields).await
+    }
+
+    /// Registers `username` and signs in; returns the sign-in response.
+    pub async fn signed_in_as(&self, username: &str, remember: bool) -> Response {
+        let registered = self.register(username, PASSWORD).await;
+        assert_eq!(registered.status(), StatusCode::OK, "register {username}");
+        let response = self.login(username, PASSWORD, remember).await;
+        assert_eq!(response.status(), StatusCode::OK, "login {username}");
+        response
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.post_form("/api/logout", &[]).await
+    }
+
+    /// The same server configuration on the same database file, as after a restart.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let settings = self.settings.clone();
+        spawn_app_with(settings, self._dir.clone()).await
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server stopped cleanly");
+        }
+    }
+
+    pub fn database_file(&self) -> PathBuf {
+        self.dir_path.join("app.db")
+    }
+}
+
+/// The session cookie's `Set-Cookie` header, if the response sets one.
+pub fn session_set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// The `name=value` pair of a `Set-Cookie` header, to replay it by hand.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().trim().to_string()
+}
+
+/// Attributes of a `Set-Cookie` header, lower-cased, without the value.
+pub fn cookie_attributes(set_cookie: &str) -> Vec<String> {
+    set_cookie
+        .split(';')
+        .skip(1)
+        .map(|attribute| attribute.trim().to_ascii_lowercase())
+        .collect()
+}
+
+pub fn location(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
+}

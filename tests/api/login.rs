@@ -1,0 +1,123 @@
+use crate::helpers::{
+    cookie_attributes, location, session_set_cookie, spawn_app, spawn_app_with, test_settings, PASSWORD,
+};
+use reqwest::StatusCode;
+use std::sync::Arc;
+
+#[tokio::test]
+async fn remember_me_sets_a_persistent_http_only_lax_cookie_for_one_day() {
+    let app = spawn_app().await;
+    let response = app.signed_in_as("alice", true).await;
+    let cookie = session_set_cookie(&response, "session").expect("session cookie set");
+    let attributes = cookie_attributes(&cookie);
+    assert!(attributes.contains(&"httponly".to_string()), "{cookie}");
+    assert!(attributes.contains(&"samesite=lax".to_string()), "{cookie}");
+    assert!(attributes.contains(&"path=/".to_string()), "{cookie}");
+    assert!(!attributes.iter().any(|a| a.starts_with("domain")), "{cookie}");
+    assert!(!attributes.contains(&"secure".to_string()), "plain HTTP by default: {cookie}");
+    let max_age: i64 = attributes
+        .iter()
+        .find_map(|a| a.strip_prefix("max-age="))
+        .expect("Max-Age present")
+        .parse()
+        .unwrap();
+    assert!((86_300..=86_400).contains(&max_age), "one day: {max_age}");
+}
+
+#[tokio::test]
+async fn without_remember_me_the_cookie_ends_with_the_browser() {
+    let app = spawn_app().await;
+    let response = app.signed_in_as("alice", false).await;
+    let cookie = session_set_cookie(&response, "session").expect("session cookie set");
+    let attributes = cookie_attributes(&cookie);
+    assert!(!attributes.iter().any(|a| a.starts_with("max-age") || a.starts_with("expires")), "{cookie}");
+    assert!(attributes.contains(&"httponly".to_string()), "{cookie}");
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_when_configured_for_https() {
+    let (mut settings, dir) = test_settings();
+    settings.cookie.secure = true;
+    let app = spawn_app_with(settings, Arc::new(dir)).await;
+    let response = app.signed_in_as("alice", true).await;
+    let cookie = session_set_cookie(&response, "session").expect("session cookie set");
+    assert!(cookie_attributes(&cookie).contains(&"secure".to_string()), "{cookie}");
+}
+
+#[tokio::test]
+async fn sign_in_goes_to_a_local_next_page_or_the_dashboard() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let fields = |next: &'static str| [("username", "alice"), ("password", PASSWORD), ("next", next)];
+    let local = app.post_form("/api/login", &fields("/dashboard?from=mail")).await;
+    assert_eq!(location(&local).as_deref(), Some("/dashboard?from=mail"));
+    let foreign = app.post_form("/api/login", &fields("https://evil.example/")).await;
+    assert_eq!(location(&foreign).as_deref(), Some("/dashboard"));
+    let protocol_relative = app.post_form("/api/login", &fields("//evil.example")).await;
+    assert_eq!(location(&protocol_relative).as_deref(), Some("/dashboard"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_answer_identically() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let wrong = app.login("alice", "not the password", false).await;
+    let unknown = app.login("nobody-here", "not the password", false).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert!(session_set_cookie(&wrong, "session").is_none());
+    assert!(session_set_cookie(&unknown, "session").is_none());
+    let wrong_body = wrong.text().await.unwrap();
+    assert_eq!(wrong_body, unknown.text().await.unwrap());
+    assert!(wrong_body.contains("Invalid username or password"), "{wrong_body}");
+}
+
+#[tokio::test]
+async fn usernames_are_matched_without_regard_to_case() {
+    let app = spawn_app().await;
+    app.register("Alice", PASSWORD).await;
+    assert_eq!(app.login("alice", PASSWORD, false).await.status(), StatusCode::OK);
+    let page = app.get("/dashboard").await.text().await.unwrap();
+    assert!(page.contains("Alice"), "shows the name as registered");
+}
+
+#[tokio::test]
+async fn empty_or_over_long_credentials_are_422() {
+    let app = spawn_app().await;
+    assert_eq!(app.login("", PASSWORD, false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.login("alice", "", false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let long = "p".repeat(300);
+    assert_eq!(app.login("alice", &long, false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_plain_form_post_without_javascript_is_redirected() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let response = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/login?next=/dashboard"))
+        .form(&[("username", "alice"), ("password", PASSWORD), ("next", "/dashboard")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(location(&response).as_deref(), Some("/dashboard"));
+
+    let failed = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/login"))
+        .form(&[("username", "alice"), ("password", "wrong password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::FOUND);
+    let back = location(&failed).unwrap();
+    assert!(back.contains("/login") && back.contains("__err="), "{back}");
+    let page = app.client.get(back).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Invalid username or password"), "the form shows why");
+}

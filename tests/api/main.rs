@@ -1,0 +1,10 @@
+//! Black-box tests: the real server on a random port with a fresh SQLite file,
+//! driven over HTTP. Each file reads as a user story.
+
+mod helpers;
+
+mod dashboard;
+mod login;
+mod logout;
+mod register;
+mod session_lifetime;
