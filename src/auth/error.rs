@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error);
         let json = serde_json::to_string(&AppError::InvalidCredentials).unwrap();
         assert!(json.contains("Invalid username or password"));
-        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), AppError::InvalidCredentials);
+        assert_eq!(
+            serde_json::from_str::<AppError>(&json).unwrap(),
+            AppError::InvalidCredentials
+        );
     }
 
     #[test]

@@ -169,17 +169,49 @@ impl Settings {
             Ok(())
         }
         set(&var, "DATABASE_URL", &mut self.database.url)?;
-        set(&var, "SESSION_IDLE_TIMEOUT_SECS", &mut self.session.idle_timeout_secs)?;
-        set(&var, "SESSION_ABSOLUTE_LIFETIME_SECS", &mut self.session.absolute_lifetime_secs)?;
-        set(&var, "SESSION_REFRESH_INTERVAL_SECS", &mut self.session.refresh_interval_secs)?;
-        set(&var, "SESSION_CLEANUP_INTERVAL_SECS", &mut self.session.cleanup_interval_secs)?;
+        set(
+            &var,
+            "SESSION_IDLE_TIMEOUT_SECS",
+            &mut self.session.idle_timeout_secs,
+        )?;
+        set(
+            &var,
+            "SESSION_ABSOLUTE_LIFETIME_SECS",
+            &mut self.session.absolute_lifetime_secs,
+        )?;
+        set(
+            &var,
+            "SESSION_REFRESH_INTERVAL_SECS",
+            &mut self.session.refresh_interval_secs,
+        )?;
+        set(
+            &var,
+            "SESSION_CLEANUP_INTERVAL_SECS",
+            &mut self.session.cleanup_interval_secs,
+        )?;
         set(&var, "SESSION_COOKIE_NAME", &mut self.cookie.name)?;
         set(&var, "SESSION_COOKIE_SECURE", &mut self.cookie.secure)?;
         set(&var, "PASSWORD_MIN_LENGTH", &mut self.password.min_length)?;
-        set(&var, "ARGON2_MEMORY_KIB", &mut self.password.argon2_memory_kib)?;
-        set(&var, "ARGON2_ITERATIONS", &mut self.password.argon2_iterations)?;
-        set(&var, "ARGON2_PARALLELISM", &mut self.password.argon2_parallelism)?;
-        set(&var, "MAX_CONCURRENT_HASHES", &mut self.password.max_concurrent_hashes)?;
+        set(
+            &var,
+            "ARGON2_MEMORY_KIB",
+            &mut self.password.argon2_memory_kib,
+        )?;
+        set(
+            &var,
+            "ARGON2_ITERATIONS",
+            &mut self.password.argon2_iterations,
+        )?;
+        set(
+            &var,
+            "ARGON2_PARALLELISM",
+            &mut self.password.argon2_parallelism,
+        )?;
+        set(
+            &var,
+            "MAX_CONCURRENT_HASHES",
+            &mut self.password.max_concurrent_hashes,
+        )?;
         set(&var, "BODY_LIMIT_BYTES", &mut self.server.body_limit_bytes)?;
         Ok(())
     }
@@ -187,7 +219,10 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let session = &self.session;
         let rules = [
-            (session.idle_timeout_secs > 0, "session.idle_timeout_secs must be above 0"),
+            (
+                session.idle_timeout_secs > 0,
+                "session.idle_timeout_secs must be above 0",
+            ),
             (
                 session.absolute_lifetime_secs >= session.idle_timeout_secs,
                 "session.absolute_lifetime_secs must be at least session.idle_timeout_secs",
@@ -196,10 +231,17 @@ impl Settings {
                 session.refresh_interval_secs <= session.idle_timeout_secs,
                 "session.refresh_interval_secs must not exceed session.idle_timeout_secs",
             ),
-            (session.cleanup_interval_secs > 0, "session.cleanup_interval_secs must be above 0"),
+            (
+                session.cleanup_interval_secs > 0,
+                "session.cleanup_interval_secs must be above 0",
+            ),
             (
                 !self.cookie.name.is_empty()
-                    && self.cookie.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)),
+                    && self
+                        .cookie
+                        .name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)),
                 "cookie.name must be letters, digits, '-' or '_'",
             ),
             (
@@ -210,7 +252,10 @@ impl Settings {
                 (1..=256).contains(&self.password.min_length),
                 "password.min_length must be between 1 and 256",
             ),
-            (self.server.body_limit_bytes >= 1024, "server.body_limit_bytes must be at least 1024"),
+            (
+                self.server.body_limit_bytes >= 1024,
+                "server.body_limit_bytes must be at least 1024",
+            ),
         ];
         match rules.iter().find(|(ok, _)| !ok) {
             Some((_, message)) => Err(ConfigError::Invalid((*message).into())),
@@ -219,7 +264,8 @@ impl Settings {
     }
 
     pub fn session_policy(&self) -> SessionPolicy {
-        let seconds = |value: u64| time::Duration::seconds(i64::try_from(value).unwrap_or(i64::MAX));
+        let seconds =
+            |value: u64| time::Duration::seconds(i64::try_from(value).unwrap_or(i64::MAX));
         SessionPolicy {
             idle_timeout: seconds(self.session.idle_timeout_secs),
             absolute_lifetime: seconds(self.session.absolute_lifetime_secs),
@@ -273,7 +319,8 @@ mod tests {
 
     #[test]
     fn the_shipped_leptos_toml_parses_and_equals_the_defaults() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
         assert_eq!(Settings::from_toml(&text).unwrap(), Settings::default());
     }
 
@@ -294,7 +341,9 @@ mod tests {
         ]
         .into();
         let mut settings = Settings::default();
-        settings.apply_env(|name| env.get(name).map(|v| v.to_string())).unwrap();
+        settings
+            .apply_env(|name| env.get(name).map(|v| v.to_string()))
+            .unwrap();
         assert_eq!(settings.database.url, "sqlite://elsewhere.db");
         assert_eq!(settings.session.idle_timeout_secs, 5);
         assert!(settings.cookie.secure);
@@ -306,7 +355,10 @@ mod tests {
         let error = settings
             .apply_env(|name| (name == "SESSION_IDLE_TIMEOUT_SECS").then(|| "soon".to_string()))
             .unwrap_err();
-        assert!(error.to_string().contains("SESSION_IDLE_TIMEOUT_SECS"), "{error}");
+        assert!(
+            error.to_string().contains("SESSION_IDLE_TIMEOUT_SECS"),
+            "{error}"
+        );
     }
 
     #[test]

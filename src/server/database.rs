@@ -32,7 +32,10 @@ pub async fn connect(url: &str) -> Result<SqlitePool, DatabaseError> {
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let file = options.get_filename();
-    if let Some(folder) = file.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+    if let Some(folder) = file
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(folder).map_err(|source| DatabaseError::Folder {
             path: folder.display().to_string(),
             source,

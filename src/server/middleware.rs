@@ -32,7 +32,10 @@ pub async fn limit_body(State(limit): State<usize>, request: Request, next: Next
     // Bodies without a declared length (chunked) are read up to the limit.
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(_) => too_large(),
     }
 }
@@ -65,7 +68,17 @@ pub async fn resolve_current_user(
 }
 
 /// Characters escaped when a page path travels in the `next` query parameter.
-const QUERY_VALUE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'&').add(b'+').add(b'<').add(b'>').add(b'%').add(b'?').add(b'=');
+const QUERY_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'>')
+    .add(b'%')
+    .add(b'?')
+    .add(b'=');
 
 pub async fn require_sign_in(request: Request, next: Next) -> Response {
     let path = request.uri().path();

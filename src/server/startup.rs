@@ -11,7 +11,10 @@ use crate::{
     app::{shell, App},
     auth::ssr::{AuthError, AuthService, PasswordHasher},
 };
-use axum::{extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, serve::ListenerExt, Router};
+use axum::{
+    extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, serve::ListenerExt,
+    Router,
+};
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::SqlitePool;
@@ -56,7 +59,10 @@ pub struct Application {
     cleanup: JoinHandle<()>,
 }
 
-pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> Result<Application, StartupError> {
+pub async fn build(
+    settings: &Settings,
+    leptos_options: LeptosOptions,
+) -> Result<Application, StartupError> {
     let pool = database::connect(&settings.database.url).await?;
     database::migrate(&pool).await?;
 
@@ -103,12 +109,21 @@ pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> Result
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(from_fn(middleware::require_sign_in))
-        .layer(from_fn_with_state(state.auth.policy, middleware::resolve_current_user))
+        .layer(from_fn_with_state(
+            state.auth.policy,
+            middleware::resolve_current_user,
+        ))
         .layer(sessions)
         .layer(from_fn(middleware::no_store))
-        .layer(from_fn_with_state(settings.server.body_limit_bytes, middleware::limit_body))
+        .layer(from_fn_with_state(
+            settings.server.body_limit_bytes,
+            middleware::limit_body,
+        ))
         .with_state(state);
 
     let address = leptos_options.site_addr;
@@ -132,14 +147,19 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops the cleanup task and
     /// closes the database.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         // axum leaves Nagle's algorithm on; small keep-alive answers then stall ~40 ms.
         let listener = self.listener.tap_io(|tcp| {
             if let Err(error) = tcp.set_nodelay(true) {
                 tracing::warn!(error = %error, "cannot set TCP_NODELAY");
             }
         });
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;

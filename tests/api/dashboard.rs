@@ -5,8 +5,14 @@ use reqwest::StatusCode;
 async fn an_anonymous_visitor_is_redirected_to_sign_in_by_the_server() {
     let app = spawn_app().await;
     let response = app.get("/dashboard").await;
-    assert!(matches!(response.status(), StatusCode::SEE_OTHER | StatusCode::FOUND));
-    assert_eq!(location(&response).as_deref(), Some("/login?next=/dashboard"));
+    assert!(matches!(
+        response.status(),
+        StatusCode::SEE_OTHER | StatusCode::FOUND
+    ));
+    assert_eq!(
+        location(&response).as_deref(),
+        Some("/login?next=/dashboard")
+    );
 }
 
 #[tokio::test]
@@ -16,13 +22,22 @@ async fn the_first_html_of_the_dashboard_holds_the_user_and_session_times() {
     let response = app.get("/dashboard").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        response.headers().get("cache-control").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
         Some("no-store")
     );
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"data-testid="username">alice<"#), "{html}");
-    assert!(html.contains(r#"data-testid="signed-in-at">20"#), "session start shown");
-    assert!(html.contains(r#"data-testid="idle-expires-at">20"#), "idle expiry shown");
+    assert!(
+        html.contains(r#"data-testid="signed-in-at">20"#),
+        "session start shown"
+    );
+    assert!(
+        html.contains(r#"data-testid="idle-expires-at">20"#),
+        "idle expiry shown"
+    );
     assert!(html.contains("Sign out"));
 }
 
@@ -39,5 +54,8 @@ async fn the_landing_page_links_to_sign_in_or_to_the_dashboard() {
 #[tokio::test]
 async fn an_unknown_page_is_404() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/no-such-page").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/no-such-page").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

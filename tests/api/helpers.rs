@@ -28,9 +28,7 @@ pub fn test_settings() -> (Settings, tempfile::TempDir) {
     settings.database.url = format!("sqlite://{}", dir.path().join("app.db").display());
     settings.password.argon2_memory_kib = 64;
     settings.password.argon2_iterations = 1;
-    settings
-        .validate()
-        .expect("test settings are valid");
+    settings.validate().expect("test settings are valid");
     (settings, dir)
 }
 
@@ -45,7 +43,9 @@ pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> 
         .site_root("target/site")
         .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
         .build();
-    let app = startup::build(&settings, options).await.expect("app builds");
+    let app = startup::build(&settings, options)
+        .await
+        .expect("app builds");
     let address = app.local_addr();
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -95,8 +95,11 @@ impl TestApp {
     }
 
     pub async fn register(&self, username: &str, password: &str) -> Response {
-        self.post_form("/api/register", &[("username", username), ("password", password)])
-            .await
+        self.post_form(
+            "/api/register",
+            &[("username", username), ("password", password)],
+        )
+        .await
     }
 
     pub async fn login(&self, username: &str, password: &str, remember: bool) -> Response {
@@ -154,7 +157,12 @@ pub fn session_set_cookie(response: &Response, name: &str) -> Option<String> {
 
 /// The `name=value` pair of a `Set-Cookie` header, to replay it by hand.
 pub fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap_or_default().trim().to_string()
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 /// Attributes of a `Set-Cookie` header, lower-cased, without the value.

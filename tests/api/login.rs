@@ -1,5 +1,6 @@
 use crate::helpers::{
-    cookie_attributes, location, session_set_cookie, spawn_app, spawn_app_with, test_settings, PASSWORD,
+    cookie_attributes, location, session_set_cookie, spawn_app, spawn_app_with, test_settings,
+    PASSWORD,
 };
 use reqwest::StatusCode;
 use std::sync::Arc;
@@ -13,8 +14,14 @@ async fn remember_me_sets_a_persistent_http_only_lax_cookie_for_one_day() {
     assert!(attributes.contains(&"httponly".to_string()), "{cookie}");
     assert!(attributes.contains(&"samesite=lax".to_string()), "{cookie}");
     assert!(attributes.contains(&"path=/".to_string()), "{cookie}");
-    assert!(!attributes.iter().any(|a| a.starts_with("domain")), "{cookie}");
-    assert!(!attributes.contains(&"secure".to_string()), "plain HTTP by default: {cookie}");
+    assert!(
+        !attributes.iter().any(|a| a.starts_with("domain")),
+        "{cookie}"
+    );
+    assert!(
+        !attributes.contains(&"secure".to_string()),
+        "plain HTTP by default: {cookie}"
+    );
     let max_age: i64 = attributes
         .iter()
         .find_map(|a| a.strip_prefix("max-age="))
@@ -30,7 +37,12 @@ async fn without_remember_me_the_cookie_ends_with_the_browser() {
     let response = app.signed_in_as("alice", false).await;
     let cookie = session_set_cookie(&response, "session").expect("session cookie set");
     let attributes = cookie_attributes(&cookie);
-    assert!(!attributes.iter().any(|a| a.starts_with("max-age") || a.starts_with("expires")), "{cookie}");
+    assert!(
+        !attributes
+            .iter()
+            .any(|a| a.starts_with("max-age") || a.starts_with("expires")),
+        "{cookie}"
+    );
     assert!(attributes.contains(&"httponly".to_string()), "{cookie}");
 }
 
@@ -41,17 +53,30 @@ async fn the_cookie_is_secure_when_configured_for_https() {
     let app = spawn_app_with(settings, Arc::new(dir)).await;
     let response = app.signed_in_as("alice", true).await;
     let cookie = session_set_cookie(&response, "session").expect("session cookie set");
-    assert!(cookie_attributes(&cookie).contains(&"secure".to_string()), "{cookie}");
+    assert!(
+        cookie_attributes(&cookie).contains(&"secure".to_string()),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
 async fn sign_in_goes_to_a_local_next_page_or_the_dashboard() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
-    let fields = |next: &'static str| [("username", "alice"), ("password", PASSWORD), ("next", next)];
-    let local = app.post_form("/api/login", &fields("/dashboard?from=mail")).await;
+    let fields = |next: &'static str| {
+        [
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("next", next),
+        ]
+    };
+    let local = app
+        .post_form("/api/login", &fields("/dashboard?from=mail"))
+        .await;
     assert_eq!(location(&local).as_deref(), Some("/dashboard?from=mail"));
-    let foreign = app.post_form("/api/login", &fields("https://evil.example/")).await;
+    let foreign = app
+        .post_form("/api/login", &fields("https://evil.example/"))
+        .await;
     assert_eq!(location(&foreign).as_deref(), Some("/dashboard"));
     let protocol_relative = app.post_form("/api/login", &fields("//evil.example")).await;
     assert_eq!(location(&protocol_relative).as_deref(), Some("/dashboard"));
@@ -69,14 +94,20 @@ async fn wrong_password_and_unknown_user_answer_identically() {
     assert!(session_set_cookie(&unknown, "session").is_none());
     let wrong_body = wrong.text().await.unwrap();
     assert_eq!(wrong_body, unknown.text().await.unwrap());
-    assert!(wrong_body.contains("Invalid username or password"), "{wrong_body}");
+    assert!(
+        wrong_body.contains("Invalid username or password"),
+        "{wrong_body}"
+    );
 }
 
 #[tokio::test]
 async fn usernames_are_matched_without_regard_to_case() {
     let app = spawn_app().await;
     app.register("Alice", PASSWORD).await;
-    assert_eq!(app.login("alice", PASSWORD, false).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::OK
+    );
     let page = app.get("/dashboard").await.text().await.unwrap();
     assert!(page.contains("Alice"), "shows the name as registered");
 }
@@ -84,10 +115,19 @@ async fn usernames_are_matched_without_regard_to_case() {
 #[tokio::test]
 async fn empty_or_over_long_credentials_are_422() {
     let app = spawn_app().await;
-    assert_eq!(app.login("", PASSWORD, false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.login("alice", "", false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.login("", PASSWORD, false).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.login("alice", "", false).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let long = "p".repeat(300);
-    assert_eq!(app.login("alice", &long, false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.login("alice", &long, false).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
 
 #[tokio::test]
@@ -99,7 +139,11 @@ async fn a_plain_form_post_without_javascript_is_redirected() {
         .post(app.url("/api/login"))
         .header("accept", "text/html")
         .header("referer", app.url("/login?next=/dashboard"))
-        .form(&[("username", "alice"), ("password", PASSWORD), ("next", "/dashboard")])
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("next", "/dashboard"),
+        ])
         .send()
         .await
         .unwrap();
@@ -118,6 +162,17 @@ async fn a_plain_form_post_without_javascript_is_redirected() {
     assert_eq!(failed.status(), StatusCode::FOUND);
     let back = location(&failed).unwrap();
     assert!(back.contains("/login") && back.contains("__err="), "{back}");
-    let page = app.client.get(back).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Invalid username or password"), "the form shows why");
+    let page = app
+        .client
+        .get(back)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Invalid username or password"),
+        "the form shows why"
+    );
 }

@@ -11,7 +11,10 @@ async fn sign_out_deletes_the_session_so_a_copied_cookie_opens_nothing() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(location(&response).as_deref(), Some("/login"));
     let cleared = session_set_cookie(&response, "session").expect("cookie cleared");
-    assert!(cleared.to_ascii_lowercase().contains("max-age=0"), "{cleared}");
+    assert!(
+        cleared.to_ascii_lowercase().contains("max-age=0"),
+        "{cleared}"
+    );
 
     let replay = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

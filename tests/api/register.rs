@@ -7,17 +7,26 @@ async fn a_new_account_is_created_and_sent_to_sign_in() {
     let response = app.register("alice", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(location(&response).as_deref(), Some("/login?registered=1"));
-    assert_eq!(app.login("alice", PASSWORD, false).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn a_taken_username_is_409_even_in_another_case() {
     let app = spawn_app().await;
-    assert_eq!(app.register("alice", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.register("alice", PASSWORD).await.status(),
+        StatusCode::OK
+    );
     let again = app.register("alice", PASSWORD).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(again.text().await.unwrap().contains("already taken"));
-    assert_eq!(app.register("Alice", PASSWORD).await.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.register("Alice", PASSWORD).await.status(),
+        StatusCode::CONFLICT
+    );
 }
 
 #[tokio::test]
@@ -33,7 +42,11 @@ async fn bad_usernames_and_passwords_are_422_with_a_reason() {
     ];
     for (username, password, reason) in cases {
         let response = app.register(username, password).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{reason}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{reason}"
+        );
         let body = response.text().await.unwrap();
         assert!(body.contains(reason), "{reason}: {body}");
     }
@@ -42,7 +55,9 @@ async fn bad_usernames_and_passwords_are_422_with_a_reason() {
 #[tokio::test]
 async fn a_missing_field_is_400_not_500() {
     let app = spawn_app().await;
-    let response = app.post_form("/api/register", &[("username", "carol")]).await;
+    let response = app
+        .post_form("/api/register", &[("username", "carol")])
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 

@@ -35,12 +35,20 @@ async fn an_idle_session_expires_on_the_server_even_if_the_cookie_is_replayed() 
     settings.session.refresh_interval_secs = 1;
     let app = spawn_app_with(settings, Arc::new(dir)).await;
     for remember in [true, false] {
-        let name = if remember { "remembered" } else { "browser-only" };
+        let name = if remember {
+            "remembered"
+        } else {
+            "browser-only"
+        };
         let signed_in = app.signed_in_as(name, remember).await;
         let cookie = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap());
         assert_eq!(dashboard_with(&app, &cookie).await, StatusCode::OK);
         tokio::time::sleep(Duration::from_millis(3_100)).await;
-        assert_eq!(dashboard_with(&app, &cookie).await, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(
+            dashboard_with(&app, &cookie).await,
+            StatusCode::SEE_OTHER,
+            "{name}"
+        );
     }
 }
 

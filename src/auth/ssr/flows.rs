@@ -36,7 +36,10 @@ pub async fn sign_in(
     password: Password,
     remember: bool,
 ) -> Result<(), AuthError> {
-    let client = cx.client.map(|address| address.ip().to_string()).unwrap_or_default();
+    let client = cx
+        .client
+        .map(|address| address.ip().to_string())
+        .unwrap_or_default();
     let username = parse_username(username)?;
     let password = SecretString::from(presented_password(password.into_inner())?);
     let user = users::find_by_key(&cx.state.pool, &username.key).await?;
@@ -51,7 +54,14 @@ pub async fn sign_in(
             return Err(AuthError::InvalidCredentials);
         }
     };
-    session::start(&cx.session, &cx.state.policy, user.id, &user.username, remember).await?;
+    session::start(
+        &cx.session,
+        &cx.state.policy,
+        user.id,
+        &user.username,
+        remember,
+    )
+    .await?;
     tracing::info!(target: "audit", event = "sign_in", user_id = user.id, client, remember, outcome = "success");
     Ok(())
 }
@@ -60,7 +70,10 @@ pub async fn sign_out(cx: &RequestContext) -> Result<(), AuthError> {
     let user_id = cx.viewer.as_ref().map(|viewer| viewer.user_id);
     session::end(&cx.session).await?;
     if let Some(user_id) = user_id {
-        let client = cx.client.map(|address| address.ip().to_string()).unwrap_or_default();
+        let client = cx
+            .client
+            .map(|address| address.ip().to_string())
+            .unwrap_or_default();
         tracing::info!(target: "audit", event = "sign_out", user_id, client, outcome = "success");
     }
     Ok(())

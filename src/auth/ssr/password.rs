@@ -7,7 +7,9 @@
 use super::AuthError;
 use crate::auth::Password;
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString},
+    password_hash::{
+        rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
+    },
     Algorithm, Argon2, Params, Version,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -46,8 +48,13 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(params: PasswordParams, concurrency: usize) -> Result<Self, AuthError> {
-        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|error| AuthError::Hashing(error.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = SecretString::from(format!("dummy-{}", SaltString::generate(&mut OsRng)));
         let dummy_hash = hash_blocking(&argon2, &dummy)?;
@@ -60,7 +67,8 @@ impl PasswordHasher {
 
     pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
         let argon2 = self.argon2.clone();
-        self.run_blocking(move || hash_blocking(&argon2, &password)).await
+        self.run_blocking(move || hash_blocking(&argon2, &password))
+            .await
     }
 
     /// True only when `stored` is present and matches. With `None` (unknown
@@ -108,7 +116,8 @@ fn verify_blocking(
     password: &SecretString,
     stored: &str,
 ) -> Result<bool, AuthError> {
-    let parsed = PasswordHash::new(stored).map_err(|error| AuthError::Hashing(error.to_string()))?;
+    let parsed =
+        PasswordHash::new(stored).map_err(|error| AuthError::Hashing(error.to_string()))?;
     match argon2.verify_password(password.expose_secret().as_bytes(), &parsed) {
         Ok(()) => Ok(true),
         Err(argon2::password_hash::Error::Password) => Ok(false),
@@ -138,26 +147,40 @@ mod tests {
         let hasher = cheap();
         let hash = hasher.hash(secret("correct horse")).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
-        assert!(hasher.verify(secret("correct horse"), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify(secret("wrong horse"), Some(hash)).await.unwrap());
+        assert!(hasher
+            .verify(secret("correct horse"), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify(secret("wrong horse"), Some(hash))
+            .await
+            .unwrap());
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
         let hasher = cheap();
-        assert!(!hasher.verify(secret("anything at all"), None).await.unwrap());
+        assert!(!hasher
+            .verify(secret("anything at all"), None)
+            .await
+            .unwrap());
     }
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_is_a_fault_not_a_match() {
         let hasher = cheap();
-        let result = hasher.verify(secret("x"), Some("not a phc string".into())).await;
+        let result = hasher
+            .verify(secret("x"), Some("not a phc string".into()))
+            .await;
         assert!(matches!(result, Err(AuthError::Hashing(_))));
     }
 
     #[test]
     fn defaults_follow_owasp() {
         let params = PasswordParams::default();
-        assert_eq!((params.memory_kib, params.iterations, params.parallelism), (19_456, 2, 1));
+        assert_eq!(
+            (params.memory_kib, params.iterations, params.parallelism),
+            (19_456, 2, 1)
+        );
     }
 }

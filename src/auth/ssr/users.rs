@@ -26,14 +26,13 @@ pub async fn insert(
     key: &str,
     password_hash: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let result = sqlx::query(
-        "INSERT INTO users (username, username_key, password_hash) VALUES (?, ?, ?)",
-    )
-    .bind(username)
-    .bind(key)
-    .bind(password_hash)
-    .execute(pool)
-    .await;
+    let result =
+        sqlx::query("INSERT INTO users (username, username_key, password_hash) VALUES (?, ?, ?)")
+            .bind(username)
+            .bind(key)
+            .bind(password_hash)
+            .execute(pool)
+            .await;
     match result {
         Ok(done) => Ok(Some(done.last_insert_rowid())),
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(None),

@@ -1,0 +1,32 @@
+import { test, expect } from '@playwright/test';
+import { PASSWORD, uniqueUser } from './helpers';
+
+test.use({ javaScriptEnabled: false });
+
+test('the whole sign-up and sign-in works with JavaScript disabled', async ({ page }) => {
+  const username = uniqueUser('nojs');
+  await page.goto('/register');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/login\?registered=1$/);
+
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('a wrong password');
+  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Invalid username or password');
+
+  await page.goto('/dashboard');
+  await expect(page).toHaveURL(/\/login\?next=\/dashboard$/);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Keep me signed in').check();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('username')).toHaveText(username);
+
+  await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/dashboard');
+  await expect(page).toHaveURL(/\/login\?next=\/dashboard$/);
+});

@@ -1,0 +1,40 @@
+import { test, expect } from '@playwright/test';
+import { register, signIn, uniqueUser } from './helpers';
+
+test('a new user registers, signs in with "keep me signed in" and stays signed in on reload', async ({ page }) => {
+  const username = uniqueUser('alice');
+  await register(page, username);
+  await expect(page.getByRole('status')).toContainText('Account created');
+  await signIn(page, username, true);
+
+  // The dashboard's first server HTML, before any script runs, already has the user.
+  const response = await page.goto('/dashboard');
+  expect(response?.status()).toBe(200);
+  const html = await response!.text();
+  expect(html).toContain(`data-testid="username">${username}<`);
+  expect(html).toContain('data-testid="signed-in-at"');
+
+  await page.reload();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('username')).toHaveText(username);
+  await expect(page.getByTestId('remembered')).toHaveText('yes');
+  await expect(page.getByTestId('nav-user')).toHaveText(username);
+});
+
+test('a wrong password shows why in the form and stays on the sign-in page', async ({ page }) => {
+  const username = uniqueUser('bob');
+  await register(page, username);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('not the right password');
+  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Invalid username or password');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('the protected page sends an anonymous visitor to sign in and back', async ({ page }) => {
+  const username = uniqueUser('carol');
+  await register(page, username);
+  await page.goto('/dashboard');
+  await expect(page).toHaveURL(/\/login\?next=\/dashboard$/);
+  await signIn(page, username, false);
+});

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# README command 2: set up what is missing, then run every test:
+#   1. unit and HTTP integration tests (cargo test, server features);
+#   2. the Playwright suite in Chromium against the built app
+#      (cargo leptos end-to-end), on a fresh database under target/e2e/.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$REPO_ROOT/scripts/setup.sh"
+cd "$REPO_ROOT"
+
+echo "== unit and integration tests"
+cargo test --features ssr
+
+echo "== end-to-end tests (Playwright, Chromium)"
+rm -rf target/e2e
+mkdir -p target/e2e
+export DATABASE_URL="sqlite://target/e2e/app.db"
+export RUST_LOG="${RUST_LOG:-warn,audit=info}"
+cargo leptos end-to-end
