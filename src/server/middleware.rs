@@ -1,5 +1,6 @@
 //! Request middleware, in the order a request meets them:
-//! body limit → (session layer) → viewer → protected pages → cache headers.
+//! body limit → cross-origin check → cache headers → (session layer) → viewer
+//! → protected pages.
 
 use crate::auth::ssr::{resolve_viewer, SessionPolicy, Viewer};
 use axum::{
@@ -108,4 +109,110 @@ pub async fn no_store(request: Request, next: Next) -> Response {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// Refuses state-changing requests from another site with 403, on top of
+/// SameSite=Lax. Browsers send `Origin` on POST; older ones may send only
+/// `Sec-Fetch-Site` or `Referer`. A request with none of them is not a
+/// browser's cross-site request (curl, API clients) and passes.
+pub async fn same_origin_only(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe && is_cross_origin(request.headers()) {
+        tracing::warn!(target: "audit", event = "cross_origin_refused", path = %request.uri().path(), outcome = "refused");
+        return (StatusCode::FORBIDDEN, "Cross-origin request refused").into_response();
+    }
+    next.run(request).await
+}
+
+pub fn is_cross_origin(headers: &axum::http::HeaderMap) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    let Some(host) = text(header::HOST) else {
+        return false;
+    };
+    if let Some(origin) = text(header::ORIGIN) {
+        return authority(origin) != Some(host);
+    }
+    if let Some(site) = headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok())
+    {
+        return !matches!(site, "same-origin" | "none");
+    }
+    if let Some(referer) = text(header::REFERER) {
+        return authority(referer) != Some(host);
+    }
+    false
+}
+
+/// `host[:port]` of an absolute http(s) URL.
+fn authority(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|authority| !authority.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_posts_pass() {
+        let host = ("host", "app.example:3000");
+        assert!(!is_cross_origin(&headers(&[
+            host,
+            ("origin", "http://app.example:3000")
+        ])));
+        assert!(!is_cross_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!is_cross_origin(&headers(&[
+            host,
+            ("referer", "https://app.example:3000/login?x=1")
+        ])));
+        assert!(
+            !is_cross_origin(&headers(&[host])),
+            "no browser headers: not a browser"
+        );
+    }
+
+    #[test]
+    fn cross_origin_posts_are_caught_by_any_of_the_three_headers() {
+        let host = ("host", "app.example:3000");
+        assert!(is_cross_origin(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(is_cross_origin(&headers(&[host, ("origin", "null")])));
+        assert!(is_cross_origin(&headers(&[
+            host,
+            ("origin", "http://app.example:3000.evil.example")
+        ])));
+        assert!(is_cross_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(is_cross_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site")
+        ])));
+        assert!(is_cross_origin(&headers(&[
+            host,
+            ("referer", "https://evil.example/app.example:3000")
+        ])));
+    }
 }

@@ -120,6 +120,7 @@ pub async fn build(
         ))
         .layer(sessions)
         .layer(from_fn(middleware::no_store))
+        .layer(from_fn(middleware::same_origin_only))
         .layer(from_fn_with_state(
             settings.server.body_limit_bytes,
             middleware::limit_body,

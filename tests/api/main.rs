@@ -7,4 +7,5 @@ mod dashboard;
 mod login;
 mod logout;
 mod register;
+mod security;
 mod session_lifetime;

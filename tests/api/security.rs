@@ -1,0 +1,105 @@
+//! Security properties a reviewer checks, over HTTP (see SECURITY.md).
+
+use crate::helpers::{cookie_pair, location, session_set_cookie, spawn_app, PASSWORD};
+use reqwest::StatusCode;
+
+async fn dashboard_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> StatusCode {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/dashboard"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn sign_in_replaces_the_session_id_and_the_old_one_dies() {
+    let app = spawn_app().await;
+    let first = app.signed_in_as("alice", true).await;
+    let before = cookie_pair(&session_set_cookie(&first, "session").unwrap());
+    app.register("bob", PASSWORD).await;
+    let second = app.login("bob", PASSWORD, true).await;
+    let after = cookie_pair(&session_set_cookie(&second, "session").unwrap());
+    assert_ne!(before, after, "a new id at sign-in");
+    assert_eq!(
+        dashboard_with_cookie(&app, &before).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(dashboard_with_cookie(&app, &after).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_out_by_get_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.signed_in_as("alice", true).await;
+    let response = app.get("/api/logout").await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cross_origin_posts_are_refused_with_403() {
+    let app = spawn_app().await;
+    app.signed_in_as("alice", true).await;
+    let from_elsewhere = app
+        .client
+        .post(app.url("/api/logout"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_elsewhere.status(), StatusCode::FORBIDDEN);
+    let fetch_metadata_only = app
+        .client
+        .post(app.url("/api/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch_metadata_only.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/dashboard").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+
+    let same_origin = app
+        .client
+        .post(app.url("/api/logout"))
+        .header("origin", format!("http://{}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), StatusCode::OK);
+    assert_eq!(location(&same_origin).as_deref(), Some("/login"));
+}
+
+#[tokio::test]
+async fn tampered_truncated_or_random_cookies_are_anonymous_not_errors() {
+    let app = spawn_app().await;
+    let signed_in = app.signed_in_as("alice", true).await;
+    let genuine = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap());
+    let value = genuine.trim_start_matches("session=");
+    let truncated = format!("session={}", &value[..value.len() / 2]);
+    let mut flipped = value.to_string().into_bytes();
+    flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+    let flipped = format!("session={}", String::from_utf8(flipped).unwrap());
+    for cookie in [
+        truncated.as_str(),
+        flipped.as_str(),
+        "session=AAAAAAAAAAAAAAAAAAAAAA",
+        "session=%00%ff<script>",
+        "session=",
+    ] {
+        assert_eq!(
+            dashboard_with_cookie(&app, cookie).await,
+            StatusCode::SEE_OTHER,
+            "{cookie}"
+        );
+    }
+    assert_eq!(dashboard_with_cookie(&app, &genuine).await, StatusCode::OK);
+}
