@@ -103,3 +103,40 @@ async fn tampered_truncated_or_random_cookies_are_anonymous_not_errors() {
     }
     assert_eq!(dashboard_with_cookie(&app, &genuine).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn raising_the_argon2_parameters_upgrades_a_hash_at_the_next_sign_in() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let database = app.settings.database.url.clone();
+    let stored_hash = || async {
+        let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+        let hash: String =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE username_key = 'alice'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        hash
+    };
+    assert!(stored_hash().await.contains("m=64,t=1,p=1"));
+
+    let mut app = app;
+    app.settings.password.argon2_memory_kib = 128;
+    app.settings.password.argon2_iterations = 2;
+    let app = app.restart().await;
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::OK
+    );
+    let upgraded = stored_hash().await;
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=128,t=2,p=1$"),
+        "{upgraded}"
+    );
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::OK,
+        "the new hash verifies"
+    );
+}

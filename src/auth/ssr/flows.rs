@@ -41,11 +41,15 @@ pub async fn sign_in(
         .map(|address| address.ip().to_string())
         .unwrap_or_default();
     let username = parse_username(username)?;
-    let password = SecretString::from(presented_password(password.into_inner())?);
+    let password = presented_password(password.into_inner())?;
     let user = users::find_by_key(&cx.state.pool, &username.key).await?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
     // Always verify (a dummy hash for unknown users) so both failures cost the same.
-    let matches = cx.state.hasher.verify(password, stored_hash).await?;
+    let matches = cx
+        .state
+        .hasher
+        .verify(SecretString::from(password.clone()), stored_hash)
+        .await?;
     let user = match user {
         Some(user) if matches => user,
         user => {
@@ -54,6 +58,11 @@ pub async fn sign_in(
             return Err(AuthError::InvalidCredentials);
         }
     };
+    if cx.state.hasher.needs_upgrade(&user.password_hash) {
+        let upgraded = cx.state.hasher.hash(SecretString::from(password)).await?;
+        users::update_password_hash(&cx.state.pool, user.id, &upgraded).await?;
+        tracing::info!(target: "audit", event = "password_hash_upgraded", user_id = user.id, outcome = "success");
+    }
     session::start(
         &cx.session,
         &cx.state.policy,

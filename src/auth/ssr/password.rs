@@ -42,16 +42,17 @@ impl Default for PasswordParams {
 
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    params: PasswordParams,
     dummy_hash: String,
     permits: Arc<Semaphore>,
 }
 
 impl PasswordHasher {
-    pub fn new(params: PasswordParams, concurrency: usize) -> Result<Self, AuthError> {
+    pub fn new(wanted: PasswordParams, concurrency: usize) -> Result<Self, AuthError> {
         let params = Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
+            wanted.memory_kib,
+            wanted.iterations,
+            wanted.parallelism,
             None,
         )
         .map_err(|error| AuthError::Hashing(error.to_string()))?;
@@ -60,6 +61,7 @@ impl PasswordHasher {
         let dummy_hash = hash_blocking(&argon2, &dummy)?;
         Ok(Self {
             argon2,
+            params: wanted,
             dummy_hash,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
         })
@@ -86,6 +88,22 @@ impl PasswordHasher {
             .run_blocking(move || verify_blocking(&argon2, &password, &hash))
             .await?;
         Ok(known_user && matches)
+    }
+
+    /// Whether a stored hash was made with other (older) parameters than the
+    /// configured ones, and should be replaced at the next successful sign-in.
+    pub fn needs_upgrade(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return true;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return true;
+        };
+        parsed.algorithm.as_str() != "argon2id"
+            || parsed.version != Some(Version::V0x13.into())
+            || params.m_cost() != self.params.memory_kib
+            || params.t_cost() != self.params.iterations
+            || params.p_cost() != self.params.parallelism
     }
 
     async fn run_blocking<T: Send + 'static>(
@@ -173,6 +191,21 @@ mod tests {
             .verify(secret("x"), Some("not a phc string".into()))
             .await;
         assert!(matches!(result, Err(AuthError::Hashing(_))));
+    }
+
+    #[tokio::test]
+    async fn hashes_made_with_other_parameters_need_an_upgrade() {
+        let old = cheap();
+        let stored = old.hash(secret("correct horse")).await.unwrap();
+        assert!(!old.needs_upgrade(&stored));
+        let stronger = PasswordParams {
+            memory_kib: 128,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let new = PasswordHasher::new(stronger, 1).unwrap();
+        assert!(new.needs_upgrade(&stored));
+        assert!(new.needs_upgrade("$argon2i$v=19$m=128,t=1,p=1$c29tZXNhbHQ$aGFzaA"));
     }
 
     #[test]

@@ -39,3 +39,17 @@ pub async fn insert(
         Err(error) => Err(error),
     }
 }
+
+/// Replaces a user's password hash (parameter upgrade).
+pub async fn update_password_hash(
+    pool: &SqlitePool,
+    user_id: i64,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
