@@ -102,7 +102,11 @@ pub async fn build(
         .with_http_only(true)
         .with_path("/");
 
-    let context = move || provide_context(auth.clone());
+    let live_reload = leptos_options.env == leptos::config::Env::DEV;
+    let context = move || {
+        provide_context(auth.clone());
+        super::headers::provide_page_policy(live_reload);
+    };
     let routes = generate_route_list(App);
     let router = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -121,6 +125,7 @@ pub async fn build(
         .layer(sessions)
         .layer(from_fn(middleware::no_store))
         .layer(from_fn(middleware::same_origin_only))
+        .layer(from_fn(super::headers::security_headers))
         .layer(from_fn_with_state(
             settings.server.body_limit_bytes,
             middleware::limit_body,

@@ -140,3 +140,47 @@ async fn raising_the_argon2_parameters_upgrades_a_hash_at_the_next_sign_in() {
         "the new hash verifies"
     );
 }
+
+#[tokio::test]
+async fn pages_carry_a_nonce_based_csp_and_the_other_security_headers() {
+    let app = spawn_app().await;
+    let response = app.get("/login").await;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let policy = header("content-security-policy");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a script nonce")
+        .to_string();
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("referrer-policy"), "strict-origin-when-cross-origin");
+    assert_eq!(header("cache-control"), "no-store");
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry the nonce"
+    );
+
+    let second = app.get("/login").await;
+    let second_policy = second.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(!second_policy.contains(&nonce), "a fresh nonce per page");
+
+    let api = app.post_form("/api/me", &[]).await;
+    assert!(api.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    assert_eq!(api.headers()["cache-control"], "no-store");
+}
