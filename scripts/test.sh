@@ -16,4 +16,7 @@ rm -rf target/e2e
 mkdir -p target/e2e
 export DATABASE_URL="sqlite://target/e2e/app.db"
 export RUST_LOG="${RUST_LOG:-warn,audit=info}"
+# Every Playwright story signs up from 127.0.0.1; the per-address sign-up
+# limit is proven by the Rust tests, not meant to stop the suite.
+export THROTTLE_SIGN_UPS_PER_ADDRESS="${THROTTLE_SIGN_UPS_PER_ADDRESS:-1000}"
 cargo leptos end-to-end

@@ -19,6 +19,9 @@ pub enum AppError {
     /// Unknown user or wrong password; deliberately the same message for both (401).
     #[error("Invalid username or password")]
     InvalidCredentials,
+    /// Too many failed sign-ins or sign-ups; try again after the delay (429).
+    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    TooManyAttempts { retry_after_secs: i64 },
     /// The request could not be understood: missing or malformed fields (400).
     #[error("The request was malformed: {0}")]
     BadRequest(String),
@@ -34,6 +37,7 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::UsernameTaken => 409,
             AppError::InvalidCredentials => 401,
+            AppError::TooManyAttempts { .. } => 429,
             AppError::BadRequest(_) => 400,
             AppError::Internal => 500,
         }
@@ -46,6 +50,8 @@ impl AppError {
 struct ErrorBody {
     code: String,
     message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<i64>,
 }
 
 impl From<AppError> for ErrorBody {
@@ -54,8 +60,13 @@ impl From<AppError> for ErrorBody {
             AppError::Invalid(_) => "invalid_input",
             AppError::UsernameTaken => "username_taken",
             AppError::InvalidCredentials => "invalid_credentials",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::BadRequest(_) => "bad_request",
             AppError::Internal => "internal",
+        };
+        let retry_after_secs = match error {
+            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
         };
         let message = match &error {
             AppError::Invalid(detail) | AppError::BadRequest(detail) => detail.clone(),
@@ -64,6 +75,7 @@ impl From<AppError> for ErrorBody {
         Self {
             code: code.into(),
             message,
+            retry_after_secs,
         }
     }
 }
@@ -75,6 +87,9 @@ impl From<ErrorBody> for AppError {
             "username_taken" => AppError::UsernameTaken,
             "invalid_credentials" => AppError::InvalidCredentials,
             "bad_request" => AppError::BadRequest(body.message),
+            "too_many_attempts" => AppError::TooManyAttempts {
+                retry_after_secs: body.retry_after_secs.unwrap_or(60),
+            },
             _ => AppError::Internal,
         }
     }

@@ -42,7 +42,8 @@ pub struct CurrentUser {
 #[server(prefix = "/api", endpoint = "register")]
 pub async fn register(username: String, password: Password) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
-    cx.answer(ssr::register_account(&cx.state, &username, password).await)?;
+    let client = cx.client_address();
+    cx.answer(ssr::register_account(&cx.state, &client, &username, password).await)?;
     leptos_axum::redirect("/login?registered=1");
     Ok(())
 }

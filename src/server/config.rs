@@ -2,7 +2,7 @@
 //! `APP_CONFIG`), then environment variables. Every key is listed in the README.
 //! Leptos's own options (`LEPTOS_SITE_ADDR`, site root, …) are read by Leptos.
 
-use crate::auth::ssr::{PasswordParams, PasswordRules, SessionPolicy};
+use crate::auth::ssr::{Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules};
 use serde::Deserialize;
 use std::{path::Path, str::FromStr};
 
@@ -13,7 +13,39 @@ pub struct Settings {
     pub session: SessionSettings,
     pub cookie: CookieSettings,
     pub password: PasswordSettings,
+    pub throttle: ThrottleSettings,
     pub server: ServerSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleSettings {
+    /// Failed sign-ins for one account before it is throttled.
+    pub account_max_failures: u32,
+    /// Failed sign-ins from one client address before it is throttled.
+    pub address_max_failures: u32,
+    /// Quiet time after which failure counts start again.
+    pub window_secs: u64,
+    /// First throttling delay; it doubles with each further failure.
+    pub base_delay_secs: u64,
+    pub max_delay_secs: u64,
+    /// Sign-ups allowed from one client address per `sign_up_window_secs`.
+    pub sign_ups_per_address: u32,
+    pub sign_up_window_secs: u64,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            account_max_failures: 5,
+            address_max_failures: 20,
+            window_secs: 900,
+            base_delay_secs: 30,
+            max_delay_secs: 900,
+            sign_ups_per_address: 10,
+            sign_up_window_secs: 3600,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -213,6 +245,38 @@ impl Settings {
             &mut self.password.max_concurrent_hashes,
         )?;
         set(&var, "BODY_LIMIT_BYTES", &mut self.server.body_limit_bytes)?;
+        let throttle = &mut self.throttle;
+        set(
+            &var,
+            "THROTTLE_ACCOUNT_MAX_FAILURES",
+            &mut throttle.account_max_failures,
+        )?;
+        set(
+            &var,
+            "THROTTLE_ADDRESS_MAX_FAILURES",
+            &mut throttle.address_max_failures,
+        )?;
+        set(&var, "THROTTLE_WINDOW_SECS", &mut throttle.window_secs)?;
+        set(
+            &var,
+            "THROTTLE_BASE_DELAY_SECS",
+            &mut throttle.base_delay_secs,
+        )?;
+        set(
+            &var,
+            "THROTTLE_MAX_DELAY_SECS",
+            &mut throttle.max_delay_secs,
+        )?;
+        set(
+            &var,
+            "THROTTLE_SIGN_UPS_PER_ADDRESS",
+            &mut throttle.sign_ups_per_address,
+        )?;
+        set(
+            &var,
+            "THROTTLE_SIGN_UP_WINDOW_SECS",
+            &mut throttle.sign_up_window_secs,
+        )?;
         Ok(())
     }
 
@@ -256,6 +320,17 @@ impl Settings {
                 self.server.body_limit_bytes >= 1024,
                 "server.body_limit_bytes must be at least 1024",
             ),
+            (
+                self.throttle.account_max_failures > 0
+                    && self.throttle.address_max_failures > 0
+                    && self.throttle.sign_ups_per_address > 0,
+                "throttle limits must be above 0",
+            ),
+            (
+                self.throttle.base_delay_secs > 0
+                    && self.throttle.max_delay_secs >= self.throttle.base_delay_secs,
+                "throttle.max_delay_secs must be at least throttle.base_delay_secs, which must be above 0",
+            ),
         ];
         match rules.iter().find(|(ok, _)| !ok) {
             Some((_, message)) => Err(ConfigError::Invalid((*message).into())),
@@ -284,6 +359,28 @@ impl Settings {
     pub fn password_rules(&self) -> PasswordRules {
         PasswordRules {
             min_chars: self.password.min_length,
+        }
+    }
+
+    pub fn throttle_rules(&self) -> ThrottleRules {
+        let secs = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        let throttle = &self.throttle;
+        let sign_in = |max_events| Limit {
+            max_events,
+            window_secs: secs(throttle.window_secs),
+            base_delay_secs: secs(throttle.base_delay_secs),
+            max_delay_secs: secs(throttle.max_delay_secs),
+        };
+        let sign_up_window = secs(throttle.sign_up_window_secs);
+        ThrottleRules {
+            sign_in_account: sign_in(throttle.account_max_failures),
+            sign_in_address: sign_in(throttle.address_max_failures),
+            sign_up_address: Limit {
+                max_events: throttle.sign_ups_per_address,
+                window_secs: sign_up_window,
+                base_delay_secs: sign_up_window,
+                max_delay_secs: sign_up_window,
+            },
         }
     }
 

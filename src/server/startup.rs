@@ -89,6 +89,7 @@ pub async fn build(
         hasher: Arc::new(hasher),
         policy: settings.session_policy(),
         password_rules: settings.password_rules(),
+        throttle: settings.throttle_rules(),
     };
     let state = AppState {
         leptos_options: leptos_options.clone(),

@@ -9,3 +9,4 @@ mod logout;
 mod register;
 mod security;
 mod session_lifetime;
+mod throttling;

@@ -11,6 +11,8 @@ pub enum AuthError {
     UsernameTaken,
     #[error("invalid credentials")]
     InvalidCredentials,
+    #[error("throttled for {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("session store error: {0}")]
@@ -33,6 +35,9 @@ impl AuthError {
             AuthError::Invalid(message) => AppError::Invalid(message.clone()),
             AuthError::UsernameTaken => AppError::UsernameTaken,
             AuthError::InvalidCredentials => AppError::InvalidCredentials,
+            AuthError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
+                retry_after_secs: *retry_after_secs,
+            },
             AuthError::Database(_) | AuthError::Session(_) | AuthError::Hashing(_) => {
                 AppError::Internal
             }

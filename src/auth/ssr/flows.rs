@@ -1,71 +1,111 @@
 //! The three things a user does: create an account, sign in, sign out. Each
-//! writes one audit line (user, client address, outcome; never a password,
-//! hash or session id).
+//! writes one audit line under the `audit` target (user id, client address,
+//! outcome; never a password, hash or session id).
 
 use super::{
-    session, users,
+    session,
+    throttle::{self, Scope},
+    users,
     validation::{new_password, parse_username, presented_password},
     AuthError, AuthService, RequestContext,
 };
 use crate::auth::Password;
 use secrecy::SecretString;
 
+/// Creates an account. Sign-ups are limited per client address.
 pub async fn register_account(
     service: &AuthService,
+    client: &str,
     username: &str,
     password: Password,
 ) -> Result<i64, AuthError> {
     let username = parse_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
+    let now = session::now();
+    let limit = service.throttle.limit(Scope::SignUpAddress);
+    let counter = throttle::load(&service.pool, Scope::SignUpAddress, client).await?;
+    if let Some(retry_after_secs) = limit.retry_after(counter.as_ref(), now) {
+        tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
+        return Err(AuthError::Throttled { retry_after_secs });
+    }
+    throttle::record(&service.pool, limit, Scope::SignUpAddress, client, now).await?;
     let hash = service.hasher.hash(SecretString::from(password)).await?;
     match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
-            tracing::info!(target: "audit", event = "register", user_id, outcome = "created");
+            tracing::info!(target: "audit", event = "register", user_id, client, outcome = "created");
             Ok(user_id)
         }
         None => {
-            tracing::info!(target: "audit", event = "register", outcome = "username_taken");
+            tracing::info!(target: "audit", event = "register", client, outcome = "username_taken");
             Err(AuthError::UsernameTaken)
         }
     }
 }
 
+/// Checks the credentials and signs the user in on this session. Failures
+/// are counted per account and per client address; while either is
+/// throttled the answer is 429 and no password is hashed.
 pub async fn sign_in(
     cx: &RequestContext,
     username: &str,
     password: Password,
     remember: bool,
 ) -> Result<(), AuthError> {
-    let client = cx
-        .client
-        .map(|address| address.ip().to_string())
-        .unwrap_or_default();
+    let service = &cx.state;
+    let client = cx.client_address();
     let username = parse_username(username)?;
     let password = presented_password(password.into_inner())?;
-    let user = users::find_by_key(&cx.state.pool, &username.key).await?;
+    let now = session::now();
+    let subjects = [
+        (Scope::SignInAccount, username.key.as_str()),
+        (Scope::SignInAddress, client.as_str()),
+    ];
+    for (scope, subject) in subjects {
+        let counter = throttle::load(&service.pool, scope, subject).await?;
+        if let Some(retry_after_secs) = service
+            .throttle
+            .limit(scope)
+            .retry_after(counter.as_ref(), now)
+        {
+            tracing::warn!(target: "audit", event = "sign_in", client, throttled_by = ?scope, retry_after_secs, outcome = "throttled");
+            return Err(AuthError::Throttled { retry_after_secs });
+        }
+    }
+
+    let user = users::find_by_key(&service.pool, &username.key).await?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
     // Always verify (a dummy hash for unknown users) so both failures cost the same.
-    let matches = cx
-        .state
+    let matches = service
         .hasher
         .verify(SecretString::from(password.clone()), stored_hash)
         .await?;
     let user = match user {
         Some(user) if matches => user,
         user => {
-            let user_id = user.map(|user| user.id);
-            tracing::info!(target: "audit", event = "sign_in", ?user_id, client, outcome = "failure");
+            for (scope, subject) in subjects {
+                throttle::record(
+                    &service.pool,
+                    service.throttle.limit(scope),
+                    scope,
+                    subject,
+                    now,
+                )
+                .await?;
+            }
+            let user_id = user.map_or_else(|| "unknown".to_string(), |user| user.id.to_string());
+            tracing::info!(target: "audit", event = "sign_in", user_id, client, outcome = "failure");
             return Err(AuthError::InvalidCredentials);
         }
     };
-    if cx.state.hasher.needs_upgrade(&user.password_hash) {
-        let upgraded = cx.state.hasher.hash(SecretString::from(password)).await?;
-        users::update_password_hash(&cx.state.pool, user.id, &upgraded).await?;
+    throttle::clear(&service.pool, Scope::SignInAccount, &username.key).await?;
+    if service.hasher.needs_upgrade(&user.password_hash) {
+        let upgraded = service.hasher.hash(SecretString::from(password)).await?;
+        users::update_password_hash(&service.pool, user.id, &upgraded).await?;
         tracing::info!(target: "audit", event = "password_hash_upgraded", user_id = user.id, outcome = "success");
     }
     session::start(
         &cx.session,
-        &cx.state.policy,
+        &service.policy,
         user.id,
         &user.username,
         remember,
@@ -79,10 +119,7 @@ pub async fn sign_out(cx: &RequestContext) -> Result<(), AuthError> {
     let user_id = cx.viewer.as_ref().map(|viewer| viewer.user_id);
     session::end(&cx.session).await?;
     if let Some(user_id) = user_id {
-        let client = cx
-            .client
-            .map(|address| address.ip().to_string())
-            .unwrap_or_default();
+        let client = cx.client_address();
         tracing::info!(target: "audit", event = "sign_out", user_id, client, outcome = "success");
     }
     Ok(())

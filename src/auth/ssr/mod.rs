@@ -6,6 +6,7 @@ mod error;
 mod flows;
 mod password;
 mod session;
+mod throttle;
 mod users;
 mod validation;
 
@@ -13,6 +14,7 @@ pub use error::AuthError;
 pub use flows::{register_account, sign_in, sign_out};
 pub use password::{PasswordHasher, PasswordParams};
 pub use session::{resolve_viewer, SessionPolicy, SignedIn, Viewer};
+pub use throttle::{Limit, ThrottleRules};
 pub use validation::{safe_next, PasswordRules};
 
 use super::{AppError, CurrentUser};
@@ -30,6 +32,7 @@ pub struct AuthService {
     pub hasher: Arc<PasswordHasher>,
     pub policy: SessionPolicy,
     pub password_rules: PasswordRules,
+    pub throttle: ThrottleRules,
 }
 
 /// Everything a server function needs about the request it answers.
@@ -85,6 +88,12 @@ impl RequestContext {
         })
     }
 
+    /// The client's IP address as text, for throttling and the audit log.
+    pub fn client_address(&self) -> String {
+        self.client
+            .map_or_else(|| "unknown".to_string(), |address| address.ip().to_string())
+    }
+
     pub fn current_user(&self) -> Option<CurrentUser> {
         self.viewer
             .as_ref()
@@ -113,5 +122,11 @@ pub fn set_error_status(error: &AppError) {
         axum::http::StatusCode::from_u16(error.status()),
     ) {
         response.set_status(status);
+        if let AppError::TooManyAttempts { retry_after_secs } = error {
+            response.insert_header(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_secs),
+            );
+        }
     }
 }

@@ -1,0 +1,204 @@
+//! Throttling of password guessing and sign-up floods, kept in the database.
+//!
+//! Each counter counts events (failed sign-ins, or sign-ups) that follow each
+//! other with less than `window` of quiet between them. From `max_events`
+//! on, each further event blocks the subject for a delay that doubles from
+//! `base_delay` up to `max_delay`. A block always ends: an attacker can slow a
+//! victim's sign-in, never lock the account for good.
+
+use sqlx::SqlitePool;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    SignInAccount,
+    SignInAddress,
+    SignUpAddress,
+}
+
+impl Scope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scope::SignInAccount => "sign_in_account",
+            Scope::SignInAddress => "sign_in_address",
+            Scope::SignUpAddress => "sign_up_address",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub max_events: u32,
+    pub window_secs: i64,
+    pub base_delay_secs: i64,
+    pub max_delay_secs: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleRules {
+    pub sign_in_account: Limit,
+    pub sign_in_address: Limit,
+    pub sign_up_address: Limit,
+}
+
+impl ThrottleRules {
+    pub fn limit(&self, scope: Scope) -> Limit {
+        match scope {
+            Scope::SignInAccount => self.sign_in_account,
+            Scope::SignInAddress => self.sign_in_address,
+            Scope::SignUpAddress => self.sign_up_address,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Counter {
+    pub count: i64,
+    pub last_at: i64,
+    pub blocked_until: i64,
+}
+
+impl Limit {
+    /// Seconds until the subject may try again, if it is blocked now.
+    pub fn retry_after(&self, counter: Option<&Counter>, now: i64) -> Option<i64> {
+        counter
+            .map(|counter| counter.blocked_until - now)
+            .filter(|remaining| *remaining > 0)
+    }
+
+    /// The counter after one more event at `now`.
+    pub fn record(&self, counter: Option<Counter>, now: i64) -> Counter {
+        let count = match counter {
+            Some(counter) if now - counter.last_at < self.window_secs => counter.count + 1,
+            _ => 1,
+        };
+        let over = count - i64::from(self.max_events);
+        let blocked_until = if over >= 0 {
+            let doublings = u32::try_from(over.min(20)).unwrap_or(20);
+            let delay = self
+                .base_delay_secs
+                .saturating_mul(1_i64 << doublings)
+                .min(self.max_delay_secs);
+            now + delay
+        } else {
+            0
+        };
+        Counter {
+            count,
+            last_at: now,
+            blocked_until,
+        }
+    }
+}
+
+pub async fn load(
+    pool: &SqlitePool,
+    scope: Scope,
+    subject: &str,
+) -> Result<Option<Counter>, sqlx::Error> {
+    sqlx::query_as::<_, Counter>(
+        "SELECT count, last_at, blocked_until FROM throttle WHERE scope = ? AND subject = ?",
+    )
+    .bind(scope.as_str())
+    .bind(subject)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Counts one event; returns the new counter.
+pub async fn record(
+    pool: &SqlitePool,
+    limit: Limit,
+    scope: Scope,
+    subject: &str,
+    now: i64,
+) -> Result<Counter, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    let current = sqlx::query_as::<_, Counter>(
+        "SELECT count, last_at, blocked_until FROM throttle WHERE scope = ? AND subject = ?",
+    )
+    .bind(scope.as_str())
+    .bind(subject)
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let next = limit.record(current, now);
+    sqlx::query(
+        "INSERT INTO throttle (scope, subject, count, last_at, blocked_until) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (scope, subject) DO UPDATE SET
+           count = excluded.count, last_at = excluded.last_at, blocked_until = excluded.blocked_until",
+    )
+    .bind(scope.as_str())
+    .bind(subject)
+    .bind(next.count)
+    .bind(next.last_at)
+    .bind(next.blocked_until)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(next)
+}
+
+pub async fn clear(pool: &SqlitePool, scope: Scope, subject: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM throttle WHERE scope = ? AND subject = ?")
+        .bind(scope.as_str())
+        .bind(subject)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: Limit = Limit {
+        max_events: 5,
+        window_secs: 900,
+        base_delay_secs: 30,
+        max_delay_secs: 900,
+    };
+
+    fn after(events: u32, every: i64) -> Counter {
+        (0..events)
+            .fold(None, |counter, i| {
+                Some(LIMIT.record(counter, i64::from(i) * every))
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn four_failures_do_not_block_the_fifth_does() {
+        let four = after(4, 1);
+        assert_eq!(four.count, 4);
+        assert_eq!(LIMIT.retry_after(Some(&four), 4), None);
+        let five = LIMIT.record(Some(four), 4);
+        assert_eq!(LIMIT.retry_after(Some(&five), 4), Some(30));
+    }
+
+    #[test]
+    fn delays_double_and_stop_at_the_maximum() {
+        let delays: Vec<i64> = (5..=12)
+            .map(|events| {
+                let counter = after(events, 1);
+                counter.blocked_until - counter.last_at
+            })
+            .collect();
+        assert_eq!(delays, vec![30, 60, 120, 240, 480, 900, 900, 900]);
+    }
+
+    #[test]
+    fn a_block_always_ends() {
+        let counter = after(50, 1);
+        assert_eq!(
+            LIMIT.retry_after(Some(&counter), counter.blocked_until),
+            None
+        );
+    }
+
+    #[test]
+    fn a_quiet_window_starts_the_count_again() {
+        let counter = after(4, 1);
+        let later = LIMIT.record(Some(counter), counter.last_at + 900);
+        assert_eq!(later.count, 1);
+        assert_eq!(later.blocked_until, 0);
+    }
+}

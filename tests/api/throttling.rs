@@ -1,0 +1,121 @@
+//! Password guessing is throttled per account and per client address, in the
+//! database; sign-ups are limited per address.
+
+use crate::helpers::{spawn_app, spawn_app_with, test_settings, TestApp, PASSWORD};
+use reqwest::StatusCode;
+use std::{sync::Arc, time::Duration};
+
+async fn fail_times(app: &TestApp, username: &str, times: usize) {
+    for attempt in 1..=times {
+        let response = app.login(username, "wrong password!", false).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn five_failures_throttle_the_account_with_429_and_retry_after() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    app.register("bob", PASSWORD).await;
+    fail_times(&app, "alice", 5).await;
+
+    let throttled = app.login("alice", PASSWORD, false).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    assert!(throttled
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many attempts"));
+
+    // Another account from the same address is not affected.
+    assert_eq!(
+        app.login("bob", PASSWORD, false).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn unknown_accounts_are_throttled_exactly_like_real_ones() {
+    let app = spawn_app().await;
+    fail_times(&app, "nobody", 5).await;
+    assert_eq!(
+        app.login("nobody", PASSWORD, false).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn the_throttle_survives_a_server_restart() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    fail_times(&app, "alice", 5).await;
+    let app = app.restart().await;
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_account_signs_in_again_once_the_delay_has_passed() {
+    let (mut settings, dir) = test_settings();
+    settings.throttle.base_delay_secs = 1;
+    settings.throttle.max_delay_secs = 2;
+    let app = spawn_app_with(settings, Arc::new(dir)).await;
+    app.register("alice", PASSWORD).await;
+    fail_times(&app, "alice", 5).await;
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn many_failures_from_one_address_throttle_that_address() {
+    let (mut settings, dir) = test_settings();
+    settings.throttle.address_max_failures = 3;
+    let app = spawn_app_with(settings, Arc::new(dir)).await;
+    app.register("carol", PASSWORD).await;
+    for name in ["u1", "u2", "u3"] {
+        assert_eq!(
+            app.login(name, "wrong password!", false).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        app.login("carol", PASSWORD, false).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let (mut settings, dir) = test_settings();
+    settings.throttle.sign_ups_per_address = 3;
+    let app = spawn_app_with(settings, Arc::new(dir)).await;
+    for name in ["one", "two", "three"] {
+        assert_eq!(
+            app.register(name, PASSWORD).await.status(),
+            StatusCode::OK,
+            "{name}"
+        );
+    }
+    let fourth = app.register("four", PASSWORD).await;
+    assert_eq!(fourth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(fourth.headers().contains_key("retry-after"));
+}
