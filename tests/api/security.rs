@@ -184,3 +184,35 @@ async fn pages_carry_a_nonce_based_csp_and_the_other_security_headers() {
         .contains("default-src 'none'"));
     assert_eq!(api.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_cost_the_same_time() {
+    let (mut settings, dir) = crate::helpers::test_settings();
+    // The real (OWASP) cost, so that skipping the hash would show.
+    settings.password = Default::default();
+    settings.throttle.account_max_failures = 1_000;
+    settings.throttle.address_max_failures = 1_000;
+    let app = crate::helpers::spawn_app_with(settings, std::sync::Arc::new(dir)).await;
+    app.register("alice", PASSWORD).await;
+
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..15 {
+        for (username, timings) in [("alice", &mut wrong), ("nobody", &mut unknown)] {
+            let started = std::time::Instant::now();
+            let response = app.login(username, "not the password", false).await;
+            timings.push(started.elapsed().as_secs_f64());
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    let median = |timings: &mut Vec<f64>| {
+        timings.sort_by(f64::total_cmp);
+        timings[timings.len() / 2]
+    };
+    let (wrong, unknown) = (median(&mut wrong), median(&mut unknown));
+    let ratio = unknown / wrong;
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "median unknown-user {unknown:.4}s vs wrong-password {wrong:.4}s"
+    );
+}

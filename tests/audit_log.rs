@@ -1,0 +1,92 @@
+//! The audit log: sign-up, sign-in success and failure, throttling and
+//! sign-out are logged with user id, client address and outcome, and nothing
+//! in the log (at any level) holds a password, a password hash or a session id.
+
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use helpers::{cookie_pair, session_set_cookie, spawn_app, PASSWORD};
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        // Everything the server logs; the test client's own crates are left out.
+        .with_env_filter("trace,cookie_store=off,reqwest=off")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let app = spawn_app().await;
+    let wrong_password = "a wrong guess 123";
+    app.register("alice", PASSWORD).await;
+    for _ in 0..5 {
+        app.login("alice", wrong_password, false).await;
+    }
+    let throttled = app.login("alice", PASSWORD, true).await;
+    assert_eq!(throttled.status(), 429);
+
+    app.register("bob", PASSWORD).await;
+    let signed_in = app.login("bob", PASSWORD, true).await;
+    assert_eq!(signed_in.status(), 200);
+    let session_id = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap())
+        .trim_start_matches("session=")
+        .to_string();
+    app.logout().await;
+
+    let pool = sqlx::SqlitePool::connect(&app.settings.database.url)
+        .await
+        .unwrap();
+    let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let log = captured.text();
+
+    for expected in [
+        r#"event="register" user_id=1 client="127.0.0.1" outcome="created""#,
+        r#"event="sign_in" user_id="1" client="127.0.0.1" outcome="failure""#,
+        r#"event="sign_in" client="127.0.0.1" throttled_by=SignInAccount"#,
+        r#"event="sign_in" user_id=2 client="127.0.0.1" remember=true outcome="success""#,
+        r#"event="sign_out" user_id=2 client="127.0.0.1" outcome="success""#,
+    ] {
+        assert!(log.contains(expected), "missing {expected}");
+    }
+    assert!(!log.contains(PASSWORD), "a password is in the log");
+    assert!(
+        !log.contains(wrong_password),
+        "a wrong password is in the log"
+    );
+    assert!(!session_id.is_empty());
+    if let Some(line) = log.lines().find(|line| line.contains(&session_id)) {
+        panic!("a session id is in the log: {line}");
+    }
+    for hash in hashes {
+        let digest = hash.rsplit('$').next().unwrap();
+        assert!(!log.contains(digest), "a password hash is in the log");
+    }
+}
