@@ -39,6 +39,12 @@ async fn bad_usernames_and_passwords_are_422_with_a_reason() {
         (long_name.as_str(), PASSWORD, "at most 64"),
         ("bob", "seven77", "at least 8"),
         ("bob", long_password.as_str(), "at most 256"),
+        ("bob", "password123", "too easy to guess"),
+        (
+            "bob",
+            "bob-the-builder-99",
+            "must not contain your username",
+        ),
     ];
     for (username, password, reason) in cases {
         let response = app.register(username, password).await;

@@ -6,7 +6,7 @@ use super::{
     session,
     throttle::{self, Scope},
     users,
-    validation::{new_password, parse_username, presented_password},
+    validation::{new_password, parse_username, presented_password, strong_enough},
     AuthError, AuthService, RequestContext,
 };
 use crate::auth::Password;
@@ -21,6 +21,11 @@ pub async fn register_account(
 ) -> Result<i64, AuthError> {
     let username = parse_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
+    let (password, username) = tokio::task::spawn_blocking(move || {
+        strong_enough(&password, &username).map(|()| (password, username))
+    })
+    .await
+    .map_err(|error| AuthError::Hashing(error.to_string()))??;
     let now = session::now();
     let limit = service.throttle.limit(Scope::SignUpAddress);
     let counter = throttle::load(&service.pool, Scope::SignUpAddress, client).await?;

@@ -65,6 +65,33 @@ pub fn new_password(raw: String, rules: PasswordRules) -> Result<String, AuthErr
     Ok(normalised)
 }
 
+/// Refuses a new password that is easy to guess (NIST SP 800-63B: common,
+/// expected or breached-list passwords), judged by the zxcvbn estimator with
+/// its shipped frequency lists, or one built from the username. No
+/// composition rules. CPU-bound: run it off the async runtime.
+pub fn strong_enough(password: &str, username: &Username) -> Result<(), AuthError> {
+    let lowered = password.to_lowercase();
+    if username.key.chars().count() >= 3 && lowered.contains(&username.key) {
+        return Err(AuthError::Invalid(
+            "Password must not contain your username.".into(),
+        ));
+    }
+    let estimate = zxcvbn::zxcvbn(password, &[&username.display, &username.key]);
+    if estimate.score() >= zxcvbn::Score::Three {
+        return Ok(());
+    }
+    let mut message = String::from("This password is too easy to guess.");
+    if let Some(feedback) = estimate.feedback() {
+        if let Some(warning) = feedback.warning() {
+            message.push_str(&format!(" {warning}"));
+        }
+        if let Some(suggestion) = feedback.suggestions().first() {
+            message.push_str(&format!(" {suggestion}"));
+        }
+    }
+    Err(AuthError::Invalid(message))
+}
+
 /// Checks a password being presented (sign-in): present and not over-long.
 pub fn presented_password(raw: String) -> Result<String, AuthError> {
     let normalised = normalised_password(raw)?;
@@ -146,6 +173,30 @@ mod tests {
         assert!(new_password("ü".repeat(256), rules).is_ok());
         assert!(new_password("x".repeat(257), rules).is_err());
         assert!(new_password("x".repeat(1_000_000), rules).is_err());
+    }
+
+    #[test]
+    fn common_and_username_based_passwords_are_refused_with_a_reason() {
+        let alice = parse_username("Alice").unwrap();
+        for weak in [
+            "password123",
+            "qwertyuiop",
+            "11111111",
+            "iloveyou1",
+            "alice2024!",
+            "ALICE-secret",
+        ] {
+            let error = strong_enough(weak, &alice).unwrap_err();
+            assert!(!message(error).is_empty(), "{weak}");
+        }
+        assert!(message(strong_enough("alice2024!", &alice).unwrap_err()).contains("username"));
+        for strong in [
+            "correct horse battery",
+            "Tr0ub4dor&3 gleaming",
+            "ünïcödé passphrase here",
+        ] {
+            assert!(strong_enough(strong, &alice).is_ok(), "{strong}");
+        }
     }
 
     #[test]
