@@ -4,6 +4,7 @@
 mod helpers;
 
 mod dashboard;
+mod fuzz;
 mod login;
 mod logout;
 mod register;
