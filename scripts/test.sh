@@ -9,7 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"
 
 echo "== unit and integration tests"
-cargo test --features ssr
+# One test at a time: each integration test runs its own server on its own
+# tokio runtime, and many runtimes starting and stopping side by side in one
+# process made a long-running server stall (never seen with one runtime).
+RUST_TEST_THREADS=1 cargo test --features ssr
 
 echo "== end-to-end tests (Playwright, Chromium)"
 rm -rf target/e2e

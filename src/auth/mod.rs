@@ -75,3 +75,31 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
     let cx = ssr::RequestContext::get()?;
     Ok(cx.current_user())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_function_argument_struct_never_prints_the_password() {
+        let input = Login {
+            username: "alice".into(),
+            password: Password::new("hunter2-is-my-password"),
+            remember: None,
+            next: None,
+        };
+        let shown = format!("{input:?}");
+        assert!(
+            shown.contains("alice") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let shown = format!(
+            "{:?}",
+            Register {
+                username: "bob".into(),
+                password: Password::new("hunter2-is-my-password")
+            }
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -1,3 +1,6 @@
+// Shared by several test binaries (api, audit_log, fuzz_http); each uses a part.
+#![allow(dead_code)]
+
 //! `spawn_app` starts the real application on 127.0.0.1:0 with a fresh SQLite
 //! file; `TestApp` drives it like a browser without JavaScript would, except
 //! that it does not follow redirects, so tests can assert them.

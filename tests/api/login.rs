@@ -176,3 +176,37 @@ async fn a_plain_form_post_without_javascript_is_redirected() {
         "the form shows why"
     );
 }
+
+#[tokio::test]
+async fn the_production_configuration_uses_a_secure_host_prefixed_cookie() {
+    let (test, dir) = test_settings();
+    let production = persistent_login::server::config::Settings::from_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/production.toml"
+    ))
+    .unwrap();
+    production.validate().unwrap();
+    let mut settings = test;
+    settings.cookie = production.cookie;
+    let app = spawn_app_with(settings, Arc::new(dir)).await;
+    app.register("alice", PASSWORD).await;
+    let response = app.login("alice", PASSWORD, true).await;
+    let cookie = session_set_cookie(&response, "__Host-session").expect("__Host- cookie");
+    let attributes = cookie_attributes(&cookie);
+    assert!(attributes.contains(&"secure".to_string()), "{cookie}");
+    assert!(attributes.contains(&"path=/".to_string()), "{cookie}");
+    assert!(
+        !attributes.iter().any(|a| a.starts_with("domain")),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn a_one_megabyte_password_is_refused_before_any_work() {
+    let app = spawn_app().await;
+    let huge = "p".repeat(1_000_000);
+    let started = std::time::Instant::now();
+    let response = app.login("alice", &huge, false).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

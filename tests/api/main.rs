@@ -4,7 +4,6 @@
 mod helpers;
 
 mod dashboard;
-mod fuzz;
 mod login;
 mod logout;
 mod register;

@@ -27,13 +27,13 @@ pub async fn register_account(
     .await
     .map_err(|error| AuthError::Hashing(error.to_string()))??;
     let now = session::now();
-    let limit = service.throttle.limit(Scope::SignUpAddress);
-    let counter = throttle::load(&service.pool, Scope::SignUpAddress, client).await?;
+    let limit = service.throttle.limit(Scope::AddressSignUp);
+    let counter = throttle::load(&service.pool, Scope::AddressSignUp, client).await?;
     if let Some(retry_after_secs) = limit.retry_after(counter.as_ref(), now) {
         tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
         return Err(AuthError::Throttled { retry_after_secs });
     }
-    throttle::record(&service.pool, limit, Scope::SignUpAddress, client, now).await?;
+    throttle::record(&service.pool, limit, Scope::AddressSignUp, client, now).await?;
     let hash = service.hasher.hash(SecretString::from(password)).await?;
     match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
@@ -62,8 +62,8 @@ pub async fn sign_in(
     let password = presented_password(password.into_inner())?;
     let now = session::now();
     let subjects = [
-        (Scope::SignInAccount, username.key.as_str()),
-        (Scope::SignInAddress, client.as_str()),
+        (Scope::AccountSignIn, username.key.as_str()),
+        (Scope::AddressSignIn, client.as_str()),
     ];
     for (scope, subject) in subjects {
         let counter = throttle::load(&service.pool, scope, subject).await?;
@@ -102,7 +102,7 @@ pub async fn sign_in(
             return Err(AuthError::InvalidCredentials);
         }
     };
-    throttle::clear(&service.pool, Scope::SignInAccount, &username.key).await?;
+    throttle::clear(&service.pool, Scope::AccountSignIn, &username.key).await?;
     if service.hasher.needs_upgrade(&user.password_hash) {
         let upgraded = service.hasher.hash(SecretString::from(password)).await?;
         users::update_password_hash(&service.pool, user.id, &upgraded).await?;

@@ -10,17 +10,17 @@ use sqlx::SqlitePool;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
-    SignInAccount,
-    SignInAddress,
-    SignUpAddress,
+    AccountSignIn,
+    AddressSignIn,
+    AddressSignUp,
 }
 
 impl Scope {
     fn as_str(self) -> &'static str {
         match self {
-            Scope::SignInAccount => "sign_in_account",
-            Scope::SignInAddress => "sign_in_address",
-            Scope::SignUpAddress => "sign_up_address",
+            Scope::AccountSignIn => "sign_in_account",
+            Scope::AddressSignIn => "sign_in_address",
+            Scope::AddressSignUp => "sign_up_address",
         }
     }
 }
@@ -43,9 +43,9 @@ pub struct ThrottleRules {
 impl ThrottleRules {
     pub fn limit(&self, scope: Scope) -> Limit {
         match scope {
-            Scope::SignInAccount => self.sign_in_account,
-            Scope::SignInAddress => self.sign_in_address,
-            Scope::SignUpAddress => self.sign_up_address,
+            Scope::AccountSignIn => self.sign_in_account,
+            Scope::AddressSignIn => self.sign_in_address,
+            Scope::AddressSignUp => self.sign_up_address,
         }
     }
 }

@@ -1,11 +1,17 @@
 //! Property-based fuzzing over HTTP: random and hostile input at every server
 //! function and page must get a 2xx, 3xx or 4xx answer, never a 5xx, and the
 //! server must keep serving.
+//!
+//! A test binary of its own: it runs one server for a long time, and many
+//! short-lived test runtimes in the same process made its server stall.
 
-use crate::helpers::spawn_app;
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use helpers::spawn_app;
 use proptest::{
     prelude::*,
-    test_runner::{Config, TestRunner},
+    test_runner::{Config, TestCaseError, TestRunner},
 };
 use reqwest::{Method, StatusCode};
 
@@ -90,11 +96,15 @@ fn hostile_requests_never_get_a_server_error() {
         failure_persistence: None,
         ..Config::default()
     });
+    let previous = std::sync::Mutex::new(String::new());
     runner
         .run(&strategy, |(path, method, content_type, body, query)| {
             let status = runtime.block_on(async {
                 let url = format!("{}?q={}", app.url(path), urlencode(&query));
-                let mut request = app.client.request(method.clone(), url);
+                let mut request = app
+                    .client
+                    .request(method.clone(), url)
+                    .timeout(std::time::Duration::from_secs(10));
                 if !content_type.is_empty() {
                     request = request.header("content-type", content_type);
                 }
@@ -102,8 +112,22 @@ fn hostile_requests_never_get_a_server_error() {
                     Body::Bytes(bytes) => request.body(bytes.clone()),
                     Body::Form(fields) => request.body(form_encode(fields)),
                 };
-                request.send().await.expect("the server answers").status()
+                request.send().await.map(|response| response.status())
             });
+            let status = match status {
+                Ok(status) => status,
+                Err(error) => {
+                    let before = previous.lock().unwrap().clone();
+                    return Err(TestCaseError::fail(format!(
+                        "{method} {path}: no answer: {error:?}; previous request: {before}"
+                    )));
+                }
+            };
+            *previous.lock().unwrap() =
+                format!("{method} {path} {content_type} {body:?} -> {status}")
+                    .chars()
+                    .take(400)
+                    .collect();
             prop_assert!(
                 status.as_u16() < 500,
                 "{method} {path} ({content_type}) answered {status}"
@@ -118,9 +142,7 @@ fn hostile_requests_never_get_a_server_error() {
             "still serving"
         );
         assert_eq!(
-            app.login("alice", crate::helpers::PASSWORD, false)
-                .await
-                .status(),
+            app.login("alice", helpers::PASSWORD, false).await.status(),
             StatusCode::OK
         );
     });
