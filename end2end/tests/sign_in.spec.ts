@@ -1,7 +1,12 @@
 import { test, expect } from '@playwright/test';
 import { register, signIn, uniqueUser } from './helpers';
 
-test('a new user registers, signs in with "keep me signed in" and stays signed in on reload', async ({ page }) => {
+test('a new user registers, signs in with "keep me signed in" and stays signed in on reload', async ({ page, context }) => {
+  // The page's Content-Security-Policy must not block the app's own scripts.
+  const cspViolations: string[] = [];
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+  });
   const username = uniqueUser('alice');
   await register(page, username);
   await expect(page.getByRole('status')).toContainText('Account created');
@@ -19,6 +24,13 @@ test('a new user registers, signs in with "keep me signed in" and stays signed i
   await expect(page.getByTestId('username')).toHaveText(username);
   await expect(page.getByTestId('remembered')).toHaveText('yes');
   await expect(page.getByTestId('nav-user')).toHaveText(username);
+
+  const [session] = (await context.cookies()).filter((cookie) => cookie.name === 'session');
+  expect(session.httpOnly).toBe(true);
+  expect(session.sameSite).toBe('Lax');
+  expect(session.path).toBe('/');
+  expect(session.expires).toBeGreaterThan(Date.now() / 1000 + 86_000);
+  expect(cspViolations).toEqual([]);
 });
 
 test('a wrong password shows why in the form and stays on the sign-in page', async ({ page }) => {
