@@ -103,7 +103,9 @@ pub async fn build(
         .with_http_only(true)
         .with_path("/");
 
-    let live_reload = leptos_options.env == leptos::config::Env::DEV;
+    // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open
+    // the live-reload websocket (the same test as Leptos's `AutoReload`).
+    let live_reload = std::env::var("LEPTOS_WATCH").is_ok();
     let context = move || {
         provide_context(auth.clone());
         super::headers::provide_page_policy(live_reload);

@@ -88,6 +88,17 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("GET")
     }
 
+    /// A GET from another "browser" that sends only `cookie` (a copied or
+    /// replayed session cookie), with its own empty jar.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Response {
+        client_with(Arc::default())
+            .get(self.url(path))
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .expect("GET with cookie")
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.client
             .post(self.url(path))

@@ -16,15 +16,7 @@ async fn sign_out_deletes_the_session_so_a_copied_cookie_opens_nothing() {
         "{cleared}"
     );
 
-    let replay = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(app.url("/dashboard"))
-        .header("cookie", stolen)
-        .send()
-        .await
-        .unwrap();
+    let replay = app.get_with_cookie("/dashboard", &stolen).await;
     assert_eq!(replay.status(), StatusCode::SEE_OTHER);
 }
 

@@ -3,19 +3,6 @@
 use crate::helpers::{cookie_pair, location, session_set_cookie, spawn_app, PASSWORD};
 use reqwest::StatusCode;
 
-async fn dashboard_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> StatusCode {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(app.url("/dashboard"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 #[tokio::test]
 async fn sign_in_replaces_the_session_id_and_the_old_one_dies() {
     let app = spawn_app().await;
@@ -26,10 +13,13 @@ async fn sign_in_replaces_the_session_id_and_the_old_one_dies() {
     let after = cookie_pair(&session_set_cookie(&second, "session").unwrap());
     assert_ne!(before, after, "a new id at sign-in");
     assert_eq!(
-        dashboard_with_cookie(&app, &before).await,
+        app.get_with_cookie("/dashboard", &before).await.status(),
         StatusCode::SEE_OTHER
     );
-    assert_eq!(dashboard_with_cookie(&app, &after).await, StatusCode::OK);
+    assert_eq!(
+        app.get_with_cookie("/dashboard", &after).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -96,12 +86,15 @@ async fn tampered_truncated_or_random_cookies_are_anonymous_not_errors() {
         "session=",
     ] {
         assert_eq!(
-            dashboard_with_cookie(&app, cookie).await,
+            app.get_with_cookie("/dashboard", cookie).await.status(),
             StatusCode::SEE_OTHER,
             "{cookie}"
         );
     }
-    assert_eq!(dashboard_with_cookie(&app, &genuine).await, StatusCode::OK);
+    assert_eq!(
+        app.get_with_cookie("/dashboard", &genuine).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -2,19 +2,6 @@ use crate::helpers::{cookie_pair, session_set_cookie, spawn_app, spawn_app_with,
 use reqwest::StatusCode;
 use std::{sync::Arc, time::Duration};
 
-async fn dashboard_with(app: &crate::helpers::TestApp, cookie: &str) -> StatusCode {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(app.url("/dashboard"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 #[tokio::test]
 async fn a_remembered_session_survives_a_server_restart() {
     let app = spawn_app().await;
@@ -24,7 +11,10 @@ async fn a_remembered_session_survives_a_server_restart() {
 
     let app = app.restart().await;
     assert_eq!(app.database_file(), database);
-    assert_eq!(dashboard_with(&app, &cookie).await, StatusCode::OK);
+    assert_eq!(
+        app.get_with_cookie("/dashboard", &cookie).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -42,10 +32,13 @@ async fn an_idle_session_expires_on_the_server_even_if_the_cookie_is_replayed() 
         };
         let signed_in = app.signed_in_as(name, remember).await;
         let cookie = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap());
-        assert_eq!(dashboard_with(&app, &cookie).await, StatusCode::OK);
+        assert_eq!(
+            app.get_with_cookie("/dashboard", &cookie).await.status(),
+            StatusCode::OK
+        );
         tokio::time::sleep(Duration::from_millis(3_100)).await;
         assert_eq!(
-            dashboard_with(&app, &cookie).await,
+            app.get_with_cookie("/dashboard", &cookie).await.status(),
             StatusCode::SEE_OTHER,
             "{name}"
         );
@@ -64,9 +57,15 @@ async fn activity_slides_the_idle_timeout_but_not_the_absolute_lifetime() {
     // Active every 1.5 s for 4.5 s: past the 3 s idle timeout thanks to sliding…
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1_500)).await;
-        assert_eq!(dashboard_with(&app, &cookie).await, StatusCode::OK);
+        assert_eq!(
+            app.get_with_cookie("/dashboard", &cookie).await.status(),
+            StatusCode::OK
+        );
     }
     // …but not past the 6 s absolute lifetime.
     tokio::time::sleep(Duration::from_millis(3_000)).await;
-    assert_eq!(dashboard_with(&app, &cookie).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_with_cookie("/dashboard", &cookie).await.status(),
+        StatusCode::SEE_OTHER
+    );
 }
