@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     app::{shell, App},
-    auth::ssr::{AuthError, AuthService, PasswordHasher},
+    auth::ssr::{purge_stale_throttle_counters, AuthError, AuthService, PasswordHasher},
 };
 use axum::{
     extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, serve::ListenerExt,
@@ -56,7 +56,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     pool: SqlitePool,
-    cleanup: JoinHandle<()>,
+    /// Background cleanup (expired sessions, stale throttle counters).
+    cleanup: Vec<JoinHandle<()>>,
 }
 
 pub async fn build(
@@ -78,6 +79,22 @@ pub async fn build(
         }
     });
 
+    let throttle = settings.throttle_rules();
+    let purge = tokio::spawn({
+        let pool = pool.clone();
+        let quiet_secs = throttle.longest_window_secs();
+        async move {
+            let mut every = tokio::time::interval(cleanup_every);
+            loop {
+                every.tick().await;
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if let Err(error) = purge_stale_throttle_counters(&pool, now, quiet_secs).await {
+                    tracing::error!(error = %error, "throttle counter cleanup failed");
+                }
+            }
+        }
+    });
+
     let params = settings.password_params();
     let concurrency = settings.hash_concurrency();
     let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(params, concurrency))
@@ -89,7 +106,7 @@ pub async fn build(
         hasher: Arc::new(hasher),
         policy: settings.session_policy(),
         password_rules: settings.password_rules(),
-        throttle: settings.throttle_rules(),
+        throttle,
     };
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -143,7 +160,7 @@ pub async fn build(
         listener,
         router,
         pool,
-        cleanup,
+        cleanup: vec![cleanup, purge],
     })
 }
 
@@ -172,7 +189,9 @@ impl Application {
         let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
-        self.cleanup.abort();
+        for task in &self.cleanup {
+            task.abort();
+        }
         self.pool.close().await;
         served.map_err(StartupError::Serve)
     }

@@ -146,9 +146,67 @@ pub async fn clear(pool: &SqlitePool, scope: Scope, subject: &str) -> Result<(),
     Ok(())
 }
 
+/// Deletes counters that can no longer block or add up: quiet for longer
+/// than `quiet_secs` and not blocked. Keeps the table small when an attacker
+/// sprays many usernames.
+pub async fn purge_stale(pool: &SqlitePool, now: i64, quiet_secs: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM throttle WHERE last_at < ? AND blocked_until <= ?")
+        .bind(now.saturating_sub(quiet_secs))
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+impl ThrottleRules {
+    /// The longest quiet time after which any counter is meaningless.
+    pub fn longest_window_secs(&self) -> i64 {
+        [
+            self.sign_in_account,
+            self.sign_in_address,
+            self.sign_up_address,
+        ]
+        .iter()
+        .map(|limit| limit.window_secs.max(limit.max_delay_secs))
+        .max()
+        .unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn stale_counters_are_purged_and_live_ones_kept() {
+        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
+        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        record(&pool, LIMIT, Scope::AccountSignIn, "old", 0)
+            .await
+            .unwrap();
+        record(&pool, LIMIT, Scope::AccountSignIn, "recent", 5_000)
+            .await
+            .unwrap();
+        for _ in 0..5 {
+            record(&pool, LIMIT, Scope::AddressSignIn, "blocked", 0)
+                .await
+                .unwrap();
+        }
+        // "blocked" was last seen at 0 but is blocked until 30: kept at 20.
+        assert_eq!(purge_stale(&pool, 20, 10).await.unwrap(), 1);
+        assert!(load(&pool, Scope::AccountSignIn, "old")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(load(&pool, Scope::AddressSignIn, "blocked")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(load(&pool, Scope::AccountSignIn, "recent")
+            .await
+            .unwrap()
+            .is_some());
+    }
 
     const LIMIT: Limit = Limit {
         max_events: 5,
