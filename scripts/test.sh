@@ -15,6 +15,13 @@ echo "== unit and integration tests"
 RUST_TEST_THREADS=1 cargo test --features ssr
 
 echo "== end-to-end tests (Playwright, Chromium)"
+# The suite serves the app on the site-addr in Cargo.toml (127.0.0.1:3000); a
+# server already there (say, a forgotten `cargo leptos watch`) would be tested
+# instead of this build.
+if (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; then
+  echo "test: 127.0.0.1:3000 is already in use; stop whatever serves there (e.g. scripts/run.sh) and retry" >&2
+  exit 1
+fi
 rm -rf target/e2e
 mkdir -p target/e2e
 export DATABASE_URL="sqlite://target/e2e/app.db"
