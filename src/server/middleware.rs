@@ -45,13 +45,23 @@ fn too_large() -> Response {
     (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response()
 }
 
+/// Static files built by cargo-leptos (wasm, JS, CSS): no user data, so no
+/// session look-up and normal caching.
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/")
+}
+
 /// Resolves who is signed in (applying idle and absolute expiry) once per
-/// request and hands it on as a `Viewer` extension.
+/// request and hands it on as a `Viewer` extension. Static assets skip it, so
+/// loading the app's wasm and JS costs no session-store read.
 pub async fn resolve_current_user(
     State(policy): State<SessionPolicy>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    if is_static_asset(request.uri().path()) {
+        return next.run(request).await;
+    }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         tracing::error!("session layer missing");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -101,7 +111,7 @@ pub async fn require_sign_in(request: Request, next: Next) -> Response {
 /// Pages and API answers can carry user data: no shared or browser caching.
 /// Static assets under `/pkg/` keep their caching.
 pub async fn no_store(request: Request, next: Next) -> Response {
-    let is_asset = request.uri().path().starts_with("/pkg/");
+    let is_asset = is_static_asset(request.uri().path());
     let mut response = next.run(request).await;
     if !is_asset {
         response

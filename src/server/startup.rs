@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     app::{shell, App},
-    auth::ssr::{purge_stale_throttle_counters, AuthError, AuthService, PasswordHasher},
+    auth::ssr::{purge_throttle_counters, AuthError, AuthService, PasswordHasher},
 };
 use axum::{
     extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, serve::ListenerExt,
@@ -80,20 +80,11 @@ pub async fn build(
     });
 
     let throttle = settings.throttle_rules();
-    let purge = tokio::spawn({
-        let pool = pool.clone();
-        let quiet_secs = throttle.longest_window_secs();
-        async move {
-            let mut every = tokio::time::interval(cleanup_every);
-            loop {
-                every.tick().await;
-                let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                if let Err(error) = purge_stale_throttle_counters(&pool, now, quiet_secs).await {
-                    tracing::error!(error = %error, "throttle counter cleanup failed");
-                }
-            }
-        }
-    });
+    let purge = tokio::spawn(purge_throttle_counters(
+        pool.clone(),
+        cleanup_every,
+        throttle.longest_window_secs(),
+    ));
 
     let params = settings.password_params();
     let concurrency = settings.hash_concurrency();

@@ -21,18 +21,20 @@ pub async fn register_account(
 ) -> Result<i64, AuthError> {
     let username = parse_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
+    let now = session::now();
+    let limit = service.throttle.limit(Scope::AddressSignUp);
+    // Refuse a throttled address before the strength estimate and the hash.
+    if let Some(retry_after_secs) =
+        throttle::retry_after(&service.pool, limit, Scope::AddressSignUp, client, now).await?
+    {
+        tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
+        return Err(AuthError::Throttled { retry_after_secs });
+    }
     let (password, username) = tokio::task::spawn_blocking(move || {
         strong_enough(&password, &username).map(|()| (password, username))
     })
     .await
     .map_err(|error| AuthError::Hashing(error.to_string()))??;
-    let now = session::now();
-    let limit = service.throttle.limit(Scope::AddressSignUp);
-    let counter = throttle::load(&service.pool, Scope::AddressSignUp, client).await?;
-    if let Some(retry_after_secs) = limit.retry_after(counter.as_ref(), now) {
-        tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
-        return Err(AuthError::Throttled { retry_after_secs });
-    }
     throttle::record(&service.pool, limit, Scope::AddressSignUp, client, now).await?;
     let hash = service.hasher.hash(SecretString::from(password)).await?;
     match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
@@ -66,11 +68,9 @@ pub async fn sign_in(
         (Scope::AddressSignIn, client.as_str()),
     ];
     for (scope, subject) in subjects {
-        let counter = throttle::load(&service.pool, scope, subject).await?;
-        if let Some(retry_after_secs) = service
-            .throttle
-            .limit(scope)
-            .retry_after(counter.as_ref(), now)
+        let limit = service.throttle.limit(scope);
+        if let Some(retry_after_secs) =
+            throttle::retry_after(&service.pool, limit, scope, subject, now).await?
         {
             tracing::warn!(target: "audit", event = "sign_in", client, throttled_by = ?scope, retry_after_secs, outcome = "throttled");
             return Err(AuthError::Throttled { retry_after_secs });

@@ -14,7 +14,7 @@ pub use error::AuthError;
 pub use flows::{register_account, sign_in, sign_out};
 pub use password::{PasswordHasher, PasswordParams};
 pub use session::{resolve_viewer, SessionPolicy, SignedIn, Viewer};
-pub use throttle::{purge_stale as purge_stale_throttle_counters, Limit, ThrottleRules};
+pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
 pub use validation::{safe_next, PasswordRules};
 
 use super::{AppError, CurrentUser};

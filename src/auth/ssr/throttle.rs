@@ -48,6 +48,19 @@ impl ThrottleRules {
             Scope::AddressSignUp => self.sign_up_address,
         }
     }
+
+    /// The longest quiet time after which any counter is meaningless.
+    pub fn longest_window_secs(&self) -> i64 {
+        [
+            self.sign_in_account,
+            self.sign_in_address,
+            self.sign_up_address,
+        ]
+        .iter()
+        .map(|limit| limit.window_secs.max(limit.max_delay_secs))
+        .max()
+        .unwrap_or(0)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -90,18 +103,31 @@ impl Limit {
     }
 }
 
+const SELECT_COUNTER: &str =
+    "SELECT count, last_at, blocked_until FROM throttle WHERE scope = ? AND subject = ?";
+
 pub async fn load(
     pool: &SqlitePool,
     scope: Scope,
     subject: &str,
 ) -> Result<Option<Counter>, sqlx::Error> {
-    sqlx::query_as::<_, Counter>(
-        "SELECT count, last_at, blocked_until FROM throttle WHERE scope = ? AND subject = ?",
-    )
-    .bind(scope.as_str())
-    .bind(subject)
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as::<_, Counter>(SELECT_COUNTER)
+        .bind(scope.as_str())
+        .bind(subject)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Seconds until `subject` may try again, if it is blocked now.
+pub async fn retry_after(
+    pool: &SqlitePool,
+    limit: Limit,
+    scope: Scope,
+    subject: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let counter = load(pool, scope, subject).await?;
+    Ok(limit.retry_after(counter.as_ref(), now))
 }
 
 /// Counts one event; returns the new counter.
@@ -113,13 +139,11 @@ pub async fn record(
     now: i64,
 ) -> Result<Counter, sqlx::Error> {
     let mut transaction = pool.begin().await?;
-    let current = sqlx::query_as::<_, Counter>(
-        "SELECT count, last_at, blocked_until FROM throttle WHERE scope = ? AND subject = ?",
-    )
-    .bind(scope.as_str())
-    .bind(subject)
-    .fetch_optional(&mut *transaction)
-    .await?;
+    let current = sqlx::query_as::<_, Counter>(SELECT_COUNTER)
+        .bind(scope.as_str())
+        .bind(subject)
+        .fetch_optional(&mut *transaction)
+        .await?;
     let next = limit.record(current, now);
     sqlx::query(
         "INSERT INTO throttle (scope, subject, count, last_at, blocked_until) VALUES (?, ?, ?, ?, ?)
@@ -158,18 +182,14 @@ pub async fn purge_stale(pool: &SqlitePool, now: i64, quiet_secs: i64) -> Result
     Ok(done.rows_affected())
 }
 
-impl ThrottleRules {
-    /// The longest quiet time after which any counter is meaningless.
-    pub fn longest_window_secs(&self) -> i64 {
-        [
-            self.sign_in_account,
-            self.sign_in_address,
-            self.sign_up_address,
-        ]
-        .iter()
-        .map(|limit| limit.window_secs.max(limit.max_delay_secs))
-        .max()
-        .unwrap_or(0)
+/// Runs `purge_stale` every `every`, for as long as the server runs.
+pub async fn purge_continuously(pool: SqlitePool, every: std::time::Duration, quiet_secs: i64) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = purge_stale(&pool, super::session::now(), quiet_secs).await {
+            tracing::error!(error = %error, "throttle counter cleanup failed");
+        }
     }
 }
 
