@@ -1,27 +1,26 @@
 //! Builds the application (store, layers, routes) and binds the listener.
-//! The session store is chosen here, in one place: today the SQLite store in
-//! the users' database file; any `tower_sessions::SessionStore` fits the seam.
+//! The session store comes from `session_store`, the one seam where it is chosen.
 
 use super::{
     config::Settings,
     database::{self, DatabaseError},
     middleware,
+    session_store::SessionBackend,
 };
 use crate::{
     app::{shell, App},
     auth::ssr::{purge_throttle_counters, AuthError, AuthService, PasswordHasher},
 };
 use axum::{
-    extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, serve::ListenerExt,
-    Router,
+    extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, routing::get,
+    serve::ListenerExt, Router,
 };
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::SqlitePool;
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, task::JoinHandle};
-use tower_sessions::{cookie::SameSite, ExpiredDeletion, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions::{cookie::SameSite, SessionManagerLayer};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,8 +38,6 @@ impl FromRef<AppState> for LeptosOptions {
 pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DatabaseError),
-    #[error("session store: {0}")]
-    SessionStore(#[from] sqlx::Error),
     #[error("password hashing: {0}")]
     Hashing(#[from] AuthError),
     #[error("cannot listen on {address}: {source}")]
@@ -67,17 +64,9 @@ pub async fn build(
     let pool = database::connect(&settings.database.url).await?;
     database::migrate(&pool).await?;
 
-    let store = SqliteStore::new(pool.clone());
-    store.migrate().await?;
+    let store = SessionBackend::new(pool.clone());
     let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
-    let cleanup = tokio::spawn({
-        let store = store.clone();
-        async move {
-            if let Err(error) = store.continuously_delete_expired(cleanup_every).await {
-                tracing::error!(error = %error, "expired-session cleanup stopped");
-            }
-        }
-    });
+    let cleanup = tokio::spawn(store.clone().purge_continuously(cleanup_every));
 
     let throttle = settings.throttle_rules();
     let purge = tokio::spawn(purge_throttle_counters(
@@ -141,6 +130,9 @@ pub async fn build(
             settings.server.body_limit_bytes,
             middleware::limit_body,
         ))
+        // Outside every layer: a liveness probe for load balancers, which
+        // reads no session and renders nothing.
+        .route("/healthz", get(|| async { "ok" }))
         .with_state(state);
 
     let address = leptos_options.site_addr;

@@ -1,6 +1,9 @@
-//! Password hashing with argon2id (PHC strings). Hashing runs on the blocking
-//! pool, never on the async runtime, and at most `concurrency` hashes run at
-//! once so a sign-in flood cannot exhaust memory (each hash holds `memory_kib`).
+//! Password hashing with argon2id (PHC strings). Hashing runs on its own
+//! `concurrency` threads, never on the async runtime, so at most that many
+//! hashes run at once and a sign-in flood cannot exhaust memory (each hash
+//! holds `memory_kib`). Those threads run at the lowest CPU priority (nice 19
+//! on Linux): under a flood, pages keep their latency and sign-ins queue,
+//! instead of every request slowing down together.
 //! An unknown user is checked against a dummy hash made with the same
 //! parameters, so both answers cost the same.
 
@@ -13,8 +16,14 @@ use argon2::{
     Algorithm, Argon2, Params, Version,
 };
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::{
+    panic::{catch_unwind, AssertUnwindSafe},
+    sync::{
+        mpsc::{sync_channel, SyncSender},
+        Arc, Mutex,
+    },
+};
+use tokio::sync::{oneshot, Semaphore};
 
 impl From<Password> for SecretString {
     fn from(password: Password) -> Self {
@@ -45,6 +54,48 @@ pub struct PasswordHasher {
     params: PasswordParams,
     dummy_hash: String,
     permits: Arc<Semaphore>,
+    pool: HashPool,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads. They stop when the hasher is dropped (the queue closes).
+struct HashPool {
+    jobs: SyncSender<Job>,
+}
+
+impl HashPool {
+    fn start(threads: usize) -> Result<Self, AuthError> {
+        let (jobs, queue) = sync_channel::<Job>(threads);
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let next = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = next else { return };
+                        // A panicking job drops its answer channel (the caller
+                        // sees an error); the thread stays for the next one.
+                        let _ = catch_unwind(AssertUnwindSafe(job));
+                    }
+                })
+                .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        }
+        Ok(Self { jobs })
+    }
+}
+
+fn lower_priority() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority};
+    if let Err(error) = set_current_thread_priority(ThreadPriority::Min) {
+        tracing::warn!(?error, "cannot lower the password-hashing threads' priority");
+    }
 }
 
 impl PasswordHasher {
@@ -59,11 +110,13 @@ impl PasswordHasher {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = SecretString::from(format!("dummy-{}", SaltString::generate(&mut OsRng)));
         let dummy_hash = hash_blocking(&argon2, &dummy)?;
+        let concurrency = concurrency.max(1);
         Ok(Self {
             argon2,
             params: wanted,
             dummy_hash,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            pool: HashPool::start(concurrency)?,
         })
     }
 
@@ -106,6 +159,8 @@ impl PasswordHasher {
             || params.p_cost() != self.params.parallelism
     }
 
+    /// Runs `work` on a hashing thread once one is free; callers wait here,
+    /// on the async side, without holding a thread.
     async fn run_blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
@@ -115,9 +170,18 @@ impl PasswordHasher {
             .acquire()
             .await
             .map_err(|error| AuthError::Hashing(error.to_string()))?;
-        tokio::task::spawn_blocking(work)
+        let (answer, answered) = oneshot::channel();
+        // With a permit held, fewer jobs are queued than the queue holds, so
+        // this never waits.
+        self.pool
+            .jobs
+            .try_send(Box::new(move || {
+                let _ = answer.send(work());
+            }))
+            .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        answered
             .await
-            .map_err(|error| AuthError::Hashing(error.to_string()))?
+            .map_err(|_| AuthError::Hashing("the hashing thread stopped".into()))?
     }
 }
 
@@ -206,6 +270,77 @@ mod tests {
         let new = PasswordHasher::new(stronger, 1).unwrap();
         assert!(new.needs_upgrade(&stored));
         assert!(new.needs_upgrade("$argon2i$v=19$m=128,t=1,p=1$c29tZXNhbHQ$aGFzaA"));
+    }
+
+    /// The nice value of the calling thread, from /proc (Linux).
+    #[cfg(target_os = "linux")]
+    fn own_nice_value() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // Fields after "(comm)": state is field 3, nice is field 19.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.split(' ').nth(19 - 3).unwrap().parse().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_below_the_priority_of_request_threads() {
+        let hasher = cheap();
+        let caller = own_nice_value();
+        let hashing = hasher.run_blocking(|| Ok(own_nice_value())).await.unwrap();
+        assert_eq!(hashing, 19, "request threads run at {caller}");
+        assert!(caller < hashing);
+    }
+
+    #[tokio::test]
+    async fn no_more_hashes_run_at_once_than_configured() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hasher = Arc::new(PasswordHasher::new(
+            PasswordParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap());
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..8).map(|_| {
+            let (hasher, running, most) = (hasher.clone(), running.clone(), most.clone());
+            tokio::spawn(async move {
+                hasher
+                    .run_blocking(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+            })
+        });
+        for job in jobs.collect::<Vec<_>>() {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_and_the_pool_keeps_working() {
+        let hasher = PasswordHasher::new(
+            PasswordParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+        )
+        .unwrap();
+        let failed = hasher
+            .run_blocking::<()>(|| panic!("job failed"))
+            .await;
+        assert!(matches!(failed, Err(AuthError::Hashing(_))));
+        assert!(hasher.hash(secret("still works")).await.is_ok());
     }
 
     #[test]

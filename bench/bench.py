@@ -1,0 +1,670 @@
+#!/usr/bin/env python3
+"""Measures the release server against its limit and against a Flask peer.
+
+Run through `bench/run.sh`, which builds everything first. Every figure comes
+from `wrk` on loopback in this one run; see BENCHMARKS.md for what each row
+means. Writes bench/results.json and the table in BENCHMARKS.md, and prints
+the table. Standard library only (the Flask peer runs in its own venv).
+"""
+
+import argparse
+import base64
+import gzip
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BINARY = ROOT / "target" / "release" / "persistent-login"
+PKG = ROOT / "target" / "site" / "pkg"
+PEER_APP = ROOT / "bench" / "peer"
+RESULTS = ROOT / "bench" / "results.json"
+REPORT = ROOT / "BENCHMARKS.md"
+
+OURS_PORT = 3100
+PEER_PORT = 3200
+# Strong enough for the zxcvbn check (score >= 3), and never a real secret.
+PASSWORD = "plum-Orbit-7-quartz-Lantern"
+SESSIONS = 16  # distinct signed-in sessions the dashboard load rotates through
+KB = 1000
+
+# wrk prints one JSON line at the end of each run; latencies are microseconds.
+REPORT_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,' ..
+    '"max_us":%d,"socket_errors":%d,"http_errors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- HTTP helpers
+
+
+def http(port, method, path, body=None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def form(fields):
+    from urllib.parse import urlencode
+
+    return urlencode(fields)
+
+
+def session_cookie(headers):
+    """The name=value pair of the (last) Set-Cookie header."""
+    pairs = [value.split(";", 1)[0] for name, value in headers if name.lower() == "set-cookie"]
+    if not pairs:
+        raise RuntimeError(f"no Set-Cookie in {headers}")
+    return pairs[-1]
+
+
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def wait_ready(port, process, deadline_secs=60.0):
+    """Seconds until GET /healthz first answers 200 (polled every millisecond)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < deadline_secs:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on :{port} exited with {process.returncode}")
+        try:
+            status, _, _ = http(port, "GET", "/healthz")
+            if status == 200:
+                return time.perf_counter() - start
+        except OSError:
+            pass
+        time.sleep(0.001)
+    raise RuntimeError(f"server on :{port} not ready after {deadline_secs} s")
+
+
+# --------------------------------------------------------------------- servers
+
+
+class Server:
+    def __init__(self, name, argv, env, port, workdir):
+        self.name, self.argv, self.env, self.port, self.workdir = name, argv, env, port, workdir
+        self.process = None
+
+    def start(self):
+        log_file = open(self.workdir / f"{self.name}.log", "ab")
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            self.argv, env=self.env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        wait_ready(self.port, self.process)
+        return time.perf_counter() - started
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def pids(self):
+        """The server process and, for gunicorn, its workers."""
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        if children.exists():
+            pids += [int(pid) for pid in children.read_text().split()]
+        return pids
+
+
+def ours(workdir, database, extra_env=None):
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite://{database}",
+            "LEPTOS_SITE_ADDR": f"127.0.0.1:{OURS_PORT}",
+            "LEPTOS_SITE_ROOT": str(ROOT / "target" / "site"),
+            "RUST_LOG": "warn",
+            # Every bench user signs up from 127.0.0.1.
+            "THROTTLE_SIGN_UPS_PER_ADDRESS": "100000",
+        }
+    )
+    env.pop("LEPTOS_WATCH", None)
+    env.update(extra_env or {})
+    return Server("ours", [str(BINARY)], env, OURS_PORT, workdir)
+
+
+def peer(workdir, python, database, workers):
+    env = dict(os.environ)
+    env.update({"PEER_SECRET_KEY": secrets.token_hex(32), "PEER_DATABASE": str(database)})
+    argv = [
+        str(Path(python).parent / "gunicorn"),
+        "--chdir", str(PEER_APP),
+        "--bind", f"127.0.0.1:{PEER_PORT}",
+        "--workers", str(workers),
+        "--worker-class", "gthread",
+        "--threads", "4",
+        "--log-level", "warning",
+        "app:app",
+    ]
+    return Server("peer", argv, env, PEER_PORT, workdir)
+
+
+def peer_users(python, database, count):
+    """Creates the peer's users with werkzeug's default password hash."""
+    script = (
+        "import sqlite3, sys\n"
+        "from werkzeug.security import generate_password_hash\n"
+        "db = sqlite3.connect(sys.argv[1])\n"
+        "db.execute('CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL)')\n"
+        "db.executemany('INSERT INTO users VALUES (?, ?)', "
+        "[(f'bench{n}', generate_password_hash(sys.argv[3])) for n in range(int(sys.argv[2]))])\n"
+        "db.commit()\n"
+    )
+    subprocess.run([python, "-c", script, str(database), str(count), PASSWORD], check=True)
+
+
+# ------------------------------------------------------------------ sign-ins
+
+
+def sign_up_ours(port, count):
+    for n in range(count):
+        status, _, body = http(
+            port, "POST", "/api/register",
+            form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
+        )
+        if status >= 400:
+            raise RuntimeError(f"sign-up bench{n}: {status} {body}")
+
+
+def sign_in_ours(port, n):
+    status, headers, body = http(
+        port, "POST", "/api/login",
+        form({"username": f"bench{n}", "password": PASSWORD, "remember": "on"}), FORM_HEADERS,
+    )
+    if status >= 400:
+        raise RuntimeError(f"sign-in bench{n}: {status} {body}")
+    return session_cookie(headers)
+
+
+def sign_in_peer(port, n):
+    status, headers, body = http(
+        port, "POST", "/login",
+        form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
+    )
+    if status != 302:
+        raise RuntimeError(f"peer sign-in bench{n}: {status} {body}")
+    return session_cookie(headers)
+
+
+def check_signed_in(port, cookies):
+    """Every cookie must open the dashboard: a 303 to /login would be
+    counted by wrk as a success and make the figure meaningless."""
+    for n, cookie in enumerate(cookies):
+        status, _, body = http(port, "GET", "/dashboard", headers={"Cookie": cookie})
+        if status != 200 or f"bench{n}" not in body:
+            raise RuntimeError(f"session {n} does not open the dashboard ({status})")
+
+
+# ------------------------------------------------------------------------ wrk
+
+
+def wrk(port, path, seconds, connections, script="", timeout="10s"):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script + REPORT_LUA)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", timeout,
+             "-s", lua.name, f"http://127.0.0.1:{port}{path}"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    finally:
+        os.unlink(lua.name)
+    line = next(line for line in out.splitlines() if line.startswith("JSON "))
+    result = json.loads(line[5:])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    if result["socket_errors"] or result["http_errors"]:
+        log(f"{path}: {result['socket_errors']} socket and {result['http_errors']} HTTP errors")
+    return result
+
+
+def rotating_cookies(cookies, path):
+    quoted = ", ".join(json.dumps(cookie) for cookie in cookies)
+    return (
+        f"local cookies = {{{quoted}}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #cookies + 1\n"
+        f'  return wrk.format("GET", "{path}", {{["Cookie"] = cookies[i]}})\nend\n'
+    )
+
+
+def rotating_sign_ins(path, users, remember):
+    bodies = ", ".join(
+        json.dumps(form({"username": f"bench{n}", "password": PASSWORD, **remember}))
+        for n in range(users)
+    )
+    return (
+        f"local bodies = {{{bodies}}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #bodies + 1\n"
+        f'  return wrk.format("POST", "{path}", '
+        '{["Content-Type"] = "application/x-www-form-urlencoded"}, bodies[i])\nend\n'
+    )
+
+
+# --------------------------------------------------------------------- memory
+
+
+class PeakMemory:
+    """Samples the resident memory (sum over the server's processes) every 20 ms."""
+
+    def __init__(self, server):
+        self.server, self.peak_kib, self.running = server, 0, False
+
+    def __enter__(self):
+        self.running = True
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.running = False
+        self.thread.join()
+
+    def sample(self):
+        while self.running:
+            total = 0
+            for pid in self.server.pids():
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+                except (OSError, AttributeError):
+                    pass
+            self.peak_kib = max(self.peak_kib, total)
+            time.sleep(0.02)
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+def web_figures(port, cookies, seconds, login_path):
+    """The limit, the anonymous login page and the signed-in dashboard, under
+    16 connections and over one keep-alive connection."""
+    figures = {}
+    dashboard = rotating_cookies(cookies, "/dashboard")
+    for name, path, script in [
+        ("limit", "/healthz", ""),
+        ("login_page", login_path, ""),
+        ("dashboard", "/dashboard", dashboard),
+    ]:
+        figures[name] = wrk(port, path, seconds, 16, script)
+        figures[f"{name}_single"] = wrk(port, path, max(3, seconds // 2), 1, script)
+    check_signed_in(port, cookies)
+    return figures
+
+
+def flood_figures(server, port, cookies, seconds, login_path, remember, users):
+    """Dashboard latency (4 connections) alone, then while 8 connections sign
+    in as fast as the server lets them; peak memory during the flood."""
+    dashboard = rotating_cookies(cookies, "/dashboard")
+    baseline = wrk(port, "/dashboard", seconds, 4, dashboard)
+    flood = {}
+
+    def sign_ins():
+        flood["sign_in"] = wrk(
+            port, login_path, seconds + 3, 8, rotating_sign_ins(login_path, users, remember), "30s"
+        )
+
+    with PeakMemory(server) as memory:
+        flooder = threading.Thread(target=sign_ins)
+        flooder.start()
+        time.sleep(1.5)  # let hashing saturate first
+        during = wrk(port, "/dashboard", seconds, 4, dashboard)
+        flooder.join()
+    check_signed_in(port, cookies)
+    return {
+        "dashboard_alone": baseline,
+        "dashboard_during_flood": during,
+        "sign_in": flood["sign_in"],
+        "peak_rss_mib": memory.peak_kib / 1024,
+    }
+
+
+def session_id():
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+
+
+def rfc3339(moment):
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def seed_sessions(database, total):
+    """Fills the session table up to `total` rows, half of the filler expired
+    (as a busy site between sweeps), straight into SQLite in one transaction.
+    Each filler row carries a copy of a real record's data."""
+    db = sqlite3.connect(database)
+    try:
+        (existing,) = db.execute("SELECT count(*) FROM tower_sessions").fetchone()
+        (blob,) = db.execute("SELECT data FROM tower_sessions LIMIT 1").fetchone()
+        now = datetime.now(timezone.utc)
+        live, expired = rfc3339(now + timedelta(days=1)), rfc3339(now - timedelta(hours=1))
+        missing = total - existing
+        started = time.perf_counter()
+        db.executemany(
+            "INSERT INTO tower_sessions (id, data, expiry_date) VALUES (?, ?, ?)",
+            ((session_id(), blob, expired if n % 2 else live) for n in range(missing)),
+        )
+        db.commit()
+        return {"rows": total, "inserted": missing, "seconds": time.perf_counter() - started}
+    finally:
+        db.close()
+
+
+def sweep_durations(database, workdir):
+    """The store's own sweep against ours, on copies of the same million rows:
+    how long each holds SQLite's write lock in one go."""
+    results = {}
+    for name in ("store", "ours"):
+        copy = workdir / f"sweep-{name}.db"
+        shutil.copyfile(database, copy)
+        db = sqlite3.connect(copy, isolation_level=None)
+        (before,) = db.execute("SELECT count(*) FROM tower_sessions").fetchone()
+        started = time.perf_counter()
+        longest = 0.0
+        if name == "store":
+            db.execute("DELETE FROM tower_sessions WHERE datetime(expiry_date) < datetime('now')")
+            longest = time.perf_counter() - started
+        else:
+            cutoff = rfc3339(datetime.now(timezone.utc))
+            while True:
+                batch_start = time.perf_counter()
+                deleted = db.execute(
+                    "DELETE FROM tower_sessions WHERE rowid IN (SELECT rowid FROM tower_sessions "
+                    "WHERE expiry_date < ? LIMIT 2000)", (cutoff,)
+                ).rowcount
+                longest = max(longest, time.perf_counter() - batch_start)
+                if deleted < 2000:
+                    break
+        total = time.perf_counter() - started
+        (after,) = db.execute("SELECT count(*) FROM tower_sessions").fetchone()
+        db.close()
+        copy.unlink()
+        results[name] = {"deleted": before - after, "seconds": total, "longest_lock_ms": longest * 1000}
+    return results
+
+
+def scale_figures(workdir, seconds):
+    database = workdir / "scale.db"
+    server = ours(workdir, database)
+    server.start()
+    sign_up_ours(OURS_PORT, SESSIONS)
+    cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+    server.stop()
+    dashboard = rotating_cookies(cookies, "/dashboard")
+    figures = {}
+    for total in (1_000, 1_000_000):
+        log(f"seeding {total:,} sessions")
+        figures[f"seed_{total}"] = seed_sessions(database, total)
+        server.start()
+        check_signed_in(OURS_PORT, cookies)
+        figures[f"dashboard_{total}"] = wrk(OURS_PORT, "/dashboard", seconds, 16, dashboard)
+        server.stop()
+    log("timing the expired-session sweeps on copies")
+    figures["sweep"] = sweep_durations(database, workdir)
+    # The server's own purge, 3 s after start, in the middle of a dashboard run.
+    sweeping = ours(workdir, database, {"SESSION_CLEANUP_INTERVAL_SECS": "3"})
+    sweeping.start()
+    figures["dashboard_while_sweeping"] = wrk(OURS_PORT, "/dashboard", max(seconds, 8), 16, dashboard)
+    sweeping.stop()
+    db = sqlite3.connect(database)
+    (left,) = db.execute("SELECT count(*) FROM tower_sessions").fetchone()
+    db.close()
+    figures["rows_after_sweep"] = left
+    if left > 1_000_000 // 2 + SESSIONS + 10:
+        log(f"warning: the purge did not run during the measurement ({left} rows left)")
+    return figures
+
+
+def size_figures():
+    figures = {}
+    for kind in ("wasm", "js"):
+        files = sorted(PKG.glob(f"*.{kind}"))
+        raw = sum(path.stat().st_size for path in files)
+        packed = sum(len(gzip.compress(path.read_bytes(), compresslevel=6)) for path in files)
+        figures[kind] = {"files": [path.name for path in files], "raw": raw, "gzip": packed}
+    return figures
+
+
+def startup_figures(workdir, runs=5):
+    """Process start to the first answered request, on a fresh database."""
+    times = []
+    for run in range(runs):
+        server = ours(workdir, workdir / f"start-{run}.db")
+        times.append(server.start() * 1000)
+        server.stop()
+    return {"runs_ms": times, "median_ms": statistics.median(times), "max_ms": max(times)}
+
+
+# --------------------------------------------------------------------- report
+
+
+def machine():
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor())
+    memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory / 1024 / 1024),
+        "kernel": platform.release(), "wrk": wrk_version.strip(),
+        "rustc": subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip(),
+        "python": platform.python_version(),
+    }
+
+
+def ms(microseconds):
+    return f"{microseconds / 1000:.2f} ms"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if b else "–"
+
+
+def targets(r):
+    o, p = r["ours"], r["peer"]
+    size = r["size"]["wasm"]["gzip"] + r["size"]["js"]["gzip"]
+    flood = r["flood"]["ours"]
+    rows = [
+        ("/dashboard ≥ 70 % of anonymous /login (req/s)",
+         o["dashboard"]["rps"] / o["login_page"]["rps"], 0.70, "≥", "{:.0%}"),
+        ("/dashboard ≥ 4× the Flask peer's /dashboard (req/s)",
+         o["dashboard"]["rps"] / p["dashboard"]["rps"], 4.0, "≥", "{:.2f}×"),
+        ("one keep-alive connection: /dashboard p50 < 1 ms",
+         o["dashboard_single"]["p50_us"] / 1000, 1.0, "<", "{:.3f} ms"),
+        ("/dashboard p99 under a sign-in flood ≤ 2× without",
+         flood["dashboard_during_flood"]["p99_us"] / flood["dashboard_alone"]["p99_us"], 2.0, "≤",
+         "{:.2f}×"),
+        ("peak memory under the flood ≤ 300 MiB", flood["peak_rss_mib"], 300, "≤", "{:.0f} MiB"),
+        ("/dashboard with 1,000,000 sessions ≥ 90 % of 1,000",
+         r["scale"]["dashboard_1000000"]["rps"] / r["scale"]["dashboard_1000"]["rps"], 0.90, "≥",
+         "{:.0%}"),
+        ("release wasm + JS ≤ 200 KB gzipped", size / KB, 200, "≤", "{:.1f} KB"),
+        ("ready ≤ 300 ms after process start", r["startup"]["median_ms"], 300, "≤", "{:.0f} ms"),
+    ]
+    checks = {"≥": lambda v, t: v >= t, "≤": lambda v, t: v <= t, "<": lambda v, t: v < t}
+    return [
+        {"target": name, "measured": fmt.format(value), "value": value, "limit": limit,
+         "met": checks[op](value, limit)}
+        for name, value, limit, op, fmt in rows
+    ]
+
+
+def markdown(r):
+    o, p, f, s = r["ours"], r["peer"], r["flood"], r["scale"]
+    lines = [
+        "| Measure | Ours | × our limit | Flask peer | Ours ÷ peer |",
+        "|---|---:|---:|---:|---:|",
+    ]
+
+    def row(name, ours_value, limit_ratio, peer_value, peer_ratio):
+        lines.append(f"| {name} | {ours_value} | {limit_ratio} | {peer_value} | {peer_ratio} |")
+
+    limit = o["limit"]["rps"]
+    for key, name in [("limit", "Limit: `GET /healthz` (no session layer)"),
+                      ("login_page", "Anonymous `/login` page (SSR)"),
+                      ("dashboard", f"Signed-in `/dashboard` (SSR, {SESSIONS} sessions)")]:
+        row(f"{name}, req/s, 16 conn.", f"{o[key]['rps']:,.0f}", ratio(o[key]["rps"], limit),
+            f"{p[key]['rps']:,.0f}", ratio(o[key]["rps"], p[key]["rps"]))
+        row(f"{name}, p50 / p99, 16 conn.", f"{ms(o[key]['p50_us'])} / {ms(o[key]['p99_us'])}",
+            ratio(o[key]["p99_us"], o["limit"]["p99_us"]) + " (p99)",
+            f"{ms(p[key]['p50_us'])} / {ms(p[key]['p99_us'])}",
+            ratio(o[key]["p99_us"], p[key]["p99_us"]) + " (p99)")
+        single = f"{key}_single"
+        row(f"{name}, p50 / p99, 1 keep-alive conn.",
+            f"{ms(o[single]['p50_us'])} / {ms(o[single]['p99_us'])}",
+            ratio(o[single]["p50_us"], o["limit_single"]["p50_us"]) + " (p50)",
+            f"{ms(p[single]['p50_us'])} / {ms(p[single]['p99_us'])}",
+            ratio(o[single]["p50_us"], p[single]["p50_us"]) + " (p50)")
+    fo, fp = f["ours"], f["peer"]
+    row("Sign-ins/s under the flood (8 conn.)", f"{fo['sign_in']['rps']:,.1f}",
+        ratio(fo["sign_in"]["rps"], limit), f"{fp['sign_in']['rps']:,.1f}",
+        ratio(fo["sign_in"]["rps"], fp["sign_in"]["rps"]))
+    for key, name in [("dashboard_alone", "`/dashboard` p99, 4 conn., no flood"),
+                      ("dashboard_during_flood", "`/dashboard` p99, 4 conn., during the flood")]:
+        row(name, ms(fo[key]["p99_us"]), ratio(fo[key]["p99_us"], o["limit"]["p99_us"]),
+            ms(fp[key]["p99_us"]), ratio(fo[key]["p99_us"], fp[key]["p99_us"]))
+    row("`/dashboard` req/s during the flood", f"{fo['dashboard_during_flood']['rps']:,.0f}",
+        ratio(fo["dashboard_during_flood"]["rps"], limit),
+        f"{fp['dashboard_during_flood']['rps']:,.0f}",
+        ratio(fo["dashboard_during_flood"]["rps"], fp["dashboard_during_flood"]["rps"]))
+    row("Peak resident memory during the flood", f"{fo['peak_rss_mib']:.0f} MiB", "–",
+        f"{fp['peak_rss_mib']:.0f} MiB (all workers)", ratio(fo["peak_rss_mib"], fp["peak_rss_mib"]))
+    for total in (1_000, 1_000_000):
+        key = f"dashboard_{total}"
+        row(f"`/dashboard` req/s with {total:,} stored sessions", f"{s[key]['rps']:,.0f}",
+            ratio(s[key]["rps"], limit), "– (cookie sessions)", "–")
+    w = s["dashboard_while_sweeping"]
+    row("`/dashboard` p99 / max while the purge runs (1,000,000 rows)",
+        f"{ms(w['p99_us'])} / {ms(w['max_us'])}", "–", "–", "–")
+    for key, name in [("store", "store's `datetime()` sweep"), ("ours", "our indexed purge")]:
+        sweep = s["sweep"][key]
+        row(f"Deleting {sweep['deleted']:,} expired of 1,000,000: {name}",
+            f"{sweep['seconds']:.2f} s, lock held ≤ {sweep['longest_lock_ms']:.0f} ms", "–", "–", "–")
+    z = r["size"]
+    for kind in ("wasm", "js"):
+        row(f"Release {kind}, raw / gzip", f"{z[kind]['raw'] / KB:.1f} KB / {z[kind]['gzip'] / KB:.1f} KB",
+            "–", "– (no client code)", "–")
+    st = r["startup"]
+    row("Process start → first answered request (median of 5)", f"{st['median_ms']:.0f} ms", "–",
+        f"{r['peer_startup_ms']:.0f} ms", ratio(st["median_ms"], r["peer_startup_ms"]))
+
+    lines += ["", "| Target | Measured | Met |", "|---|---:|:---:|"]
+    for t in r["targets"]:
+        lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |")
+    return "\n".join(lines)
+
+
+def write_report(r, table):
+    m = r["machine"]
+    block = (
+        f"<!-- results:start (written by bench/run.sh) -->\n"
+        f"Run {r['finished']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+        f"Linux {m['kernel']}; {m['rustc']}; {m['wrk']}; Python {m['python']}; "
+        f"{r['seconds']} s per wrk run.\n\n{table}\n<!-- results:end -->"
+    )
+    text = REPORT.read_text()
+    text = re.sub(r"<!-- results:start.*?<!-- results:end -->", lambda _: block, text, flags=re.S)
+    REPORT.write_text(text)
+
+
+# ----------------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--python", required=True, help="the peer venv's python")
+    parser.add_argument("--no-report", action="store_true", help="do not rewrite BENCHMARKS.md")
+    args = parser.parse_args()
+    if not BINARY.exists():
+        sys.exit(f"bench: {BINARY} missing; run bench/run.sh")
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    results = {"machine": machine(), "seconds": args.seconds}
+    servers = []
+    try:
+        log("start-up")
+        results["startup"] = startup_figures(workdir)
+        results["size"] = size_figures()
+
+        log("our server: limit, /login, /dashboard")
+        server = ours(workdir, workdir / "ours.db")
+        servers.append(server)
+        server.start()
+        sign_up_ours(OURS_PORT, SESSIONS)
+        cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+        check_signed_in(OURS_PORT, cookies)
+        results["ours"] = web_figures(OURS_PORT, cookies, args.seconds, "/login")
+
+        log("the Flask peer: limit, /login, /dashboard")
+        peer_db = workdir / "peer.db"
+        peer_users(args.python, peer_db, SESSIONS)
+        flask = peer(workdir, args.python, peer_db, workers=os.cpu_count() or 1)
+        servers.append(flask)
+        results["peer_startup_ms"] = flask.start() * 1000
+        peer_cookies = [sign_in_peer(PEER_PORT, n) for n in range(SESSIONS)]
+        check_signed_in(PEER_PORT, peer_cookies)
+        results["peer"] = web_figures(PEER_PORT, peer_cookies, args.seconds, "/login")
+
+        log("sign-in flood: ours, then the peer")
+        results["flood"] = {
+            "ours": flood_figures(server, OURS_PORT, cookies, args.seconds, "/api/login",
+                                  {"remember": "on"}, SESSIONS),
+            "peer": flood_figures(flask, PEER_PORT, peer_cookies, args.seconds, "/login", {},
+                                  SESSIONS),
+        }
+        for s in servers:
+            s.stop()
+
+        log("scale: 1,000 and 1,000,000 stored sessions, and the purge")
+        results["scale"] = scale_figures(workdir, args.seconds)
+    finally:
+        for s in servers:
+            s.stop()
+    results["finished"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    results["targets"] = targets(results)
+    table = markdown(results)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    if not args.no_report:
+        write_report(results, table)
+    shutil.rmtree(workdir, ignore_errors=True)
+    print(table)
+    missed = [t["target"] for t in results["targets"] if not t["met"]]
+    if missed:
+        log("targets missed: " + "; ".join(missed))
+
+
+if __name__ == "__main__":
+    main()
