@@ -62,7 +62,7 @@ def log(message):
 # ---------------------------------------------------------------- HTTP helpers
 
 
-def http(port, method, path, body=None, headers=None):
+def call(port, method, path, body=None, headers=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -96,7 +96,7 @@ def wait_ready(port, process, deadline_secs=60.0):
         if process.poll() is not None:
             raise RuntimeError(f"server on :{port} exited with {process.returncode}")
         try:
-            status, _, _ = http(port, "GET", "/healthz")
+            status, _, _ = call(port, "GET", "/healthz")
             if status == 200:
                 return time.perf_counter() - start
         except OSError:
@@ -135,9 +135,13 @@ class Server:
     def pids(self):
         """The server process and, for gunicorn, its workers."""
         pids = [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists():
-            pids += [int(pid) for pid in children.read_text().split()]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == self.process.pid:
+                pids.append(int(stat.parent.name))
         return pids
 
 
@@ -193,7 +197,7 @@ def peer_users(python, database, count):
 
 def sign_up_ours(port, count):
     for n in range(count):
-        status, _, body = http(
+        status, _, body = call(
             port, "POST", "/api/register",
             form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
         )
@@ -202,7 +206,7 @@ def sign_up_ours(port, count):
 
 
 def sign_in_ours(port, n):
-    status, headers, body = http(
+    status, headers, body = call(
         port, "POST", "/api/login",
         form({"username": f"bench{n}", "password": PASSWORD, "remember": "on"}), FORM_HEADERS,
     )
@@ -212,7 +216,7 @@ def sign_in_ours(port, n):
 
 
 def sign_in_peer(port, n):
-    status, headers, body = http(
+    status, headers, body = call(
         port, "POST", "/login",
         form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
     )
@@ -225,7 +229,7 @@ def check_signed_in(port, cookies):
     """Every cookie must open the dashboard: a 303 to /login would be
     counted by wrk as a success and make the figure meaningless."""
     for n, cookie in enumerate(cookies):
-        status, _, body = http(port, "GET", "/dashboard", headers={"Cookie": cookie})
+        status, _, body = call(port, "GET", "/dashboard", headers={"Cookie": cookie})
         if status != 200 or f"bench{n}" not in body:
             raise RuntimeError(f"session {n} does not open the dashboard ({status})")
 
@@ -284,6 +288,7 @@ class PeakMemory:
         self.server, self.peak_kib, self.running = server, 0, False
 
     def __enter__(self):
+        self.pids = self.server.pids()
         self.running = True
         self.thread = threading.Thread(target=self.sample, daemon=True)
         self.thread.start()
@@ -296,7 +301,7 @@ class PeakMemory:
     def sample(self):
         while self.running:
             total = 0
-            for pid in self.server.pids():
+            for pid in self.pids:
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                     total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
@@ -452,8 +457,13 @@ def size_figures():
     for kind in ("wasm", "js"):
         files = sorted(PKG.glob(f"*.{kind}"))
         raw = sum(path.stat().st_size for path in files)
-        packed = sum(len(gzip.compress(path.read_bytes(), compresslevel=6)) for path in files)
-        figures[kind] = {"files": [path.name for path in files], "raw": raw, "gzip": packed}
+        packed = sum(len(gzip.compress(path.read_bytes(), compresslevel=9)) for path in files)
+        # What is served to browsers that accept brotli: the files that
+        # `cargo leptos build --release --precompress` writes beside them.
+        brotli = [path.with_name(path.name + ".br") for path in files]
+        served = sum(path.stat().st_size for path in brotli) if all(p.exists() for p in brotli) else None
+        figures[kind] = {"files": [path.name for path in files], "raw": raw, "gzip": packed,
+                         "brotli": served}
     return figures
 
 
@@ -574,7 +584,9 @@ def markdown(r):
             f"{sweep['seconds']:.2f} s, lock held ≤ {sweep['longest_lock_ms']:.0f} ms", "–", "–", "–")
     z = r["size"]
     for kind in ("wasm", "js"):
-        row(f"Release {kind}, raw / gzip", f"{z[kind]['raw'] / KB:.1f} KB / {z[kind]['gzip'] / KB:.1f} KB",
+        brotli = f" / {z[kind]['brotli'] / KB:.1f} KB" if z[kind]["brotli"] else " / –"
+        row(f"Release {kind}, raw / gzip -9 / brotli (as served)",
+            f"{z[kind]['raw'] / KB:.1f} KB / {z[kind]['gzip'] / KB:.1f} KB{brotli}",
             "–", "– (no client code)", "–")
     st = r["startup"]
     row("Process start → first answered request (median of 5)", f"{st['median_ms']:.0f} ms", "–",

@@ -39,7 +39,7 @@ for port in 3100 3200; do
   fi
 done
 
-say "building the release server and wasm (cargo leptos build --release)"
-cargo leptos build --release
+say "building the release server and wasm (cargo leptos build --release --precompress)"
+cargo leptos build --release --precompress
 
 exec python3 bench/bench.py --python "$venv/bin/python" "$@"

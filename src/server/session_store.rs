@@ -163,7 +163,9 @@ mod tests {
             "{steps:?}"
         );
         assert!(
-            !steps.iter().any(|step| step.starts_with("SCAN tower_sessions")),
+            !steps
+                .iter()
+                .any(|step| step.starts_with("SCAN tower_sessions")),
             "{steps:?}"
         );
     }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod dashboard;
+mod health;
 mod login;
 mod logout;
 mod register;

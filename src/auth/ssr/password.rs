@@ -94,7 +94,10 @@ impl HashPool {
 fn lower_priority() {
     use thread_priority::{set_current_thread_priority, ThreadPriority};
     if let Err(error) = set_current_thread_priority(ThreadPriority::Min) {
-        tracing::warn!(?error, "cannot lower the password-hashing threads' priority");
+        tracing::warn!(
+            ?error,
+            "cannot lower the password-hashing threads' priority"
+        );
     }
 }
 
@@ -294,15 +297,17 @@ mod tests {
     #[tokio::test]
     async fn no_more_hashes_run_at_once_than_configured() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let hasher = Arc::new(PasswordHasher::new(
-            PasswordParams {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            2,
-        )
-        .unwrap());
+        let hasher = Arc::new(
+            PasswordHasher::new(
+                PasswordParams {
+                    memory_kib: 64,
+                    iterations: 1,
+                    parallelism: 1,
+                },
+                2,
+            )
+            .unwrap(),
+        );
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let jobs = (0..8).map(|_| {
@@ -336,9 +341,7 @@ mod tests {
             1,
         )
         .unwrap();
-        let failed = hasher
-            .run_blocking::<()>(|| panic!("job failed"))
-            .await;
+        let failed = hasher.run_blocking::<()>(|| panic!("job failed")).await;
         assert!(matches!(failed, Err(AuthError::Hashing(_))));
         assert!(hasher.hash(secret("still works")).await.is_ok());
     }
