@@ -124,12 +124,18 @@ class Server:
 
     def stop(self):
         if self.process and self.process.poll() is None:
+            family = self.pids()
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pass
+            for pid in family:  # nothing may keep the port (e.g. orphaned workers)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.process.wait()
         self.process = None
 
     def pids(self):
@@ -172,6 +178,7 @@ def peer(workdir, python, database, workers):
         "--workers", str(workers),
         "--worker-class", "gthread",
         "--threads", "4",
+        "--graceful-timeout", "5",
         "--log-level", "warning",
         "app:app",
     ]
