@@ -10,13 +10,12 @@
 use super::AuthError;
 use crate::auth::Password;
 use argon2::{
-    password_hash::{
-        rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
-    },
-    Algorithm, Argon2, Params, Version,
+    password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::{
+    cell::RefCell,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::{
         mpsc::{sync_channel, SyncSender},
@@ -139,9 +138,8 @@ impl PasswordHasher {
     ) -> Result<bool, AuthError> {
         let known_user = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
-        let argon2 = self.argon2.clone();
         let matches = self
-            .run_blocking(move || verify_blocking(&argon2, &password, &hash))
+            .run_blocking(move || verify_blocking(&password, &hash))
             .await?;
         Ok(known_user && matches)
     }
@@ -190,24 +188,94 @@ impl PasswordHasher {
 
 fn hash_blocking(argon2: &Argon2<'_>, password: &SecretString) -> Result<String, AuthError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| AuthError::Hashing(error.to_string()))
+    let hash = compute(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        argon2.params().clone(),
+        password.expose_secret().as_bytes(),
+        salt.as_salt(),
+    )
+    .map_err(|error| AuthError::Hashing(error.to_string()))?;
+    Ok(hash.to_string())
 }
 
-fn verify_blocking(
-    argon2: &Argon2<'_>,
-    password: &SecretString,
-    stored: &str,
-) -> Result<bool, AuthError> {
-    let parsed =
-        PasswordHash::new(stored).map_err(|error| AuthError::Hashing(error.to_string()))?;
-    match argon2.verify_password(password.expose_secret().as_bytes(), &parsed) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::Password) => Ok(false),
-        Err(error) => Err(AuthError::Hashing(error.to_string())),
-    }
+/// Checks `password` against a stored PHC hash, with the parameters stored in it.
+fn verify_blocking(password: &SecretString, stored: &str) -> Result<bool, AuthError> {
+    let fault = |error: password_hash::Error| AuthError::Hashing(error.to_string());
+    let parsed = PasswordHash::new(stored).map_err(fault)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(AuthError::Hashing(
+            "stored hash has no salt or output".into(),
+        ));
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(fault)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|error| AuthError::Hashing(error.to_string()))?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(fault)?;
+    let computed = compute(
+        algorithm,
+        version,
+        params,
+        password.expose_secret().as_bytes(),
+        salt,
+    )
+    .map_err(fault)?;
+    // `Output` compares in constant time.
+    Ok(computed.hash.as_ref() == Some(&expected))
+}
+
+/// The PHC hash of `password`, as `argon2::PasswordHasher::hash_password`
+/// makes it, but computed in this thread's reusable memory (`with_memory`).
+fn compute<'a>(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: Salt<'a>,
+) -> Result<PasswordHash<'a>, password_hash::Error> {
+    let mut salt_buffer = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buffer)?;
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let blocks = params.block_count();
+    let phc_params = ParamsString::try_from(&params)?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let output = Output::init_with(output_len, |out| {
+        with_memory(blocks, |memory| {
+            argon2.hash_password_into_with_memory(password, salt_bytes, out, memory)
+        })
+        .map_err(password_hash::Error::from)
+    })?;
+    Ok(PasswordHash {
+        algorithm: algorithm.ident(),
+        version: Some(version.into()),
+        params: phc_params,
+        salt: Some(salt),
+        hash: Some(output),
+    })
+}
+
+thread_local! {
+    /// argon2's working memory, kept by each hashing thread between hashes.
+    /// Allocating and freeing `memory_kib` per hash made a sign-in flood churn
+    /// the allocator (resident memory well above threads × `memory_kib`, and
+    /// page faults and unmaps that slowed the request threads too).
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        // Every block is written before it is read, so what an earlier hash
+        // left there cannot change the result.
+        work(&mut memory[..blocks])
+    })
 }
 
 #[cfg(test)]
@@ -240,6 +308,45 @@ mod tests {
             .verify(secret("wrong horse"), Some(hash))
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_match_the_argon2_crate_both_ways() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = cheap();
+        // Made by the library (fresh memory), checked by ours (reused memory
+        // that earlier hashes have dirtied), and the other way round.
+        let _ = hasher.hash(secret("warm the memory up")).await.unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = hasher
+            .argon2
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert!(hasher
+            .verify(secret("correct horse"), Some(theirs.clone()))
+            .await
+            .unwrap());
+        let ours = hasher.hash(secret("correct horse")).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(hasher
+            .argon2
+            .verify_password(b"correct horse", &parsed)
+            .is_ok());
+        assert!(hasher
+            .argon2
+            .verify_password(b"wrong horse", &parsed)
+            .is_err());
+        // Same salt and parameters: the very same string.
+        let again = compute(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            hasher.argon2.params().clone(),
+            b"correct horse",
+            salt.as_salt(),
+        )
+        .unwrap();
+        assert_eq!(again.to_string(), theirs);
     }
 
     #[tokio::test]
