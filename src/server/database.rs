@@ -43,6 +43,11 @@ pub async fn connect(url: &str) -> Result<SqlitePool, DatabaseError> {
     }
     SqlitePoolOptions::new()
         .max_connections(8)
+        // sqlx pings a connection on every acquire by default, to catch a
+        // dropped network link. A SQLite connection is a local file handle
+        // with its own worker thread, so the ping only doubled the thread
+        // hand-offs of every query (the session read of each signed-in page).
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(DatabaseError::Open)
