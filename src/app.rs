@@ -6,7 +6,6 @@ use crate::{
     pages::{DashboardPage, LandingPage, LoginPage, NotFound, RegisterPage},
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     path, SsrMode,
@@ -19,9 +18,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>"Persistent login"</title>
+                // Rendered on the server only: the page has one title and one
+                // stylesheet, so the browser bundle carries no head management.
+                // `id="leptos"` lets `cargo leptos watch` reload the CSS in place.
+                <link rel="stylesheet" id="leptos" href="/pkg/persistent-login.css"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -53,10 +56,7 @@ pub fn use_auth() -> Auth {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/persistent-login.css"/>
-        <Title text="Persistent login"/>
         <Router>
             <AuthProvider>
                 <Nav/>
