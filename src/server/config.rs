@@ -384,11 +384,19 @@ impl Settings {
         }
     }
 
+    /// Hashing threads: as configured, or by default one core fewer than
+    /// the machine has (at least one), so a sign-in flood always leaves a
+    /// core to serve pages.
     pub fn hash_concurrency(&self) -> usize {
-        match self.password.max_concurrent_hashes {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        default_hash_concurrency(self.password.max_concurrent_hashes, cores)
+    }
+}
+
+fn default_hash_concurrency(configured: usize, cores: usize) -> usize {
+    match configured {
+        0 => cores.saturating_sub(1).max(1),
+        n => n,
     }
 }
 
@@ -402,6 +410,14 @@ fn parse_env<T: FromStr>(name: &'static str, value: &str) -> Result<T, ConfigErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashing_leaves_a_core_for_pages_unless_configured() {
+        assert_eq!(default_hash_concurrency(0, 1), 1);
+        assert_eq!(default_hash_concurrency(0, 2), 1);
+        assert_eq!(default_hash_concurrency(0, 8), 7);
+        assert_eq!(default_hash_concurrency(3, 2), 3);
+    }
     use std::collections::HashMap;
 
     #[test]
