@@ -27,6 +27,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target" / "release" / "persistent-login"
@@ -73,8 +74,6 @@ def call(port, method, path, body=None, headers=None):
 
 
 def form(fields):
-    from urllib.parse import urlencode
-
     return urlencode(fields)
 
 

@@ -15,11 +15,8 @@ cd "$REPO_ROOT"
 say() { echo "bench: $*" >&2; }
 
 if ! command -v wrk >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing Debian's wrk"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-  else
+  say "installing Debian's wrk"
+  if ! apt_install wrk; then
     say "wrk is missing: install it (Debian: sudo apt-get install wrk) and retry"
     exit 1
   fi

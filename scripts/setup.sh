@@ -48,12 +48,6 @@ fi
 
 chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ ! -x "$chromium" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing Debian's chromium for Playwright"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    say "no system Chromium at $chromium: installing Playwright's own browser"
-    (cd end2end && npx playwright install chromium)
-  fi
+  say "no Chromium at $chromium: installing Debian's, or else Playwright's own"
+  apt_install chromium || (cd end2end && npx playwright install chromium)
 fi
