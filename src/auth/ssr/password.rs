@@ -111,14 +111,26 @@ impl PasswordHasher {
         .map_err(|error| AuthError::Hashing(error.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = SecretString::from(format!("dummy-{}", SaltString::generate(&mut OsRng)));
-        let dummy_hash = hash_blocking(&argon2, &dummy)?;
         let concurrency = concurrency.max(1);
+        let pool = HashPool::start(concurrency)?;
+        // On a hashing thread, whose argon2 memory is kept anyway, rather
+        // than leaving 19 MiB with whichever thread builds the hasher.
+        let (answer, answered) = std::sync::mpsc::channel();
+        let for_dummy = argon2.clone();
+        pool.jobs
+            .send(Box::new(move || {
+                let _ = answer.send(hash_blocking(&for_dummy, &dummy));
+            }))
+            .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        let dummy_hash = answered
+            .recv()
+            .map_err(|_| AuthError::Hashing("the hashing thread stopped".into()))??;
         Ok(Self {
             argon2,
             params: wanted,
             dummy_hash,
             permits: Arc::new(Semaphore::new(concurrency)),
-            pool: HashPool::start(concurrency)?,
+            pool,
         })
     }
 
