@@ -9,27 +9,17 @@
 //! index from `migrations/`, and deletes in small batches so sign-ins (which write)
 //! wait for one batch at most, never for the whole sweep.
 //!
-//! Session reads, the one query of every signed-in page, also are ours: they go
-//! through a few connections of their own instead of the pool. sqlx runs each
-//! SQLite connection on its own thread and, on every return to the pool, pings it
-//! (a second round trip to that thread) from a freshly spawned task; a dedicated
-//! read-only connection answers a read in one round trip. See BENCHMARKS.md.
+//! Session reads, the one query of every signed-in page, are ours too: they go
+//! through `session_reader` on the request's own thread, and through the store
+//! (the pool) only when no reader can answer at once.
 //!
 //! Another store (Redis, PostgreSQL) replaces `SessionBackend` here and nowhere else.
 
+use super::session_reader::SessionReaders;
 use async_trait::async_trait;
-use sqlx::{
-    sqlite::SqliteConnectOptions, ConnectOptions, Connection, SqliteConnection, SqlitePool,
-};
-use std::{
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use sqlx::SqlitePool;
+use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
-use tokio::sync::{Mutex, MutexGuard};
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
@@ -42,27 +32,26 @@ pub const PURGE_BATCH: i64 = 2_000;
 const PURGE_EXPIRED: &str = "DELETE FROM tower_sessions WHERE rowid IN \
      (SELECT rowid FROM tower_sessions WHERE expiry_date < ? LIMIT ?)";
 
-/// Connections kept for session reads. More would only queue on the same cores.
+/// Read-only connections for session reads: one per async worker thread
+/// would do (a read never yields), a few more cover other callers.
 pub const READERS: usize = 4;
-
-/// The store's own load query, with the same text comparison of the expiry.
-const LOAD: &str = "SELECT data FROM tower_sessions WHERE id = ? AND expiry_date > ?";
 
 /// The application's session store.
 #[derive(Clone, Debug)]
 pub struct SessionBackend {
     store: SqliteStore,
     pool: SqlitePool,
-    readers: Arc<Readers>,
+    /// `None` for an in-memory database: then every read goes through the pool.
+    readers: Option<Arc<SessionReaders>>,
 }
 
 impl SessionBackend {
     /// The table and its expiry index come from `migrations/`, which must have run.
     pub fn new(pool: SqlitePool) -> Self {
-        let options = (*pool.connect_options()).clone().read_only(true);
+        let readers = SessionReaders::for_file(pool.connect_options().get_filename(), READERS);
         Self {
             store: SqliteStore::new(pool.clone()),
-            readers: Arc::new(Readers::new(options, READERS)),
+            readers: readers.map(Arc::new),
             pool,
         }
     }
@@ -113,74 +102,22 @@ impl SessionStore for SessionBackend {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let data = self
+        let Some(data) = self
             .readers
-            .fetch_data(session_id, OffsetDateTime::now_utc())
-            .await
-            .map_err(|error| session_store::Error::Backend(error.to_string()))?;
-        data.map(|data| {
-            rmp_serde::from_slice(&data)
-                .map_err(|error| session_store::Error::Decode(error.to_string()))
-        })
-        .transpose()
+            .as_ref()
+            .and_then(|readers| readers.read(&session_id.to_string()))
+        else {
+            return self.store.load(session_id).await;
+        };
+        let Some(data) = data else { return Ok(None) };
+        let record: Record = rmp_serde::from_slice(&data)
+            .map_err(|error| session_store::Error::Decode(error.to_string()))?;
+        // As the store's own query: a record past its expiry is not there.
+        Ok((record.expiry_date > OffsetDateTime::now_utc()).then_some(record))
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.store.delete(session_id).await
-    }
-}
-
-/// Read-only connections outside the pool, opened on first use and reopened
-/// after an error. A read takes a free one, or waits its turn on one of them.
-#[derive(Debug)]
-struct Readers {
-    options: SqliteConnectOptions,
-    slots: Box<[Mutex<Option<SqliteConnection>>]>,
-    next: AtomicUsize,
-}
-
-impl Readers {
-    fn new(options: SqliteConnectOptions, count: usize) -> Self {
-        Self {
-            options,
-            slots: (0..count.max(1)).map(|_| Mutex::new(None)).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    async fn slot(&self) -> MutexGuard<'_, Option<SqliteConnection>> {
-        for slot in self.slots.iter() {
-            if let Ok(guard) = slot.try_lock() {
-                return guard;
-            }
-        }
-        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        self.slots[turn].lock().await
-    }
-
-    /// The stored bytes of a live record, as the store wrote them.
-    async fn fetch_data(
-        &self,
-        id: &Id,
-        now: OffsetDateTime,
-    ) -> Result<Option<Vec<u8>>, sqlx::Error> {
-        let mut slot = self.slot().await;
-        let connection = match slot.as_mut() {
-            Some(connection) => connection,
-            None => slot.insert(self.options.connect().await?),
-        };
-        let found = sqlx::query_scalar(LOAD)
-            .bind(id.to_string())
-            .bind(now)
-            .fetch_optional(&mut *connection)
-            .await;
-        if found.is_err() {
-            // Whatever went wrong, the next read starts on a fresh connection.
-            if let Some(connection) = slot.take() {
-                let _ = connection.close().await;
-            }
-        }
-        found
     }
 }
 
@@ -190,10 +127,24 @@ mod tests {
     use std::collections::HashMap;
     use time::Duration as Span;
 
+    /// In memory: every read goes through the pool.
     async fn backend() -> SessionBackend {
         let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
         sqlx::migrate!("./migrations").run(&pool).await.unwrap();
-        SessionBackend::new(pool)
+        let backend = SessionBackend::new(pool);
+        assert!(backend.readers.is_none());
+        backend
+    }
+
+    /// On a file, as served: reads go through the session readers.
+    async fn file_backend() -> (tempfile::TempDir, SessionBackend) {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("app.db").display());
+        let pool = crate::server::database::connect(&url).await.unwrap();
+        crate::server::database::migrate(&pool).await.unwrap();
+        let backend = SessionBackend::new(pool);
+        assert!(backend.readers.is_some());
+        (folder, backend)
     }
 
     async fn stored(backend: &SessionBackend, expiry_date: OffsetDateTime) -> Id {
@@ -259,41 +210,52 @@ mod tests {
 
     #[tokio::test]
     async fn the_store_and_the_purge_agree_on_the_expiry_encoding() {
-        // A record expiring in one second is live for the store and kept by
-        // the purge; after that second both treat it as gone.
-        let backend = backend().await;
-        let now = OffsetDateTime::now_utc();
-        let id = stored(&backend, now + Span::milliseconds(1_500)).await;
-        assert_eq!(backend.purge_expired(now).await.unwrap(), 0);
-        assert!(backend.load(&id).await.unwrap().is_some());
-        assert_eq!(
-            backend.purge_expired(now + Span::seconds(2)).await.unwrap(),
-            1
-        );
+        // A record expiring in one second is live for both read paths and kept
+        // by the purge; after that second all treat it as gone.
+        let (_folder, on_file) = file_backend().await;
+        for backend in [backend().await, on_file] {
+            let now = OffsetDateTime::now_utc();
+            let id = stored(&backend, now + Span::milliseconds(1_500)).await;
+            assert_eq!(backend.purge_expired(now).await.unwrap(), 0);
+            assert!(backend.load(&id).await.unwrap().is_some());
+            assert_eq!(
+                backend.purge_expired(now + Span::seconds(2)).await.unwrap(),
+                1
+            );
+        }
     }
 
     #[tokio::test]
-    async fn a_record_the_store_wrote_reads_back_whole_through_the_readers() {
-        let backend = backend().await;
-        let mut record = Record {
-            id: Id::default(),
-            data: HashMap::from([("signed_in".to_string(), serde_json::json!({"user_id": 7}))]),
-            expiry_date: OffsetDateTime::now_utc() + Span::hours(1),
-        };
-        backend.create(&mut record).await.unwrap();
-        assert_eq!(
-            backend.load(&record.id).await.unwrap(),
-            Some(record.clone())
-        );
-        backend.delete(&record.id).await.unwrap();
-        assert_eq!(backend.load(&record.id).await.unwrap(), None);
+    async fn both_read_paths_give_back_the_record_the_store_wrote_until_it_expires() {
+        let (_folder, on_file) = file_backend().await;
+        for backend in [backend().await, on_file] {
+            let mut record = Record {
+                id: Id::default(),
+                data: HashMap::from([(
+                    "signed_in".to_string(),
+                    serde_json::json!({"user_id": 7, "username": "alice"}),
+                )]),
+                expiry_date: OffsetDateTime::now_utc() + Span::hours(1),
+            };
+            backend.create(&mut record).await.unwrap();
+            assert_eq!(
+                backend.load(&record.id).await.unwrap(),
+                Some(record.clone())
+            );
+
+            let expired = stored(&backend, OffsetDateTime::now_utc() - Span::seconds(1)).await;
+            assert_eq!(backend.load(&expired).await.unwrap(), None);
+
+            backend.delete(&record.id).await.unwrap();
+            assert_eq!(backend.load(&record.id).await.unwrap(), None);
+        }
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_more_concurrent_reads_than_readers_all_answer() {
-        let backend = backend().await;
+        let (_folder, backend) = file_backend().await;
         let live = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
-        let reads = (0..READERS * 8).map(|_| {
+        let reads = (0..READERS * 16).map(|_| {
             let backend = backend.clone();
             tokio::spawn(async move { backend.load(&live).await })
         });
@@ -303,26 +265,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn on_a_database_file_readers_see_every_committed_write_and_cannot_write() {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("app.db").display());
-        let pool = crate::server::database::connect(&url).await.unwrap();
-        crate::server::database::migrate(&pool).await.unwrap();
-        let backend = SessionBackend::new(pool);
-        let now = OffsetDateTime::now_utc();
-        let first = stored(&backend, now + Span::hours(1)).await;
-        assert!(backend.load(&first).await.unwrap().is_some());
-        // Written after the readers opened: still seen at once.
-        let second = stored(&backend, now + Span::hours(1)).await;
-        assert!(backend.load(&second).await.unwrap().is_some());
-
-        let mut slot = backend.readers.slot().await;
-        let reader = slot.as_mut().expect("opened by the reads above");
-        let write = sqlx::query("DELETE FROM tower_sessions")
-            .execute(&mut *reader)
-            .await;
-        assert!(write.is_err(), "a reader wrote: {write:?}");
-        drop(slot);
-        assert!(backend.load(&first).await.unwrap().is_some());
+    async fn with_every_reader_taken_a_read_goes_through_the_pool() {
+        let (_folder, backend) = file_backend().await;
+        let live = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+        let readers = backend.readers.clone().unwrap();
+        let _taken: Vec<_> = readers.taken_for_test();
+        assert!(backend.load(&live).await.unwrap().is_some());
     }
 }
