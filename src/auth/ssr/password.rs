@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (PHC strings). Hashing runs on its own
 //! `concurrency` threads, never on the async runtime, so at most that many
 //! hashes run at once and a sign-in flood cannot exhaust memory (each hash
-//! holds `memory_kib`). Those threads run at the lowest CPU priority (nice 19
-//! on Linux): under a flood, pages keep their latency and sign-ins queue,
+//! holds `memory_kib`). Those threads run at the lowest CPU priority (Linux's
+//! `SCHED_IDLE` policy): under a flood, pages keep their latency and sign-ins queue,
 //! instead of every request slowing down together.
 //! An unknown user is checked against a dummy hash made with the same
 //! parameters, so both answers cost the same.
@@ -90,9 +90,22 @@ impl HashPool {
     }
 }
 
+/// The lowest priority there is: on Linux the `SCHED_IDLE` policy, which a
+/// waking request thread preempts at once (a nice-19 thread may first finish
+/// its time slice), elsewhere the lowest nice value.
 fn lower_priority() {
-    use thread_priority::{set_current_thread_priority, ThreadPriority};
-    if let Err(error) = set_current_thread_priority(ThreadPriority::Min) {
+    use thread_priority::ThreadPriority;
+    #[cfg(target_os = "linux")]
+    let lowered = thread_priority::set_thread_priority_and_policy(
+        thread_priority::thread_native_id(),
+        ThreadPriority::Min,
+        thread_priority::ThreadSchedulePolicy::Normal(
+            thread_priority::NormalThreadSchedulePolicy::Idle,
+        ),
+    );
+    #[cfg(not(target_os = "linux"))]
+    let lowered = thread_priority::set_current_thread_priority(ThreadPriority::Min);
+    if let Err(error) = lowered {
         tracing::warn!(
             ?error,
             "cannot lower the password-hashing threads' priority"
@@ -394,23 +407,25 @@ mod tests {
         assert!(new.needs_upgrade("$argon2i$v=19$m=128,t=1,p=1$c29tZXNhbHQ$aGFzaA"));
     }
 
-    /// The nice value of the calling thread, from /proc (Linux).
+    /// The calling thread's scheduling policy, from /proc (Linux).
     #[cfg(target_os = "linux")]
-    fn own_nice_value() -> i64 {
+    fn own_policy() -> i64 {
         let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        // Fields after "(comm)": state is field 3, nice is field 19.
+        // Fields after "(comm)", counted from 3: the policy is field 41.
         let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-        after_name.split(' ').nth(19 - 3).unwrap().parse().unwrap()
+        after_name.split(' ').nth(41 - 3).unwrap().parse().unwrap()
     }
 
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn hashing_runs_below_the_priority_of_request_threads() {
+        const SCHED_OTHER: i64 = 0;
+        const SCHED_IDLE: i64 = 5;
         let hasher = cheap();
-        let caller = own_nice_value();
-        let hashing = hasher.run_blocking(|| Ok(own_nice_value())).await.unwrap();
-        assert_eq!(hashing, 19, "request threads run at {caller}");
-        assert!(caller < hashing);
+        let hashing = hasher.run_blocking(|| Ok(own_policy())).await.unwrap();
+        assert_eq!(own_policy(), SCHED_OTHER, "request threads");
+        // SCHED_IDLE ignores the nice value: below nice 19 of SCHED_OTHER.
+        assert_eq!(hashing, SCHED_IDLE);
     }
 
     #[tokio::test]
