@@ -329,6 +329,12 @@ class PeakMemory:
 # ------------------------------------------------------------------ scenarios
 
 
+def median_run(runs, key):
+    """The run with the median `key`, carrying every run's `key` as `<key>_runs`."""
+    chosen = sorted(runs, key=lambda run: run[key])[len(runs) // 2]
+    return dict(chosen, **{f"{key}_runs": [run[key] for run in runs]})
+
+
 def web_figures(port, cookies, seconds, login_path, rounds=3):
     """The limit, the anonymous login page and the signed-in dashboard, under
     16 connections and over one keep-alive connection. The three pages take
@@ -346,8 +352,7 @@ def web_figures(port, cookies, seconds, login_path, rounds=3):
             runs[name].append(wrk(port, path, seconds, 16, script))
     figures = {}
     for name, path, script in pages:
-        ordered = sorted(runs[name], key=lambda run: run["rps"])
-        figures[name] = dict(ordered[len(ordered) // 2], rps_runs=[run["rps"] for run in runs[name]])
+        figures[name] = median_run(runs[name], "rps")
         figures[f"{name}_single"] = wrk(port, path, max(3, seconds // 2), 1, script)
     check_signed_in(port, cookies)
     return figures
@@ -378,15 +383,10 @@ def flood_figures(server, port, cookies, seconds, login_path, remember, users, r
         sign_in.append(flood["sign_in"])
         peaks.append(memory.peak_kib / 1024)
     check_signed_in(port, cookies)
-
-    def median(runs, key):
-        chosen = sorted(runs, key=lambda run: run[key])[len(runs) // 2]
-        return dict(chosen, **{f"{key}_runs": [run[key] for run in runs]})
-
     return {
-        "dashboard_alone": median(alone, "p99_us"),
-        "dashboard_during_flood": median(during, "p99_us"),
-        "sign_in": median(sign_in, "rps"),
+        "dashboard_alone": median_run(alone, "p99_us"),
+        "dashboard_during_flood": median_run(during, "p99_us"),
+        "sign_in": median_run(sign_in, "rps"),
         "peak_rss_mib": max(peaks),
     }
 
@@ -470,9 +470,8 @@ def scale_figures(workdir, seconds):
         server.start()
         check_signed_in(OURS_PORT, cookies)
         wrk(OURS_PORT, "/dashboard", 2, 16, dashboard)  # warm-up, not counted
-        runs = sorted((wrk(OURS_PORT, "/dashboard", seconds, 16, dashboard) for _ in range(3)),
-                      key=lambda run: run["rps"])
-        figures[f"dashboard_{total}"] = dict(runs[1], rps_runs=[run["rps"] for run in runs])
+        runs = [wrk(OURS_PORT, "/dashboard", seconds, 16, dashboard) for _ in range(3)]
+        figures[f"dashboard_{total}"] = median_run(runs, "rps")
         server.stop()
     log("timing the expired-session sweeps on copies")
     figures["sweep"] = sweep_durations(database, workdir)

@@ -410,6 +410,7 @@ fn parse_env<T: FromStr>(name: &'static str, value: &str) -> Result<T, ConfigErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn hashing_leaves_a_core_for_pages_unless_configured() {
@@ -418,7 +419,6 @@ mod tests {
         assert_eq!(default_hash_concurrency(0, 8), 7);
         assert_eq!(default_hash_concurrency(3, 2), 3);
     }
-    use std::collections::HashMap;
 
     #[test]
     fn defaults_keep_a_remembered_user_for_one_day_within_thirty() {

@@ -65,16 +65,16 @@ impl SessionReaders {
     }
 
     fn read_on(&self, slot: &mut Option<Connection>, id: &str) -> Option<Option<Vec<u8>>> {
-        if slot.is_none() {
-            match open(&self.path) {
-                Ok(connection) => *slot = Some(connection),
+        let connection = match slot {
+            Some(connection) => connection,
+            None => match open(&self.path) {
+                Ok(connection) => slot.insert(connection),
                 Err(error) => {
                     tracing::warn!(error = %error, "cannot open a session reader");
                     return None;
                 }
-            }
-        }
-        let connection = slot.as_ref()?;
+            },
+        };
         let found = connection
             .prepare_cached(LOAD)
             .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional());

@@ -88,6 +88,18 @@ impl HashPool {
         }
         Ok(Self { jobs })
     }
+
+    /// Queues `job` for the next free thread, without waiting: callers keep
+    /// fewer jobs in flight than the queue holds.
+    fn submit(&self, job: impl FnOnce() + Send + 'static) -> Result<(), AuthError> {
+        self.jobs
+            .try_send(Box::new(job))
+            .map_err(|error| AuthError::Hashing(error.to_string()))
+    }
+}
+
+fn thread_stopped() -> AuthError {
+    AuthError::Hashing("the hashing thread stopped".into())
 }
 
 /// The lowest priority there is: on Linux the `SCHED_IDLE` policy, which a
@@ -130,14 +142,10 @@ impl PasswordHasher {
         // than leaving 19 MiB with whichever thread builds the hasher.
         let (answer, answered) = std::sync::mpsc::channel();
         let for_dummy = argon2.clone();
-        pool.jobs
-            .send(Box::new(move || {
-                let _ = answer.send(hash_blocking(&for_dummy, &dummy));
-            }))
-            .map_err(|error| AuthError::Hashing(error.to_string()))?;
-        let dummy_hash = answered
-            .recv()
-            .map_err(|_| AuthError::Hashing("the hashing thread stopped".into()))??;
+        pool.submit(move || {
+            let _ = answer.send(hash_blocking(&for_dummy, &dummy));
+        })?;
+        let dummy_hash = answered.recv().map_err(|_| thread_stopped())??;
         Ok(Self {
             argon2,
             params: wanted,
@@ -199,15 +207,10 @@ impl PasswordHasher {
         let (answer, answered) = oneshot::channel();
         // With a permit held, fewer jobs are queued than the queue holds, so
         // this never waits.
-        self.pool
-            .jobs
-            .try_send(Box::new(move || {
-                let _ = answer.send(work());
-            }))
-            .map_err(|error| AuthError::Hashing(error.to_string()))?;
-        answered
-            .await
-            .map_err(|_| AuthError::Hashing("the hashing thread stopped".into()))?
+        self.pool.submit(move || {
+            let _ = answer.send(work());
+        })?;
+        answered.await.map_err(|_| thread_stopped())?
     }
 }
 
