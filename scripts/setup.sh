@@ -2,7 +2,7 @@
 # Installs what building and testing need, from package registries only
 # (crates.io, npm, Debian). Idempotent: prints nothing when all is present.
 #
-#   wasm32 target · cargo-leptos 0.3.10 · wasm-bindgen-cli (the Cargo.lock
+#   wasm32 target · cargo-leptos 0.3.10 · cargo-nextest · wasm-bindgen-cli (the Cargo.lock
 #   version) · wasm-opt (npm binaryen, for release builds) · end2end npm
 #   packages · Chromium for Playwright
 #
@@ -23,8 +23,16 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if ! cargo leptos --version >/dev/null 2>&1; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes several minutes)"
-  cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes)"
+  # --debug: its release profile (LTO, one codegen unit) took 31 minutes on
+  # 2 cores; the debug build takes about 10 and builds our site byte-identical,
+  # a few seconds slower per build.
+  cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --debug
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest (runs the Rust tests, each in its own process)"
+  cargo install cargo-nextest --locked
 fi
 
 bindgen_wanted="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"

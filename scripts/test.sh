@@ -9,10 +9,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"
 
 echo "== unit and integration tests"
-# One test at a time: each integration test runs its own server on its own
-# tokio runtime, and many runtimes starting and stopping side by side in one
-# process made a long-running server stall (never seen with one runtime).
-RUST_TEST_THREADS=1 cargo test --features ssr
+# cargo-nextest: every test in its own process, as many at once as there are
+# cores. Several Leptos servers in one test process stalled now and then (all
+# threads parked, the hashing threads idle; never with one server per
+# process, which is how the app runs): SECURITY.md and BENCHMARKS.md say what
+# was measured.
+cargo nextest run --features ssr
 
 echo "== end-to-end tests (Playwright, Chromium)"
 # The suite serves the app on the site-addr in Cargo.toml (127.0.0.1:3000); a

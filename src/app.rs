@@ -24,12 +24,37 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // `id="leptos"` lets `cargo leptos watch` reload the CSS in place.
                 <link rel="stylesheet" id="leptos" href="/pkg/persistent-login.css"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <StartApp options/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Loads the app's JS and wasm and hydrates the page. Leptos's own
+/// `HydrationScripts` also writes the script nonce into the preload links'
+/// `crossorigin` attribute, where any markup on the page can read it; here the
+/// nonce is only on the one inline script, where the CSP needs it.
+#[component]
+fn StartApp(options: LeptosOptions) -> impl IntoView {
+    let pkg = format!("/{}", options.site_pkg_dir);
+    let js = format!("{pkg}/{}.js", options.output_name);
+    // cargo-leptos names the wasm after the crate; a plain cargo build adds `_bg`.
+    let wasm_suffix = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        ""
+    } else {
+        "_bg"
+    };
+    let wasm = format!("{pkg}/{}{wasm_suffix}.wasm", options.output_name);
+    let start = format!(
+        "import({js:?}).then(app => app.default({{ module_or_path: {wasm:?} }}).then(() => app.hydrate()));"
+    );
+    view! {
+        <link rel="modulepreload" href=js crossorigin="anonymous"/>
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+        <script type="module" nonce=leptos::nonce::use_nonce()>{start}</script>
     }
 }
 

@@ -25,6 +25,9 @@ pub enum AppError {
     /// The request could not be understood: missing or malformed fields (400).
     #[error("The request was malformed: {0}")]
     BadRequest(String),
+    /// Every password-hashing thread stayed busy; try again after the delay (503).
+    #[error("The server is busy. Please try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: i64 },
     /// Something failed on the server; the detail is in the server log (500).
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -39,7 +42,17 @@ impl AppError {
             AppError::InvalidCredentials => 401,
             AppError::TooManyAttempts { .. } => 429,
             AppError::BadRequest(_) => 400,
+            AppError::Busy { .. } => 503,
             AppError::Internal => 500,
+        }
+    }
+
+    /// How long to wait before trying again, for the `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs }
+            | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }
@@ -62,12 +75,10 @@ impl From<AppError> for ErrorBody {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::BadRequest(_) => "bad_request",
+            AppError::Busy { .. } => "busy",
             AppError::Internal => "internal",
         };
-        let retry_after_secs = match error {
-            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
-            _ => None,
-        };
+        let retry_after_secs = error.retry_after_secs();
         let message = match &error {
             AppError::Invalid(detail) | AppError::BadRequest(detail) => detail.clone(),
             other => other.to_string(),
@@ -89,6 +100,9 @@ impl From<ErrorBody> for AppError {
             "bad_request" => AppError::BadRequest(body.message),
             "too_many_attempts" => AppError::TooManyAttempts {
                 retry_after_secs: body.retry_after_secs.unwrap_or(60),
+            },
+            "busy" => AppError::Busy {
+                retry_after_secs: body.retry_after_secs.unwrap_or(5),
             },
             _ => AppError::Internal,
         }

@@ -2,7 +2,9 @@
 //! `APP_CONFIG`), then environment variables. Every key is listed in the README.
 //! Leptos's own options (`LEPTOS_SITE_ADDR`, site root, …) are read by Leptos.
 
-use crate::auth::ssr::{Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules};
+use crate::auth::ssr::{
+    HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
+};
 use serde::Deserialize;
 use std::{path::Path, str::FromStr};
 
@@ -79,8 +81,14 @@ pub struct PasswordSettings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// Hashes allowed at once; 0 means one per CPU core.
+    /// Hashes allowed at once; 0 means one fewer than the CPU cores (at least one).
     pub max_concurrent_hashes: usize,
+    /// The hashing threads' nice value, 0 to 19.
+    pub hashing_nice: i32,
+    /// How long a sign-in may wait for a hashing thread before it gets 503.
+    pub hash_queue_timeout_ms: u64,
+    /// How many sign-ins may wait for a hashing thread at once; more get 503.
+    pub hash_queue_max: usize,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -88,6 +96,9 @@ pub struct PasswordSettings {
 pub struct ServerSettings {
     /// Request bodies over this many bytes are answered 413 before parsing.
     pub body_limit_bytes: usize,
+    /// `Strict-Transport-Security: max-age=…` on every answer; 0 sends none.
+    /// Set it only where the site is served over HTTPS alone.
+    pub hsts_max_age_secs: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -127,6 +138,9 @@ impl Default for PasswordSettings {
             argon2_iterations: argon2.iterations,
             argon2_parallelism: argon2.parallelism,
             max_concurrent_hashes: 0,
+            hashing_nice: 10,
+            hash_queue_timeout_ms: 3_000,
+            hash_queue_max: 64,
         }
     }
 }
@@ -135,6 +149,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             body_limit_bytes: 16 * 1024,
+            hsts_max_age_secs: 0,
         }
     }
 }
@@ -244,7 +259,19 @@ impl Settings {
             "MAX_CONCURRENT_HASHES",
             &mut self.password.max_concurrent_hashes,
         )?;
+        set(&var, "HASHING_NICE", &mut self.password.hashing_nice)?;
+        set(
+            &var,
+            "HASH_QUEUE_TIMEOUT_MS",
+            &mut self.password.hash_queue_timeout_ms,
+        )?;
+        set(&var, "HASH_QUEUE_MAX", &mut self.password.hash_queue_max)?;
         set(&var, "BODY_LIMIT_BYTES", &mut self.server.body_limit_bytes)?;
+        set(
+            &var,
+            "HSTS_MAX_AGE_SECS",
+            &mut self.server.hsts_max_age_secs,
+        )?;
         let throttle = &mut self.throttle;
         set(
             &var,
@@ -317,6 +344,14 @@ impl Settings {
                 "password.min_length must be between 1 and 256",
             ),
             (
+                (0..=19).contains(&self.password.hashing_nice),
+                "password.hashing_nice must be between 0 and 19",
+            ),
+            (
+                self.password.hash_queue_timeout_ms > 0,
+                "password.hash_queue_timeout_ms must be above 0",
+            ),
+            (
                 self.server.body_limit_bytes >= 1024,
                 "server.body_limit_bytes must be at least 1024",
             ),
@@ -386,10 +421,15 @@ impl Settings {
 
     /// Hashing threads: as configured, or by default one core fewer than
     /// the machine has (at least one), so a sign-in flood always leaves a
-    /// core to serve pages.
-    pub fn hash_concurrency(&self) -> usize {
+    /// core to serve pages; their priority and the queue before them.
+    pub fn hashing_policy(&self) -> HashingPolicy {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        default_hash_concurrency(self.password.max_concurrent_hashes, cores)
+        HashingPolicy {
+            threads: default_hash_concurrency(self.password.max_concurrent_hashes, cores),
+            nice: self.password.hashing_nice,
+            queue_timeout: std::time::Duration::from_millis(self.password.hash_queue_timeout_ms),
+            max_queued: self.password.hash_queue_max,
+        }
     }
 }
 

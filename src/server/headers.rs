@@ -6,7 +6,7 @@
 //! `default-src 'none'`.
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{header, HeaderName, HeaderValue},
     middleware::Next,
     response::Response,
@@ -41,9 +41,28 @@ pub fn provide_page_policy(live_reload: bool) {
     }
 }
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// `Strict-Transport-Security`, when the site is served over HTTPS only.
+#[derive(Clone, Debug, Default)]
+pub struct Hsts(Option<HeaderValue>);
+
+impl Hsts {
+    /// `max_age_secs` 0 sends no header.
+    pub fn new(max_age_secs: u64) -> Self {
+        Self((max_age_secs > 0).then(|| {
+            HeaderValue::from_str(&format!("max-age={max_age_secs}"))
+                .expect("a number is a valid header value")
+        }))
+    }
+}
+
+/// The outermost layer: every answer gets these headers, error answers of
+/// the layers inside it (413, 403, 400) included.
+pub async fn security_headers(State(hsts): State<Hsts>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if let Some(hsts) = hsts.0 {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(NON_PAGE_POLICY));

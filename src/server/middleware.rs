@@ -1,12 +1,13 @@
 //! Request middleware, in the order a request meets them:
-//! body limit → cross-origin check → cache headers → (session layer) → viewer
+//! security headers → body limit → cross-origin check → cache headers →
+//! (session layer) → viewer
 //! → protected pages.
 
-use crate::auth::ssr::{resolve_viewer, SessionPolicy, Viewer};
+use crate::auth::ssr::{resolve_viewer, AuthService, Viewer};
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderValue, Method, StatusCode},
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
@@ -55,7 +56,7 @@ fn is_static_asset(path: &str) -> bool {
 /// request and hands it on as a `Viewer` extension. Static assets skip it, so
 /// loading the app's wasm and JS costs no session-store read.
 pub async fn resolve_current_user(
-    State(policy): State<SessionPolicy>,
+    State(auth): State<AuthService>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -66,7 +67,7 @@ pub async fn resolve_current_user(
         tracing::error!("session layer missing");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    match resolve_viewer(&session, &policy).await {
+    match resolve_viewer(&session, &auth.policy, auth.clock.now()).await {
         Ok(viewer) => {
             request.extensions_mut().insert(Viewer(viewer));
             next.run(request).await
@@ -121,49 +122,108 @@ pub async fn no_store(request: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses state-changing requests from another site with 403, on top of
-/// SameSite=Lax. Browsers send `Origin` on POST; older ones may send only
-/// `Sec-Fetch-Site` or `Referer`. A request with none of them is not a
-/// browser's cross-site request (curl, API clients) and passes.
-pub async fn same_origin_only(request: Request, next: Next) -> Response {
+/// The scheme this site is served over, for the origin check: `https` when
+/// the session cookie is `Secure` (an HTTPS deployment), else `http`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SiteScheme(pub &'static str);
+
+/// Refuses state-changing requests from another origin with 403, on top of
+/// SameSite=Lax, and those without a `Host` with 400. Browsers send `Origin` on
+/// POST; older ones may send only `Sec-Fetch-Site` or `Referer`. A request with
+/// none of them is not a browser's cross-site request (curl, API clients) and passes.
+pub async fn same_origin_only(
+    State(scheme): State<SiteScheme>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !safe && is_cross_origin(request.headers()) {
-        tracing::warn!(target: "audit", event = "cross_origin_refused", path = %request.uri().path(), outcome = "refused");
-        return (StatusCode::FORBIDDEN, "Cross-origin request refused").into_response();
+    if !safe {
+        match origin_check(request.headers(), scheme) {
+            OriginCheck::SameOrigin => {}
+            OriginCheck::NoHost => {
+                return (StatusCode::BAD_REQUEST, "A Host header is required").into_response();
+            }
+            OriginCheck::CrossOrigin => {
+                tracing::warn!(target: "audit", event = "cross_origin_refused", path = %request.uri().path(), outcome = "refused");
+                return (StatusCode::FORBIDDEN, "Cross-origin request refused").into_response();
+            }
+        }
     }
     next.run(request).await
 }
 
-pub fn is_cross_origin(headers: &axum::http::HeaderMap) -> bool {
-    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
-    let Some(host) = text(header::HOST) else {
-        return false;
-    };
-    if let Some(origin) = text(header::ORIGIN) {
-        return authority(origin) != Some(host);
-    }
-    if let Some(site) = headers
-        .get("sec-fetch-site")
-        .and_then(|value| value.to_str().ok())
-    {
-        return !matches!(site, "same-origin" | "none");
-    }
-    if let Some(referer) = text(header::REFERER) {
-        return authority(referer) != Some(host);
-    }
-    false
+#[derive(Debug, PartialEq, Eq)]
+pub enum OriginCheck {
+    SameOrigin,
+    CrossOrigin,
+    NoHost,
 }
 
-/// `host[:port]` of an absolute http(s) URL.
-fn authority(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    Some(&rest[..end]).filter(|authority| !authority.is_empty())
+/// Compares the origin the browser names (scheme, host and port) with this
+/// site's: `scheme://Host`.
+pub fn origin_check(headers: &axum::http::HeaderMap, scheme: SiteScheme) -> OriginCheck {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    let Some(site) =
+        text(header::HOST).and_then(|host| Origin::parse(&format!("{}://{host}", scheme.0)))
+    else {
+        return OriginCheck::NoHost;
+    };
+    let same = |url: &str| Origin::parse(url).as_ref() == Some(&site);
+    let same_origin = if let Some(origin) = text(header::ORIGIN) {
+        same(origin)
+    } else if let Some(fetch_site) = text(HeaderName::from_static("sec-fetch-site")) {
+        matches!(fetch_site, "same-origin" | "none")
+    } else if let Some(referer) = text(header::REFERER) {
+        same(referer)
+    } else {
+        true
+    };
+    if same_origin {
+        OriginCheck::SameOrigin
+    } else {
+        OriginCheck::CrossOrigin
+    }
+}
+
+/// The origin of an absolute http(s) URL: scheme, lower-case host and port
+/// (the scheme's default when none is written).
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: &'static str,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    fn parse(url: &str) -> Option<Self> {
+        let (scheme, rest, default_port) = if let Some(rest) = url.strip_prefix("https://") {
+            ("https", rest, 443)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            ("http", rest, 80)
+        } else {
+            return None;
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        // `[v6]:port`, `host:port` or a bare host.
+        let (host, port) = match authority.rfind(':') {
+            Some(colon) if !authority[colon..].contains(']') => {
+                (&authority[..colon], authority[colon + 1..].parse().ok()?)
+            }
+            _ => (authority, default_port),
+        };
+        (!host.is_empty()).then(|| Self {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -179,50 +239,67 @@ mod tests {
         map
     }
 
+    const HTTP: SiteScheme = SiteScheme("http");
+
+    fn check(pairs: &[(&'static str, &str)]) -> OriginCheck {
+        origin_check(&headers(pairs), HTTP)
+    }
+
     #[test]
     fn same_origin_posts_pass() {
         let host = ("host", "app.example:3000");
-        assert!(!is_cross_origin(&headers(&[
-            host,
-            ("origin", "http://app.example:3000")
-        ])));
-        assert!(!is_cross_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "same-origin")
-        ])));
-        assert!(!is_cross_origin(&headers(&[
-            host,
-            ("referer", "https://app.example:3000/login?x=1")
-        ])));
-        assert!(
-            !is_cross_origin(&headers(&[host])),
-            "no browser headers: not a browser"
+        for pairs in [
+            vec![host, ("origin", "http://app.example:3000")],
+            vec![host, ("origin", "http://APP.example:3000")],
+            vec![host, ("sec-fetch-site", "same-origin")],
+            vec![host, ("referer", "http://app.example:3000/login?x=1")],
+            // No browser headers: not a browser.
+            vec![host],
+            vec![("host", "app.example"), ("origin", "http://app.example:80")],
+        ] {
+            assert_eq!(check(&pairs), OriginCheck::SameOrigin, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn another_scheme_host_or_port_is_cross_origin() {
+        let host = ("host", "app.example:3000");
+        for pairs in [
+            vec![host, ("origin", "https://evil.example")],
+            vec![host, ("origin", "null")],
+            vec![host, ("origin", "http://app.example:3000.evil.example")],
+            vec![host, ("origin", "https://app.example:3000")],
+            vec![host, ("origin", "http://app.example:3001")],
+            vec![host, ("origin", "http://app.example")],
+            vec![host, ("sec-fetch-site", "cross-site")],
+            vec![host, ("sec-fetch-site", "same-site")],
+            vec![host, ("referer", "http://evil.example/app.example:3000")],
+            vec![host, ("referer", "https://app.example:3000/")],
+        ] {
+            assert_eq!(check(&pairs), OriginCheck::CrossOrigin, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn an_https_site_refuses_its_plain_http_origin() {
+        let pairs = [("host", "app.example"), ("origin", "http://app.example")];
+        assert_eq!(
+            origin_check(&headers(&pairs), SiteScheme("https")),
+            OriginCheck::CrossOrigin
+        );
+        let pairs = [("host", "app.example"), ("origin", "https://app.example")];
+        assert_eq!(
+            origin_check(&headers(&pairs), SiteScheme("https")),
+            OriginCheck::SameOrigin
         );
     }
 
     #[test]
-    fn cross_origin_posts_are_caught_by_any_of_the_three_headers() {
-        let host = ("host", "app.example:3000");
-        assert!(is_cross_origin(&headers(&[
-            host,
-            ("origin", "https://evil.example")
-        ])));
-        assert!(is_cross_origin(&headers(&[host, ("origin", "null")])));
-        assert!(is_cross_origin(&headers(&[
-            host,
-            ("origin", "http://app.example:3000.evil.example")
-        ])));
-        assert!(is_cross_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(is_cross_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "same-site")
-        ])));
-        assert!(is_cross_origin(&headers(&[
-            host,
-            ("referer", "https://evil.example/app.example:3000")
-        ])));
+    fn a_state_change_without_host_is_refused() {
+        assert_eq!(check(&[]), OriginCheck::NoHost);
+        assert_eq!(
+            check(&[("origin", "http://app.example")]),
+            OriginCheck::NoHost
+        );
     }
 }

@@ -13,7 +13,14 @@
 //! through `session_reader` on the request's own thread, and through the store
 //! (the pool) only when no reader can answer at once.
 //!
-//! Another store (Redis, PostgreSQL) replaces `SessionBackend` here and nowhere else.
+//! `save` only ever updates a record that still exists. The store's own save is an
+//! insert-or-update, so a request that loaded a session before a sign-out deleted
+//! it and saved after (a sliding refresh) brought the session back. Here that
+//! save changes nothing and answers `SESSION_ENDED`; `session_layer` then clears
+//! the cookie instead of sending it again. New records go through `create`.
+//!
+//! Another store (Redis, PostgreSQL) replaces `SessionBackend` here and nowhere else,
+//! with the same rule: no save recreates a deleted record.
 
 use super::session_reader::SessionReaders;
 use async_trait::async_trait;
@@ -28,6 +35,23 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 /// Rows deleted per statement by the purge.
 pub const PURGE_BATCH: i64 = 2_000;
+
+/// Updates a record only while it exists, in the store's own encoding
+/// (MessagePack of the whole record) and expiry column.
+const UPDATE_EXISTING: &str = "UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?";
+
+/// The reason a `save` gives when its record was deleted meanwhile.
+const SESSION_ENDED: &str = "the session ended while this request ran";
+
+/// Whether a session error means its record was deleted (sign-out, expiry,
+/// revocation) after this request loaded it.
+pub fn session_ended(error: &tower_sessions::session::Error) -> bool {
+    matches!(
+        error,
+        tower_sessions::session::Error::Store(session_store::Error::Backend(reason))
+            if reason == SESSION_ENDED
+    )
+}
 
 const PURGE_EXPIRED: &str = "DELETE FROM tower_sessions WHERE rowid IN \
      (SELECT rowid FROM tower_sessions WHERE expiry_date < ? LIMIT ?)";
@@ -98,7 +122,20 @@ impl SessionStore for SessionBackend {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.store.save(record).await
+        let data = rmp_serde::to_vec(record)
+            .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+        let updated = sqlx::query(UPDATE_EXISTING)
+            .bind(data)
+            .bind(record.expiry_date)
+            .bind(record.id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|error| session_store::Error::Backend(error.to_string()))?
+            .rows_affected();
+        if updated == 0 {
+            return Err(session_store::Error::Backend(SESSION_ENDED.into()));
+        }
+        Ok(())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
@@ -249,6 +286,31 @@ mod tests {
             backend.delete(&record.id).await.unwrap();
             assert_eq!(backend.load(&record.id).await.unwrap(), None);
         }
+    }
+
+    #[tokio::test]
+    async fn a_save_never_brings_back_a_deleted_record() {
+        let (_folder, on_file) = file_backend().await;
+        for backend in [backend().await, on_file] {
+            let id = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+            let mut loaded = backend.load(&id).await.unwrap().unwrap();
+            backend.delete(&id).await.unwrap();
+            loaded.expiry_date += Span::hours(1);
+            let saved = backend.save(&loaded).await;
+            let error = tower_sessions::session::Error::Store(saved.unwrap_err());
+            assert!(session_ended(&error), "{error}");
+            assert_eq!(backend.load(&id).await.unwrap(), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_save_moves_the_expiry_of_a_live_record() {
+        let backend = backend().await;
+        let id = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+        let mut loaded = backend.load(&id).await.unwrap().unwrap();
+        loaded.expiry_date += Span::hours(1);
+        backend.save(&loaded).await.unwrap();
+        assert_eq!(backend.load(&id).await.unwrap(), Some(loaded));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

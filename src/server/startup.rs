@@ -4,12 +4,14 @@
 use super::{
     config::Settings,
     database::{self, DatabaseError},
-    middleware,
+    headers::{security_headers, Hsts},
+    middleware::{self, SiteScheme},
+    session_layer::{manage_sessions, SessionLayer},
     session_store::SessionBackend,
 };
 use crate::{
     app::{shell, App},
-    auth::ssr::{purge_throttle_counters, AuthError, AuthService, PasswordHasher},
+    auth::ssr::{purge_throttle_counters, AuthError, AuthService, Clock, PasswordHasher},
 };
 use axum::{
     extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, routing::get,
@@ -20,7 +22,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::SqlitePool;
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, task::JoinHandle};
-use tower_sessions::{cookie::SameSite, SessionManagerLayer};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -51,9 +52,10 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    clock: Clock,
     router: Router,
     pool: SqlitePool,
-    /// Background cleanup (expired sessions, stale throttle counters).
+    /// Background tasks: expired-session and throttle-counter cleanup, the dummy hash.
     cleanup: Vec<JoinHandle<()>>,
 }
 
@@ -69,36 +71,34 @@ pub async fn build(
     let cleanup = tokio::spawn(store.clone().purge_continuously(cleanup_every));
 
     let throttle = settings.throttle_rules();
+    let clock = Clock::default();
     let purge = tokio::spawn(purge_throttle_counters(
         pool.clone(),
+        clock.clone(),
         cleanup_every,
         throttle.longest_window_secs(),
     ));
 
-    let params = settings.password_params();
-    let concurrency = settings.hash_concurrency();
-    let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(params, concurrency))
-        .await
-        .map_err(|error| AuthError::Hashing(error.to_string()))??;
+    let hasher = Arc::new(PasswordHasher::new(
+        settings.password_params(),
+        settings.hashing_policy(),
+    )?);
 
     let auth = AuthService {
         pool: pool.clone(),
-        hasher: Arc::new(hasher),
+        hasher: hasher.clone(),
         policy: settings.session_policy(),
         password_rules: settings.password_rules(),
         throttle,
+        clock,
     };
+    let clock = auth.clock.clone();
     let state = AppState {
         leptos_options: leptos_options.clone(),
         auth: auth.clone(),
     };
 
-    let sessions = SessionManagerLayer::new(store)
-        .with_name(settings.cookie.name.clone())
-        .with_secure(settings.cookie.secure)
-        .with_same_site(SameSite::Lax)
-        .with_http_only(true)
-        .with_path("/");
+    let sessions = SessionLayer::new(store, &settings.cookie.name, settings.cookie.secure);
 
     // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open
     // the live-reload websocket (the same test as Leptos's `AutoReload`).
@@ -119,16 +119,26 @@ pub async fn build(
         >(context, shell))
         .layer(from_fn(middleware::require_sign_in))
         .layer(from_fn_with_state(
-            state.auth.policy,
+            state.auth.clone(),
             middleware::resolve_current_user,
         ))
-        .layer(sessions)
+        .layer(from_fn_with_state(sessions, manage_sessions))
         .layer(from_fn(middleware::no_store))
-        .layer(from_fn(middleware::same_origin_only))
-        .layer(from_fn(super::headers::security_headers))
+        .layer(from_fn_with_state(
+            SiteScheme(if settings.cookie.secure {
+                "https"
+            } else {
+                "http"
+            }),
+            middleware::same_origin_only,
+        ))
         .layer(from_fn_with_state(
             settings.server.body_limit_bytes,
             middleware::limit_body,
+        ))
+        .layer(from_fn_with_state(
+            Hsts::new(settings.server.hsts_max_age_secs),
+            security_headers,
         ))
         // Outside every layer: a liveness probe for load balancers, which
         // reads no session and renders nothing.
@@ -139,11 +149,18 @@ pub async fn build(
     let listener = TcpListener::bind(address)
         .await
         .map_err(|source| StartupError::Bind { address, source })?;
+    // The dummy hash for unknown users, made while the server already answers.
+    let prepare = tokio::spawn(async move {
+        if let Err(error) = hasher.prepare().await {
+            tracing::warn!(error = %error, "dummy hash not made at start; the first sign-in of an unknown user makes it");
+        }
+    });
     Ok(Application {
         listener,
+        clock,
         router,
         pool,
-        cleanup: vec![cleanup, purge],
+        cleanup: vec![cleanup, purge, prepare],
     })
 }
 
@@ -152,6 +169,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound TCP listener has a local address")
+    }
+
+    /// The server's clock; a test moves it ahead instead of sleeping.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// Serves until `shutdown` completes, then stops the cleanup task and

@@ -5,7 +5,10 @@
 //! file; `TestApp` drives it like a browser without JavaScript would, except
 //! that it does not follow redirects, so tests can assert them.
 
-use persistent_login::server::{config::Settings, startup};
+use persistent_login::{
+    auth::ssr::Clock,
+    server::{config::Settings, startup},
+};
 use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -17,6 +20,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// A client with its own cookie jar (one "browser").
     pub client: Client,
+    /// The server's clock: `advance` it instead of sleeping.
+    pub clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
     _dir: Arc<tempfile::TempDir>,
@@ -41,6 +46,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> TestApp {
+    // `TEST_LOG=1` shows the servers' log (filter: `RUST_LOG`, default `info`).
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .with_thread_names(true)
+            .with_test_writer()
+            .try_init();
+    }
     let options = leptos::config::LeptosOptions::builder()
         .output_name("persistent-login")
         .site_root("target/site")
@@ -50,6 +66,7 @@ pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> 
         .await
         .expect("app builds");
     let address = app.local_addr();
+    let clock = app.clock();
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async {
@@ -64,6 +81,7 @@ pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> 
         address,
         settings,
         client: client_with(jar),
+        clock,
         shutdown: Some(shutdown),
         server: Some(server),
         _dir: dir,

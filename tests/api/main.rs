@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod busy;
 mod dashboard;
 mod health;
 mod login;

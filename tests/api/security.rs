@@ -163,6 +163,16 @@ async fn pages_carry_a_nonce_based_csp_and_the_other_security_headers() {
         html.contains(&format!("nonce=\"{nonce}\"")),
         "inline scripts carry the nonce"
     );
+    // Only there: no other attribute or text of the page holds it.
+    assert_eq!(
+        html.matches(nonce.as_str()).count(),
+        html.matches(&format!("<script nonce=\"{nonce}\">")).count()
+            + html
+                .matches(&format!("<script type=\"module\" nonce=\"{nonce}\">"))
+                .count(),
+        "{html}"
+    );
+    assert!(html.contains("crossorigin=\"anonymous\""), "{html}");
 
     let second = app.get("/login").await;
     let second_policy = second.headers()["content-security-policy"]
@@ -208,4 +218,85 @@ async fn unknown_user_and_wrong_password_cost_the_same_time() {
         (0.5..=2.0).contains(&ratio),
         "median unknown-user {unknown:.4}s vs wrong-password {wrong:.4}s"
     );
+}
+
+/// Answers refused by the outer layers carry the security headers too.
+#[tokio::test]
+async fn refusals_carry_the_security_headers() {
+    let app = spawn_app().await;
+    let too_large = app.register("dave", &"x".repeat(64 * 1024)).await;
+    let cross_origin = app
+        .client
+        .post(app.url("/api/logout"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    for (response, status) in [
+        (too_large, StatusCode::PAYLOAD_TOO_LARGE),
+        (cross_origin, StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(response.status(), status);
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{status}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{status}");
+        assert!(headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"));
+    }
+}
+
+/// The origin check compares scheme and port too; a state change with no
+/// `Host` at all is refused.
+#[tokio::test]
+async fn another_port_or_scheme_is_another_origin_and_a_post_needs_a_host() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    app.signed_in_as("alice", true).await;
+    let port = app.address.port();
+    for origin in [
+        format!("http://127.0.0.1:{}", port + 1),
+        format!("https://127.0.0.1:{port}"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/logout"))
+            .header("origin", &origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK);
+
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    stream
+        .write_all(b"POST /api/logout HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.0 400"), "{answer}");
+}
+
+#[tokio::test]
+async fn the_production_configuration_sends_hsts_on_every_answer() {
+    let (mut settings, dir) = crate::helpers::test_settings();
+    let production =
+        persistent_login::server::config::Settings::from_file("config/production.toml").unwrap();
+    settings.server.hsts_max_age_secs = production.server.hsts_max_age_secs;
+    let app = crate::helpers::spawn_app_with(settings, std::sync::Arc::new(dir)).await;
+    for response in [app.get("/login").await, app.get("/nowhere").await] {
+        assert_eq!(
+            response.headers()["strict-transport-security"],
+            "max-age=31536000"
+        );
+    }
+    let development = spawn_app().await;
+    assert!(!development
+        .get("/login")
+        .await
+        .headers()
+        .contains_key("strict-transport-security"));
 }

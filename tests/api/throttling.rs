@@ -3,7 +3,7 @@
 
 use crate::helpers::{spawn_app, spawn_app_with, test_settings, TestApp, PASSWORD};
 use reqwest::StatusCode;
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 async fn fail_times(app: &TestApp, username: &str, times: usize) {
     for attempt in 1..=times {
@@ -78,7 +78,7 @@ async fn a_throttled_account_signs_in_again_once_the_delay_has_passed() {
         app.login("alice", PASSWORD, false).await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    app.clock.advance(2);
     assert_eq!(
         app.login("alice", PASSWORD, false).await.status(),
         StatusCode::OK
@@ -118,4 +118,58 @@ async fn sign_ups_are_limited_per_address() {
     let fourth = app.register("four", PASSWORD).await;
     assert_eq!(fourth.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(fourth.headers().contains_key("retry-after"));
+}
+
+/// A burst of wrong passwords sent at once: each guess is counted before its
+/// hash starts, so no more than the limit are checked and the rest are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_guesses_are_each_counted_before_their_hash() {
+    const GUESSES: usize = 16;
+    let (mut settings, dir) = test_settings();
+    // Several hashing threads, so guesses really run side by side.
+    settings.password.max_concurrent_hashes = 4;
+    let app = Arc::new(spawn_app_with(settings, Arc::new(dir)).await);
+    app.register("alice", PASSWORD).await;
+    let guesses: Vec<_> = (0..GUESSES)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.login("alice", "wrong password!", false).await.status() })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for guess in guesses {
+        answers.push(guess.await.unwrap());
+    }
+    let checked = answers
+        .iter()
+        .filter(|status| **status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|status| **status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let limit = app.settings.throttle.account_max_failures as usize;
+    assert_eq!((checked, refused), (limit, GUESSES - limit), "{answers:?}");
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn successful_sign_ins_do_not_use_up_the_address_limit() {
+    let (mut settings, dir) = test_settings();
+    settings.throttle.address_max_failures = 3;
+    let app = spawn_app_with(settings, Arc::new(dir)).await;
+    app.register("carol", PASSWORD).await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.login("carol", PASSWORD, false).await.status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        app.login("nobody", "wrong password!", false).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

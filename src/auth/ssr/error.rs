@@ -19,6 +19,8 @@ pub enum AuthError {
     Session(#[from] tower_sessions::session::Error),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("no password-hashing thread free in time")]
+    Busy { retry_after_secs: i64 },
 }
 
 impl AuthError {
@@ -36,6 +38,9 @@ impl AuthError {
             AuthError::UsernameTaken => AppError::UsernameTaken,
             AuthError::InvalidCredentials => AppError::InvalidCredentials,
             AuthError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
+                retry_after_secs: *retry_after_secs,
+            },
+            AuthError::Busy { retry_after_secs } => AppError::Busy {
                 retry_after_secs: *retry_after_secs,
             },
             AuthError::Database(_) | AuthError::Session(_) | AuthError::Hashing(_) => {

@@ -21,7 +21,7 @@ pub async fn register_account(
 ) -> Result<i64, AuthError> {
     let username = parse_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
-    let now = session::now();
+    let now = service.clock.now();
     let limit = service.throttle.limit(Scope::AddressSignUp);
     // Refuse a throttled address before the strength estimate and the hash.
     if let Some(retry_after_secs) =
@@ -35,7 +35,17 @@ pub async fn register_account(
     })
     .await
     .map_err(|error| AuthError::Hashing(error.to_string()))??;
-    throttle::record(&service.pool, limit, Scope::AddressSignUp, client, now).await?;
+    let sign_up = throttle::Attempt {
+        limit,
+        scope: Scope::AddressSignUp,
+        subject: client,
+    };
+    if let Some(refusal) = throttle::admit(&service.pool, &[sign_up], now).await? {
+        tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
+        return Err(AuthError::Throttled {
+            retry_after_secs: refusal.retry_after_secs,
+        });
+    }
     let hash = service.hasher.hash(SecretString::from(password)).await?;
     match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
@@ -49,9 +59,10 @@ pub async fn register_account(
     }
 }
 
-/// Checks the credentials and signs the user in on this session. Failures
-/// are counted per account and per client address; while either is
-/// throttled the answer is 429 and no password is hashed.
+/// Checks the credentials and signs the user in on this session. Every attempt
+/// is counted per account and per client address before its password is
+/// hashed (a success is given back); while either is throttled the answer is
+/// 429 and no password is hashed.
 pub async fn sign_in(
     cx: &RequestContext,
     username: &str,
@@ -62,19 +73,21 @@ pub async fn sign_in(
     let client = cx.client_address();
     let username = parse_username(username)?;
     let password = presented_password(password.into_inner())?;
-    let now = session::now();
-    let subjects = [
-        (Scope::AccountSignIn, username.key.as_str()),
-        (Scope::AddressSignIn, client.as_str()),
+    let now = service.clock.now();
+    let attempt = |scope, subject| throttle::Attempt {
+        limit: service.throttle.limit(scope),
+        scope,
+        subject,
+    };
+    let by_address = attempt(Scope::AddressSignIn, client.as_str());
+    let attempts = [
+        attempt(Scope::AccountSignIn, username.key.as_str()),
+        by_address,
     ];
-    for (scope, subject) in subjects {
-        let limit = service.throttle.limit(scope);
-        if let Some(retry_after_secs) =
-            throttle::retry_after(&service.pool, limit, scope, subject, now).await?
-        {
-            tracing::warn!(target: "audit", event = "sign_in", client, throttled_by = ?scope, retry_after_secs, outcome = "throttled");
-            return Err(AuthError::Throttled { retry_after_secs });
-        }
+    if let Some(refusal) = throttle::admit(&service.pool, &attempts, now).await? {
+        let retry_after_secs = refusal.retry_after_secs;
+        tracing::warn!(target: "audit", event = "sign_in", client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
+        return Err(AuthError::Throttled { retry_after_secs });
     }
 
     let user = users::find_by_key(&service.pool, &username.key).await?;
@@ -87,21 +100,13 @@ pub async fn sign_in(
     let user = match user {
         Some(user) if matches => user,
         user => {
-            for (scope, subject) in subjects {
-                throttle::record(
-                    &service.pool,
-                    service.throttle.limit(scope),
-                    scope,
-                    subject,
-                    now,
-                )
-                .await?;
-            }
+            // Already counted by `admit`.
             let user_id = user.map_or_else(|| "unknown".to_string(), |user| user.id.to_string());
             tracing::info!(target: "audit", event = "sign_in", user_id, client, outcome = "failure");
             return Err(AuthError::InvalidCredentials);
         }
     };
+    throttle::refund(&service.pool, &by_address).await?;
     throttle::clear(&service.pool, Scope::AccountSignIn, &username.key).await?;
     if service.hasher.needs_upgrade(&user.password_hash) {
         let upgraded = service.hasher.hash(SecretString::from(password)).await?;
@@ -111,6 +116,7 @@ pub async fn sign_in(
     session::start(
         &cx.session,
         &service.policy,
+        service.clock.now(),
         user.id,
         &user.username,
         remember,

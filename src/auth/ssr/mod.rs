@@ -2,6 +2,7 @@
 //! session, user queries and the error type with its status codes. The server
 //! functions in `auth` are thin wrappers over the flows here.
 
+mod clock;
 mod error;
 mod flows;
 mod password;
@@ -10,9 +11,10 @@ mod throttle;
 mod users;
 mod validation;
 
+pub use clock::Clock;
 pub use error::AuthError;
 pub use flows::{register_account, sign_in, sign_out};
-pub use password::{PasswordHasher, PasswordParams};
+pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{resolve_viewer, SessionPolicy, SignedIn, Viewer};
 pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
 pub use validation::{safe_next, PasswordRules};
@@ -33,6 +35,7 @@ pub struct AuthService {
     pub policy: SessionPolicy,
     pub password_rules: PasswordRules,
     pub throttle: ThrottleRules,
+    pub clock: Clock,
 }
 
 /// Everything a server function needs about the request it answers.
@@ -122,10 +125,10 @@ pub fn set_error_status(error: &AppError) {
         axum::http::StatusCode::from_u16(error.status()),
     ) {
         response.set_status(status);
-        if let AppError::TooManyAttempts { retry_after_secs } = error {
+        if let Some(retry_after_secs) = error.retry_after_secs() {
             response.insert_header(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(*retry_after_secs),
+                axum::http::HeaderValue::from(retry_after_secs),
             );
         }
     }

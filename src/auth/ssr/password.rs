@@ -1,11 +1,21 @@
 //! Password hashing with argon2id (PHC strings). Hashing runs on its own
-//! `concurrency` threads, never on the async runtime, so at most that many
-//! hashes run at once and a sign-in flood cannot exhaust memory (each hash
-//! holds `memory_kib`). Those threads run at the lowest CPU priority (Linux's
-//! `SCHED_IDLE` policy): under a flood, pages keep their latency and sign-ins queue,
-//! instead of every request slowing down together.
+//! `threads`, never on the async runtime, so at most that many hashes run at
+//! once and a sign-in flood cannot exhaust memory (each hash holds `memory_kib`).
+//!
+//! Those threads run at an ordinary scheduling policy with a moderate nice value
+//! (`HashingPolicy::nice`): below the request threads, so that a sign-in flood
+//! leaves pages their CPU, yet with a fair share of a busy machine, so that
+//! sign-ins never starve. (`SCHED_IDLE`, used before, gives a thread no CPU at
+//! all while anything else runs: with three busy processes beside the server a
+//! sign-in took 10 to 20 s. BENCHMARKS.md has the measurements.)
+//!
+//! A hash waits for a thread at most `queue_timeout`, with at most `max_queued`
+//! waiting; past either the request is answered 503 with `Retry-After`.
+//!
 //! An unknown user is checked against a dummy hash made with the same
-//! parameters, so both answers cost the same.
+//! parameters, so both answers cost the same. It is made on a hashing thread
+//! after start-up, so the server answers at once even on a busy machine; a
+//! sign-in that needs it first waits for it like for any other hash.
 
 use super::AuthError;
 use crate::auth::Password;
@@ -18,11 +28,13 @@ use std::{
     cell::RefCell,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc::{sync_channel, SyncSender},
         Arc, Mutex,
     },
+    time::Duration,
 };
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::{oneshot, OnceCell, Semaphore, TryAcquireError};
 
 impl From<Password> for SecretString {
     fn from(password: Password) -> Self {
@@ -48,12 +60,47 @@ impl Default for PasswordParams {
     }
 }
 
+/// How hashes are scheduled: threads, their priority, and the queue before them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashingPolicy {
+    pub threads: usize,
+    /// The hashing threads' nice value (0 to 19; higher yields more).
+    pub nice: i32,
+    /// How long a hash may wait for a free thread before the request is refused.
+    pub queue_timeout: Duration,
+    /// How many hashes may wait at once; more are refused at once.
+    pub max_queued: usize,
+}
+
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     params: PasswordParams,
-    dummy_hash: String,
+    /// Made on first need (or by `prepare`), never at construction.
+    dummy_hash: OnceCell<String>,
     permits: Arc<Semaphore>,
+    queue_timeout: Duration,
+    max_queued: usize,
+    queued: AtomicUsize,
+    /// Requests refused because no thread was free in time, since start.
+    refused: AtomicU64,
     pool: HashPool,
+}
+
+/// One place in the queue for a hashing thread, given back when dropped.
+struct QueuePlace<'a>(&'a AtomicUsize);
+
+impl<'a> QueuePlace<'a> {
+    /// A place, unless `max` are taken already.
+    fn take(queued: &'a AtomicUsize, max: usize) -> Option<Self> {
+        let place = QueuePlace(queued);
+        (queued.fetch_add(1, Ordering::SeqCst) < max).then_some(place)
+    }
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -64,7 +111,7 @@ struct HashPool {
 }
 
 impl HashPool {
-    fn start(threads: usize) -> Result<Self, AuthError> {
+    fn start(threads: usize, nice: i32) -> Result<Self, AuthError> {
         let (jobs, queue) = sync_channel::<Job>(threads);
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..threads {
@@ -72,7 +119,7 @@ impl HashPool {
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
-                    lower_priority();
+                    lower_priority(nice);
                     loop {
                         let next = match queue.lock() {
                             Ok(queue) => queue.recv(),
@@ -102,31 +149,20 @@ fn thread_stopped() -> AuthError {
     AuthError::Hashing("the hashing thread stopped".into())
 }
 
-/// The lowest priority there is: on Linux the `SCHED_IDLE` policy, which a
-/// waking request thread preempts at once (a nice-19 thread may first finish
-/// its time slice), elsewhere the lowest nice value.
-fn lower_priority() {
-    use thread_priority::ThreadPriority;
-    #[cfg(target_os = "linux")]
-    let lowered = thread_priority::set_thread_priority_and_policy(
-        thread_priority::thread_native_id(),
-        ThreadPriority::Min,
-        thread_priority::ThreadSchedulePolicy::Normal(
-            thread_priority::NormalThreadSchedulePolicy::Idle,
-        ),
-    );
-    #[cfg(not(target_os = "linux"))]
-    let lowered = thread_priority::set_current_thread_priority(ThreadPriority::Min);
-    if let Err(error) = lowered {
-        tracing::warn!(
-            ?error,
-            "cannot lower the password-hashing threads' priority"
-        );
+/// Gives the calling thread the nice value `nice` under the ordinary policy.
+#[cfg(target_os = "linux")]
+fn lower_priority(nice: i32) {
+    let thread = rustix::thread::gettid();
+    if let Err(error) = rustix::process::setpriority_process(Some(thread), nice) {
+        tracing::warn!(%error, nice, "cannot lower the password-hashing threads' priority");
     }
 }
 
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_nice: i32) {}
+
 impl PasswordHasher {
-    pub fn new(wanted: PasswordParams, concurrency: usize) -> Result<Self, AuthError> {
+    pub fn new(wanted: PasswordParams, policy: HashingPolicy) -> Result<Self, AuthError> {
         let params = Params::new(
             wanted.memory_kib,
             wanted.iterations,
@@ -135,24 +171,34 @@ impl PasswordHasher {
         )
         .map_err(|error| AuthError::Hashing(error.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = SecretString::from(format!("dummy-{}", SaltString::generate(&mut OsRng)));
-        let concurrency = concurrency.max(1);
-        let pool = HashPool::start(concurrency)?;
-        // On a hashing thread, whose argon2 memory is kept anyway, rather
-        // than leaving 19 MiB with whichever thread builds the hasher.
-        let (answer, answered) = std::sync::mpsc::channel();
-        let for_dummy = argon2.clone();
-        pool.submit(move || {
-            let _ = answer.send(hash_blocking(&for_dummy, &dummy));
-        })?;
-        let dummy_hash = answered.recv().map_err(|_| thread_stopped())??;
+        let threads = policy.threads.max(1);
         Ok(Self {
             argon2,
             params: wanted,
-            dummy_hash,
-            permits: Arc::new(Semaphore::new(concurrency)),
-            pool,
+            dummy_hash: OnceCell::new(),
+            permits: Arc::new(Semaphore::new(threads)),
+            queue_timeout: policy.queue_timeout,
+            max_queued: policy.max_queued,
+            queued: AtomicUsize::new(0),
+            refused: AtomicU64::new(0),
+            pool: HashPool::start(threads, policy.nice)?,
         })
+    }
+
+    /// Makes the dummy hash for unknown users now, so that the first such
+    /// sign-in need not wait for it. Called once after start-up.
+    pub async fn prepare(&self) -> Result<(), AuthError> {
+        self.dummy_hash().await.map(|_| ())
+    }
+
+    async fn dummy_hash(&self) -> Result<&String, AuthError> {
+        self.dummy_hash
+            .get_or_try_init(|| {
+                let dummy =
+                    SecretString::from(format!("dummy-{}", SaltString::generate(&mut OsRng)));
+                self.hash(dummy)
+            })
+            .await
     }
 
     pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
@@ -170,7 +216,10 @@ impl PasswordHasher {
         stored: Option<String>,
     ) -> Result<bool, AuthError> {
         let known_user = stored.is_some();
-        let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
+        let hash = match stored {
+            Some(hash) => hash,
+            None => self.dummy_hash().await?.clone(),
+        };
         let matches = self
             .run_blocking(move || verify_blocking(&password, &hash))
             .await?;
@@ -194,16 +243,24 @@ impl PasswordHasher {
     }
 
     /// Runs `work` on a hashing thread once one is free; callers wait here,
-    /// on the async side, without holding a thread.
+    /// on the async side, without holding a thread, for `queue_timeout` at most.
     async fn run_blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
     ) -> Result<T, AuthError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| AuthError::Hashing(error.to_string()))?;
+        let _permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::NoPermits) => {
+                let Some(_place) = QueuePlace::take(&self.queued, self.max_queued) else {
+                    return Err(self.busy());
+                };
+                match tokio::time::timeout(self.queue_timeout, self.permits.acquire()).await {
+                    Ok(permit) => permit.map_err(|error| AuthError::Hashing(error.to_string()))?,
+                    Err(_) => return Err(self.busy()),
+                }
+            }
+            Err(error) => return Err(AuthError::Hashing(error.to_string())),
+        };
         let (answer, answered) = oneshot::channel();
         // With a permit held, fewer jobs are queued than the queue holds, so
         // this never waits.
@@ -211,6 +268,22 @@ impl PasswordHasher {
             let _ = answer.send(work());
         })?;
         answered.await.map_err(|_| thread_stopped())?
+    }
+}
+
+impl PasswordHasher {
+    /// The refusal of a hash that found no free thread in time, logged with
+    /// how many there have been since start.
+    fn busy(&self) -> AuthError {
+        let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(
+            refused,
+            "sign-in refused: no password-hashing thread free in time"
+        );
+        AuthError::Busy {
+            retry_after_secs: i64::try_from(self.queue_timeout.as_secs().max(1))
+                .unwrap_or(i64::MAX),
+        }
     }
 }
 
@@ -316,7 +389,16 @@ mod tests {
             iterations: 1,
             parallelism: 1,
         };
-        PasswordHasher::new(params, 2).unwrap()
+        PasswordHasher::new(params, policy(2)).unwrap()
+    }
+
+    fn policy(threads: usize) -> HashingPolicy {
+        HashingPolicy {
+            threads,
+            nice: 10,
+            queue_timeout: Duration::from_secs(5),
+            max_queued: 64,
+        }
     }
 
     fn secret(text: &str) -> SecretString {
@@ -405,30 +487,97 @@ mod tests {
             iterations: 1,
             parallelism: 1,
         };
-        let new = PasswordHasher::new(stronger, 1).unwrap();
+        let new = PasswordHasher::new(stronger, policy(1)).unwrap();
         assert!(new.needs_upgrade(&stored));
         assert!(new.needs_upgrade("$argon2i$v=19$m=128,t=1,p=1$c29tZXNhbHQ$aGFzaA"));
     }
 
-    /// The calling thread's scheduling policy, from /proc (Linux).
+    /// The calling thread's scheduling policy and nice value, from /proc (Linux).
     #[cfg(target_os = "linux")]
-    fn own_policy() -> i64 {
+    fn own_policy_and_nice() -> (i64, i64) {
         let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        // Fields after "(comm)", counted from 3: the policy is field 41.
+        // Fields after "(comm)", counted from 3: nice is field 19, the policy 41.
         let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-        after_name.split(' ').nth(41 - 3).unwrap().parse().unwrap()
+        let field = |n: usize| after_name.split(' ').nth(n - 3).unwrap().parse().unwrap();
+        (field(41), field(19))
     }
 
     #[cfg(target_os = "linux")]
     #[tokio::test]
-    async fn hashing_runs_below_the_priority_of_request_threads() {
+    async fn hashing_runs_at_the_ordinary_policy_below_request_threads() {
         const SCHED_OTHER: i64 = 0;
-        const SCHED_IDLE: i64 = 5;
         let hasher = cheap();
-        let hashing = hasher.run_blocking(|| Ok(own_policy())).await.unwrap();
-        assert_eq!(own_policy(), SCHED_OTHER, "request threads");
-        // SCHED_IDLE ignores the nice value: below nice 19 of SCHED_OTHER.
-        assert_eq!(hashing, SCHED_IDLE);
+        let hashing = hasher
+            .run_blocking(|| Ok(own_policy_and_nice()))
+            .await
+            .unwrap();
+        let request_thread = own_policy_and_nice();
+        assert_eq!(request_thread.0, SCHED_OTHER);
+        // Never SCHED_IDLE (5), which starves on a busy machine.
+        assert_eq!(hashing, (SCHED_OTHER, request_thread.1 + 10));
+    }
+
+    #[tokio::test]
+    async fn a_hash_that_cannot_start_in_time_is_refused_as_busy() {
+        let hasher = Arc::new(
+            PasswordHasher::new(
+                PasswordParams {
+                    memory_kib: 64,
+                    iterations: 1,
+                    parallelism: 1,
+                },
+                HashingPolicy {
+                    threads: 1,
+                    nice: 10,
+                    queue_timeout: Duration::from_millis(100),
+                    max_queued: 1,
+                },
+            )
+            .unwrap(),
+        );
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move {
+                hasher
+                    .run_blocking(move || {
+                        let _ = released.recv();
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // One waits its 100 ms and is refused; meanwhile a second finds the queue full.
+        let waiting = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash(secret("waits")).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let started = std::time::Instant::now();
+        let full = hasher.hash(secret("queue full")).await;
+        assert!(matches!(
+            full,
+            Err(AuthError::Busy {
+                retry_after_secs: 1
+            })
+        ));
+        assert!(started.elapsed() < Duration::from_millis(50));
+        let waited = waiting.await.unwrap();
+        assert!(matches!(waited, Err(AuthError::Busy { .. })));
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        assert!(hasher.hash(secret("free again")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_is_made_once_on_first_need() {
+        let hasher = cheap();
+        assert!(hasher.dummy_hash.get().is_none());
+        assert!(!hasher.verify(secret("anything"), None).await.unwrap());
+        let made = hasher.dummy_hash.get().cloned().unwrap();
+        hasher.prepare().await.unwrap();
+        assert_eq!(hasher.dummy_hash.get(), Some(&made));
     }
 
     #[tokio::test]
@@ -441,7 +590,7 @@ mod tests {
                     iterations: 1,
                     parallelism: 1,
                 },
-                2,
+                policy(2),
             )
             .unwrap(),
         );
@@ -475,7 +624,7 @@ mod tests {
                 iterations: 1,
                 parallelism: 1,
             },
-            1,
+            policy(1),
         )
         .unwrap();
         let failed = hasher.run_blocking::<()>(|| panic!("job failed")).await;

@@ -90,10 +90,6 @@ impl SessionPolicy {
     }
 }
 
-pub fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
-
 fn unix(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
@@ -109,11 +105,11 @@ fn display_time(seconds: i64) -> String {
 pub async fn start(
     session: &Session,
     policy: &SessionPolicy,
+    now: i64,
     user_id: i64,
     username: &str,
     remember: bool,
 ) -> Result<SignedIn, tower_sessions::session::Error> {
-    let now = now();
     let state = SignedIn {
         user_id,
         username: username.to_string(),
@@ -133,13 +129,14 @@ pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error
     session.flush().await
 }
 
-/// Who is signed in on this request, applying the expiry rules: an expired
+/// Who is signed in on this request at `now`, applying the expiry rules: an expired
 /// session is deleted and answers anonymous; an active one slides its expiry
 /// when the refresh interval has passed. A record that cannot be read as
 /// `SignedIn` is treated as anonymous and removed.
 pub async fn resolve_viewer(
     session: &Session,
     policy: &SessionPolicy,
+    now: i64,
 ) -> Result<Option<SignedIn>, tower_sessions::session::Error> {
     let state = match session.get::<SignedIn>(SIGNED_IN_KEY).await {
         Ok(Some(state)) => state,
@@ -150,7 +147,6 @@ pub async fn resolve_viewer(
         }
         Err(error) => return Err(error),
     };
-    let now = now();
     match policy.verdict(&state, now) {
         Verdict::Active => Ok(Some(state)),
         Verdict::Refresh => {

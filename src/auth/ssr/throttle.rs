@@ -78,6 +78,22 @@ impl Limit {
             .filter(|remaining| *remaining > 0)
     }
 
+    /// The counter with one event taken back. A block that only the
+    /// refunded event reached is lifted.
+    pub fn refund(&self, counter: Counter) -> Counter {
+        let count = (counter.count - 1).max(0);
+        let blocked_until = if count < i64::from(self.max_events) {
+            0
+        } else {
+            counter.blocked_until
+        };
+        Counter {
+            count,
+            blocked_until,
+            ..counter
+        }
+    }
+
     /// The counter after one more event at `now`.
     pub fn record(&self, counter: Option<Counter>, now: i64) -> Counter {
         let count = match counter {
@@ -118,7 +134,8 @@ pub async fn load(
         .await
 }
 
-/// Seconds until `subject` may try again, if it is blocked now.
+/// Seconds until `subject` may try again, if it is blocked now. A cheap early
+/// refusal only: an attempt is counted by `admit`.
 pub async fn retry_after(
     pool: &SqlitePool,
     limit: Limit,
@@ -130,35 +147,90 @@ pub async fn retry_after(
     Ok(limit.retry_after(counter.as_ref(), now))
 }
 
-/// Counts one event; returns the new counter.
-pub async fn record(
+/// One attempt to count against one subject.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt<'a> {
+    pub limit: Limit,
+    pub scope: Scope,
+    pub subject: &'a str,
+}
+
+const UPSERT_COUNTER: &str =
+    "INSERT INTO throttle (scope, subject, count, last_at, blocked_until) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (scope, subject) DO UPDATE SET
+       count = excluded.count, last_at = excluded.last_at, blocked_until = excluded.blocked_until";
+
+/// Why `admit` refused: the first blocked scope and how long it stays blocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub scope: Scope,
+    pub retry_after_secs: i64,
+}
+
+/// Counts `attempts` before the work they guard starts (a password hash), or
+/// refuses them all when any subject is blocked now, and then
+/// nothing is counted. Read and write happen in one write transaction taken at
+/// its start (`BEGIN IMMEDIATE`), so concurrent attempts are counted one after
+/// the other: however many arrive at once, at most `max_events` are admitted
+/// before the block.
+pub async fn admit(
     pool: &SqlitePool,
-    limit: Limit,
-    scope: Scope,
-    subject: &str,
+    attempts: &[Attempt<'_>],
     now: i64,
-) -> Result<Counter, sqlx::Error> {
-    let mut transaction = pool.begin().await?;
+) -> Result<Option<Refusal>, sqlx::Error> {
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut counted = Vec::with_capacity(attempts.len());
+    for attempt in attempts {
+        let current = sqlx::query_as::<_, Counter>(SELECT_COUNTER)
+            .bind(attempt.scope.as_str())
+            .bind(attempt.subject)
+            .fetch_optional(&mut *transaction)
+            .await?;
+        if let Some(retry_after_secs) = attempt.limit.retry_after(current.as_ref(), now) {
+            // Dropping the transaction rolls it back: nothing was written.
+            return Ok(Some(Refusal {
+                scope: attempt.scope,
+                retry_after_secs,
+            }));
+        }
+        counted.push(attempt.limit.record(current, now));
+    }
+    for (attempt, next) in attempts.iter().zip(counted) {
+        write(&mut transaction, attempt, next).await?;
+    }
+    transaction.commit().await?;
+    Ok(None)
+}
+
+/// Gives back an attempt that `admit` counted and that turned out not to be a
+/// failure (a successful sign-in), so that only failures add up.
+pub async fn refund(pool: &SqlitePool, attempt: &Attempt<'_>) -> Result<(), sqlx::Error> {
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let current = sqlx::query_as::<_, Counter>(SELECT_COUNTER)
-        .bind(scope.as_str())
-        .bind(subject)
+        .bind(attempt.scope.as_str())
+        .bind(attempt.subject)
         .fetch_optional(&mut *transaction)
         .await?;
-    let next = limit.record(current, now);
-    sqlx::query(
-        "INSERT INTO throttle (scope, subject, count, last_at, blocked_until) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (scope, subject) DO UPDATE SET
-           count = excluded.count, last_at = excluded.last_at, blocked_until = excluded.blocked_until",
-    )
-    .bind(scope.as_str())
-    .bind(subject)
-    .bind(next.count)
-    .bind(next.last_at)
-    .bind(next.blocked_until)
-    .execute(&mut *transaction)
-    .await?;
-    transaction.commit().await?;
-    Ok(next)
+    if let Some(current) = current {
+        write(&mut transaction, attempt, attempt.limit.refund(current)).await?;
+    }
+    transaction.commit().await
+}
+
+async fn write(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    attempt: &Attempt<'_>,
+    counter: Counter,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(UPSERT_COUNTER)
+        .bind(attempt.scope.as_str())
+        .bind(attempt.subject)
+        .bind(counter.count)
+        .bind(counter.last_at)
+        .bind(counter.blocked_until)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
 }
 
 pub async fn clear(pool: &SqlitePool, scope: Scope, subject: &str) -> Result<(), sqlx::Error> {
@@ -183,11 +255,16 @@ pub async fn purge_stale(pool: &SqlitePool, now: i64, quiet_secs: i64) -> Result
 }
 
 /// Runs `purge_stale` every `every`, for as long as the server runs.
-pub async fn purge_continuously(pool: SqlitePool, every: std::time::Duration, quiet_secs: i64) {
+pub async fn purge_continuously(
+    pool: SqlitePool,
+    clock: super::Clock,
+    every: std::time::Duration,
+    quiet_secs: i64,
+) {
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
-        if let Err(error) = purge_stale(&pool, super::session::now(), quiet_secs).await {
+        if let Err(error) = purge_stale(&pool, clock.now(), quiet_secs).await {
             tracing::error!(error = %error, "throttle counter cleanup failed");
         }
     }
@@ -201,14 +278,19 @@ mod tests {
     async fn stale_counters_are_purged_and_live_ones_kept() {
         let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
         sqlx::migrate!("./migrations").run(&pool).await.unwrap();
-        record(&pool, LIMIT, Scope::AccountSignIn, "old", 0)
+        let attempt = |scope, subject| Attempt {
+            limit: LIMIT,
+            scope,
+            subject,
+        };
+        admit(&pool, &[attempt(Scope::AccountSignIn, "old")], 0)
             .await
             .unwrap();
-        record(&pool, LIMIT, Scope::AccountSignIn, "recent", 5_000)
+        admit(&pool, &[attempt(Scope::AccountSignIn, "recent")], 5_000)
             .await
             .unwrap();
         for _ in 0..5 {
-            record(&pool, LIMIT, Scope::AddressSignIn, "blocked", 0)
+            admit(&pool, &[attempt(Scope::AddressSignIn, "blocked")], 0)
                 .await
                 .unwrap();
         }
@@ -261,6 +343,58 @@ mod tests {
             })
             .collect();
         assert_eq!(delays, vec![30, 60, 120, 240, 480, 900, 900, 900]);
+    }
+
+    #[test]
+    fn a_refund_takes_back_one_event_and_the_block_it_alone_reached() {
+        let five = after(5, 1);
+        assert!(five.blocked_until > 0);
+        let refunded = LIMIT.refund(five);
+        assert_eq!((refunded.count, refunded.blocked_until), (4, 0));
+        let six = LIMIT.record(Some(five), 40);
+        assert_eq!(LIMIT.refund(six).blocked_until, six.blocked_until);
+        assert_eq!(LIMIT.refund(Counter { count: 0, ..five }).count, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_attempts_are_admitted_only_up_to_the_limit() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("t.db").display());
+        let pool = crate::server::database::connect(&url).await.unwrap();
+        crate::server::database::migrate(&pool).await.unwrap();
+        let tries = (0..32).map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let attempts = [
+                    Attempt {
+                        limit: LIMIT,
+                        scope: Scope::AccountSignIn,
+                        subject: "alice",
+                    },
+                    Attempt {
+                        limit: Limit {
+                            max_events: 100,
+                            ..LIMIT
+                        },
+                        scope: Scope::AddressSignIn,
+                        subject: "10.0.0.1",
+                    },
+                ];
+                admit(&pool, &attempts, 1_000).await
+            })
+        });
+        let mut admitted = 0;
+        for attempt in tries.collect::<Vec<_>>() {
+            if attempt.await.unwrap().unwrap().is_none() {
+                admitted += 1;
+            }
+        }
+        assert_eq!(admitted, LIMIT.max_events);
+        let account = load(&pool, Scope::AccountSignIn, "alice").await.unwrap();
+        assert_eq!(account.unwrap().count, 5);
+        // Refused attempts were counted nowhere.
+        let address = load(&pool, Scope::AddressSignIn, "10.0.0.1").await.unwrap();
+        assert_eq!(address.unwrap().count, 5);
     }
 
     #[test]

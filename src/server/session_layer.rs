@@ -1,0 +1,187 @@
+//! The session layer: finds the session named by the request's cookie, hands it
+//! to the request as a `tower_sessions::Session`, then stores what the request
+//! changed and answers the cookie.
+//!
+//! It takes the place of tower-sessions' `SessionManagerLayer` for one rule that
+//! layer cannot keep: a session deleted while a request ran (a sign-out, an
+//! expiry, a revocation from another device) stays deleted and its cookie is not
+//! sent again. tower-sessions sends the cookie after every successful save;
+//! here the store refuses to save a deleted record (`session_store`) and this
+//! layer answers with a removal cookie instead.
+
+use super::session_store::{session_ended, SessionBackend};
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+use tower_sessions::{
+    cookie::{Cookie, SameSite},
+    session::Id,
+    Expiry, Session,
+};
+
+/// The store and the cookie's name and flags.
+#[derive(Clone, Debug)]
+pub struct SessionLayer {
+    store: Arc<SessionBackend>,
+    cookie_name: Arc<str>,
+    secure: bool,
+}
+
+impl SessionLayer {
+    pub fn new(store: SessionBackend, cookie_name: &str, secure: bool) -> Self {
+        Self {
+            store: Arc::new(store),
+            cookie_name: cookie_name.into(),
+            secure,
+        }
+    }
+
+    /// The session id in the request's cookies, if one parses.
+    fn session_id(&self, headers: &HeaderMap) -> Option<Id> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == &*self.cookie_name)
+            .and_then(|cookie| match cookie.value().parse::<Id>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    tracing::warn!("malformed session cookie ignored");
+                    None
+                }
+            })
+    }
+
+    /// `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`; `Max-Age` from the expiry.
+    fn cookie(&self, value: String, max_age: Option<Duration>) -> Cookie<'static> {
+        let mut cookie = Cookie::build((self.cookie_name.to_string(), value))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .path("/");
+        if let Some(max_age) = max_age {
+            cookie = cookie.max_age(max_age);
+        }
+        cookie.build()
+    }
+
+    fn session_cookie(&self, id: Id, expiry: Option<Expiry>) -> Cookie<'static> {
+        let max_age = match expiry {
+            Some(Expiry::OnInactivity(span)) => Some(span),
+            Some(Expiry::AtDateTime(at)) => Some(at - OffsetDateTime::now_utc()),
+            Some(Expiry::OnSessionEnd) | None => None,
+        };
+        self.cookie(id.to_string(), max_age)
+    }
+
+    fn removal_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.cookie(String::new(), Some(Duration::ZERO));
+        cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
+        cookie
+    }
+}
+
+fn set_cookie(response: &mut Response, cookie: &Cookie<'_>) {
+    match HeaderValue::from_str(&cookie.to_string()) {
+        Ok(value) => {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        Err(error) => tracing::error!(error = %error, "session cookie is not a header value"),
+    }
+}
+
+/// The middleware. A session nobody signed into is never stored, so anonymous
+/// pages cost no write.
+pub async fn manage_sessions(
+    State(layer): State<SessionLayer>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let presented = layer.session_id(request.headers());
+    let session = Session::new(presented, layer.store.clone(), None);
+    request.extensions_mut().insert(session.clone());
+    let mut response = next.run(request).await;
+
+    if session.is_empty().await {
+        if presented.is_some() {
+            set_cookie(&mut response, &layer.removal_cookie());
+        }
+        return response;
+    }
+    if !session.is_modified() || response.status().is_server_error() {
+        return response;
+    }
+    match session.save().await {
+        Ok(()) => match session.id() {
+            Some(id) => set_cookie(&mut response, &layer.session_cookie(id, session.expiry())),
+            None => {
+                tracing::error!("a saved session has no id");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        },
+        Err(error) if session_ended(&error) => {
+            tracing::info!("session ended while a request ran; its cookie is cleared");
+            set_cookie(&mut response, &layer.removal_cookie());
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "session store unavailable");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn layer() -> SessionLayer {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        SessionLayer::new(SessionBackend::new(pool), "session", true)
+    }
+
+    #[tokio::test]
+    async fn the_cookie_is_found_among_others_and_a_malformed_one_is_ignored() {
+        let layer = layer().await;
+        let id = Id::default();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            format!("theme=dark; session={id}; other=1")
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(layer.session_id(&headers), Some(id));
+        headers.insert(header::COOKIE, "session=not-an-id".parse().unwrap());
+        assert_eq!(layer.session_id(&headers), None);
+    }
+
+    #[tokio::test]
+    async fn cookies_carry_the_flags_and_max_age_of_the_expiry() {
+        let layer = layer().await;
+        let id = Id::default();
+        let browser_session = layer
+            .session_cookie(id, Some(Expiry::OnSessionEnd))
+            .to_string();
+        assert_eq!(
+            browser_session,
+            format!("session={id}; HttpOnly; SameSite=Lax; Secure; Path=/")
+        );
+        let in_a_day = OffsetDateTime::now_utc() + time::Duration::days(1);
+        let remembered = layer
+            .session_cookie(id, Some(Expiry::AtDateTime(in_a_day)))
+            .to_string();
+        assert!(remembered.contains("Max-Age=86399") || remembered.contains("Max-Age=86400"));
+        let removal = layer.removal_cookie().to_string();
+        assert!(removal.starts_with("session=; "), "{removal}");
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+    }
+}
