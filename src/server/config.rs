@@ -2,11 +2,12 @@
 //! `APP_CONFIG`), then environment variables. Every key is listed in the README.
 //! Leptos's own options (`LEPTOS_SITE_ADDR`, site root, …) are read by Leptos.
 
+use super::{middleware::BodyLimits, serve::ConnectionLimits};
 use crate::auth::ssr::{
     HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
 };
 use serde::Deserialize;
-use std::{path::Path, str::FromStr};
+use std::{path::Path, str::FromStr, time::Duration};
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -96,6 +97,13 @@ pub struct PasswordSettings {
 pub struct ServerSettings {
     /// Request bodies over this many bytes are answered 413 before parsing.
     pub body_limit_bytes: usize,
+    /// A client gets this long to send a request's headers (and an idle
+    /// keep-alive connection is closed after it).
+    pub header_timeout_secs: u64,
+    /// A client gets this long to send a request's body; then 408.
+    pub body_timeout_secs: u64,
+    /// Open connections at most; more wait to be accepted.
+    pub max_connections: usize,
     /// `Strict-Transport-Security: max-age=…` on every answer; 0 sends none.
     /// Set it only where the site is served over HTTPS alone.
     pub hsts_max_age_secs: u64,
@@ -149,6 +157,9 @@ impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             body_limit_bytes: 16 * 1024,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            max_connections: 1024,
             hsts_max_age_secs: 0,
         }
     }
@@ -352,6 +363,12 @@ impl Settings {
                 "password.hash_queue_timeout_ms must be above 0",
             ),
             (
+                self.server.header_timeout_secs > 0
+                    && self.server.body_timeout_secs > 0
+                    && self.server.max_connections > 0,
+                "server.header_timeout_secs, server.body_timeout_secs and server.max_connections must be above 0",
+            ),
+            (
                 self.server.body_limit_bytes >= 1024,
                 "server.body_limit_bytes must be at least 1024",
             ),
@@ -419,6 +436,20 @@ impl Settings {
         }
     }
 
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(self.server.header_timeout_secs),
+            max_connections: self.server.max_connections,
+        }
+    }
+
+    pub fn body_limits(&self) -> BodyLimits {
+        BodyLimits {
+            max_bytes: self.server.body_limit_bytes,
+            timeout: Duration::from_secs(self.server.body_timeout_secs),
+        }
+    }
+
     /// Hashing threads: as configured, or by default one core fewer than
     /// the machine has (at least one), so a sign-in flood always leaves a
     /// core to serve pages; their priority and the queue before them.
@@ -427,7 +458,7 @@ impl Settings {
         HashingPolicy {
             threads: default_hash_concurrency(self.password.max_concurrent_hashes, cores),
             nice: self.password.hashing_nice,
-            queue_timeout: std::time::Duration::from_millis(self.password.hash_queue_timeout_ms),
+            queue_timeout: Duration::from_millis(self.password.hash_queue_timeout_ms),
             max_queued: self.password.hash_queue_max,
         }
     }

@@ -12,20 +12,33 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use std::time::Duration;
 use tower_sessions::Session;
 
 /// Pages only a signed-in user may see. An anonymous request is redirected
 /// (303) to `/login?next=<page>` before anything is rendered.
 pub const PROTECTED_PAGES: &[&str] = &["/dashboard"];
 
-/// Answers 413 to a body over `limit` bytes, before any parsing.
-pub async fn limit_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
+/// How large a request body may be, and how long its sender may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
+
+/// Answers 413 to a body over `max_bytes`, before any parsing, and 408 to one
+/// not received within `timeout` (a client sending a byte now and then).
+pub async fn limit_body(
+    State(limits): State<BodyLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
+    if declared.is_some_and(|length| length > limits.max_bytes as u64) {
         return too_large();
     }
     if matches!(*request.method(), Method::GET | Method::HEAD) && declared.is_none() {
@@ -33,12 +46,23 @@ pub async fn limit_body(State(limit): State<usize>, request: Request, next: Next
     }
     // Bodies without a declared length (chunked) are read up to the limit.
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => {
+    match tokio::time::timeout(limits.timeout, axum::body::to_bytes(body, limits.max_bytes)).await {
+        Ok(Ok(bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(_) => too_large(),
+        Ok(Err(_)) => too_large(),
+        Err(_) => {
+            let mut response = (
+                StatusCode::REQUEST_TIMEOUT,
+                "Request body not received in time",
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
     }
 }
 

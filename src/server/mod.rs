@@ -5,6 +5,7 @@ pub mod config;
 pub mod database;
 pub mod headers;
 pub mod middleware;
+pub mod serve;
 pub mod session_layer;
 pub mod session_reader;
 pub mod session_store;

@@ -6,6 +6,7 @@ use super::{
     database::{self, DatabaseError},
     headers::{security_headers, Hsts},
     middleware::{self, SiteScheme},
+    serve::ConnectionLimits,
     session_layer::{manage_sessions, SessionLayer},
     session_store::SessionBackend,
 };
@@ -14,8 +15,7 @@ use crate::{
     auth::ssr::{purge_throttle_counters, AuthError, AuthService, Clock, PasswordHasher},
 };
 use axum::{
-    extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, routing::get,
-    serve::ListenerExt, Router,
+    extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, routing::get, Router,
 };
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -53,6 +53,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     clock: Clock,
+    limits: ConnectionLimits,
     router: Router,
     pool: SqlitePool,
     /// Background tasks: expired-session and throttle-counter cleanup, the dummy hash.
@@ -133,7 +134,7 @@ pub async fn build(
             middleware::same_origin_only,
         ))
         .layer(from_fn_with_state(
-            settings.server.body_limit_bytes,
+            settings.body_limits(),
             middleware::limit_body,
         ))
         .layer(from_fn_with_state(
@@ -158,6 +159,7 @@ pub async fn build(
     Ok(Application {
         listener,
         clock,
+        limits: settings.connection_limits(),
         router,
         pool,
         cleanup: vec![cleanup, purge, prepare],
@@ -182,18 +184,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        // axum leaves Nagle's algorithm on; small keep-alive answers then stall ~40 ms.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %error, "cannot set TCP_NODELAY");
-            }
-        });
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = super::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         for task in &self.cleanup {
             task.abort();
         }

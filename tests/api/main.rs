@@ -11,4 +11,5 @@ mod logout;
 mod register;
 mod security;
 mod session_lifetime;
+mod slow_clients;
 mod throttling;
