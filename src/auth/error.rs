@@ -1,5 +1,10 @@
 //! The error a user sees. Server detail (SQL errors, hashing failures) never
 //! travels in it: it is logged once on the server and replaced by `Internal`.
+//!
+//! Every message is made here from the error's kind (and, for input rules, a
+//! number), never taken from the wire: a page that shows an error decoded from
+//! its URL (the no-JavaScript path) can show only a message this app writes,
+//! whatever text a crafted link carries.
 
 use leptos::server_fn::{
     codec::JsonEncoding,
@@ -12,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     /// The input breaks a rule the user can fix (422).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(InvalidInput),
     /// The username is already registered (409).
     #[error("That username is already taken.")]
     UsernameTaken,
@@ -23,14 +28,88 @@ pub enum AppError {
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyAttempts { retry_after_secs: i64 },
     /// The request could not be understood: missing or malformed fields (400).
-    #[error("The request was malformed: {0}")]
-    BadRequest(String),
+    /// The detail is logged on the server.
+    #[error("The request was malformed: a field is missing or invalid.")]
+    BadRequest,
     /// Every password-hashing thread stayed busy; try again after the delay (503).
     #[error("The server is busy. Please try again in {retry_after_secs} seconds.")]
     Busy { retry_after_secs: i64 },
     /// Something failed on the server; the detail is in the server log (500).
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+}
+
+/// The input rules a form can break, each with its one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidInput {
+    UsernameEmpty,
+    UsernameTooLong { max: usize },
+    UsernameCharacters,
+    PasswordEmpty,
+    PasswordTooShort { min: usize },
+    PasswordTooLong { max: usize },
+    PasswordContainsUsername,
+    PasswordTooEasy,
+}
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UsernameEmpty => write!(f, "Username must not be empty."),
+            Self::UsernameTooLong { max } => {
+                write!(f, "Username must be at most {max} characters.")
+            }
+            Self::UsernameCharacters => write!(
+                f,
+                "Username may contain letters, digits, visible punctuation and single spaces, \
+                 but no invisible or direction-changing characters."
+            ),
+            Self::PasswordEmpty => write!(f, "Password must not be empty."),
+            Self::PasswordTooShort { min } => {
+                write!(f, "Password must be at least {min} characters.")
+            }
+            Self::PasswordTooLong { max } => {
+                write!(f, "Password must be at most {max} characters.")
+            }
+            Self::PasswordContainsUsername => write!(f, "Password must not contain your username."),
+            Self::PasswordTooEasy => write!(
+                f,
+                "This password is too easy to guess. Use a few uncommon words, or more \
+                 characters, and avoid names, dates and keyboard patterns."
+            ),
+        }
+    }
+}
+
+impl InvalidInput {
+    /// The stable wire name of the rule, and its number if it has one.
+    fn to_wire(self) -> (&'static str, Option<usize>) {
+        match self {
+            Self::UsernameEmpty => ("username_empty", None),
+            Self::UsernameTooLong { max } => ("username_too_long", Some(max)),
+            Self::UsernameCharacters => ("username_characters", None),
+            Self::PasswordEmpty => ("password_empty", None),
+            Self::PasswordTooShort { min } => ("password_too_short", Some(min)),
+            Self::PasswordTooLong { max } => ("password_too_long", Some(max)),
+            Self::PasswordContainsUsername => ("password_contains_username", None),
+            Self::PasswordTooEasy => ("password_too_easy", None),
+        }
+    }
+
+    fn from_wire(rule: &str, limit: Option<usize>) -> Option<Self> {
+        let limit = || limit.filter(|limit| *limit <= 1_000);
+        Some(match rule {
+            "username_empty" => Self::UsernameEmpty,
+            "username_too_long" => Self::UsernameTooLong { max: limit()? },
+            "username_characters" => Self::UsernameCharacters,
+            "password_empty" => Self::PasswordEmpty,
+            "password_too_short" => Self::PasswordTooShort { min: limit()? },
+            "password_too_long" => Self::PasswordTooLong { max: limit()? },
+            "password_contains_username" => Self::PasswordContainsUsername,
+            "password_too_easy" => Self::PasswordTooEasy,
+            _ => return None,
+        })
+    }
 }
 
 impl AppError {
@@ -41,7 +120,7 @@ impl AppError {
             AppError::UsernameTaken => 409,
             AppError::InvalidCredentials => 401,
             AppError::TooManyAttempts { .. } => 429,
-            AppError::BadRequest(_) => 400,
+            AppError::BadRequest => 400,
             AppError::Busy { .. } => 503,
             AppError::Internal => 500,
         }
@@ -62,9 +141,15 @@ impl AppError {
 #[derive(Serialize, Deserialize)]
 struct ErrorBody {
     code: String,
+    /// For people; ignored when read back (the message is made from the rest).
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_after_secs: Option<i64>,
+    /// The input rule broken, with `invalid_input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit: Option<usize>,
 }
 
 impl From<AppError> for ErrorBody {
@@ -74,19 +159,23 @@ impl From<AppError> for ErrorBody {
             AppError::UsernameTaken => "username_taken",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
-            AppError::BadRequest(_) => "bad_request",
+            AppError::BadRequest => "bad_request",
             AppError::Busy { .. } => "busy",
             AppError::Internal => "internal",
         };
-        let retry_after_secs = error.retry_after_secs();
-        let message = match &error {
-            AppError::Invalid(detail) | AppError::BadRequest(detail) => detail.clone(),
-            other => other.to_string(),
+        let (rule, limit) = match error {
+            AppError::Invalid(input) => {
+                let (rule, limit) = input.to_wire();
+                (Some(rule.to_string()), limit)
+            }
+            _ => (None, None),
         };
         Self {
             code: code.into(),
-            message,
-            retry_after_secs,
+            message: error.to_string(),
+            retry_after_secs: error.retry_after_secs(),
+            rule,
+            limit,
         }
     }
 }
@@ -94,10 +183,13 @@ impl From<AppError> for ErrorBody {
 impl From<ErrorBody> for AppError {
     fn from(body: ErrorBody) -> Self {
         match body.code.as_str() {
-            "invalid_input" => AppError::Invalid(body.message),
+            "invalid_input" => body
+                .rule
+                .and_then(|rule| InvalidInput::from_wire(&rule, body.limit))
+                .map_or(AppError::BadRequest, AppError::Invalid),
             "username_taken" => AppError::UsernameTaken,
             "invalid_credentials" => AppError::InvalidCredentials,
-            "bad_request" => AppError::BadRequest(body.message),
+            "bad_request" => AppError::BadRequest,
             "too_many_attempts" => AppError::TooManyAttempts {
                 retry_after_secs: body.retry_after_secs.unwrap_or(60),
             },
@@ -116,7 +208,13 @@ impl FromServerFnError for AppError {
         let error = match value {
             ServerFnErrorErr::Args(detail)
             | ServerFnErrorErr::Deserialization(detail)
-            | ServerFnErrorErr::MissingArg(detail) => AppError::BadRequest(detail),
+            | ServerFnErrorErr::MissingArg(detail) => {
+                #[cfg(feature = "ssr")]
+                tracing::debug!(%detail, "malformed request");
+                #[cfg(not(feature = "ssr"))]
+                let _ = detail;
+                AppError::BadRequest
+            }
             // A failed request from the browser (offline, server down) also lands here.
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Internal,
             _ => AppError::Internal,
@@ -144,11 +242,11 @@ mod tests {
 
     #[test]
     fn errors_travel_as_code_and_message_and_come_back_equal() {
-        let error = AppError::Invalid("Username must not be empty.".into());
+        let error = AppError::Invalid(InvalidInput::PasswordTooShort { min: 8 });
         let json = serde_json::to_string(&error).unwrap();
         assert_eq!(
             json,
-            r#"{"code":"invalid_input","message":"Username must not be empty."}"#
+            r#"{"code":"invalid_input","message":"Password must be at least 8 characters.","rule":"password_too_short","limit":8}"#
         );
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error);
         let json = serde_json::to_string(&AppError::InvalidCredentials).unwrap();
@@ -162,11 +260,28 @@ mod tests {
     #[test]
     fn user_mistakes_are_not_server_errors() {
         for error in [
-            AppError::Invalid("x".into()),
+            AppError::Invalid(InvalidInput::UsernameEmpty),
             AppError::UsernameTaken,
-            AppError::BadRequest("x".into()),
+            AppError::BadRequest,
         ] {
             assert!((400..500).contains(&error.status()), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_message_read_back_is_made_here_never_taken_from_the_wire() {
+        let crafted = r#"{"code":"invalid_input","message":"Your account is locked. Call 555-0100.","rule":"username_empty"}"#;
+        let error: AppError = serde_json::from_str(crafted).unwrap();
+        assert_eq!(error.to_string(), "Username must not be empty.");
+        for crafted in [
+            r#"{"code":"bad_request","message":"Your account is locked."}"#,
+            r#"{"code":"invalid_input","message":"Your account is locked."}"#,
+            r#"{"code":"invalid_input","message":"x","rule":"no_such_rule"}"#,
+            r#"{"code":"internal","message":"Call 555-0100"}"#,
+        ] {
+            let error: AppError = serde_json::from_str(crafted).unwrap();
+            assert!(!error.to_string().contains("locked"), "{crafted}");
+            assert!(!error.to_string().contains("555"), "{crafted}");
         }
     }
 }

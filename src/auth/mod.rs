@@ -18,7 +18,7 @@ mod password;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use error::AppError;
+pub use error::{AppError, InvalidInput};
 pub use password::Password;
 
 use leptos::prelude::*;

@@ -16,6 +16,8 @@ async fn sign_ins_that_find_no_hashing_thread_in_time_get_503_with_retry_after()
     settings.password.hash_queue_timeout_ms = 1;
     settings.password.hash_queue_max = 1;
     settings.throttle.account_max_failures = 100;
+    // Each retried sign-up below is a sign-up attempt from this address.
+    settings.throttle.sign_ups_per_address = 1_000;
     let app = Arc::new(spawn_app_with(settings, Arc::new(dir)).await);
     // The dummy hash made at start may hold the thread for a moment.
     let mut registered = app.register("alice", PASSWORD).await.status();
@@ -74,4 +76,49 @@ async fn the_server_answers_before_the_dummy_hash_is_made() {
         app.login("nobody", PASSWORD, false).await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_refused_as_busy_is_not_counted_as_a_guess() {
+    let (mut settings, dir) = test_settings();
+    settings.password.argon2_memory_kib = 19_456;
+    settings.password.argon2_iterations = 8;
+    settings.password.max_concurrent_hashes = 1;
+    settings.password.hash_queue_timeout_ms = 1;
+    settings.password.hash_queue_max = 1;
+    settings.throttle.account_max_failures = 100;
+    let app = Arc::new(spawn_app_with(settings, Arc::new(dir)).await);
+    // Wrong passwords, many at once: those refused as busy checked nothing.
+    let guesses: Vec<_> = (0..8)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(
+                async move { app.login("nobody", "wrong password!", false).await.status() },
+            )
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    let checked = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::UNAUTHORIZED)
+        .count();
+    let busy = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert!(busy > 0, "{statuses:?}");
+    assert_eq!(checked + busy, 8, "{statuses:?}");
+    let database = sqlx::SqlitePool::connect(&app.settings.database.url)
+        .await
+        .unwrap();
+    let counted: i64 = sqlx::query_scalar(
+        "SELECT count FROM throttle WHERE scope = 'sign_in_account' AND subject = 'nobody'",
+    )
+    .fetch_one(&database)
+    .await
+    .unwrap();
+    assert_eq!(counted, checked as i64, "{statuses:?}");
 }

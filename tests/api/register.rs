@@ -74,3 +74,23 @@ async fn an_oversized_body_is_413() {
     let response = app.register("dave", &huge).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// RFC 8265: a name that only looks like another (an invisible or
+/// direction-changing character added) is refused, not a second account.
+#[tokio::test]
+async fn a_lookalike_username_with_an_invisible_character_is_refused() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.register("admin", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    for lookalike in ["admin\u{200B}", "adm\u{200D}in", "\u{202E}admin"] {
+        let response = app.register(lookalike, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{lookalike:?}"
+        );
+        assert!(response.text().await.unwrap().contains("invisible"));
+    }
+}

@@ -300,3 +300,30 @@ async fn the_production_configuration_sends_hsts_on_every_answer() {
         .headers()
         .contains_key("strict-transport-security"));
 }
+
+/// The no-JavaScript error path reads the error from the URL; a crafted link
+/// can choose which of the app's own messages shows, never its text.
+#[tokio::test]
+async fn a_crafted_error_link_shows_only_messages_the_app_writes() {
+    use base64::{engine::general_purpose::URL_SAFE, Engine};
+    let app = spawn_app().await;
+    let page = |error: &str| {
+        let url = format!("/login?__path=/api/login&__err={}", URL_SAFE.encode(error));
+        let app = &app;
+        async move { app.get(&url).await.text().await.unwrap() }
+    };
+    let free_text =
+        page(r#"{"code":"invalid_input","message":"Your account is locked. Call 555-0100."}"#)
+            .await;
+    assert!(!free_text.contains("555-0100"), "{free_text}");
+    assert!(!free_text.contains("locked"), "{free_text}");
+
+    let with_rule =
+        page(r#"{"code":"invalid_input","message":"Call 555-0100.","rule":"password_empty"}"#)
+            .await;
+    assert!(!with_rule.contains("555-0100"), "{with_rule}");
+    assert!(
+        with_rule.contains("Password must not be empty."),
+        "{with_rule}"
+    );
+}

@@ -1,12 +1,12 @@
 //! The server's error for authentication flows: what went wrong, in detail, for
 //! the log; `to_public` gives what the user may see.
 
-use crate::auth::AppError;
+use crate::auth::{AppError, InvalidInput};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("invalid input: {0}")]
-    Invalid(String),
+    Invalid(InvalidInput),
     #[error("username already taken")]
     UsernameTaken,
     #[error("invalid credentials")]
@@ -34,7 +34,7 @@ impl AuthError {
 
     pub fn to_public(&self) -> AppError {
         match self {
-            AuthError::Invalid(message) => AppError::Invalid(message.clone()),
+            AuthError::Invalid(input) => AppError::Invalid(*input),
             AuthError::UsernameTaken => AppError::UsernameTaken,
             AuthError::InvalidCredentials => AppError::InvalidCredentials,
             AuthError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn user_mistakes_keep_their_message() {
-        let error = AuthError::Invalid("Username must not be empty.".into());
+        let error = AuthError::Invalid(InvalidInput::UsernameEmpty);
         assert!(!error.is_fault());
         assert_eq!(error.to_public().to_string(), "Username must not be empty.");
     }

@@ -46,7 +46,8 @@ pub async fn register_account(
             retry_after_secs: refusal.retry_after_secs,
         });
     }
-    let hash = service.hasher.hash(SecretString::from(password)).await?;
+    let hashed = service.hasher.hash(SecretString::from(password)).await;
+    let hash = given_back_if_busy(&service.pool, &[sign_up], hashed).await?;
     match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
             tracing::info!(target: "audit", event = "register", user_id, client, outcome = "created");
@@ -93,10 +94,11 @@ pub async fn sign_in(
     let user = users::find_by_key(&service.pool, &username.key).await?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
     // Always verify (a dummy hash for unknown users) so both failures cost the same.
-    let matches = service
+    let verified = service
         .hasher
         .verify(SecretString::from(password.clone()), stored_hash)
-        .await?;
+        .await;
+    let matches = given_back_if_busy(&service.pool, &attempts, verified).await?;
     let user = match user {
         Some(user) if matches => user,
         user => {
@@ -124,6 +126,21 @@ pub async fn sign_in(
     .await?;
     tracing::info!(target: "audit", event = "sign_in", user_id = user.id, client, remember, outcome = "success");
     Ok(())
+}
+
+/// A hash refused because no hashing thread was free (503) checked nothing,
+/// so the attempts counted for it are given back.
+async fn given_back_if_busy<T>(
+    pool: &sqlx::SqlitePool,
+    attempts: &[throttle::Attempt<'_>],
+    result: Result<T, AuthError>,
+) -> Result<T, AuthError> {
+    if let Err(AuthError::Busy { .. }) = result {
+        for attempt in attempts {
+            throttle::refund(pool, attempt).await?;
+        }
+    }
+    result
 }
 
 pub async fn sign_out(cx: &RequestContext) -> Result<(), AuthError> {

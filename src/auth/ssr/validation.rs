@@ -1,12 +1,20 @@
 //! Input rules for usernames and passwords, and the `next` redirect target.
 //!
-//! Usernames are NFKC-normalised and trimmed for display, and additionally
-//! lower-cased for uniqueness, so `Alice`, `alice` and full-width `ａｌｉｃｅ`
-//! are one account. Passwords are NFKC-normalised (NIST SP 800-63B) and counted
+//! Usernames follow RFC 8265 (the PRECIS username profiles, through the
+//! `precis-profiles` crate): NFKC-normalised and trimmed, one or more parts
+//! separated by single spaces, each part of the IdentifierClass (letters and
+//! digits of any script, visible ASCII), so invisible, format and
+//! direction-changing characters are refused and `admin` followed by a
+//! zero-width space is no new account. The case-preserving profile gives the
+//! name shown, the case-mapped one the key compared, so `Alice`, `alice` and
+//! full-width `ａｌｉｃｅ` are one account. Passwords are NFKC-normalised (NIST SP 800-63B) and counted
 //! in characters; the minimum applies when an account is created, so raising it
 //! later does not lock existing users out.
 
 use super::AuthError;
+use crate::auth::InvalidInput;
+use precis_core::profile::PrecisFastInvocation;
+use precis_profiles::{UsernameCaseMapped, UsernameCasePreserved};
 use unicode_normalization::UnicodeNormalization;
 
 pub const USERNAME_MAX_CHARS: usize = 64;
@@ -31,36 +39,43 @@ pub fn parse_username(raw: &str) -> Result<Username, AuthError> {
     if raw.len() > USERNAME_MAX_CHARS * 4 + 64 {
         return Err(too_long_username());
     }
-    let display: String = raw.nfkc().collect::<String>().trim().to_string();
-    if display.is_empty() {
-        return Err(AuthError::Invalid("Username must not be empty.".into()));
+    let normalised: String = raw.nfkc().collect();
+    let parts: Vec<&str> = normalised
+        .split(' ')
+        .filter(|part| !part.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return Err(AuthError::Invalid(InvalidInput::UsernameEmpty));
     }
+    let profiled = |enforce: &dyn Fn(&str) -> Result<String, precis_core::Error>| {
+        parts
+            .iter()
+            .map(|part| enforce(part))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|parts| parts.join(" "))
+            .map_err(|_| AuthError::Invalid(InvalidInput::UsernameCharacters))
+    };
+    let display = profiled(&|part| UsernameCasePreserved::enforce(part).map(Into::into))?;
     if display.chars().count() > USERNAME_MAX_CHARS {
         return Err(too_long_username());
     }
-    if display.chars().any(char::is_control) {
-        return Err(AuthError::Invalid(
-            "Username must not contain control characters.".into(),
-        ));
-    }
-    let key = display.to_lowercase().nfkc().collect();
+    let key = profiled(&|part| UsernameCaseMapped::enforce(part).map(Into::into))?;
     Ok(Username { display, key })
 }
 
 fn too_long_username() -> AuthError {
-    AuthError::Invalid(format!(
-        "Username must be at most {USERNAME_MAX_CHARS} characters."
-    ))
+    AuthError::Invalid(InvalidInput::UsernameTooLong {
+        max: USERNAME_MAX_CHARS,
+    })
 }
 
 /// Checks a password being set (registration): minimum and maximum length.
 pub fn new_password(raw: String, rules: PasswordRules) -> Result<String, AuthError> {
     let normalised = normalised_password(raw)?;
     if normalised.chars().count() < rules.min_chars {
-        return Err(AuthError::Invalid(format!(
-            "Password must be at least {} characters.",
-            rules.min_chars
-        )));
+        return Err(AuthError::Invalid(InvalidInput::PasswordTooShort {
+            min: rules.min_chars,
+        }));
     }
     Ok(normalised)
 }
@@ -72,40 +87,29 @@ pub fn new_password(raw: String, rules: PasswordRules) -> Result<String, AuthErr
 pub fn strong_enough(password: &str, username: &Username) -> Result<(), AuthError> {
     let lowered = password.to_lowercase();
     if username.key.chars().count() >= 3 && lowered.contains(&username.key) {
-        return Err(AuthError::Invalid(
-            "Password must not contain your username.".into(),
-        ));
+        return Err(AuthError::Invalid(InvalidInput::PasswordContainsUsername));
     }
     let estimate = zxcvbn::zxcvbn(password, &[&username.display, &username.key]);
     if estimate.score() >= zxcvbn::Score::Three {
         return Ok(());
     }
-    let mut message = String::from("This password is too easy to guess.");
-    if let Some(feedback) = estimate.feedback() {
-        if let Some(warning) = feedback.warning() {
-            message.push_str(&format!(" {warning}"));
-        }
-        if let Some(suggestion) = feedback.suggestions().first() {
-            message.push_str(&format!(" {suggestion}"));
-        }
-    }
-    Err(AuthError::Invalid(message))
+    Err(AuthError::Invalid(InvalidInput::PasswordTooEasy))
 }
 
 /// Checks a password being presented (sign-in): present and not over-long.
 pub fn presented_password(raw: String) -> Result<String, AuthError> {
     let normalised = normalised_password(raw)?;
     if normalised.is_empty() {
-        return Err(AuthError::Invalid("Password must not be empty.".into()));
+        return Err(AuthError::Invalid(InvalidInput::PasswordEmpty));
     }
     Ok(normalised)
 }
 
 fn normalised_password(raw: String) -> Result<String, AuthError> {
     let too_long = || {
-        AuthError::Invalid(format!(
-            "Password must be at most {PASSWORD_MAX_CHARS} characters."
-        ))
+        AuthError::Invalid(InvalidInput::PasswordTooLong {
+            max: PASSWORD_MAX_CHARS,
+        })
     };
     // Reject before normalising or hashing: an over-long password costs nothing.
     if raw.len() > PASSWORD_MAX_CHARS * 4 {
@@ -154,6 +158,31 @@ mod tests {
         assert_eq!(plain.key, upper.key);
         assert_eq!(plain.key, wide.key);
         assert_eq!(upper.display, "Alice");
+    }
+
+    #[test]
+    fn lookalikes_with_invisible_or_direction_characters_are_refused() {
+        for lookalike in [
+            "admin\u{200B}",
+            "ad\u{200D}min",
+            "admin\u{2060}",
+            "\u{202E}nimda",
+            "admin\u{00AD}",
+            "\u{FEFF}admin",
+            "admin\u{061C}",
+        ] {
+            let error = parse_username(lookalike).unwrap_err();
+            assert!(message(error).contains("invisible"), "{lookalike:?}");
+        }
+        let spaced = parse_username("  Mary   Ann ").unwrap();
+        assert_eq!(
+            (spaced.display.as_str(), spaced.key.as_str()),
+            ("Mary Ann", "mary ann")
+        );
+        assert_eq!(
+            parse_username("Ünïcødé-user_1.x").unwrap().key,
+            "ünïcødé-user_1.x"
+        );
     }
 
     #[test]
