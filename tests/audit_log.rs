@@ -71,7 +71,7 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         r#"event="register" user_id=1 client="127.0.0.1" outcome="created""#,
         r#"event="sign_in" user_id="1" client="127.0.0.1" outcome="failure""#,
         r#"event="sign_in" client="127.0.0.1" throttled_by=AccountSignIn"#,
-        r#"event="sign_in" user_id=2 client="127.0.0.1" remember=true outcome="success""#,
+        r#"event="sign_in" user_id=2 client="127.0.0.1" remember=true known_device=false outcome="success""#,
         r#"event="sign_out" user_id=2 client="127.0.0.1" outcome="success""#,
     ] {
         assert!(log.contains(expected), "missing {expected}");

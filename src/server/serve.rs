@@ -8,14 +8,27 @@
 //! - the body timeout is `middleware::limit_body`'s (408);
 //! - `max_connections`: past it no new connection is accepted until one
 //!   closes (they wait in the kernel's backlog).
+//!
+//! Each request runs on a task of its own, so a client that goes away does not
+//! cancel it half-way. A cancelled request could leave a database transaction
+//! begun but never finished on its pooled connection (sqlx loses track of a
+//! `BEGIN` whose answer arrives as the future is dropped), and every later
+//! use of that connection failed; it also left the throttle's count of a
+//! sign-in that then succeeded undone.
 
-use axum::{body::Body, extract::ConnectInfo, Router};
+use axum::{
+    body::Body,
+    extract::ConnectInfo,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Router,
+};
 use hyper::{body::Incoming, server::conn::http1, Request};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
 };
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, sync::Semaphore};
 use tower::Service;
 
@@ -67,7 +80,18 @@ pub async fn serve(
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().call(request.map(Body::new))
+            let answer = tokio::spawn(router.clone().call(request.map(Body::new)));
+            async move {
+                let response: Response = match answer.await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(never)) => match never {},
+                    Err(error) => {
+                        tracing::error!(%error, "a request's task failed");
+                        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                    }
+                };
+                Ok::<_, Infallible>(response)
+            }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

@@ -12,7 +12,9 @@ use super::{
 };
 use crate::{
     app::{shell, App},
-    auth::ssr::{purge_throttle_counters, AuthError, AuthService, Clock, PasswordHasher},
+    auth::ssr::{
+        purge_throttle_counters, AuthError, AuthService, Clock, DeviceCookie, PasswordHasher,
+    },
 };
 use axum::{
     extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, routing::get, Router,
@@ -92,6 +94,10 @@ pub async fn build(
         password_rules: settings.password_rules(),
         throttle,
         clock,
+        device_cookie: DeviceCookie::beside_session_cookie(
+            &settings.cookie.name,
+            settings.cookie.secure,
+        ),
     };
     let clock = auth.clock.clone();
     let state = AppState {

@@ -103,3 +103,54 @@ async fn connections_beyond_the_bound_wait_until_one_closes() {
         .unwrap();
     assert_eq!(answered.status(), StatusCode::OK);
 }
+
+/// A sign-in whose client goes away before the answer is still carried to
+/// its end on the server: nothing it began (a database transaction, a
+/// throttle count to give back) is left half done.
+#[tokio::test]
+async fn a_sign_in_whose_client_leaves_is_finished_all_the_same() {
+    let (mut settings, dir) = test_settings();
+    // A hash slow enough that the client is gone well before it ends.
+    settings.password.argon2_memory_kib = 19_456;
+    settings.password.argon2_iterations = 4;
+    let app = spawn_app_with(settings, Arc::new(dir)).await;
+    app.register("alice", crate::helpers::PASSWORD).await;
+    let body = format!(
+        "username=alice&password={}",
+        crate::helpers::PASSWORD.replace(' ', "+")
+    );
+    let mut stream = TcpStream::connect(app.address).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    sleep(Duration::from_millis(20)).await;
+    drop(stream);
+
+    // The sign-in's last step (trusting this browser) happens after the hash.
+    let database = sqlx::SqlitePool::connect(&app.settings.database.url)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let trusted: i64 = sqlx::query_scalar("SELECT count(*) FROM trusted_devices")
+            .fetch_one(&database)
+            .await
+            .unwrap();
+        if trusted == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the abandoned sign-in was dropped half-way"
+        );
+        sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -173,3 +173,45 @@ async fn successful_sign_ins_do_not_use_up_the_address_limit() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// OWASP device cookies: a stranger's failures block strangers, not the
+/// browser the owner has signed in with before; that browser's own failures
+/// count on its own.
+#[tokio::test]
+async fn strangers_failures_do_not_lock_out_a_browser_that_signed_in_before() {
+    let app = spawn_app().await;
+    let first = app.signed_in_as("alice", true).await;
+    assert!(crate::helpers::session_set_cookie(&first, "device").is_some());
+    app.logout().await;
+
+    let stranger = crate::helpers::client_with(Arc::default());
+    let stranger_login = |password: &'static str| {
+        stranger
+            .post(app.url("/api/login"))
+            .form(&[("username", "alice"), ("password", password)])
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            stranger_login("wrong password!").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        stranger_login(PASSWORD).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // The owner's browser signs in all the same.
+    assert_eq!(
+        app.login("alice", PASSWORD, true).await.status(),
+        StatusCode::OK
+    );
+    app.logout().await;
+    // Its own failures are counted, and block it in turn.
+    fail_times(&app, "alice", 5).await;
+    assert_eq!(
+        app.login("alice", PASSWORD, true).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -3,7 +3,7 @@
 //! outcome; never a password, hash or session id).
 
 use super::{
-    session,
+    devices, session,
     throttle::{self, Scope},
     users,
     validation::{new_password, parse_username, presented_password, strong_enough},
@@ -63,7 +63,9 @@ pub async fn register_account(
 /// Checks the credentials and signs the user in on this session. Every attempt
 /// is counted per account and per client address before its password is
 /// hashed (a success is given back); while either is throttled the answer is
-/// 429 and no password is hashed.
+/// 429 and no password is hashed. A browser that signed in to this account
+/// before (its device cookie) is counted on its own instead of the account,
+/// so strangers' failures cannot lock the owner out.
 pub async fn sign_in(
     cx: &RequestContext,
     username: &str,
@@ -81,10 +83,18 @@ pub async fn sign_in(
         subject,
     };
     let by_address = attempt(Scope::AddressSignIn, client.as_str());
-    let attempts = [
-        attempt(Scope::AccountSignIn, username.key.as_str()),
-        by_address,
-    ];
+    let device = cx.device.as_deref().map(devices::token_hash);
+    let trusted_device = match &device {
+        Some(hash) => devices::is_trusted(&service.pool, hash, &username.key, now)
+            .await?
+            .then_some(hash.as_str()),
+        None => None,
+    };
+    let by_account = match trusted_device {
+        Some(device) => attempt(Scope::DeviceSignIn, device),
+        None => attempt(Scope::AccountSignIn, username.key.as_str()),
+    };
+    let attempts = [by_account, by_address];
     if let Some(refusal) = throttle::admit(&service.pool, &attempts, now).await? {
         let retry_after_secs = refusal.retry_after_secs;
         tracing::warn!(target: "audit", event = "sign_in", client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
@@ -109,7 +119,18 @@ pub async fn sign_in(
         }
     };
     throttle::refund(&service.pool, &by_address).await?;
-    throttle::clear(&service.pool, Scope::AccountSignIn, &username.key).await?;
+    throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
+    if trusted_device.is_none() {
+        let token = devices::new_token();
+        devices::trust(
+            &service.pool,
+            &devices::token_hash(&token),
+            &username.key,
+            now,
+        )
+        .await?;
+        cx.set_device_cookie(&token);
+    }
     if service.hasher.needs_upgrade(&user.password_hash) {
         let upgraded = service.hasher.hash(SecretString::from(password)).await?;
         users::update_password_hash(&service.pool, user.id, &upgraded).await?;
@@ -124,7 +145,8 @@ pub async fn sign_in(
         remember,
     )
     .await?;
-    tracing::info!(target: "audit", event = "sign_in", user_id = user.id, client, remember, outcome = "success");
+    let known_device = trusted_device.is_some();
+    tracing::info!(target: "audit", event = "sign_in", user_id = user.id, client, remember, known_device, outcome = "success");
     Ok(())
 }
 

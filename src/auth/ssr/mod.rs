@@ -3,6 +3,7 @@
 //! functions in `auth` are thin wrappers over the flows here.
 
 mod clock;
+mod devices;
 mod error;
 mod flows;
 mod password;
@@ -12,6 +13,7 @@ mod users;
 mod validation;
 
 pub use clock::Clock;
+pub use devices::DeviceCookie;
 pub use error::AuthError;
 pub use flows::{register_account, sign_in, sign_out};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
@@ -36,6 +38,7 @@ pub struct AuthService {
     pub password_rules: PasswordRules,
     pub throttle: ThrottleRules,
     pub clock: Clock,
+    pub device_cookie: DeviceCookie,
 }
 
 /// Everything a server function needs about the request it answers.
@@ -44,6 +47,8 @@ pub struct RequestContext {
     pub session: Session,
     pub viewer: Option<SignedIn>,
     pub client: Option<SocketAddr>,
+    /// The device cookie's token, when the browser sent a well-formed one.
+    pub device: Option<String>,
 }
 
 impl RequestContext {
@@ -70,11 +75,19 @@ impl RequestContext {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0);
+        let device = state.device_cookie.find(
+            parts
+                .headers
+                .get_all(axum::http::header::COOKIE)
+                .iter()
+                .filter_map(|value| value.to_str().ok()),
+        );
         Ok(Self {
             state,
             session,
             viewer,
             client,
+            device,
         })
     }
 
@@ -95,6 +108,20 @@ impl RequestContext {
     pub fn client_address(&self) -> String {
         self.client
             .map_or_else(|| "unknown".to_string(), |address| address.ip().to_string())
+    }
+
+    /// Hands the browser a device cookie (see `devices`).
+    pub fn set_device_cookie(&self, token: &str) {
+        let cookie = self.state.device_cookie.set_cookie(token);
+        match (
+            use_context::<ResponseOptions>(),
+            axum::http::HeaderValue::from_str(&cookie),
+        ) {
+            (Some(response), Ok(value)) => {
+                response.append_header(axum::http::header::SET_COOKIE, value)
+            }
+            _ => tracing::warn!("device cookie not set"),
+        }
     }
 
     pub fn current_user(&self) -> Option<CurrentUser> {

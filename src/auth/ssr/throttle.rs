@@ -11,6 +11,8 @@ use sqlx::SqlitePool;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     AccountSignIn,
+    /// Sign-ins from a browser that has signed in to the account before.
+    DeviceSignIn,
     AddressSignIn,
     AddressSignUp,
 }
@@ -19,6 +21,7 @@ impl Scope {
     fn as_str(self) -> &'static str {
         match self {
             Scope::AccountSignIn => "sign_in_account",
+            Scope::DeviceSignIn => "sign_in_device",
             Scope::AddressSignIn => "sign_in_address",
             Scope::AddressSignUp => "sign_up_address",
         }
@@ -43,7 +46,7 @@ pub struct ThrottleRules {
 impl ThrottleRules {
     pub fn limit(&self, scope: Scope) -> Limit {
         match scope {
-            Scope::AccountSignIn => self.sign_in_account,
+            Scope::AccountSignIn | Scope::DeviceSignIn => self.sign_in_account,
             Scope::AddressSignIn => self.sign_in_address,
             Scope::AddressSignUp => self.sign_up_address,
         }
@@ -266,6 +269,9 @@ pub async fn purge_continuously(
         ticks.tick().await;
         if let Err(error) = purge_stale(&pool, clock.now(), quiet_secs).await {
             tracing::error!(error = %error, "throttle counter cleanup failed");
+        }
+        if let Err(error) = super::devices::purge_expired(&pool, clock.now()).await {
+            tracing::error!(error = %error, "trusted device cleanup failed");
         }
     }
 }

@@ -1,0 +1,149 @@
+//! Device cookies (OWASP's defence against locking owners out): a browser that
+//! has signed in to an account receives a random token in a cookie. Its later
+//! sign-ins to that account are throttled on a counter of their own, not on the
+//! account's, so failures from anywhere else cannot keep the owner out, while
+//! guesses from browsers that never signed in still meet the account's limit.
+//!
+//! Only a hash of each token is stored (`trusted_devices`), so a copy of the
+//! database yields no cookie. A token is trusted for one account for
+//! `DEVICE_LIFETIME_SECS` after it was issued.
+
+use blake2::{Blake2s256, Digest};
+use rand_core::{OsRng, RngCore};
+use sqlx::SqlitePool;
+
+/// How long a browser stays trusted for an account after signing in.
+pub const DEVICE_LIFETIME_SECS: i64 = 365 * 86_400;
+
+/// The device cookie's name and flags; `__Host-device` beside a `__Host-`
+/// session cookie, else `device`.
+#[derive(Clone, Debug)]
+pub struct DeviceCookie {
+    pub name: String,
+    pub secure: bool,
+}
+
+impl DeviceCookie {
+    pub fn beside_session_cookie(session_cookie: &str, secure: bool) -> Self {
+        let name = if session_cookie.starts_with("__Host-") {
+            "__Host-device"
+        } else {
+            "device"
+        };
+        Self {
+            name: name.into(),
+            secure,
+        }
+    }
+
+    /// The `Set-Cookie` value that hands `token` to the browser.
+    pub fn set_cookie(&self, token: &str) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!(
+            "{}={token}; Max-Age={DEVICE_LIFETIME_SECS}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            self.name
+        )
+    }
+
+    /// This cookie's value among the request's `Cookie` headers.
+    pub fn find<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+        cookie_headers
+            .into_iter()
+            .flat_map(|header| header.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.name)
+            .map(|(_, value)| value.to_string())
+            .filter(|value| value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+}
+
+/// A new random token: 128 bits as 32 hex digits.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// What is stored and counted for a token: its hash, in hex.
+pub fn token_hash(token: &str) -> String {
+    Blake2s256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Whether `token_hash` was issued to a browser that signed in to `username_key`.
+pub async fn is_trusted(
+    pool: &SqlitePool,
+    token_hash: &str,
+    username_key: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM trusted_devices WHERE token_hash = ? AND username_key = ? AND created_at > ?",
+    )
+    .bind(token_hash)
+    .bind(username_key)
+    .bind(now - DEVICE_LIFETIME_SECS)
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
+}
+
+pub async fn trust(
+    pool: &SqlitePool,
+    token_hash: &str,
+    username_key: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO trusted_devices (token_hash, username_key, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (token_hash, username_key) DO UPDATE SET created_at = excluded.created_at",
+    )
+    .bind(token_hash)
+    .bind(username_key)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Forgets devices trusted longer ago than the lifetime.
+pub async fn purge_expired(pool: &SqlitePool, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM trusted_devices WHERE created_at <= ?")
+        .bind(now - DEVICE_LIFETIME_SECS)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_found_only_when_well_formed() {
+        let cookie = DeviceCookie::beside_session_cookie("session", false);
+        let token = new_token();
+        let header = format!("session=abc; device={token}; theme=dark");
+        assert_eq!(cookie.find([header.as_str()]), Some(token));
+        assert_eq!(cookie.find(["device=not-hex"]), None);
+        assert_eq!(cookie.find(["session=abc"]), None);
+        let secure = DeviceCookie::beside_session_cookie("__Host-session", true);
+        assert_eq!(secure.name, "__Host-device");
+        assert!(secure.set_cookie("t").ends_with("; Secure"));
+    }
+
+    #[tokio::test]
+    async fn a_token_is_trusted_for_its_account_until_its_lifetime_ends() {
+        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
+        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        let hash = token_hash(&new_token());
+        trust(&pool, &hash, "alice", 1_000).await.unwrap();
+        assert!(is_trusted(&pool, &hash, "alice", 1_001).await.unwrap());
+        assert!(!is_trusted(&pool, &hash, "bob", 1_001).await.unwrap());
+        let later = 1_000 + DEVICE_LIFETIME_SECS;
+        assert!(!is_trusted(&pool, &hash, "alice", later).await.unwrap());
+        assert_eq!(purge_expired(&pool, later).await.unwrap(), 1);
+    }
+}
