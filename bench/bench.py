@@ -204,10 +204,15 @@ def peer_users(python, database, count):
 
 def sign_up_ours(port, count):
     for n in range(count):
-        status, _, body = call(
-            port, "POST", "/api/register",
-            form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
-        )
+        for _ in range(5):
+            status, headers, body = call(
+                port, "POST", "/api/register",
+                form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
+            )
+            if status != 503:
+                break
+            # Busy: wait as the answer asks.
+            time.sleep(int(dict((k.lower(), v) for k, v in headers).get("retry-after", "1")))
         if status >= 400:
             raise RuntimeError(f"sign-up bench{n}: {status} {body}")
 
@@ -546,8 +551,9 @@ def startup_figures(workdir, runs=5):
 
 # ------------------------------------------------------------------- fairness
 
-# Hashing-thread nice values compared in one run (the server's default is 10).
-NICE_OPTIONS = (0, 10, 19)
+# Hashing-thread nice values compared in one run (the server's default is 10);
+# BENCH_NICE="12 14" compares others.
+NICE_OPTIONS = tuple(int(n) for n in os.environ.get("BENCH_NICE", "0 10 19").split())
 DEFAULT_NICE = 10
 BUSY_PROCESSES = 3
 
@@ -569,8 +575,11 @@ class BusyProcesses:
         return self
 
     def __exit__(self, *_):
+        # SIGTERM: `timeout` passes it on to its `yes` (a SIGKILL would leave
+        # the `yes` running on its own, with no time limit).
         for process in self.processes:
-            process.kill()
+            process.terminate()
+        for process in self.processes:
             process.wait()
 
 
