@@ -1,24 +1,32 @@
 //! When every password-hashing thread stays busy, a sign-in waits a bounded
 //! time and is then answered 503 with `Retry-After`: never a hang, never a 500.
 
-use crate::helpers::{spawn_app, spawn_app_with, test_settings, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, test_settings, TestApp, PASSWORD};
+use persistent_login::server::config::Settings;
 use reqwest::StatusCode;
 use std::{sync::Arc, time::Duration};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sign_ins_that_find_no_hashing_thread_in_time_get_503_with_retry_after() {
-    const SIGN_INS: usize = 8;
+/// One slow hashing thread and no time to wait for it; throttling out of the way.
+async fn app_with_one_busy_hashing_thread(adjust: impl FnOnce(&mut Settings)) -> Arc<TestApp> {
     let (mut settings, dir) = test_settings();
-    // One slow hashing thread and no time to wait for it.
     settings.password.argon2_memory_kib = 19_456;
     settings.password.argon2_iterations = 8;
     settings.password.max_concurrent_hashes = 1;
     settings.password.hash_queue_timeout_ms = 1;
     settings.password.hash_queue_max = 1;
     settings.throttle.account_max_failures = 100;
+    adjust(&mut settings);
+    Arc::new(spawn_app_with(settings, Arc::new(dir)).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_ins_that_find_no_hashing_thread_in_time_get_503_with_retry_after() {
+    const SIGN_INS: usize = 8;
     // Each retried sign-up below is a sign-up attempt from this address.
-    settings.throttle.sign_ups_per_address = 1_000;
-    let app = Arc::new(spawn_app_with(settings, Arc::new(dir)).await);
+    let app = app_with_one_busy_hashing_thread(|settings| {
+        settings.throttle.sign_ups_per_address = 1_000;
+    })
+    .await;
     // The dummy hash made at start may hold the thread for a moment.
     let mut registered = app.register("alice", PASSWORD).await.status();
     for _ in 0..50 {
@@ -80,14 +88,7 @@ async fn the_server_answers_before_the_dummy_hash_is_made() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_sign_in_refused_as_busy_is_not_counted_as_a_guess() {
-    let (mut settings, dir) = test_settings();
-    settings.password.argon2_memory_kib = 19_456;
-    settings.password.argon2_iterations = 8;
-    settings.password.max_concurrent_hashes = 1;
-    settings.password.hash_queue_timeout_ms = 1;
-    settings.password.hash_queue_max = 1;
-    settings.throttle.account_max_failures = 100;
-    let app = Arc::new(spawn_app_with(settings, Arc::new(dir)).await);
+    let app = app_with_one_busy_hashing_thread(|_| {}).await;
     // Wrong passwords, many at once: those refused as busy checked nothing.
     let guesses: Vec<_> = (0..8)
         .map(|_| {

@@ -126,6 +126,16 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// An empty POST that a page on `origin` would send.
+    pub async fn post_from_origin(&self, path: &str, origin: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(header::ORIGIN, origin)
+            .send()
+            .await
+            .expect("POST from another origin")
+    }
+
     pub async fn register(&self, username: &str, password: &str) -> Response {
         self.post_form(
             "/api/register",

@@ -36,12 +36,8 @@ async fn cross_origin_posts_are_refused_with_403() {
     let app = spawn_app().await;
     app.signed_in_as("alice", true).await;
     let from_elsewhere = app
-        .client
-        .post(app.url("/api/logout"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+        .post_from_origin("/api/logout", "https://evil.example")
+        .await;
     assert_eq!(from_elsewhere.status(), StatusCode::FORBIDDEN);
     let fetch_metadata_only = app
         .client
@@ -226,12 +222,8 @@ async fn refusals_carry_the_security_headers() {
     let app = spawn_app().await;
     let too_large = app.register("dave", &"x".repeat(64 * 1024)).await;
     let cross_origin = app
-        .client
-        .post(app.url("/api/logout"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+        .post_from_origin("/api/logout", "https://evil.example")
+        .await;
     for (response, status) in [
         (too_large, StatusCode::PAYLOAD_TOO_LARGE),
         (cross_origin, StatusCode::FORBIDDEN),
@@ -259,13 +251,7 @@ async fn another_port_or_scheme_is_another_origin_and_a_post_needs_a_host() {
         format!("http://127.0.0.1:{}", port + 1),
         format!("https://127.0.0.1:{port}"),
     ] {
-        let response = app
-            .client
-            .post(app.url("/api/logout"))
-            .header("origin", &origin)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_from_origin("/api/logout", &origin).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
     }
     assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK);

@@ -383,13 +383,14 @@ fn with_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
 mod tests {
     use super::*;
 
+    const CHEAP: PasswordParams = PasswordParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
     fn cheap() -> PasswordHasher {
-        let params = PasswordParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
-        PasswordHasher::new(params, policy(2)).unwrap()
+        PasswordHasher::new(CHEAP, policy(2)).unwrap()
     }
 
     fn policy(threads: usize) -> HashingPolicy {
@@ -521,11 +522,7 @@ mod tests {
     async fn a_hash_that_cannot_start_in_time_is_refused_as_busy() {
         let hasher = Arc::new(
             PasswordHasher::new(
-                PasswordParams {
-                    memory_kib: 64,
-                    iterations: 1,
-                    parallelism: 1,
-                },
+                CHEAP,
                 HashingPolicy {
                     threads: 1,
                     nice: 10,
@@ -583,17 +580,7 @@ mod tests {
     #[tokio::test]
     async fn no_more_hashes_run_at_once_than_configured() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let hasher = Arc::new(
-            PasswordHasher::new(
-                PasswordParams {
-                    memory_kib: 64,
-                    iterations: 1,
-                    parallelism: 1,
-                },
-                policy(2),
-            )
-            .unwrap(),
-        );
+        let hasher = Arc::new(PasswordHasher::new(CHEAP, policy(2)).unwrap());
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let jobs = (0..8).map(|_| {
@@ -618,15 +605,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_is_an_error_and_the_pool_keeps_working() {
-        let hasher = PasswordHasher::new(
-            PasswordParams {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            policy(1),
-        )
-        .unwrap();
+        let hasher = PasswordHasher::new(CHEAP, policy(1)).unwrap();
         let failed = hasher.run_blocking::<()>(|| panic!("job failed")).await;
         assert!(matches!(failed, Err(AuthError::Hashing(_))));
         assert!(hasher.hash(secret("still works")).await.is_ok());
