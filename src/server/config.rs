@@ -84,7 +84,7 @@ pub struct PasswordSettings {
     pub argon2_parallelism: u32,
     /// Hashes allowed at once; 0 means one fewer than the CPU cores (at least one).
     pub max_concurrent_hashes: usize,
-    /// The hashing threads' nice value, 0 to 19.
+    /// The hashing threads' nice value, 0 to 19; a starved hash is raised to 0.
     pub hashing_nice: i32,
     /// How long a sign-in may wait for a hashing thread before it gets 503.
     pub hash_queue_timeout_ms: u64,
@@ -146,7 +146,7 @@ impl Default for PasswordSettings {
             argon2_iterations: argon2.iterations,
             argon2_parallelism: argon2.parallelism,
             max_concurrent_hashes: 0,
-            hashing_nice: 10,
+            hashing_nice: 19,
             hash_queue_timeout_ms: 3_000,
             hash_queue_max: 64,
         }

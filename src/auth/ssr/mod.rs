@@ -8,6 +8,7 @@ mod error;
 mod flows;
 mod password;
 mod session;
+mod starvation;
 mod throttle;
 mod users;
 mod validation;

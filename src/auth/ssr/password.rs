@@ -2,12 +2,13 @@
 //! `threads`, never on the async runtime, so at most that many hashes run at
 //! once and a sign-in flood cannot exhaust memory (each hash holds `memory_kib`).
 //!
-//! Those threads run at an ordinary scheduling policy with a moderate nice value
-//! (`HashingPolicy::nice`): below the request threads, so that a sign-in flood
-//! leaves pages their CPU, yet with a fair share of a busy machine, so that
-//! sign-ins never starve. (`SCHED_IDLE`, used before, gives a thread no CPU at
-//! all while anything else runs: with three busy processes beside the server a
-//! sign-in took 10 to 20 s. BENCHMARKS.md has the measurements.)
+//! Those threads run under the ordinary scheduling policy at a high nice value
+//! (`HashingPolicy::nice`, 19 by default): below the request threads, so that
+//! a sign-in flood leaves pages their CPU. A hash starved by other work (busy
+//! processes, a page load that fills every core) is raised to an ordinary
+//! share by `starvation`'s watchdog, so that sign-ins never wait for an idle
+//! CPU. (`SCHED_IDLE`, used before, gave a thread no CPU at all while anything
+//! else ran: a sign-in took 10 to 20 s. BENCHMARKS.md has the measurements.)
 //!
 //! A hash waits for a thread at most `queue_timeout`, with at most `max_queued`
 //! waiting; past either the request is answered 503 with `Retry-After`.
@@ -17,7 +18,10 @@
 //! after start-up, so the server answers at once even on a busy machine; a
 //! sign-in that needs it first waits for it like for any other hash.
 
-use super::AuthError;
+use super::{
+    starvation::{self, HashingThread},
+    AuthError,
+};
 use crate::auth::Password;
 use argon2::{
     password_hash::{self, rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString},
@@ -114,12 +118,15 @@ impl HashPool {
     fn start(threads: usize, nice: i32) -> Result<Self, AuthError> {
         let (jobs, queue) = sync_channel::<Job>(threads);
         let queue = Arc::new(Mutex::new(queue));
+        let (started, watched) = std::sync::mpsc::channel();
         for n in 0..threads {
             let queue = queue.clone();
+            let started = started.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
-                    lower_priority(nice);
+                    let me = HashingThread::current(nice);
+                    let _ = started.send(Arc::downgrade(&me));
                     loop {
                         let next = match queue.lock() {
                             Ok(queue) => queue.recv(),
@@ -128,11 +135,13 @@ impl HashPool {
                         let Ok(job) = next else { return };
                         // A panicking job drops its answer channel (the caller
                         // sees an error); the thread stays for the next one.
-                        let _ = catch_unwind(AssertUnwindSafe(job));
+                        let _ = me.run(|| catch_unwind(AssertUnwindSafe(job)));
                     }
                 })
                 .map_err(|error| AuthError::Hashing(error.to_string()))?;
         }
+        drop(started);
+        starvation::watch(watched.iter().take(threads).collect());
         Ok(Self { jobs })
     }
 
@@ -148,18 +157,6 @@ impl HashPool {
 fn thread_stopped() -> AuthError {
     AuthError::Hashing("the hashing thread stopped".into())
 }
-
-/// Gives the calling thread the nice value `nice` under the ordinary policy.
-#[cfg(target_os = "linux")]
-fn lower_priority(nice: i32) {
-    let thread = rustix::thread::gettid();
-    if let Err(error) = rustix::process::setpriority_process(Some(thread), nice) {
-        tracing::warn!(%error, nice, "cannot lower the password-hashing threads' priority");
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn lower_priority(_nice: i32) {}
 
 impl PasswordHasher {
     pub fn new(wanted: PasswordParams, policy: HashingPolicy) -> Result<Self, AuthError> {
@@ -516,6 +513,35 @@ mod tests {
         assert_eq!(request_thread.0, SCHED_OTHER);
         // Never SCHED_IDLE (5), which starves on a busy machine.
         assert_eq!(hashing, (SCHED_OTHER, request_thread.1 + 10));
+    }
+
+    /// A hash that gets no CPU for a while (here it sleeps, as a starved
+    /// thread would wait) is raised to nice 0, and the next runs low again.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_starved_hash_is_raised_to_an_ordinary_share_until_it_ends() {
+        let hasher = PasswordHasher::new(
+            CHEAP,
+            HashingPolicy {
+                nice: 19,
+                ..policy(1)
+            },
+        )
+        .unwrap();
+        let (at_start, at_end) = hasher
+            .run_blocking(|| {
+                let at_start = own_policy_and_nice().1;
+                std::thread::sleep(Duration::from_millis(400));
+                Ok((at_start, own_policy_and_nice().1))
+            })
+            .await
+            .unwrap();
+        assert_eq!((at_start, at_end), (19, 0));
+        let next = hasher
+            .run_blocking(|| Ok(own_policy_and_nice().1))
+            .await
+            .unwrap();
+        assert_eq!(next, 19);
     }
 
     #[tokio::test]
