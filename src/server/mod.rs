@@ -2,6 +2,7 @@
 //! whole of `main`.
 
 pub mod config;
+pub mod cookies;
 pub mod database;
 pub mod headers;
 pub mod middleware;

@@ -9,7 +9,10 @@
 //! here the store refuses to save a deleted record (`session_store`) and this
 //! layer answers with a removal cookie instead.
 
-use super::session_store::{session_ended, SessionBackend};
+use super::{
+    cookies,
+    session_store::{session_ended, SessionBackend},
+};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -17,12 +20,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use std::sync::Arc;
-use time::{Duration, OffsetDateTime};
-use tower_sessions::{
-    cookie::{Cookie, SameSite},
-    session::Id,
-    Expiry, Session,
-};
+use time::OffsetDateTime;
+use tower_sessions::{cookie::Cookie, session::Id, Expiry, Session};
 
 /// The store and the cookie's name and flags.
 #[derive(Clone, Debug)]
@@ -43,33 +42,12 @@ impl SessionLayer {
 
     /// The session id in the request's cookies, if one parses.
     fn session_id(&self, headers: &HeaderMap) -> Option<Id> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|cookie| cookie.name() == &*self.cookie_name)
-            .and_then(|cookie| match cookie.value().parse::<Id>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    tracing::warn!("malformed session cookie ignored");
-                    None
-                }
-            })
-    }
-
-    /// `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`; `Max-Age` from the expiry.
-    fn cookie(&self, value: String, max_age: Option<Duration>) -> Cookie<'static> {
-        let mut cookie = Cookie::build((self.cookie_name.to_string(), value))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure)
-            .path("/");
-        if let Some(max_age) = max_age {
-            cookie = cookie.max_age(max_age);
+        let value = cookies::find(headers, &self.cookie_name)?;
+        let id = value.parse::<Id>().ok();
+        if id.is_none() {
+            tracing::warn!("malformed session cookie ignored");
         }
-        cookie.build()
+        id
     }
 
     fn session_cookie(&self, id: Id, expiry: Option<Expiry>) -> Cookie<'static> {
@@ -78,13 +56,11 @@ impl SessionLayer {
             Some(Expiry::AtDateTime(at)) => Some(at - OffsetDateTime::now_utc()),
             Some(Expiry::OnSessionEnd) | None => None,
         };
-        self.cookie(id.to_string(), max_age)
+        cookies::build(&self.cookie_name, id.to_string(), self.secure, max_age)
     }
 
     fn removal_cookie(&self) -> Cookie<'static> {
-        let mut cookie = self.cookie(String::new(), Some(Duration::ZERO));
-        cookie.set_expires(OffsetDateTime::UNIX_EPOCH);
-        cookie
+        cookies::removal(&self.cookie_name, self.secure)
     }
 }
 

@@ -8,6 +8,8 @@
 //! database yields no cookie. A token is trusted for one account for
 //! `DEVICE_LIFETIME_SECS` after it was issued.
 
+use crate::server::cookies;
+use axum::http::HeaderMap;
 use blake2::{Blake2s256, Digest};
 use rand_core::{OsRng, RngCore};
 use sqlx::SqlitePool;
@@ -38,21 +40,13 @@ impl DeviceCookie {
 
     /// The `Set-Cookie` value that hands `token` to the browser.
     pub fn set_cookie(&self, token: &str) -> String {
-        let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{}={token}; Max-Age={DEVICE_LIFETIME_SECS}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            self.name
-        )
+        let max_age = Some(time::Duration::seconds(DEVICE_LIFETIME_SECS));
+        cookies::build(&self.name, token.to_string(), self.secure, max_age).to_string()
     }
 
-    /// This cookie's value among the request's `Cookie` headers.
-    pub fn find<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
-        cookie_headers
-            .into_iter()
-            .flat_map(|header| header.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.name)
-            .map(|(_, value)| value.to_string())
+    /// This cookie's token in the request, when well formed.
+    pub fn find(&self, headers: &HeaderMap) -> Option<String> {
+        cookies::find(headers, &self.name)
             .filter(|value| value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
     }
 }
@@ -61,15 +55,16 @@ impl DeviceCookie {
 pub fn new_token() -> String {
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex(&bytes)
 }
 
 /// What is stored and counted for a token: its hash, in hex.
 pub fn token_hash(token: &str) -> String {
-    Blake2s256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&Blake2s256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Whether `token_hash` was issued to a browser that signed in to `username_key`.
@@ -125,13 +120,18 @@ mod tests {
     fn the_cookie_is_found_only_when_well_formed() {
         let cookie = DeviceCookie::beside_session_cookie("session", false);
         let token = new_token();
-        let header = format!("session=abc; device={token}; theme=dark");
-        assert_eq!(cookie.find([header.as_str()]), Some(token));
-        assert_eq!(cookie.find(["device=not-hex"]), None);
-        assert_eq!(cookie.find(["session=abc"]), None);
+        let headers = |value: String| {
+            let mut headers = HeaderMap::new();
+            headers.insert(axum::http::header::COOKIE, value.parse().unwrap());
+            headers
+        };
+        let sent = headers(format!("session=abc; device={token}; theme=dark"));
+        assert_eq!(cookie.find(&sent), Some(token));
+        assert_eq!(cookie.find(&headers("device=not-hex".into())), None);
+        assert_eq!(cookie.find(&headers("session=abc".into())), None);
         let secure = DeviceCookie::beside_session_cookie("__Host-session", true);
         assert_eq!(secure.name, "__Host-device");
-        assert!(secure.set_cookie("t").ends_with("; Secure"));
+        assert!(secure.set_cookie("t").contains("; Secure"));
     }
 
     #[tokio::test]

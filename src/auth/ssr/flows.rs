@@ -83,7 +83,7 @@ pub async fn sign_in(
         subject,
     };
     let by_address = attempt(Scope::AddressSignIn, client.as_str());
-    let device = cx.device.as_deref().map(devices::token_hash);
+    let device = cx.device_token().as_deref().map(devices::token_hash);
     let trusted_device = match &device {
         Some(hash) => devices::is_trusted(&service.pool, hash, &username.key, now)
             .await?
@@ -118,7 +118,7 @@ pub async fn sign_in(
             return Err(AuthError::InvalidCredentials);
         }
     };
-    throttle::refund(&service.pool, &by_address).await?;
+    throttle::refund(&service.pool, &[by_address]).await?;
     throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
     if trusted_device.is_none() {
         let token = devices::new_token();
@@ -139,7 +139,7 @@ pub async fn sign_in(
     session::start(
         &cx.session,
         &service.policy,
-        service.clock.now(),
+        now,
         user.id,
         &user.username,
         remember,
@@ -158,9 +158,7 @@ async fn given_back_if_busy<T>(
     result: Result<T, AuthError>,
 ) -> Result<T, AuthError> {
     if let Err(AuthError::Busy { .. }) = result {
-        for attempt in attempts {
-            throttle::refund(pool, attempt).await?;
-        }
+        throttle::refund(pool, attempts).await?;
     }
     result
 }

@@ -48,8 +48,6 @@ pub struct RequestContext {
     pub session: Session,
     pub viewer: Option<SignedIn>,
     pub client: Option<SocketAddr>,
-    /// The device cookie's token, when the browser sent a well-formed one.
-    pub device: Option<String>,
 }
 
 impl RequestContext {
@@ -76,19 +74,11 @@ impl RequestContext {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0);
-        let device = state.device_cookie.find(
-            parts
-                .headers
-                .get_all(axum::http::header::COOKIE)
-                .iter()
-                .filter_map(|value| value.to_str().ok()),
-        );
         Ok(Self {
             state,
             session,
             viewer,
             client,
-            device,
         })
     }
 
@@ -109,6 +99,12 @@ impl RequestContext {
     pub fn client_address(&self) -> String {
         self.client
             .map_or_else(|| "unknown".to_string(), |address| address.ip().to_string())
+    }
+
+    /// The device cookie's token, when the browser sent a well-formed one
+    /// (read only by sign-in, so other requests do not parse it).
+    pub fn device_token(&self) -> Option<String> {
+        use_context::<Parts>().and_then(|parts| self.state.device_cookie.find(&parts.headers))
     }
 
     /// Hands the browser a device cookie (see `devices`).

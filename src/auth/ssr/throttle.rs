@@ -184,11 +184,7 @@ pub async fn admit(
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut counted = Vec::with_capacity(attempts.len());
     for attempt in attempts {
-        let current = sqlx::query_as::<_, Counter>(SELECT_COUNTER)
-            .bind(attempt.scope.as_str())
-            .bind(attempt.subject)
-            .fetch_optional(&mut *transaction)
-            .await?;
+        let current = counter_in(&mut transaction, attempt).await?;
         if let Some(retry_after_secs) = attempt.limit.retry_after(current.as_ref(), now) {
             // Dropping the transaction rolls it back: nothing was written.
             return Ok(Some(Refusal {
@@ -205,19 +201,29 @@ pub async fn admit(
     Ok(None)
 }
 
-/// Gives back an attempt that `admit` counted and that turned out not to be a
-/// failure (a successful sign-in), so that only failures add up.
-pub async fn refund(pool: &SqlitePool, attempt: &Attempt<'_>) -> Result<(), sqlx::Error> {
+/// Gives back attempts that `admit` counted and that turned out not to be
+/// failures (a successful sign-in, a hash refused as busy), in one transaction,
+/// so that only failures add up.
+pub async fn refund(pool: &SqlitePool, attempts: &[Attempt<'_>]) -> Result<(), sqlx::Error> {
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let current = sqlx::query_as::<_, Counter>(SELECT_COUNTER)
-        .bind(attempt.scope.as_str())
-        .bind(attempt.subject)
-        .fetch_optional(&mut *transaction)
-        .await?;
-    if let Some(current) = current {
-        write(&mut transaction, attempt, attempt.limit.refund(current)).await?;
+    for attempt in attempts {
+        let current = counter_in(&mut transaction, attempt).await?;
+        if let Some(current) = current {
+            write(&mut transaction, attempt, attempt.limit.refund(current)).await?;
+        }
     }
     transaction.commit().await
+}
+
+async fn counter_in(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    attempt: &Attempt<'_>,
+) -> Result<Option<Counter>, sqlx::Error> {
+    sqlx::query_as::<_, Counter>(SELECT_COUNTER)
+        .bind(attempt.scope.as_str())
+        .bind(attempt.subject)
+        .fetch_optional(&mut **transaction)
+        .await
 }
 
 async fn write(
