@@ -2,8 +2,11 @@
 //! navigation, the protected route and the dashboard all read.
 
 use crate::{
-    auth::{get_current_user, AppError, CurrentUser, Login, Logout, Register},
-    pages::{DashboardPage, LandingPage, LoginPage, NotFound, RegisterPage},
+    auth::{
+        get_current_user, AppError, ChangePassword, CurrentUser, Login, Logout, Register,
+        RevokeSession,
+    },
+    pages::{AccountPage, DashboardPage, LandingPage, LoginPage, NotFound, RegisterPage},
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -58,6 +61,10 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Where a user whose session has ended is sent (the server sends plain form
+/// posts there itself).
+pub const SESSION_ENDED_PAGE: &str = "/login?ended=1";
+
 /// The signed-in state and the actions that change it, provided once under
 /// the router. The user is re-read from the server after each action.
 #[derive(Clone, Copy)]
@@ -66,6 +73,8 @@ pub struct Auth {
     pub register: ServerAction<Register>,
     pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
+    pub revoke: ServerAction<RevokeSession>,
+    pub change_password: ServerAction<ChangePassword>,
 }
 
 impl Auth {
@@ -93,6 +102,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </AuthProvider>
@@ -107,15 +117,37 @@ fn AuthProvider(children: Children) -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
+    let revoke = ServerAction::<RevokeSession>::new();
+    let change_password = ServerAction::<ChangePassword>::new();
     let user = Resource::new(
-        move || (login.version().get(), logout.version().get()),
+        move || {
+            (
+                login.version().get(),
+                logout.version().get(),
+                revoke.version().get(),
+                change_password.version().get(),
+            )
+        },
         |_| get_current_user(),
     );
+    // A server function that finds the session gone sends the user to sign
+    // in again (a plain form post is redirected there by the server).
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        let ended = |error: Option<Result<(), AppError>>| {
+            matches!(error, Some(Err(AppError::SessionEnded)))
+        };
+        if ended(revoke.value().get()) || ended(change_password.value().get()) {
+            navigate(SESSION_ENDED_PAGE, Default::default());
+        }
+    });
     provide_context(Auth {
         user,
         register,
         login,
         logout,
+        revoke,
+        change_password,
     });
     children()
 }
@@ -132,6 +164,7 @@ fn Nav() -> impl IntoView {
                         Some(user) => view! {
                             <span class="who" data-testid="nav-user">{user.username}</span>
                             <A href="/dashboard">"Dashboard"</A>
+                            <A href="/account">"Account"</A>
                             <SignOutButton/>
                         }
                             .into_any(),

@@ -1,5 +1,5 @@
-//! The audit log: sign-up, sign-in success and failure, throttling and
-//! sign-out are logged with user id, client address and outcome, and nothing
+//! The audit log: sign-up, sign-in success and failure, throttling, sign-out,
+//! session revocation and password changes are logged with user id, client address and outcome, and nothing
 //! in the log (at any level) holds a password, a password hash or a session id.
 
 #[path = "api/helpers.rs"]
@@ -56,6 +56,17 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
     let session_id = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap())
         .trim_start_matches("session=")
         .to_string();
+    // Bob changes his password (once wrongly), ends his other sessions, signs out.
+    let new_password = "plum trombone glacier sunset";
+    for (current, status) in [(wrong_password, 401), (PASSWORD, 200)] {
+        let fields = [("current_password", current), ("new_password", new_password)];
+        let changed = app.post_form("/api/password", &fields).await;
+        assert_eq!(changed.status(), status);
+    }
+    let revoked = app
+        .post_form("/api/sessions/revoke", &[("others", "on")])
+        .await;
+    assert_eq!(revoked.status(), 200);
     app.logout().await;
 
     let pool = sqlx::SqlitePool::connect(&app.settings.database.url)
@@ -72,11 +83,15 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         r#"event="sign_in" user_id="1" client="127.0.0.1" outcome="failure""#,
         r#"event="sign_in" client="127.0.0.1" throttled_by=AccountSignIn"#,
         r#"event="sign_in" user_id=2 client="127.0.0.1" remember=true known_device=false outcome="success""#,
+        r#"event="password_change" user_id=2 client="127.0.0.1" outcome="wrong_password""#,
+        r#"event="password_change" user_id=2 client="127.0.0.1" sessions_ended=0 outcome="success""#,
+        r#"event="sessions_revoked" user_id=2 client="127.0.0.1" ended=0 outcome="success""#,
         r#"event="sign_out" user_id=2 client="127.0.0.1" outcome="success""#,
     ] {
         assert!(log.contains(expected), "missing {expected}");
     }
     assert!(!log.contains(PASSWORD), "a password is in the log");
+    assert!(!log.contains(new_password), "a new password is in the log");
     assert!(
         !log.contains(wrong_password),
         "a wrong password is in the log"

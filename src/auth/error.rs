@@ -24,6 +24,17 @@ pub enum AppError {
     /// Unknown user or wrong password; deliberately the same message for both (401).
     #[error("Invalid username or password")]
     InvalidCredentials,
+    /// The current password given to change it is wrong (401).
+    #[error("The current password is not correct.")]
+    WrongPassword,
+    /// The request needs a signed-in session and has none: it ended, was
+    /// revoked, or never was (401). The user is sent to sign in again.
+    #[error("Your session has ended. Please sign in again.")]
+    SessionEnded,
+    /// No session of this user has that handle (404), whether it ended
+    /// already or belongs to someone else.
+    #[error("That session has already ended.")]
+    UnknownSession,
     /// Too many failed sign-ins or sign-ups; try again after the delay (429).
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyAttempts { retry_after_secs: i64 },
@@ -43,13 +54,23 @@ pub enum AppError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvalidInput {
     UsernameEmpty,
-    UsernameTooLong { max: usize },
+    UsernameTooLong {
+        max: usize,
+    },
     UsernameCharacters,
     PasswordEmpty,
-    PasswordTooShort { min: usize },
-    PasswordTooLong { max: usize },
+    PasswordTooShort {
+        min: usize,
+    },
+    PasswordTooLong {
+        max: usize,
+    },
     PasswordContainsUsername,
     PasswordTooEasy,
+    /// The new password and its confirmation differ.
+    PasswordsDiffer,
+    /// The new password is the current one.
+    PasswordUnchanged,
 }
 
 impl std::fmt::Display for InvalidInput {
@@ -77,6 +98,12 @@ impl std::fmt::Display for InvalidInput {
                 "This password is too easy to guess. Use a few uncommon words, or more \
                  characters, and avoid names, dates and keyboard patterns."
             ),
+            Self::PasswordsDiffer => {
+                write!(f, "The new password and its confirmation are not the same.")
+            }
+            Self::PasswordUnchanged => {
+                write!(f, "The new password must differ from the current one.")
+            }
         }
     }
 }
@@ -93,6 +120,8 @@ impl InvalidInput {
             Self::PasswordTooLong { max } => ("password_too_long", Some(max)),
             Self::PasswordContainsUsername => ("password_contains_username", None),
             Self::PasswordTooEasy => ("password_too_easy", None),
+            Self::PasswordsDiffer => ("passwords_differ", None),
+            Self::PasswordUnchanged => ("password_unchanged", None),
         }
     }
 
@@ -107,6 +136,8 @@ impl InvalidInput {
             "password_too_long" => Self::PasswordTooLong { max: limit()? },
             "password_contains_username" => Self::PasswordContainsUsername,
             "password_too_easy" => Self::PasswordTooEasy,
+            "passwords_differ" => Self::PasswordsDiffer,
+            "password_unchanged" => Self::PasswordUnchanged,
             _ => return None,
         })
     }
@@ -118,7 +149,8 @@ impl AppError {
         match self {
             AppError::Invalid(_) => 422,
             AppError::UsernameTaken => 409,
-            AppError::InvalidCredentials => 401,
+            AppError::InvalidCredentials | AppError::WrongPassword | AppError::SessionEnded => 401,
+            AppError::UnknownSession => 404,
             AppError::TooManyAttempts { .. } => 429,
             AppError::BadRequest => 400,
             AppError::Busy { .. } => 503,
@@ -158,6 +190,9 @@ impl From<AppError> for ErrorBody {
             AppError::Invalid(_) => "invalid_input",
             AppError::UsernameTaken => "username_taken",
             AppError::InvalidCredentials => "invalid_credentials",
+            AppError::WrongPassword => "wrong_password",
+            AppError::SessionEnded => "session_ended",
+            AppError::UnknownSession => "unknown_session",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::BadRequest => "bad_request",
             AppError::Busy { .. } => "busy",
@@ -189,6 +224,9 @@ impl From<ErrorBody> for AppError {
                 .map_or(AppError::BadRequest, AppError::Invalid),
             "username_taken" => AppError::UsernameTaken,
             "invalid_credentials" => AppError::InvalidCredentials,
+            "wrong_password" => AppError::WrongPassword,
+            "session_ended" => AppError::SessionEnded,
+            "unknown_session" => AppError::UnknownSession,
             "bad_request" => AppError::BadRequest,
             "too_many_attempts" => AppError::TooManyAttempts {
                 retry_after_secs: body.retry_after_secs.unwrap_or(60),
@@ -263,6 +301,9 @@ mod tests {
             AppError::Invalid(InvalidInput::UsernameEmpty),
             AppError::UsernameTaken,
             AppError::BadRequest,
+            AppError::WrongPassword,
+            AppError::SessionEnded,
+            AppError::UnknownSession,
         ] {
             assert!((400..500).contains(&error.status()), "{error:?}");
         }

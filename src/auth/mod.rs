@@ -10,6 +10,12 @@
 //! | `POST /api/login`    | `username`, `password`, `remember=on`?, `next`?         | redirect to `next` or `/dashboard` |
 //! | `POST /api/logout`   | none                                                    | redirect to `/login`            |
 //! | `POST /api/me`       | none                                                    | the current user, or `null`     |
+//! | `POST /api/sessions` | none                                                    | the user's sessions (JSON)      |
+//! | `POST /api/sessions/revoke` | `session` (a handle) or `others=on`              | redirect to `/account`          |
+//! | `POST /api/password` | `current_password`, `new_password`, `confirm_password`? | redirect to `/account?password_changed=1` |
+//!
+//! The last three need a live session: without one they answer 401
+//! `session_ended` and send the browser to `/login?ended=1`.
 //!
 //! Each body is a few lines over `ssr`, where the rules live and are unit-tested.
 
@@ -37,6 +43,24 @@ pub struct CurrentUser {
     pub absolute_expires_at: String,
     /// Whether "keep me signed in" was ticked.
     pub remembered: bool,
+}
+
+/// One session of the signed-in user, as the account page lists it. `handle`
+/// names it for revocation; the session id itself never leaves the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub handle: String,
+    /// Browser and OS, e.g. "Chrome on Linux".
+    pub device: String,
+    /// The client address it signed in from.
+    pub client: String,
+    pub signed_in_at: String,
+    pub last_active_at: String,
+    pub idle_expires_at: String,
+    pub absolute_expires_at: String,
+    pub remembered: bool,
+    /// The session of the browser asking.
+    pub current: bool,
 }
 
 #[server(prefix = "/api", endpoint = "register")]
@@ -67,6 +91,45 @@ pub async fn logout() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::sign_out(&cx).await)?;
     leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in user's sessions, most recently active first.
+#[server(prefix = "/api", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::list_sessions(&cx).await)
+}
+
+/// Ends one session of the signed-in user (`session` = its handle), or every
+/// other one (`others=on`).
+#[server(prefix = "/api", endpoint = "sessions/revoke")]
+pub async fn revoke_session(
+    session: Option<String>,
+    others: Option<String>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let others = others.is_some_and(|value| !value.is_empty());
+    let result = match (session.filter(|handle| !handle.is_empty()), others) {
+        (None, true) => ssr::revoke_other_sessions(&cx).await.map(|_| ()),
+        (Some(handle), false) => ssr::revoke_session(&cx, &handle).await,
+        _ => Err(ssr::AuthError::BadRequest),
+    };
+    cx.answer(result)?;
+    ssr::redirect_form_post("/account");
+    Ok(())
+}
+
+/// Changes the signed-in user's password; every other session ends.
+#[server(prefix = "/api", endpoint = "password")]
+pub async fn change_password(
+    current_password: Password,
+    new_password: Password,
+    confirm_password: Option<Password>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::change_password(&cx, current_password, new_password, confirm_password).await)?;
+    ssr::redirect_form_post("/account?password_changed=1");
     Ok(())
 }
 

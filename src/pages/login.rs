@@ -9,10 +9,16 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let registered = move || query.read().get("registered").is_some();
+    let ended = move || query.read().get("ended").is_some();
     view! {
         <h1>"Sign in"</h1>
         <Show when=registered>
             <p class="notice" role="status">"Account created. You can sign in now."</p>
+        </Show>
+        <Show when=ended>
+            <p class="notice" role="status" data-testid="session-ended">
+                {crate::auth::AppError::SessionEnded.to_string()}
+            </p>
         </Show>
         <ActionForm action=auth.login>
             <label>

@@ -1,11 +1,13 @@
 //! One component per page.
 
+mod account;
 mod dashboard;
 mod landing;
 mod login;
 mod not_found;
 mod register;
 
+pub use account::AccountPage;
 pub use dashboard::DashboardPage;
 pub use landing::LandingPage;
 pub use login::LoginPage;

@@ -17,7 +17,7 @@ use tower_sessions::Session;
 
 /// Pages only a signed-in user may see. An anonymous request is redirected
 /// (303) to `/login?next=<page>` before anything is rendered.
-pub const PROTECTED_PAGES: &[&str] = &["/dashboard"];
+pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account"];
 
 /// How large a request body may be, and how long its sender may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

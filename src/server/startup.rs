@@ -98,6 +98,7 @@ pub async fn build(
             &settings.cookie.name,
             settings.cookie.secure,
         ),
+        sessions: store.clone(),
     };
     let clock = auth.clock.clone();
     let state = AppState {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accounts;
 mod busy;
 mod dashboard;
 mod health;

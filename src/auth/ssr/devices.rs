@@ -8,10 +8,10 @@
 //! database yields no cookie. A token is trusted for one account for
 //! `DEVICE_LIFETIME_SECS` after it was issued.
 
+use super::random::{hex, is_token};
 use crate::server::cookies;
 use axum::http::HeaderMap;
 use blake2::{Blake2s256, Digest};
-use rand_core::{OsRng, RngCore};
 use sqlx::SqlitePool;
 
 /// How long a browser stays trusted for an account after signing in.
@@ -46,25 +46,18 @@ impl DeviceCookie {
 
     /// This cookie's token in the request, when well formed.
     pub fn find(&self, headers: &HeaderMap) -> Option<String> {
-        cookies::find(headers, &self.name)
-            .filter(|value| value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+        cookies::find(headers, &self.name).filter(|value| is_token(value))
     }
 }
 
-/// A new random token: 128 bits as 32 hex digits.
+/// A new device token.
 pub fn new_token() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
+    super::random::token()
 }
 
 /// What is stored and counted for a token: its hash, in hex.
 pub fn token_hash(token: &str) -> String {
     hex(&Blake2s256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Whether `token_hash` was issued to a browser that signed in to `username_key`.

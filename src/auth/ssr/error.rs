@@ -11,6 +11,14 @@ pub enum AuthError {
     UsernameTaken,
     #[error("invalid credentials")]
     InvalidCredentials,
+    #[error("wrong current password")]
+    WrongPassword,
+    #[error("no signed-in session")]
+    SessionEnded,
+    #[error("no such session of this user")]
+    UnknownSession,
+    #[error("malformed request")]
+    BadRequest,
     #[error("throttled for {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
     #[error("database error: {0}")]
@@ -37,6 +45,10 @@ impl AuthError {
             AuthError::Invalid(input) => AppError::Invalid(*input),
             AuthError::UsernameTaken => AppError::UsernameTaken,
             AuthError::InvalidCredentials => AppError::InvalidCredentials,
+            AuthError::WrongPassword => AppError::WrongPassword,
+            AuthError::SessionEnded => AppError::SessionEnded,
+            AuthError::UnknownSession => AppError::UnknownSession,
+            AuthError::BadRequest => AppError::BadRequest,
             AuthError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
                 retry_after_secs: *retry_after_secs,
             },

@@ -83,17 +83,9 @@ pub async fn sign_in(
         subject,
     };
     let by_address = attempt(Scope::AddressSignIn, client.as_str());
-    let device = cx.device_token().as_deref().map(devices::token_hash);
-    let trusted_device = match &device {
-        Some(hash) => devices::is_trusted(&service.pool, hash, &username.key, now)
-            .await?
-            .then_some(hash.as_str()),
-        None => None,
-    };
-    let by_account = match trusted_device {
-        Some(device) => attempt(Scope::DeviceSignIn, device),
-        None => attempt(Scope::AccountSignIn, username.key.as_str()),
-    };
+    let (scope, subject) = account_counter(cx, &username.key, now).await?;
+    let trusted_device = scope == Scope::DeviceSignIn;
+    let by_account = attempt(scope, subject.as_str());
     let attempts = [by_account, by_address];
     if let Some(refusal) = throttle::admit(&service.pool, &attempts, now).await? {
         let retry_after_secs = refusal.retry_after_secs;
@@ -120,7 +112,7 @@ pub async fn sign_in(
     };
     throttle::refund(&service.pool, &[by_address]).await?;
     throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
-    if trusted_device.is_none() {
+    if !trusted_device {
         let token = devices::new_token();
         devices::trust(
             &service.pool,
@@ -143,16 +135,33 @@ pub async fn sign_in(
         user.id,
         &user.username,
         remember,
+        cx.session_origin(),
     )
     .await?;
-    let known_device = trusted_device.is_some();
+    let known_device = trusted_device;
     tracing::info!(target: "audit", event = "sign_in", user_id = user.id, client, remember, known_device, outcome = "success");
     Ok(())
 }
 
+/// The counter a password check against the account `username_key` counts on,
+/// as (scope, subject): this browser's own when its device cookie was issued by
+/// a sign-in to that account, else the account's.
+pub(super) async fn account_counter(
+    cx: &RequestContext,
+    username_key: &str,
+    now: i64,
+) -> Result<(Scope, String), AuthError> {
+    if let Some(device) = cx.device_token().as_deref().map(devices::token_hash) {
+        if devices::is_trusted(&cx.state.pool, &device, username_key, now).await? {
+            return Ok((Scope::DeviceSignIn, device));
+        }
+    }
+    Ok((Scope::AccountSignIn, username_key.to_string()))
+}
+
 /// A hash refused because no hashing thread was free (503) checked nothing,
 /// so the attempts counted for it are given back.
-async fn given_back_if_busy<T>(
+pub(super) async fn given_back_if_busy<T>(
     pool: &sqlx::SqlitePool,
     attempts: &[throttle::Attempt<'_>],
     result: Result<T, AuthError>,

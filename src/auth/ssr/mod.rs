@@ -2,27 +2,32 @@
 //! session, user queries and the error type with its status codes. The server
 //! functions in `auth` are thin wrappers over the flows here.
 
+mod accounts;
 mod clock;
 mod devices;
 mod error;
 mod flows;
 mod password;
+mod random;
 mod session;
 mod starvation;
 mod throttle;
+mod user_agent;
 mod users;
 mod validation;
 
+pub use accounts::{change_password, list_sessions, revoke_other_sessions, revoke_session};
 pub use clock::Clock;
 pub use devices::DeviceCookie;
 pub use error::AuthError;
 pub use flows::{register_account, sign_in, sign_out};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
-pub use session::{resolve_viewer, SessionPolicy, SignedIn, Viewer};
+pub use session::{resolve_viewer, Origin, SessionPolicy, SignedIn, Viewer, SIGNED_IN_KEY};
 pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
 pub use validation::{safe_next, PasswordRules};
 
 use super::{AppError, CurrentUser};
+use crate::server::session_store::SessionBackend;
 use axum::{extract::ConnectInfo, http::request::Parts};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
@@ -40,6 +45,8 @@ pub struct AuthService {
     pub throttle: ThrottleRules,
     pub clock: Clock,
     pub device_cookie: DeviceCookie,
+    /// The session store seam: the index of users' sessions and revocation.
+    pub sessions: SessionBackend,
 }
 
 /// Everything a server function needs about the request it answers.
@@ -84,6 +91,7 @@ impl RequestContext {
 
     /// Turns a flow's result into the server function's answer: the detail of a
     /// fault is logged once, the user gets a message fit to show and the status.
+    /// A request whose session has ended is sent to sign in again.
     pub fn answer<T>(&self, result: Result<T, AuthError>) -> Result<T, AppError> {
         result.map_err(|error| {
             if error.is_fault() {
@@ -91,8 +99,27 @@ impl RequestContext {
             }
             let public = error.to_public();
             set_error_status(&public);
+            if public == AppError::SessionEnded {
+                leptos_axum::redirect(crate::app::SESSION_ENDED_PAGE);
+            }
             public
         })
+    }
+
+    /// Where this session signed in from: the device named from the
+    /// User-Agent, and the client address.
+    pub fn session_origin(&self) -> Origin {
+        let user_agent = use_context::<Parts>().and_then(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        });
+        Origin {
+            device: user_agent::describe(user_agent.as_deref()),
+            client: self.client_address(),
+        }
     }
 
     /// The client's IP address as text, for throttling and the audit log.
@@ -128,11 +155,9 @@ impl RequestContext {
     }
 }
 
-/// Gives an error answer its HTTP status, except for a plain HTML form post
-/// (no JavaScript): that one is redirected back to the form with the error in
-/// the URL, which is how Leptos shows it without scripts.
-pub fn set_error_status(error: &AppError) {
-    let plain_form_post = use_context::<Parts>()
+/// Whether this request is a plain HTML form post (no JavaScript).
+fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
         .and_then(|parts| {
             parts
                 .headers
@@ -140,8 +165,22 @@ pub fn set_error_status(error: &AppError) {
                 .and_then(|value| value.to_str().ok())
                 .map(|accept| accept.contains("text/html"))
         })
-        .unwrap_or(false);
-    if plain_form_post {
+        .unwrap_or(false)
+}
+
+/// Sends a plain form post (no JavaScript) on to `path` after success; a
+/// script's call gets its answer and stays on its page.
+pub fn redirect_form_post(path: &str) {
+    if is_plain_form_post() {
+        leptos_axum::redirect(path);
+    }
+}
+
+/// Gives an error answer its HTTP status, except for a plain HTML form post
+/// (no JavaScript): that one is redirected back to the form with the error in
+/// the URL, which is how Leptos shows it without scripts.
+pub fn set_error_status(error: &AppError) {
+    if is_plain_form_post() {
         return;
     }
     if let (Some(response), Ok(status)) = (

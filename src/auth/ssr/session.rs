@@ -12,12 +12,17 @@
 //! - Activity moves `last_seen` (and the expiry) at most once per
 //!   `refresh_interval`, so a busy user does not write the store on every request.
 
-use crate::auth::CurrentUser;
+use crate::{
+    auth::{CurrentUser, SessionInfo},
+    server::session_store::IndexedSession,
+};
 use serde::{Deserialize, Serialize};
 use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime};
 use tower_sessions::{Expiry, Session};
 
-const SIGNED_IN_KEY: &str = "signed_in";
+/// The key of the signed-in state in a session record; the store seam indexes
+/// records that carry it (`session_store`).
+pub const SIGNED_IN_KEY: &str = "signed_in";
 
 /// The signed-in state kept in the session record. Times are Unix seconds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +32,20 @@ pub struct SignedIn {
     pub remember: bool,
     pub signed_in_at: i64,
     pub last_seen: i64,
+    /// This session's public name on the account page and in the API (a
+    /// random token); the session id itself never leaves the server.
+    pub handle: String,
+    /// Browser and OS, from the User-Agent at sign-in.
+    pub device: String,
+    /// The client's IP address at sign-in.
+    pub client: String,
+}
+
+/// Where a new session is signed in from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub device: String,
+    pub client: String,
 }
 
 /// Request extension set by the session middleware: the resolved viewer.
@@ -62,12 +81,21 @@ impl SessionPolicy {
     /// When the session ends if nothing more happens: the idle timeout from
     /// the last activity, capped by the absolute lifetime.
     pub fn idle_deadline(&self, state: &SignedIn) -> i64 {
-        let idle = state.last_seen + self.idle_timeout.whole_seconds();
-        idle.min(self.absolute_deadline(state))
+        self.idle_deadline_of(state.signed_in_at, state.last_seen)
+    }
+
+    /// The same, from the two times alone (as the session index keeps them).
+    pub fn idle_deadline_of(&self, signed_in_at: i64, last_seen: i64) -> i64 {
+        let idle = last_seen + self.idle_timeout.whole_seconds();
+        idle.min(self.absolute_deadline_of(signed_in_at))
     }
 
     pub fn absolute_deadline(&self, state: &SignedIn) -> i64 {
-        state.signed_in_at + self.absolute_lifetime.whole_seconds()
+        self.absolute_deadline_of(state.signed_in_at)
+    }
+
+    fn absolute_deadline_of(&self, signed_in_at: i64) -> i64 {
+        signed_in_at + self.absolute_lifetime.whole_seconds()
     }
 
     /// The record's expiry, which also shapes the cookie.
@@ -88,6 +116,23 @@ impl SessionPolicy {
             remembered: state.remember,
         }
     }
+
+    /// One session of the index as the account page shows it.
+    pub fn describe_session(&self, indexed: &IndexedSession, current: bool) -> SessionInfo {
+        SessionInfo {
+            handle: indexed.handle.clone(),
+            device: indexed.device.clone(),
+            client: indexed.client.clone(),
+            signed_in_at: display_time(indexed.signed_in_at),
+            last_active_at: display_time(indexed.last_seen),
+            idle_expires_at: display_time(
+                self.idle_deadline_of(indexed.signed_in_at, indexed.last_seen),
+            ),
+            absolute_expires_at: display_time(self.absolute_deadline_of(indexed.signed_in_at)),
+            remembered: indexed.remember,
+            current,
+        }
+    }
 }
 
 fn unix(seconds: i64) -> OffsetDateTime {
@@ -101,7 +146,7 @@ fn display_time(seconds: i64) -> String {
 }
 
 /// Signs `user` in on this session: a new session id (no fixation), the signed-in
-/// state, and the expiry that "keep me signed in" asks for.
+/// state with a new handle, and the expiry that "keep me signed in" asks for.
 pub async fn start(
     session: &Session,
     policy: &SessionPolicy,
@@ -109,6 +154,7 @@ pub async fn start(
     user_id: i64,
     username: &str,
     remember: bool,
+    origin: Origin,
 ) -> Result<SignedIn, tower_sessions::session::Error> {
     let state = SignedIn {
         user_id,
@@ -116,12 +162,26 @@ pub async fn start(
         remember,
         signed_in_at: now,
         last_seen: now,
+        handle: super::random::token(),
+        device: origin.device,
+        client: origin.client,
     };
+    renew(session, policy, &state).await?;
+    Ok(state)
+}
+
+/// Moves `state` to a new session id (the old record is deleted), as after a
+/// password change: the same session, under an id nobody else has seen.
+pub async fn renew(
+    session: &Session,
+    policy: &SessionPolicy,
+    state: &SignedIn,
+) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.clear().await;
-    session.insert(SIGNED_IN_KEY, &state).await?;
-    session.set_expiry(Some(policy.expiry(&state)));
-    Ok(state)
+    session.insert(SIGNED_IN_KEY, state).await?;
+    session.set_expiry(Some(policy.expiry(state)));
+    Ok(())
 }
 
 /// Ends the session: the record is deleted on the server and the cookie cleared.
@@ -186,6 +246,9 @@ mod tests {
             remember,
             signed_in_at,
             last_seen,
+            handle: "0".repeat(32),
+            device: "Firefox on Linux".into(),
+            client: "127.0.0.1".into(),
         }
     }
 

@@ -7,14 +7,24 @@ use sqlx::SqlitePool;
 pub struct UserRecord {
     pub id: i64,
     pub username: String,
+    pub username_key: String,
     pub password_hash: String,
 }
 
 pub async fn find_by_key(pool: &SqlitePool, key: &str) -> Result<Option<UserRecord>, sqlx::Error> {
     sqlx::query_as::<_, UserRecord>(
-        "SELECT id, username, password_hash FROM users WHERE username_key = ?",
+        "SELECT id, username, username_key, password_hash FROM users WHERE username_key = ?",
     )
     .bind(key)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find_by_id(pool: &SqlitePool, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
+    sqlx::query_as::<_, UserRecord>(
+        "SELECT id, username, username_key, password_hash FROM users WHERE id = ?",
+    )
+    .bind(id)
     .fetch_optional(pool)
     .await
 }
@@ -40,7 +50,7 @@ pub async fn insert(
     }
 }
 
-/// Replaces a user's password hash (parameter upgrade).
+/// Replaces a user's password hash (a parameter upgrade or a new password).
 pub async fn update_password_hash(
     pool: &SqlitePool,
     user_id: i64,

@@ -1,0 +1,137 @@
+//! What a signed-in user does with their account: see where they are signed in,
+//! end those sessions, change the password. Each needs a live session (else
+//! `SessionEnded`, which sends the user to sign in again) and writes an audit
+//! line as sign-in does.
+
+use super::{
+    flows::{account_counter, given_back_if_busy},
+    session,
+    throttle::{self, Scope},
+    users,
+    validation::{new_password, parse_username, presented_password, strong_enough},
+    AuthError, RequestContext, SignedIn,
+};
+use crate::auth::{InvalidInput, Password, SessionInfo};
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+/// The signed-in state of this request, or `SessionEnded`.
+pub fn signed_in(cx: &RequestContext) -> Result<&SignedIn, AuthError> {
+    cx.viewer.as_ref().ok_or(AuthError::SessionEnded)
+}
+
+/// The user's live sessions, most recently active first, this one marked.
+pub async fn list_sessions(cx: &RequestContext) -> Result<Vec<SessionInfo>, AuthError> {
+    let viewer = signed_in(cx)?;
+    let now = cx.state.clock.now();
+    let at = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let policy = &cx.state.policy;
+    let sessions = cx.state.sessions.sessions_of(viewer.user_id, at).await?;
+    Ok(sessions
+        .into_iter()
+        // A browser-session cookie's record outlives its idle timeout in the
+        // store; the policy says whether it is still live.
+        .filter(|indexed| now < policy.idle_deadline_of(indexed.signed_in_at, indexed.last_seen))
+        .map(|indexed| {
+            let current = indexed.handle == viewer.handle;
+            policy.describe_session(&indexed, current)
+        })
+        .collect())
+}
+
+/// Ends one of the user's sessions by its handle. Ending this very session
+/// signs out here. A handle the user does not have is `UnknownSession`,
+/// whoever's it is.
+pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), AuthError> {
+    let viewer = signed_in(cx)?;
+    let client = cx.client_address();
+    if handle == viewer.handle {
+        session::end(&cx.session).await?;
+    } else if !cx.state.sessions.revoke(viewer.user_id, handle).await? {
+        return Err(AuthError::UnknownSession);
+    }
+    tracing::info!(target: "audit", event = "session_revoked", user_id = viewer.user_id, client, this_session = handle == viewer.handle, outcome = "success");
+    Ok(())
+}
+
+/// Ends every session of the user but this one; returns how many ended.
+pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError> {
+    let viewer = signed_in(cx)?;
+    let client = cx.client_address();
+    let ended = cx
+        .state
+        .sessions
+        .revoke_all_but(viewer.user_id, Some(&viewer.handle))
+        .await?;
+    tracing::info!(target: "audit", event = "sessions_revoked", user_id = viewer.user_id, client, ended, outcome = "success");
+    Ok(ended)
+}
+
+/// Changes the password after checking the current one, which is counted on
+/// the sign-in throttle of the account (or of this browser) and of the client
+/// address exactly as a sign-in is. On success every other session of the
+/// user ends and this one continues under a new session id.
+pub async fn change_password(
+    cx: &RequestContext,
+    current: Password,
+    new: Password,
+    confirmation: Option<Password>,
+) -> Result<(), AuthError> {
+    let viewer = signed_in(cx)?.clone();
+    let service = &cx.state;
+    let client = cx.client_address();
+    let current = presented_password(current.into_inner())?;
+    let new = new.into_inner();
+    if confirmation.is_some_and(|confirmation| confirmation.into_inner() != new) {
+        return Err(AuthError::Invalid(InvalidInput::PasswordsDiffer));
+    }
+    let new = new_password(new, service.password_rules)?;
+    if new == current {
+        return Err(AuthError::Invalid(InvalidInput::PasswordUnchanged));
+    }
+    let Some(user) = users::find_by_id(&service.pool, viewer.user_id).await? else {
+        return Err(AuthError::SessionEnded);
+    };
+    let now = service.clock.now();
+    let attempt = |scope, subject| throttle::Attempt {
+        limit: service.throttle.limit(scope),
+        scope,
+        subject,
+    };
+    let (scope, subject) = account_counter(cx, &user.username_key, now).await?;
+    let by_account = attempt(scope, subject.as_str());
+    let by_address = attempt(Scope::AddressSignIn, client.as_str());
+    let attempts = [by_account, by_address];
+    if let Some(refusal) = throttle::admit(&service.pool, &attempts, now).await? {
+        let retry_after_secs = refusal.retry_after_secs;
+        tracing::warn!(target: "audit", event = "password_change", user_id = user.id, client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
+        return Err(AuthError::Throttled { retry_after_secs });
+    }
+    let verified = service
+        .hasher
+        .verify(
+            SecretString::from(current),
+            Some(user.password_hash.clone()),
+        )
+        .await;
+    if !given_back_if_busy(&service.pool, &attempts, verified).await? {
+        tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, outcome = "wrong_password");
+        return Err(AuthError::WrongPassword);
+    }
+    throttle::refund(&service.pool, &[by_address]).await?;
+    throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
+
+    let username = parse_username(&user.username)?;
+    let new = tokio::task::spawn_blocking(move || strong_enough(&new, &username).map(|()| new))
+        .await
+        .map_err(|error| AuthError::Hashing(error.to_string()))??;
+    let hash = service.hasher.hash(SecretString::from(new)).await?;
+    users::update_password_hash(&service.pool, user.id, &hash).await?;
+    let ended = service
+        .sessions
+        .revoke_all_but(user.id, Some(&viewer.handle))
+        .await?;
+    session::renew(&cx.session, &service.policy, &viewer).await?;
+    tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended = ended, outcome = "success");
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! Random tokens: device cookies and the public handles of sessions.
+
+use rand_core::{OsRng, RngCore};
+
+/// A new random token: 128 bits from the OS, as 32 hex digits.
+pub fn token() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Whether `text` has the shape of a `token`.
+pub fn is_token(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_32_hex_digits_and_differ() {
+        let (a, b) = (token(), token());
+        assert!(is_token(&a) && is_token(&b));
+        assert_ne!(a, b);
+        assert!(!is_token("not-a-token"));
+    }
+}

@@ -1,0 +1,149 @@
+//! `/account`: where the user is signed in (end any one of those sessions, or
+//! all but this one) and the password change. Every form is a plain POST that
+//! works without JavaScript; with it, the lists update in place.
+
+use super::error_message;
+use crate::{
+    app::{use_auth, SignOutButton},
+    auth::{list_sessions, ChangePassword, RevokeSession, SessionInfo},
+};
+use leptos::prelude::*;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.viewer().await {
+                    Some(user) => view! {
+                        <h1>"Your account"</h1>
+                        <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
+                        <Sessions/>
+                        <PasswordChange username=user.username/>
+                    }
+                        .into_any(),
+                    None => view! { <Redirect path="/login?next=/account"/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The user's sessions, re-read after each revocation or password change.
+#[component]
+fn Sessions() -> impl IntoView {
+    let auth = use_auth();
+    let sessions = Resource::new(
+        move || {
+            (
+                auth.revoke.version().get(),
+                auth.change_password.version().get(),
+            )
+        },
+        |_| list_sessions(),
+    );
+    view! {
+        <section aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Where you are signed in"</h2>
+            <Transition fallback=|| view! { <p>"Loading your sessions…"</p> }>
+                {move || Suspend::new(async move {
+                    let sessions = sessions.await.unwrap_or_default();
+                    let others = sessions.iter().filter(|session| !session.current).count();
+                    view! {
+                        <ul class="sessions" data-testid="sessions">
+                            {sessions.into_iter().map(|session| view! { <SessionItem session/> }).collect_view()}
+                        </ul>
+                        <Show when=move || { others > 0 }>
+                            <ActionForm action=auth.revoke>
+                                <input type="hidden" name="others" value="on"/>
+                                <button type="submit" data-testid="sign-out-others">"Sign out everywhere else"</button>
+                            </ActionForm>
+                        </Show>
+                    }
+                })}
+            </Transition>
+            {error_message::<RevokeSession>(move || auth.revoke.value().get())}
+        </section>
+    }
+}
+
+#[component]
+fn SessionItem(session: SessionInfo) -> impl IntoView {
+    let auth = use_auth();
+    let end = if session.current {
+        view! { <SignOutButton/> }.into_any()
+    } else {
+        let label = format!("Sign out {} ({})", session.device, session.client);
+        view! {
+            <ActionForm action=auth.revoke>
+                <input type="hidden" name="session" value=session.handle.clone()/>
+                <button type="submit" aria-label=label>"Sign out"</button>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! {
+        <li class="session" data-testid="session" data-current=session.current.to_string()>
+            <p class="device">
+                <strong>{session.device}</strong>
+                {session.current.then(|| view! { " " <span class="badge" data-testid="this-device">"This device"</span> })}
+            </p>
+            <dl>
+                <dt>"From"</dt>
+                <dd>{session.client}</dd>
+                <dt>"Signed in"</dt>
+                <dd><time>{session.signed_in_at}</time></dd>
+                <dt>"Last active"</dt>
+                <dd><time>{session.last_active_at}</time></dd>
+                <dt>"Ends if idle"</dt>
+                <dd><time>{session.idle_expires_at}</time></dd>
+                <dt>"Ends at the latest"</dt>
+                <dd><time>{session.absolute_expires_at}</time></dd>
+                <dt>"Keep me signed in"</dt>
+                <dd>{if session.remembered { "yes" } else { "no" }}</dd>
+            </dl>
+            {end}
+        </li>
+    }
+}
+
+#[component]
+fn PasswordChange(username: String) -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let changed = move || {
+        matches!(auth.change_password.value().get(), Some(Ok(())))
+            || (auth.change_password.value().get().is_none()
+                && query.read().get("password_changed").is_some())
+    };
+    view! {
+        <section aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change password"</h2>
+            <Show when=changed>
+                <p class="notice" role="status" data-testid="password-changed">
+                    "Password changed. Every other session has been signed out."
+                </p>
+            </Show>
+            <ActionForm action=auth.change_password>
+                // For password managers: whose password this is.
+                <input type="text" name="username" autocomplete="username" value=username hidden/>
+                <label>
+                    "Current password"
+                    <input type="password" name="current_password" autocomplete="current-password" required maxlength="256"/>
+                </label>
+                <label>
+                    "New password"
+                    <input type="password" name="new_password" autocomplete="new-password" required maxlength="256"/>
+                </label>
+                <label>
+                    "Confirm new password"
+                    <input type="password" name="confirm_password" autocomplete="new-password" required maxlength="256"/>
+                </label>
+                <button type="submit">"Change password"</button>
+            </ActionForm>
+            {error_message::<ChangePassword>(move || auth.change_password.value().get())}
+        </section>
+    }
+}
