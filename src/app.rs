@@ -61,6 +61,10 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Pages only a signed-in user may see: the server redirects anonymous
+/// requests for them, and an open tab leaves them when its session ends.
+pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account"];
+
 /// Where a user whose session has ended is sent (the server sends plain form
 /// posts there itself).
 pub const SESSION_ENDED_PAGE: &str = "/login?ended=1";
@@ -141,14 +145,17 @@ fn AuthProvider(children: Children) -> impl IntoView {
             navigate(SESSION_ENDED_PAGE, Default::default());
         }
     });
-    provide_context(Auth {
+    let auth = Auth {
         user,
         register,
         login,
         logout,
         revoke,
         change_password,
-    });
+    };
+    provide_context(auth);
+    #[cfg(feature = "hydrate")]
+    crate::tabs::keep_in_step(auth);
     children()
 }
 

@@ -4,7 +4,8 @@
 //! `server` (config, startup, middleware; server only) → `app` (shell, router,
 //! current-user context) → `pages` (one component per page) → `auth` (shared
 //! types and the server functions) → `auth::ssr` (passwords, the typed session,
-//! user queries; server only).
+//! user queries; server only); `tabs` keeps every open tab of a browser in
+//! step with the session (browser only).
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
@@ -13,6 +14,8 @@ pub mod auth;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "hydrate")]
+mod tabs;
 
 /// Browser entry point: hydrates the server-rendered HTML.
 #[cfg(feature = "hydrate")]

@@ -59,7 +59,10 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
     // Bob changes his password (once wrongly), ends his other sessions, signs out.
     let new_password = "plum trombone glacier sunset";
     for (current, status) in [(wrong_password, 401), (PASSWORD, 200)] {
-        let fields = [("current_password", current), ("new_password", new_password)];
+        let fields = [
+            ("current_password", current),
+            ("new_password", new_password),
+        ];
         let changed = app.post_form("/api/password", &fields).await;
         assert_eq!(changed.status(), status);
     }

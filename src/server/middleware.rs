@@ -3,7 +3,10 @@
 //! (session layer) → viewer
 //! → protected pages.
 
-use crate::auth::ssr::{resolve_viewer, AuthService, Viewer};
+use crate::{
+    app::PROTECTED_PAGES,
+    auth::ssr::{resolve_viewer, AuthService, Viewer},
+};
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -14,10 +17,6 @@ use axum::{
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use std::time::Duration;
 use tower_sessions::Session;
-
-/// Pages only a signed-in user may see. An anonymous request is redirected
-/// (303) to `/login?next=<page>` before anything is rendered.
-pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account"];
 
 /// How large a request body may be, and how long its sender may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +115,8 @@ const QUERY_VALUE: &AsciiSet = &CONTROLS
     .add(b'?')
     .add(b'=');
 
+/// An anonymous request for one of `PROTECTED_PAGES` is redirected (303) to
+/// `/login?next=<page>` before anything is rendered.
 pub async fn require_sign_in(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let signed_in = request

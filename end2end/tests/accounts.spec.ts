@@ -1,0 +1,154 @@
+import { test, expect, type Browser, type Page } from '@playwright/test';
+import { PASSWORD, hydrated, register, signIn, uniqueUser } from './helpers';
+
+const NEW_PASSWORD = 'plum trombone glacier sunset';
+const ENDED = 'Your session has ended. Please sign in again.';
+
+/** Another device: a new browser context (its own cookies), signed in. */
+async function anotherDevice(browser: Browser, username: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, username, true);
+  return page;
+}
+
+/**
+ * The user comes back to a window: it regains focus. Headless Chromium gives
+ * no focus or visibility change between contexts (bringToFront does not), so
+ * the event the browser would fire is fired here.
+ */
+async function lookAt(page: Page): Promise<void> {
+  await page.bringToFront();
+  await page.evaluate(() => window.dispatchEvent(new FocusEvent('focus')));
+}
+
+async function openAccount(page: Page): Promise<void> {
+  await page.goto('/account');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+}
+
+test('the account page lists both devices and ends the other one, which leaves its page', async ({ page, browser }) => {
+  const username = uniqueUser('sessions');
+  await register(page, username);
+  await signIn(page, username, true);
+  const other = await anotherDevice(browser, username);
+
+  await openAccount(page);
+  const sessions = page.getByTestId('session');
+  await expect(sessions).toHaveCount(2);
+  await expect(page.locator('[data-testid=session][data-current=true]').getByTestId('this-device')).toHaveText('This device');
+
+  await page.locator('[data-testid=session][data-current=false]').getByRole('button', { name: 'Sign out' }).click();
+  await expect(sessions).toHaveCount(1);
+  await expect(page.getByTestId('sign-out-others')).toHaveCount(0);
+
+  // The other device shows it as soon as its user looks at it again.
+  await lookAt(other);
+  await expect(other).toHaveURL(/\/login\?ended=1$/, { timeout: 2_000 });
+  await expect(other.getByTestId('session-ended')).toHaveText(ENDED);
+  await other.context().close();
+});
+
+test('signing out in one tab signs out every other tab of the browser within two seconds', async ({ page, context }) => {
+  const username = uniqueUser('tabs');
+  await register(page, username);
+  await signIn(page, username, false);
+  const second = await context.newPage();
+  await second.goto('/account');
+  await hydrated(second);
+
+  await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(second).toHaveURL(/\/login\?ended=1$/, { timeout: 2_000 });
+  await expect(second.getByTestId('session-ended')).toHaveText(ENDED);
+
+  // And signing in again shows in the other tab too.
+  await signIn(second, username, false);
+  await expect(page.getByTestId('nav-user')).toHaveText(username, { timeout: 2_000 });
+});
+
+test('a password change keeps this browser signed in and signs the other device out', async ({ page, browser }) => {
+  const username = uniqueUser('password');
+  await register(page, username);
+  await signIn(page, username, true);
+  const other = await anotherDevice(browser, username);
+
+  await openAccount(page);
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('Confirm new password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('alert')).toHaveText('The current password is not correct.');
+
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByTestId('password-changed')).toBeVisible();
+  await expect(page.getByTestId('session')).toHaveCount(1);
+
+  await page.goto('/dashboard');
+  await expect(page.getByTestId('username')).toHaveText(username);
+  await lookAt(other);
+  await expect(other).toHaveURL(/\/login\?ended=1$/, { timeout: 2_000 });
+  await signIn(other, username, false, NEW_PASSWORD);
+  await other.context().close();
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('ending sessions and changing the password work as plain forms', async ({ page, browser }) => {
+    const username = uniqueUser('nojs-account');
+    await page.goto('/register');
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+
+    const devices: Page[] = [];
+    for (let n = 0; n < 3; n++) {
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      const device = await context.newPage();
+      await device.goto('/login');
+      await device.getByLabel('Username').fill(username);
+      await device.getByLabel('Password').fill(PASSWORD);
+      await device.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+      await expect(device).toHaveURL(/\/dashboard$/);
+      devices.push(device);
+    }
+
+    await page.goto('/account');
+    await expect(page.getByTestId('session')).toHaveCount(4);
+    await page.locator('[data-testid=session][data-current=false]').first().getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByTestId('session')).toHaveCount(3);
+
+    await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByTestId('session')).toHaveCount(1);
+    for (const device of devices) {
+      await device.goto('/dashboard');
+      await expect(device).toHaveURL(/\/login\?next=\/dashboard$/);
+    }
+
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Confirm new password').fill('something else entirely');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByRole('alert')).toHaveText('The new password and its confirmation are not the same.');
+
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Confirm new password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page).toHaveURL(/\/account\?password_changed=1$/);
+    await expect(page.getByTestId('password-changed')).toBeVisible();
+    await expect(page.getByTestId('username')).toHaveText(username);
+    for (const device of devices) {
+      await device.context().close();
+    }
+  });
+});

@@ -1,0 +1,105 @@
+//! Every open tab of a browser in step with its session (browser only).
+//!
+//! A tab checks who is signed in (`/api/me`) when:
+//! - another tab of this browser signs in or out, ends a session or changes
+//!   the password (a `BroadcastChannel` message, sent after each such action);
+//! - it becomes visible again or its window regains focus: a session ended
+//!   from another device shows as soon as the user looks at the tab;
+//! - and, as a backstop, every `BACKSTOP` while it is visible.
+//!
+//! When the signed-in user changed, the tab re-reads it; when the session is
+//! gone and the tab shows a protected page, it goes to the sign-in page with
+//! "Your session has ended". Nothing is checked more often than that: an idle
+//! visible tab costs one small request every 30 seconds, a hidden one none.
+
+use crate::{
+    app::{Auth, PROTECTED_PAGES, SESSION_ENDED_PAGE},
+    auth::{get_current_user, CurrentUser},
+};
+use leptos::{ev, prelude::*, task::spawn_local};
+use leptos_router::hooks::{use_location, use_navigate};
+use std::time::Duration;
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use web_sys::{BroadcastChannel, VisibilityState};
+
+/// The channel every tab of this site in this browser listens on.
+const CHANNEL: &str = "persistent-login";
+
+/// How often a visible tab checks without being told to.
+const BACKSTOP: Duration = Duration::from_secs(30);
+
+fn is_visible() -> bool {
+    document().visibility_state() == VisibilityState::Visible
+}
+
+pub fn keep_in_step(auth: Auth) {
+    let navigate = use_navigate();
+    let pathname = use_location().pathname;
+    let check = move || {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            // Offline or a server error: nothing is known, nothing changes.
+            let Ok(now) = get_current_user().await else {
+                return;
+            };
+            let before = auth.user.get_untracked().and_then(Result::ok).flatten();
+            let who = |user: &Option<CurrentUser>| user.as_ref().map(|user| user.username.clone());
+            if who(&before) == who(&now) {
+                return;
+            }
+            let on_protected_page = PROTECTED_PAGES.contains(&pathname.get_untracked().as_str());
+            if before.is_some() && now.is_none() && on_protected_page {
+                navigate(SESSION_ENDED_PAGE, Default::default());
+            }
+            auth.user.refetch();
+        });
+    };
+
+    let channel = BroadcastChannel::new(CHANNEL).ok();
+    if let Some(channel) = &channel {
+        let on_message = Closure::<dyn Fn()>::new({
+            let check = check.clone();
+            move || check()
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+    }
+    // After this tab's own actions complete, tell the others.
+    Effect::new(move |previous: Option<()>| {
+        auth.login.version().track();
+        auth.logout.version().track();
+        auth.revoke.version().track();
+        auth.change_password.version().track();
+        if previous.is_some() {
+            if let Some(channel) = &channel {
+                let _ = channel.post_message(&JsValue::from_str("session changed"));
+            }
+        }
+    });
+
+    let _ = window_event_listener(ev::focus, {
+        let check = check.clone();
+        move |_| check()
+    });
+    let on_visibility = Closure::<dyn Fn()>::new({
+        let check = check.clone();
+        move || {
+            if is_visible() {
+                check()
+            }
+        }
+    });
+    let _ = document().add_event_listener_with_callback(
+        "visibilitychange",
+        on_visibility.as_ref().unchecked_ref(),
+    );
+    on_visibility.forget();
+    let _ = set_interval_with_handle(
+        move || {
+            if is_visible() {
+                check()
+            }
+        },
+        BACKSTOP,
+    );
+}
