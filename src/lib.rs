@@ -1,6 +1,7 @@
 //! Persistent-login reference application.
 //!
-//! Module tree, read top to bottom the way a request travels:
+//! Module tree, read top to bottom the way a request travels (`admin`, the
+//! command line, is the binary's entry: it serves or runs an admin command):
 //! `server` (config, startup, middleware; server only) → `app` (shell, router,
 //! current-user context) → `pages` (one component per page) → `auth` (shared
 //! types and the server functions) → `auth::ssr` (passwords, the typed session,
@@ -9,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod pages;

@@ -1,4 +1,4 @@
-//! Server entry point: everything happens in `server::run`.
+//! The binary's entry point: `admin::main` serves, or runs an admin command.
 #![forbid(unsafe_code)]
 
 /// mimalloc instead of glibc's malloc: SSR allocates and frees many small
@@ -8,5 +8,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    persistent_login::server::run().await
+    persistent_login::admin::main().await
 }

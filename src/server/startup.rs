@@ -62,44 +62,46 @@ pub struct Application {
     cleanup: Vec<JoinHandle<()>>,
 }
 
-pub async fn build(
-    settings: &Settings,
-    leptos_options: LeptosOptions,
-) -> Result<Application, StartupError> {
+/// The database (migrated), the session store and everything the
+/// authentication flows need: what the server and the admin commands share.
+pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupError> {
     let pool = database::connect(&settings.database.url).await?;
     database::migrate(&pool).await?;
-
-    let store = SessionBackend::new(pool.clone());
-    let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
-    let cleanup = tokio::spawn(store.clone().purge_continuously(cleanup_every));
-
-    let throttle = settings.throttle_rules();
-    let clock = Clock::default();
-    let purge = tokio::spawn(purge_throttle_counters(
-        pool.clone(),
-        clock.clone(),
-        cleanup_every,
-        throttle.longest_window_secs(),
-    ));
-
     let hasher = Arc::new(PasswordHasher::new(
         settings.password_params(),
         settings.hashing_policy(),
     )?);
-
-    let auth = AuthService {
+    Ok(AuthService {
         pool: pool.clone(),
-        hasher: hasher.clone(),
+        hasher,
         policy: settings.session_policy(),
         password_rules: settings.password_rules(),
-        throttle,
-        clock,
+        throttle: settings.throttle_rules(),
+        clock: Clock::default(),
         device_cookie: DeviceCookie::beside_session_cookie(
             &settings.cookie.name,
             settings.cookie.secure,
         ),
-        sessions: store.clone(),
-    };
+        sessions: SessionBackend::new(pool),
+    })
+}
+
+pub async fn build(
+    settings: &Settings,
+    leptos_options: LeptosOptions,
+) -> Result<Application, StartupError> {
+    let auth = auth_service(settings).await?;
+    let pool = auth.pool.clone();
+    let store = auth.sessions.clone();
+    let hasher = auth.hasher.clone();
+    let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
+    let cleanup = tokio::spawn(store.clone().purge_continuously(cleanup_every));
+    let purge = tokio::spawn(purge_throttle_counters(
+        pool.clone(),
+        auth.clock.clone(),
+        cleanup_every,
+        auth.throttle.longest_window_secs(),
+    ));
     let clock = auth.clock.clone();
     let state = AppState {
         leptos_options: leptos_options.clone(),

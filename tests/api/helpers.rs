@@ -161,6 +161,35 @@ impl TestApp {
         response
     }
 
+    /// Another browser: a client with its own cookie jar.
+    pub fn browser() -> Client {
+        client_with(Arc::default())
+    }
+
+    /// Signs in (keep me signed in) in `browser`.
+    pub async fn login_in(&self, browser: &Client, username: &str, password: &str) -> Response {
+        browser
+            .post(self.url("/api/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("remember", "on"),
+            ])
+            .send()
+            .await
+            .expect("POST /api/login")
+    }
+
+    /// The status of `/dashboard` in `browser`.
+    pub async fn dashboard_in(&self, browser: &Client) -> StatusCode {
+        browser
+            .get(self.url("/dashboard"))
+            .send()
+            .await
+            .expect("GET /dashboard")
+            .status()
+    }
+
     pub async fn logout(&self) -> Response {
         self.post_form("/api/logout", &[]).await
     }

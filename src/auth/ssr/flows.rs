@@ -60,6 +60,30 @@ pub async fn register_account(
     }
 }
 
+/// Creates an account from the admin command line: the sign-up rules, without
+/// the per-address limit (there is no client address).
+pub async fn create_user(
+    service: &AuthService,
+    username: &str,
+    password: Password,
+) -> Result<i64, AuthError> {
+    let username = parse_username(username)?;
+    let password = new_password(password.into_inner(), service.password_rules)?;
+    let (password, username) = tokio::task::spawn_blocking(move || {
+        strong_enough(&password, &username).map(|()| (password, username))
+    })
+    .await
+    .map_err(|error| AuthError::Hashing(error.to_string()))??;
+    let hash = service.hasher.hash(SecretString::from(password)).await?;
+    match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
+        Some(user_id) => {
+            tracing::info!(target: "audit", event = "register", user_id, client = "admin", outcome = "created");
+            Ok(user_id)
+        }
+        None => Err(AuthError::UsernameTaken),
+    }
+}
+
 /// Checks the credentials and signs the user in on this session. Every attempt
 /// is counted per account and per client address before its password is
 /// hashed (a success is given back); while either is throttled the answer is

@@ -13,18 +13,18 @@ mod session;
 mod starvation;
 mod throttle;
 mod user_agent;
-mod users;
+pub mod users;
 mod validation;
 
 pub use accounts::{change_password, list_sessions, revoke_other_sessions, revoke_session};
 pub use clock::Clock;
 pub use devices::DeviceCookie;
 pub use error::AuthError;
-pub use flows::{register_account, sign_in, sign_out};
+pub use flows::{create_user, register_account, sign_in, sign_out};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{resolve_viewer, Origin, SessionPolicy, SignedIn, Viewer, SIGNED_IN_KEY};
 pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
-pub use validation::{safe_next, PasswordRules};
+pub use validation::{parse_username, safe_next, PasswordRules};
 
 use super::{AppError, CurrentUser};
 use crate::server::session_store::SessionBackend;

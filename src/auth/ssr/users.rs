@@ -63,3 +63,35 @@ pub async fn update_password_hash(
         .await?;
     Ok(())
 }
+
+/// A user as the admin command line lists them.
+#[derive(Debug, sqlx::FromRow)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub created_at: String,
+}
+
+/// Every user, oldest first.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<UserSummary>, sqlx::Error> {
+    sqlx::query_as::<_, UserSummary>("SELECT id, username, created_at FROM users ORDER BY id")
+        .fetch_all(pool)
+        .await
+}
+
+/// Deletes a user and the browsers trusted for them; their sessions must have
+/// ended first (the session index refers to the user). `false` if no such user.
+pub async fn delete(pool: &SqlitePool, user: &UserRecord) -> Result<bool, sqlx::Error> {
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("DELETE FROM trusted_devices WHERE username_key = ?")
+        .bind(&user.username_key)
+        .execute(&mut *transaction)
+        .await?;
+    let deleted = sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(user.id)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+    transaction.commit().await?;
+    Ok(deleted > 0)
+}

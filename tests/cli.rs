@@ -1,0 +1,218 @@
+//! The admin command line, run as the built binary against the database of a
+//! running server: what it does shows on the web at once.
+
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use helpers::{spawn_app_with, test_settings, TestApp, PASSWORD};
+use reqwest::StatusCode;
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+    sync::Arc,
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_persistent-login");
+
+/// Runs the binary with `args` on `app`'s database, `stdin` on its input.
+fn admin(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .env("DATABASE_URL", &app.settings.database.url)
+        .env_remove("APP_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn app() -> TestApp {
+    let (settings, dir) = test_settings();
+    spawn_app_with(settings, Arc::new(dir)).await
+}
+
+#[tokio::test]
+async fn every_command_has_help() {
+    let app = app().await;
+    for args in [
+        vec!["--help"],
+        vec!["users", "--help"],
+        vec!["users", "create", "--help"],
+        vec!["users", "list", "--help"],
+        vec!["users", "delete", "--help"],
+        vec!["sessions", "--help"],
+        vec!["sessions", "list", "--help"],
+        vec!["sessions", "revoke", "--help"],
+        vec!["sessions", "purge", "--help"],
+        vec!["serve", "--help"],
+    ] {
+        let output = admin(&app, &args, "");
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            stdout(&output).contains("Usage: persistent-login"),
+            "{args:?}"
+        );
+    }
+    let wrong = admin(&app, &["users", "frobnicate"], "");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(stderr(&wrong).contains("unrecognized subcommand"));
+}
+
+#[tokio::test]
+async fn a_user_created_on_the_command_line_signs_in_on_the_web() {
+    let app = app().await;
+    let created = admin(
+        &app,
+        &["users", "create", "alice", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stdout(&created).contains(r#"created user "alice""#));
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::OK
+    );
+    let listed = stdout(&admin(&app, &["users", "list"], ""));
+    assert!(
+        listed.contains("alice") && listed.contains("1 user(s)"),
+        "{listed}"
+    );
+
+    // The sign-up rules, with clear errors and exit code 1.
+    for (name, password, message) in [
+        ("Alice", PASSWORD, "That username is already taken."),
+        ("bob", "password", "too easy to guess"),
+        ("bob", "short", "at least 8 characters"),
+        ("bad\u{202e}name", PASSWORD, "Username may contain"),
+    ] {
+        let refused = admin(
+            &app,
+            &["users", "create", name, "--password-stdin"],
+            &format!("{password}\n"),
+        );
+        assert_eq!(refused.status.code(), Some(1), "{name}");
+        assert!(
+            stderr(&refused).contains(message),
+            "{name}: {}",
+            stderr(&refused)
+        );
+    }
+    // No terminal to prompt on, and no --password-stdin.
+    let no_terminal = admin(&app, &["users", "create", "carol"], "");
+    assert_eq!(no_terminal.status.code(), Some(1));
+    assert!(stderr(&no_terminal).contains("--password-stdin"));
+    assert!(!stdout(&admin(&app, &["users", "list"], "")).contains("carol"));
+}
+
+#[tokio::test]
+async fn sessions_ended_on_the_command_line_open_nothing_on_the_web() {
+    let app = app().await;
+    app.register("alice", PASSWORD).await;
+    let laptop = TestApp::browser();
+    let phone = TestApp::browser();
+    for browser in [&laptop, &phone] {
+        let response = app.login_in(browser, "alice", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        // The phone signs in later, so it is listed first.
+        app.clock.advance(5);
+    }
+    let listed = stdout(&admin(&app, &["sessions", "list", "alice"], ""));
+    assert!(listed.contains("2 session(s)"), "{listed}");
+    // The first column of the newest session (the phone's).
+    let handle = listed
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+
+    let revoked = admin(
+        &app,
+        &["sessions", "revoke", "alice", "--handle", &handle],
+        "",
+    );
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert_eq!(app.dashboard_in(&phone).await, StatusCode::SEE_OTHER);
+    assert_eq!(app.dashboard_in(&laptop).await, StatusCode::OK);
+
+    let again = admin(
+        &app,
+        &["sessions", "revoke", "alice", "--handle", &handle],
+        "",
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("no session with that handle"));
+
+    let all = admin(&app, &["sessions", "revoke", "alice", "--all"], "");
+    assert!(stdout(&all).contains("1 session(s)"), "{}", stdout(&all));
+    assert_eq!(app.dashboard_in(&laptop).await, StatusCode::SEE_OTHER);
+    let unknown = admin(&app, &["sessions", "list", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains(r#"no user named "nobody""#));
+}
+
+#[tokio::test]
+async fn deleting_a_user_ends_their_sessions_and_their_sign_in() {
+    let app = app().await;
+    app.signed_in_as("alice", true).await;
+    app.register("bob", PASSWORD).await;
+    let deleted = admin(&app, &["users", "delete", "alice"], "");
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    assert!(stdout(&deleted).contains("1 session(s) ended"));
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.login("alice", PASSWORD, false).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("bob", PASSWORD, false).await.status(),
+        StatusCode::OK
+    );
+    let again = admin(&app, &["users", "delete", "alice"], "");
+    assert_eq!(again.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn purge_deletes_expired_sessions_now() {
+    let app = app().await;
+    app.signed_in_as("alice", true).await;
+    let pool = sqlx::SqlitePool::connect(&app.settings.database.url)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO tower_sessions (id, data, expiry_date) VALUES ('old', x'80', '2000-01-01T00:00:00Z')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let purged = admin(&app, &["sessions", "purge"], "");
+    assert!(purged.status.success(), "{}", stderr(&purged));
+    assert!(
+        stdout(&purged).contains("1 expired session(s) deleted"),
+        "{}",
+        stdout(&purged)
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the live session stays");
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK);
+}
