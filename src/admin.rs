@@ -8,6 +8,7 @@ use crate::{
         ssr::{create_user, parse_username, users, AuthError, AuthService},
         Password,
     },
+    pages::utc_text,
     server::{config::Settings, startup},
 };
 use clap::{Parser, Subcommand};
@@ -262,8 +263,8 @@ async fn sessions_command(
                 println!(
                     "{:<32}  {:<20}  {:<20}  {:<15}  {:<8}  {}",
                     session.handle,
-                    session.last_active_at,
-                    session.signed_in_at,
+                    utc_text(session.last_active_at),
+                    utc_text(session.signed_in_at),
                     session.client,
                     if session.remembered { "yes" } else { "no" },
                     session.device

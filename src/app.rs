@@ -26,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // stylesheet, so the browser bundle carries no head management.
                 // `id="leptos"` lets `cargo leptos watch` reload the CSS in place.
                 <link rel="stylesheet" id="leptos" href="/pkg/persistent-login.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <StartApp options/>
             </head>

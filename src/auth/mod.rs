@@ -30,17 +30,16 @@ pub use password::Password;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The signed-in user as the UI shows it. Times are preformatted UTC strings so
-/// server and client render the same text.
+/// The signed-in user as the UI shows it. Times are Unix seconds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
     pub username: String,
     /// When this session began (sign-in time).
-    pub signed_in_at: String,
+    pub signed_in_at: i64,
     /// When the session ends if the user does nothing.
-    pub idle_expires_at: String,
+    pub idle_expires_at: i64,
     /// When the session ends whatever the activity.
-    pub absolute_expires_at: String,
+    pub absolute_expires_at: i64,
     /// Whether "keep me signed in" was ticked.
     pub remembered: bool,
 }
@@ -54,10 +53,10 @@ pub struct SessionInfo {
     pub device: String,
     /// The client address it signed in from.
     pub client: String,
-    pub signed_in_at: String,
-    pub last_active_at: String,
-    pub idle_expires_at: String,
-    pub absolute_expires_at: String,
+    pub signed_in_at: i64,
+    pub last_active_at: i64,
+    pub idle_expires_at: i64,
+    pub absolute_expires_at: i64,
     pub remembered: bool,
     /// The session of the browser asking.
     pub current: bool,

@@ -2,7 +2,7 @@
 //! all but this one) and the password change. Every form is a plain POST that
 //! works without JavaScript; with it, the lists update in place.
 
-use super::error_message;
+use super::{error_message, Moment};
 use crate::{
     app::{use_auth, SignOutButton},
     auth::{list_sessions, ChangePassword, RevokeSession, SessionInfo},
@@ -58,7 +58,7 @@ fn Sessions() -> impl IntoView {
                         <Show when=move || { others > 0 }>
                             <ActionForm action=auth.revoke>
                                 <input type="hidden" name="others" value="on"/>
-                                <button type="submit" data-testid="sign-out-others">"Sign out everywhere else"</button>
+                                <button type="submit" class="secondary" data-testid="sign-out-others">"Sign out everywhere else"</button>
                             </ActionForm>
                         </Show>
                     }
@@ -79,7 +79,7 @@ fn SessionItem(session: SessionInfo) -> impl IntoView {
         view! {
             <ActionForm action=auth.revoke>
                 <input type="hidden" name="session" value=session.handle.clone()/>
-                <button type="submit" aria-label=label>"Sign out"</button>
+                <button type="submit" class="secondary" aria-label=label>"Sign out"</button>
             </ActionForm>
         }
         .into_any()
@@ -94,13 +94,13 @@ fn SessionItem(session: SessionInfo) -> impl IntoView {
                 <dt>"From"</dt>
                 <dd>{session.client}</dd>
                 <dt>"Signed in"</dt>
-                <dd><time>{session.signed_in_at}</time></dd>
+                <dd><Moment at=session.signed_in_at/></dd>
                 <dt>"Last active"</dt>
-                <dd><time>{session.last_active_at}</time></dd>
+                <dd><Moment at=session.last_active_at/></dd>
                 <dt>"Ends if idle"</dt>
-                <dd><time>{session.idle_expires_at}</time></dd>
+                <dd><Moment at=session.idle_expires_at/></dd>
                 <dt>"Ends at the latest"</dt>
-                <dd><time>{session.absolute_expires_at}</time></dd>
+                <dd><Moment at=session.absolute_expires_at/></dd>
                 <dt>"Keep me signed in"</dt>
                 <dd>{if session.remembered { "yes" } else { "no" }}</dd>
             </dl>

@@ -1,3 +1,4 @@
+use super::Moment;
 use crate::app::{use_auth, SignOutButton};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -15,11 +16,11 @@ pub fn DashboardPage() -> impl IntoView {
                         <h1>"Welcome, " <span data-testid="username">{user.username}</span></h1>
                         <dl class="session">
                             <dt>"Session began"</dt>
-                            <dd><time data-testid="signed-in-at">{user.signed_in_at}</time></dd>
-                            <dt>"Ends if idle at"</dt>
-                            <dd><time data-testid="idle-expires-at">{user.idle_expires_at}</time></dd>
-                            <dt>"Ends at the latest at"</dt>
-                            <dd><time>{user.absolute_expires_at}</time></dd>
+                            <dd><Moment at=user.signed_in_at testid="signed-in-at"/></dd>
+                            <dt>"Ends if idle"</dt>
+                            <dd><Moment at=user.idle_expires_at testid="idle-expires-at"/></dd>
+                            <dt>"Ends at the latest"</dt>
+                            <dd><Moment at=user.absolute_expires_at/></dd>
                             <dt>"Keep me signed in"</dt>
                             <dd data-testid="remembered">
                                 {if user.remembered { "yes" } else { "no: ends when the browser closes" }}

@@ -4,6 +4,7 @@ mod account;
 mod dashboard;
 mod landing;
 mod login;
+mod moment;
 mod not_found;
 mod register;
 
@@ -11,6 +12,7 @@ pub use account::AccountPage;
 pub use dashboard::DashboardPage;
 pub use landing::LandingPage;
 pub use login::LoginPage;
+pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
 pub use register::RegisterPage;
 
@@ -23,7 +25,10 @@ use leptos::{
 
 /// The message of a failed action, shown under its form. Without JavaScript
 /// the failed post is redirected back here with the error in the URL, which
-/// the router exposes as `ServerActionError` inside `<Routes>`.
+/// the router exposes as `ServerActionError` inside `<Routes>`. The message is
+/// announced (`role="alert"`) and takes the keyboard focus when it appears
+/// (`autofocus` on a page load, a focus call after a script's submit), so the
+/// reader hears it and goes on from the form.
 fn error_message<S>(
     value: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
 ) -> impl IntoView
@@ -39,7 +44,18 @@ where
             None => from_url.clone(),
         };
         error.map(|error| {
-            view! { <p class="error" role="alert">{error.to_string()}</p> }
+            let node = NodeRef::<leptos::html::P>::new();
+            #[cfg(feature = "hydrate")]
+            Effect::new(move |_| {
+                if let Some(message) = node.get() {
+                    let _ = message.focus();
+                }
+            });
+            view! {
+                <p class="error" role="alert" tabindex="-1" autofocus node_ref=node>
+                    {error.to_string()}
+                </p>
+            }
         })
     }
 }

@@ -69,10 +69,10 @@ fn too_large() -> Response {
     (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response()
 }
 
-/// Static files built by cargo-leptos (wasm, JS, CSS): no user data, so no
-/// session look-up and normal caching.
+/// Static files built by cargo-leptos (wasm, JS, CSS) and the icon: no user
+/// data, so no session look-up and normal caching.
 fn is_static_asset(path: &str) -> bool {
-    path.starts_with("/pkg/")
+    path.starts_with("/pkg/") || path == "/favicon.svg"
 }
 
 /// Resolves who is signed in (applying idle and absolute expiry) once per
