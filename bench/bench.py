@@ -539,6 +539,15 @@ def size_figures():
     return figures
 
 
+def first_load_figures(port):
+    """Bytes fetched before each page is interactive, in Chromium (bench/first_load.mjs)."""
+    done = subprocess.run(
+        ["node", str(ROOT / "bench" / "first_load.mjs"), f"http://127.0.0.1:{port}", "bench0", PASSWORD],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def startup_figures(workdir, runs=5):
     """Process start to the first answered request, on a fresh database."""
     times = []
@@ -795,6 +804,9 @@ def markdown(r):
         row(f"Release {kind}, raw / gzip -9 / brotli (as served)",
             f"{z[kind]['raw'] / KB:.1f} KB / {z[kind]['gzip'] / KB:.1f} KB{brotli}",
             "–", "– (no client code)", "–")
+    for page, load in r.get("first_load", {}).items():
+        row(f"Fetched before `{page}` is interactive (Chromium, as sent)",
+            f"{load['bytes'] / KB:.1f} KB in {len(load['files'])} files", "–", "–", "–")
     st = r["startup"]
     row("Process start → first answered request (median of 5)", f"{st['median_ms']:.0f} ms", "–",
         f"{r['peer_startup_ms']:.0f} ms", ratio(st["median_ms"], r["peer_startup_ms"]))
@@ -856,6 +868,8 @@ def main():
         cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
         check_signed_in(OURS_PORT, cookies)
         results["ours"] = web_figures(OURS_PORT, cookies, args.seconds, "/login")
+        log("our server: bytes before each page is interactive, in Chromium")
+        results["first_load"] = first_load_figures(OURS_PORT)
 
         log("the Flask peer: limit, /login, /dashboard")
         peer_db = workdir / "peer.db"

@@ -2,32 +2,23 @@
 //! all but this one) and the password change. Every form is a plain POST that
 //! works without JavaScript; with it, the lists update in place.
 
-use super::{error_message, Moment};
+use super::{error_message, Moment, SignedInOnly};
 use crate::{
     app::{use_auth, SignOutButton},
     auth::{list_sessions, ChangePassword, RevokeSession, SessionInfo},
 };
 use leptos::prelude::*;
-use leptos_router::{components::Redirect, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let auth = use_auth();
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match auth.viewer().await {
-                    Some(user) => view! {
-                        <h1>"Your account"</h1>
-                        <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
-                        <Sessions/>
-                        <PasswordChange username=user.username/>
-                    }
-                        .into_any(),
-                    None => view! { <Redirect path="/login?next=/account"/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <SignedInOnly path="/account" page=|user| view! {
+            <h1>"Your account"</h1>
+            <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
+            <Sessions/>
+            <PasswordChange username=user.username/>
+        }/>
     }
 }
 

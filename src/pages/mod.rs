@@ -16,12 +16,38 @@ pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
 pub use register::RegisterPage;
 
-use crate::auth::AppError;
+use crate::{
+    app::use_auth,
+    auth::{AppError, CurrentUser},
+};
 use leptos::{
     prelude::*,
     server::ServerActionError,
     server_fn::{error::ServerFnUrlError, ServerFn},
 };
+use leptos_router::components::Redirect;
+
+/// A protected page (one of `app::PROTECTED_PAGES`): `page` renders it for the
+/// signed-in user. The server redirects anonymous requests before rendering;
+/// on the client, signing out (or the session ending) leads to sign-in, with
+/// `path` to come back to.
+#[component]
+fn SignedInOnly<V>(path: &'static str, page: fn(CurrentUser) -> V) -> impl IntoView
+where
+    V: IntoView + 'static,
+{
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.viewer().await {
+                    Some(user) => page(user).into_any(),
+                    None => view! { <Redirect path=format!("/login?next={path}")/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
 
 /// The message of a failed action, shown under its form. Without JavaScript
 /// the failed post is redirected back here with the error in the URL, which

@@ -4,11 +4,11 @@
 //! line as sign-in does.
 
 use super::{
-    flows::{account_counter, given_back_if_busy},
+    flows::{account_counter, given_back_if_busy, judged_strong},
     session,
     throttle::{self, Scope},
     users,
-    validation::{new_password, parse_username, presented_password, strong_enough},
+    validation::{new_password, parse_username, presented_password},
     AuthError, RequestContext, SignedIn,
 };
 use crate::auth::{InvalidInput, Password, SessionInfo};
@@ -122,9 +122,7 @@ pub async fn change_password(
     throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
 
     let username = parse_username(&user.username)?;
-    let new = tokio::task::spawn_blocking(move || strong_enough(&new, &username).map(|()| new))
-        .await
-        .map_err(|error| AuthError::Hashing(error.to_string()))??;
+    let (new, _) = judged_strong(new, username).await?;
     let hash = service.hasher.hash(SecretString::from(new)).await?;
     users::update_password_hash(&service.pool, user.id, &hash).await?;
     let ended = service

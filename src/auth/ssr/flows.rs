@@ -6,7 +6,7 @@ use super::{
     devices, session,
     throttle::{self, Scope},
     users,
-    validation::{new_password, parse_username, presented_password, strong_enough},
+    validation::{new_password, parse_username, presented_password, strong_enough, Username},
     AuthError, AuthService, RequestContext,
 };
 use crate::auth::Password;
@@ -30,11 +30,7 @@ pub async fn register_account(
         tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
         return Err(AuthError::Throttled { retry_after_secs });
     }
-    let (password, username) = tokio::task::spawn_blocking(move || {
-        strong_enough(&password, &username).map(|()| (password, username))
-    })
-    .await
-    .map_err(|error| AuthError::Hashing(error.to_string()))??;
+    let (password, username) = judged_strong(password, username).await?;
     let sign_up = throttle::Attempt {
         limit,
         scope: Scope::AddressSignUp,
@@ -60,6 +56,19 @@ pub async fn register_account(
     }
 }
 
+/// Refuses a new password that is easy to guess (`strong_enough`), judged off
+/// the async threads (the estimate takes milliseconds); hands both back.
+pub(super) async fn judged_strong(
+    password: String,
+    username: Username,
+) -> Result<(String, Username), AuthError> {
+    tokio::task::spawn_blocking(move || {
+        strong_enough(&password, &username).map(|()| (password, username))
+    })
+    .await
+    .map_err(|error| AuthError::Hashing(error.to_string()))?
+}
+
 /// Creates an account from the admin command line: the sign-up rules, without
 /// the per-address limit (there is no client address).
 pub async fn create_user(
@@ -69,11 +78,7 @@ pub async fn create_user(
 ) -> Result<i64, AuthError> {
     let username = parse_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
-    let (password, username) = tokio::task::spawn_blocking(move || {
-        strong_enough(&password, &username).map(|()| (password, username))
-    })
-    .await
-    .map_err(|error| AuthError::Hashing(error.to_string()))??;
+    let (password, username) = judged_strong(password, username).await?;
     let hash = service.hasher.hash(SecretString::from(password)).await?;
     match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
