@@ -36,7 +36,7 @@ for port in 3100 3200; do
   fi
 done
 
-say "building the release server and wasm (cargo leptos build --release --precompress)"
-cargo leptos build --release --precompress
+say "building the release server and wasm (cargo leptos build --release --precompress --split)"
+cargo leptos build --release --precompress --split
 
 exec python3 bench/bench.py --python "$venv/bin/python" "$@"

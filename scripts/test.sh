@@ -2,7 +2,7 @@
 # README command 2: set up what is missing, then run every test:
 #   1. unit and HTTP integration tests (cargo test, server features);
 #   2. the Playwright suite in Chromium against the built app
-#      (cargo leptos end-to-end), on a fresh database under target/e2e/.
+#      (cargo leptos end-to-end --split), on a fresh database under target/e2e/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$REPO_ROOT/scripts/setup.sh"
@@ -31,4 +31,4 @@ export RUST_LOG="${RUST_LOG:-warn,audit=info}"
 # Every Playwright story signs up from 127.0.0.1; the per-address sign-up
 # limit is proven by the Rust tests, not meant to stop the suite.
 export THROTTLE_SIGN_UPS_PER_ADDRESS="${THROTTLE_SIGN_UPS_PER_ADDRESS:-1000}"
-cargo leptos end-to-end
+cargo leptos end-to-end --split

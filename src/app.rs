@@ -6,12 +6,12 @@ use crate::{
         get_current_user, AppError, ChangePassword, CurrentUser, Login, Logout, Register,
         RevokeSession,
     },
-    pages::{AccountPage, DashboardPage, LandingPage, LoginPage, NotFound, RegisterPage},
+    pages::{AccountRoute, DashboardRoute, LandingPage, LoginPage, NotFound, RegisterRoute},
 };
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -104,10 +104,10 @@ pub fn App() -> impl IntoView {
                     // first HTML is already right and works without JavaScript.
                     <Routes fallback=|| view! { <NotFound/> }>
                         <Route path=path!("/") view=LandingPage ssr=SsrMode::Async/>
-                        <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                        <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                        <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
-                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </AuthProvider>

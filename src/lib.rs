@@ -20,14 +20,21 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 mod tabs;
 
-/// Browser entry point: hydrates the server-rendered HTML.
+/// Browser entry point: hydrates the server-rendered HTML. Asynchronous,
+/// because a lazy route (`pages::AccountRoute`, …) first loads its wasm chunk.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A marker for end-to-end tests: interactive from here on.
-    if let Some(body) = leptos::prelude::document().body() {
+    // An Err means the executor is already set up, which is fine.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        let body = leptos::prelude::document().body();
+        let Some(body) = body else { return };
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        // A marker for end-to-end tests: interactive from here on.
         let _ = body.set_attribute("data-hydrated", "");
-    }
+    });
 }

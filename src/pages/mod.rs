@@ -8,13 +8,13 @@ mod moment;
 mod not_found;
 mod register;
 
-pub use account::AccountPage;
-pub use dashboard::DashboardPage;
+pub use account::{AccountPage, AccountRoute};
+pub use dashboard::{DashboardPage, DashboardRoute};
 pub use landing::LandingPage;
 pub use login::LoginPage;
 pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
-pub use register::RegisterPage;
+pub use register::{RegisterPage, RegisterRoute};
 
 use crate::{
     app::use_auth,
