@@ -138,19 +138,3 @@ fn PasswordChange(username: String) -> impl IntoView {
         </section>
     }
 }
-
-/// `/account`, loaded on demand: its code is a separate wasm chunk
-/// (`cargo leptos build --split`), not part of the first load.
-pub struct AccountRoute;
-
-#[leptos_router::lazy_route]
-impl leptos_router::LazyRoute for AccountRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(this: Self) -> AnyView {
-        let AccountRoute = this;
-        view! { <AccountPage/> }.into_any()
-    }
-}

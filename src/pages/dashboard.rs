@@ -23,19 +23,3 @@ pub fn DashboardPage() -> impl IntoView {
         }/>
     }
 }
-
-/// `/dashboard`, loaded on demand: its code is a separate wasm chunk
-/// (`cargo leptos build --split`), not part of the first load.
-pub struct DashboardRoute;
-
-#[leptos_router::lazy_route]
-impl leptos_router::LazyRoute for DashboardRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(this: Self) -> AnyView {
-        let DashboardRoute = this;
-        view! { <DashboardPage/> }.into_any()
-    }
-}

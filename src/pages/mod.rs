@@ -8,13 +8,13 @@ mod moment;
 mod not_found;
 mod register;
 
-pub use account::{AccountPage, AccountRoute};
-pub use dashboard::{DashboardPage, DashboardRoute};
+pub use account::AccountPage;
+pub use dashboard::DashboardPage;
 pub use landing::LandingPage;
 pub use login::LoginPage;
 pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
-pub use register::{RegisterPage, RegisterRoute};
+pub use register::RegisterPage;
 
 use crate::{
     app::use_auth,
@@ -26,6 +26,32 @@ use leptos::{
     server_fn::{error::ServerFnUrlError, ServerFn},
 };
 use leptos_router::components::Redirect;
+
+/// A page loaded on demand: `lazy_page!(Route, Page)` declares `Route`, whose
+/// code (with `Page`'s) is a separate wasm chunk under `cargo leptos build
+/// --split`, not part of the first load; `app` routes to `Lazy::<Route>`.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        #[doc = concat!("`", stringify!($page), "`, loaded on demand (a wasm chunk of its own).")]
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(this: Self) -> AnyView {
+                let $route = this;
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(AccountRoute, AccountPage);
+lazy_page!(DashboardRoute, DashboardPage);
+lazy_page!(RegisterRoute, RegisterPage);
 
 /// A protected page (one of `app::PROTECTED_PAGES`): `page` renders it for the
 /// signed-in user. The server redirects anonymous requests before rendering;

@@ -23,19 +23,3 @@ pub fn RegisterPage() -> impl IntoView {
         <p>"Already registered? " <A href="/login">"Sign in"</A></p>
     }
 }
-
-/// `/register`, loaded on demand: its code is a separate wasm chunk
-/// (`cargo leptos build --split`), not part of the first load.
-pub struct RegisterRoute;
-
-#[leptos_router::lazy_route]
-impl leptos_router::LazyRoute for RegisterRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(this: Self) -> AnyView {
-        let RegisterRoute = this;
-        view! { <RegisterPage/> }.into_any()
-    }
-}
