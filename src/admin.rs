@@ -5,7 +5,7 @@
 
 use crate::{
     auth::{
-        ssr::{create_user, parse_username, users, AuthError, AuthService},
+        ssr::{create_user, live_sessions, parse_username, users, AuthError, AuthService},
         Password,
     },
     pages::utc_text,
@@ -241,20 +241,7 @@ async fn sessions_command(
     match command {
         SessionsCommand::List { username } => {
             let user = user_named(service, &username).await?;
-            let now = service.clock.now();
-            let at = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-            let sessions: Vec<_> = service
-                .sessions
-                .sessions_of(user.id, at)
-                .await?
-                .into_iter()
-                .filter(|indexed| {
-                    now < service
-                        .policy
-                        .idle_deadline_of(indexed.signed_in_at, indexed.last_seen)
-                })
-                .map(|indexed| service.policy.describe_session(&indexed, false))
-                .collect();
+            let sessions = live_sessions(service, user.id, None).await?;
             println!(
                 "{:<32}  {:<20}  {:<20}  {:<15}  {:<8}  device",
                 "handle", "last active", "signed in", "client", "remember"

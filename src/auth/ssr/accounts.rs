@@ -9,7 +9,7 @@ use super::{
     throttle::{self, Scope},
     users,
     validation::{new_password, parse_username, presented_password},
-    AuthError, RequestContext, SignedIn,
+    AuthError, AuthService, RequestContext, SignedIn,
 };
 use crate::auth::{InvalidInput, Password, SessionInfo};
 use secrecy::SecretString;
@@ -23,18 +23,30 @@ pub fn signed_in(cx: &RequestContext) -> Result<&SignedIn, AuthError> {
 /// The user's live sessions, most recently active first, this one marked.
 pub async fn list_sessions(cx: &RequestContext) -> Result<Vec<SessionInfo>, AuthError> {
     let viewer = signed_in(cx)?;
-    let now = cx.state.clock.now();
+    Ok(live_sessions(&cx.state, viewer.user_id, Some(&viewer.handle)).await?)
+}
+
+/// The live sessions of `user_id`, most recently active first; the one named
+/// `current` is marked. For the account page and the admin command line.
+pub async fn live_sessions(
+    service: &AuthService,
+    user_id: i64,
+    current: Option<&str>,
+) -> Result<Vec<SessionInfo>, sqlx::Error> {
+    let now = service.clock.now();
     let at = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let policy = &cx.state.policy;
-    let sessions = cx.state.sessions.sessions_of(viewer.user_id, at).await?;
-    Ok(sessions
+    let policy = &service.policy;
+    Ok(service
+        .sessions
+        .sessions_of(user_id, at)
+        .await?
         .into_iter()
         // A browser-session cookie's record outlives its idle timeout in the
         // store; the policy says whether it is still live.
         .filter(|indexed| now < policy.idle_deadline_of(indexed.signed_in_at, indexed.last_seen))
         .map(|indexed| {
-            let current = indexed.handle == viewer.handle;
-            policy.describe_session(&indexed, current)
+            let is_current = current == Some(indexed.handle.as_str());
+            policy.describe_session(&indexed, is_current)
         })
         .collect())
 }

@@ -16,7 +16,9 @@ mod user_agent;
 pub mod users;
 mod validation;
 
-pub use accounts::{change_password, list_sessions, revoke_other_sessions, revoke_session};
+pub use accounts::{
+    change_password, list_sessions, live_sessions, revoke_other_sessions, revoke_session,
+};
 pub use clock::Clock;
 pub use devices::DeviceCookie;
 pub use error::AuthError;
