@@ -4,10 +4,8 @@
 //! line as sign-in does.
 
 use super::{
-    flows::{account_counter, given_back_if_busy, judged_strong},
-    session,
-    throttle::{self, Scope},
-    users,
+    flows::{judged_strong, PasswordCheck},
+    session, users,
     validation::{new_password, parse_username, presented_password},
     AuthError, AuthService, RequestContext, SignedIn,
 };
@@ -105,16 +103,8 @@ pub async fn change_password(
         return Err(AuthError::SessionEnded);
     };
     let now = service.clock.now();
-    let attempt = |scope, subject| throttle::Attempt {
-        limit: service.throttle.limit(scope),
-        scope,
-        subject,
-    };
-    let (scope, subject) = account_counter(cx, &user.username_key, now).await?;
-    let by_account = attempt(scope, subject.as_str());
-    let by_address = attempt(Scope::AddressSignIn, client.as_str());
-    let attempts = [by_account, by_address];
-    if let Some(refusal) = throttle::admit(&service.pool, &attempts, now).await? {
+    let check = PasswordCheck::for_account(cx, &user.username_key, now).await?;
+    if let Some(refusal) = check.admit(service, now).await? {
         let retry_after_secs = refusal.retry_after_secs;
         tracing::warn!(target: "audit", event = "password_change", user_id = user.id, client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
         return Err(AuthError::Throttled { retry_after_secs });
@@ -126,12 +116,11 @@ pub async fn change_password(
             Some(user.password_hash.clone()),
         )
         .await;
-    if !given_back_if_busy(&service.pool, &attempts, verified).await? {
+    if !check.verified(service, verified).await? {
         tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, outcome = "wrong_password");
         return Err(AuthError::WrongPassword);
     }
-    throttle::refund(&service.pool, &[by_address]).await?;
-    throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
+    check.succeeded(service).await?;
 
     let username = parse_username(&user.username)?;
     let (new, _) = judged_strong(new, username).await?;

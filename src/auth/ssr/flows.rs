@@ -106,17 +106,9 @@ pub async fn sign_in(
     let username = parse_username(username)?;
     let password = presented_password(password.into_inner())?;
     let now = service.clock.now();
-    let attempt = |scope, subject| throttle::Attempt {
-        limit: service.throttle.limit(scope),
-        scope,
-        subject,
-    };
-    let by_address = attempt(Scope::AddressSignIn, client.as_str());
-    let (scope, subject) = account_counter(cx, &username.key, now).await?;
-    let trusted_device = scope == Scope::DeviceSignIn;
-    let by_account = attempt(scope, subject.as_str());
-    let attempts = [by_account, by_address];
-    if let Some(refusal) = throttle::admit(&service.pool, &attempts, now).await? {
+    let check = PasswordCheck::for_account(cx, &username.key, now).await?;
+    let trusted_device = check.on_trusted_device();
+    if let Some(refusal) = check.admit(service, now).await? {
         let retry_after_secs = refusal.retry_after_secs;
         tracing::warn!(target: "audit", event = "sign_in", client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
         return Err(AuthError::Throttled { retry_after_secs });
@@ -129,7 +121,7 @@ pub async fn sign_in(
         .hasher
         .verify(SecretString::from(password.clone()), stored_hash)
         .await;
-    let matches = given_back_if_busy(&service.pool, &attempts, verified).await?;
+    let matches = check.verified(service, verified).await?;
     let user = match user {
         Some(user) if matches => user,
         user => {
@@ -139,8 +131,7 @@ pub async fn sign_in(
             return Err(AuthError::InvalidCredentials);
         }
     };
-    throttle::refund(&service.pool, &[by_address]).await?;
-    throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
+    check.succeeded(service).await?;
     if !trusted_device {
         let token = devices::new_token();
         devices::trust(
@@ -172,25 +163,81 @@ pub async fn sign_in(
     Ok(())
 }
 
-/// The counter a password check against the account `username_key` counts on,
-/// as (scope, subject): this browser's own when its device cookie was issued by
-/// a sign-in to that account, else the account's.
-pub(super) async fn account_counter(
-    cx: &RequestContext,
-    username_key: &str,
-    now: i64,
-) -> Result<(Scope, String), AuthError> {
-    if let Some(device) = cx.device_token().as_deref().map(devices::token_hash) {
-        if devices::is_trusted(&cx.state.pool, &device, username_key, now).await? {
-            return Ok((Scope::DeviceSignIn, device));
+/// The two counters one password check counts on (sign-in, password change):
+/// the client address's, and the account's, or this browser's own when its
+/// device cookie was issued by a sign-in to that account.
+pub(super) struct PasswordCheck {
+    account: (Scope, String),
+    client: String,
+}
+
+impl PasswordCheck {
+    pub async fn for_account(
+        cx: &RequestContext,
+        username_key: &str,
+        now: i64,
+    ) -> Result<Self, AuthError> {
+        let mut account = (Scope::AccountSignIn, username_key.to_string());
+        if let Some(device) = cx.device_token().as_deref().map(devices::token_hash) {
+            if devices::is_trusted(&cx.state.pool, &device, username_key, now).await? {
+                account = (Scope::DeviceSignIn, device);
+            }
         }
+        Ok(Self {
+            account,
+            client: cx.client_address(),
+        })
     }
-    Ok((Scope::AccountSignIn, username_key.to_string()))
+
+    /// Whether this browser signed in to the account before.
+    pub fn on_trusted_device(&self) -> bool {
+        self.account.0 == Scope::DeviceSignIn
+    }
+
+    fn attempts(&self, service: &AuthService) -> [throttle::Attempt<'_>; 2] {
+        let attempt = |scope, subject| throttle::Attempt {
+            limit: service.throttle.limit(scope),
+            scope,
+            subject,
+        };
+        [
+            attempt(self.account.0, self.account.1.as_str()),
+            attempt(Scope::AddressSignIn, self.client.as_str()),
+        ]
+    }
+
+    /// Counts the check before its hash, or refuses it while either counter
+    /// is blocked.
+    pub async fn admit(
+        &self,
+        service: &AuthService,
+        now: i64,
+    ) -> Result<Option<throttle::Refusal>, AuthError> {
+        Ok(throttle::admit(&service.pool, &self.attempts(service), now).await?)
+    }
+
+    /// The hash's answer; one refused as busy gives the counts back.
+    pub async fn verified(
+        &self,
+        service: &AuthService,
+        verified: Result<bool, AuthError>,
+    ) -> Result<bool, AuthError> {
+        given_back_if_busy(&service.pool, &self.attempts(service), verified).await
+    }
+
+    /// After a match: the address's count is given back and the account's
+    /// (or this browser's) counter cleared.
+    pub async fn succeeded(&self, service: &AuthService) -> Result<(), AuthError> {
+        let [by_account, by_address] = self.attempts(service);
+        throttle::refund(&service.pool, &[by_address]).await?;
+        throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
+        Ok(())
+    }
 }
 
 /// A hash refused because no hashing thread was free (503) checked nothing,
 /// so the attempts counted for it are given back.
-pub(super) async fn given_back_if_busy<T>(
+async fn given_back_if_busy<T>(
     pool: &sqlx::SqlitePool,
     attempts: &[throttle::Attempt<'_>],
     result: Result<T, AuthError>,
