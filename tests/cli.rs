@@ -4,7 +4,7 @@
 #[path = "api/helpers.rs"]
 mod helpers;
 
-use helpers::{spawn_app_with, test_settings, TestApp, PASSWORD};
+use helpers::{spawn_app_with, test_settings, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use std::{
     io::Write,
@@ -125,11 +125,10 @@ async fn a_user_created_on_the_command_line_signs_in_on_the_web() {
 async fn sessions_ended_on_the_command_line_open_nothing_on_the_web() {
     let app = app().await;
     app.register("alice", PASSWORD).await;
-    let laptop = TestApp::browser();
-    let phone = TestApp::browser();
+    let laptop = Browser::new(&app, "laptop");
+    let phone = Browser::new(&app, "phone");
     for browser in [&laptop, &phone] {
-        let response = app.login_in(browser, "alice", PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::OK);
+        browser.sign_in("alice", PASSWORD).await;
         // The phone signs in later, so it is listed first.
         app.clock.advance(5);
     }
@@ -151,8 +150,8 @@ async fn sessions_ended_on_the_command_line_open_nothing_on_the_web() {
         "",
     );
     assert!(revoked.status.success(), "{}", stderr(&revoked));
-    assert_eq!(app.dashboard_in(&phone).await, StatusCode::SEE_OTHER);
-    assert_eq!(app.dashboard_in(&laptop).await, StatusCode::OK);
+    assert_eq!(phone.dashboard().await, StatusCode::SEE_OTHER);
+    assert_eq!(laptop.dashboard().await, StatusCode::OK);
 
     let again = admin(
         &app,
@@ -164,7 +163,7 @@ async fn sessions_ended_on_the_command_line_open_nothing_on_the_web() {
 
     let all = admin(&app, &["sessions", "revoke", "alice", "--all"], "");
     assert!(stdout(&all).contains("1 session(s)"), "{}", stdout(&all));
-    assert_eq!(app.dashboard_in(&laptop).await, StatusCode::SEE_OTHER);
+    assert_eq!(laptop.dashboard().await, StatusCode::SEE_OTHER);
     let unknown = admin(&app, &["sessions", "list", "nobody"], "");
     assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains(r#"no user named "nobody""#));

@@ -3,9 +3,9 @@
 //! here is a client with its own cookie jar and User-Agent.
 
 use crate::helpers::{
-    client_with, cookie_pair, location, session_set_cookie, spawn_app, TestApp, PASSWORD,
+    client_with, cookie_pair, location, session_set_cookie, spawn_app, Browser, PASSWORD,
 };
-use reqwest::{header, Client, Response, StatusCode};
+use reqwest::{header, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -13,75 +13,6 @@ const CHROME_ON_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.3
 const FIREFOX_ON_WINDOWS: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const NEW_PASSWORD: &str = "plum trombone glacier sunset";
-
-/// Another browser: its own cookie jar, its own User-Agent.
-struct Browser<'a> {
-    app: &'a TestApp,
-    client: Client,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp, user_agent: &str) -> Self {
-        let client = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_provider(Arc::new(reqwest::cookie::Jar::default()))
-            .user_agent(user_agent)
-            .build()
-            .unwrap();
-        Self { app, client }
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.app.url(path))
-            .form(fields)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// The same post as a plain HTML form (no JavaScript) sends it.
-    async fn form_post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.app.url(path))
-            .header(header::ACCEPT, "text/html")
-            .header(header::REFERER, self.app.url("/account"))
-            .form(fields)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn sign_in(&self, username: &str, password: &str) -> Response {
-        let response = self
-            .post(
-                "/api/login",
-                &[
-                    ("username", username),
-                    ("password", password),
-                    ("remember", "on"),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK, "sign-in of {username}");
-        response
-    }
-
-    async fn sessions(&self) -> Vec<Value> {
-        let response = self.post("/api/sessions", &[]).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
-    }
-
-    async fn dashboard(&self) -> StatusCode {
-        self.client
-            .get(self.app.url("/dashboard"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    }
-}
 
 fn handle_of(sessions: &[Value], current: bool) -> String {
     sessions

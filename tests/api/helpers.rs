@@ -161,35 +161,6 @@ impl TestApp {
         response
     }
 
-    /// Another browser: a client with its own cookie jar.
-    pub fn browser() -> Client {
-        client_with(Arc::default())
-    }
-
-    /// Signs in (keep me signed in) in `browser`.
-    pub async fn login_in(&self, browser: &Client, username: &str, password: &str) -> Response {
-        browser
-            .post(self.url("/api/login"))
-            .form(&[
-                ("username", username),
-                ("password", password),
-                ("remember", "on"),
-            ])
-            .send()
-            .await
-            .expect("POST /api/login")
-    }
-
-    /// The status of `/dashboard` in `browser`.
-    pub async fn dashboard_in(&self, browser: &Client) -> StatusCode {
-        browser
-            .get(self.url("/dashboard"))
-            .send()
-            .await
-            .expect("GET /dashboard")
-            .status()
-    }
-
     pub async fn logout(&self) -> Response {
         self.post_form("/api/logout", &[]).await
     }
@@ -251,4 +222,73 @@ pub fn location(response: &Response) -> Option<String> {
         .get(header::LOCATION)
         .and_then(|value| value.to_str().ok())
         .map(str::to_string)
+}
+
+/// Another browser: its own cookie jar, its own User-Agent.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    pub client: Client,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp, user_agent: &str) -> Self {
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(Arc::new(reqwest::cookie::Jar::default()))
+            .user_agent(user_agent)
+            .build()
+            .unwrap();
+        Self { app, client }
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.app.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The same post as a plain HTML form (no JavaScript) sends it.
+    pub async fn form_post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.app.url(path))
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, self.app.url("/account"))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) -> Response {
+        let response = self
+            .post(
+                "/api/login",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("remember", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-in of {username}");
+        response
+    }
+
+    pub async fn sessions(&self) -> Vec<serde_json::Value> {
+        let response = self.post("/api/sessions", &[]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    pub async fn dashboard(&self) -> StatusCode {
+        self.client
+            .get(self.app.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
 }
