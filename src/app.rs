@@ -2,15 +2,13 @@
 //! navigation, the protected route and the dashboard all read.
 
 use crate::{
-    auth::{
-        get_current_user, AppError, ChangePassword, CurrentUser, Login, Logout, Register,
-        RevokeSession,
-    },
+    auth::{get_current_user, AppError, CurrentUser, Login, Logout},
     pages::{AccountRoute, DashboardRoute, LandingPage, LoginPage, NotFound, RegisterRoute},
 };
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Route, Router, Routes, A},
+    components::{Route, Router, Routes},
+    hooks::use_location,
     path, Lazy, SsrMode,
 };
 
@@ -70,22 +68,36 @@ pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account"];
 /// posts there itself).
 pub const SESSION_ENDED_PAGE: &str = "/login?ended=1";
 
-/// The signed-in state and the actions that change it, provided once under
-/// the router. The user is re-read from the server after each action.
+/// The signed-in state and the two actions every page may use (sign in, sign
+/// out), provided once under the router. The user is re-read from the server
+/// after each of them. The other actions live on their own pages, so that
+/// their code loads with the page (a lazy route), and report their effect on
+/// the session through [`Auth::session_changed`] and [`Auth::session_ended`].
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-    pub register: ServerAction<Register>,
     pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
-    pub revoke: ServerAction<RevokeSession>,
-    pub change_password: ServerAction<ChangePassword>,
 }
 
 impl Auth {
     /// The current user, or `None` when signed out (or unknown after an error).
     pub async fn viewer(self) -> Option<CurrentUser> {
         self.user.await.ok().flatten()
+    }
+
+    /// An action on another page changed this user's sessions: re-read the
+    /// user here and tell this browser's other tabs.
+    pub fn session_changed(self) {
+        self.user.refetch();
+        #[cfg(feature = "hydrate")]
+        crate::tabs::announce();
+    }
+
+    /// A server function found this session gone: sign in again (a plain form
+    /// post is redirected there by the server).
+    pub fn session_ended(self) {
+        leptos_router::hooks::use_navigate()(SESSION_ENDED_PAGE, Default::default());
     }
 }
 
@@ -119,40 +131,16 @@ pub fn App() -> impl IntoView {
 /// its error) and the current-user resource that follows them.
 #[component]
 fn AuthProvider(children: Children) -> impl IntoView {
-    let register = ServerAction::<Register>::new();
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
-    let revoke = ServerAction::<RevokeSession>::new();
-    let change_password = ServerAction::<ChangePassword>::new();
     let user = Resource::new(
-        move || {
-            (
-                login.version().get(),
-                logout.version().get(),
-                revoke.version().get(),
-                change_password.version().get(),
-            )
-        },
+        move || (login.version().get(), logout.version().get()),
         |_| get_current_user(),
     );
-    // A server function that finds the session gone sends the user to sign
-    // in again (a plain form post is redirected there by the server).
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        let ended = |error: Option<Result<(), AppError>>| {
-            matches!(error, Some(Err(AppError::SessionEnded)))
-        };
-        if ended(revoke.value().get()) || ended(change_password.value().get()) {
-            navigate(SESSION_ENDED_PAGE, Default::default());
-        }
-    });
     let auth = Auth {
         user,
-        register,
         login,
         logout,
-        revoke,
-        change_password,
     };
     provide_context(auth);
     #[cfg(feature = "hydrate")]
@@ -165,20 +153,20 @@ fn Nav() -> impl IntoView {
     let auth = use_auth();
     view! {
         <nav>
-            <A href="/">"Home"</A>
+            <NavLink href="/" label="Home"/>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match auth.viewer().await {
                         Some(user) => view! {
                             <span class="who" data-testid="nav-user">{user.username}</span>
-                            <A href="/dashboard">"Dashboard"</A>
-                            <A href="/account">"Account"</A>
+                            <NavLink href="/dashboard" label="Dashboard"/>
+                            <NavLink href="/account" label="Account"/>
                             <SignOutButton/>
                         }
                             .into_any(),
                         None => view! {
-                            <A href="/login">"Sign in"</A>
-                            <A href="/register">"Create account"</A>
+                            <NavLink href="/login" label="Sign in"/>
+                            <NavLink href="/register" label="Create account"/>
                         }
                             .into_any(),
                     }
@@ -186,6 +174,15 @@ fn Nav() -> impl IntoView {
             </Transition>
         </nav>
     }
+}
+
+/// A link of the navigation, marked `aria-current="page"` while its page is
+/// shown. A plain `<a>`: the router follows it on the client all the same.
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    let pathname = use_location().pathname;
+    let current = move || (pathname.get() == href).then_some("page");
+    view! { <a href=href aria-current=current>{label}</a> }
 }
 
 /// A plain POST form: signs out without a page load when scripts run, and as

@@ -28,6 +28,20 @@ const CHANNEL: &str = "persistent-login";
 /// How often a visible tab checks without being told to.
 const BACKSTOP: Duration = Duration::from_secs(30);
 
+thread_local! {
+    /// This tab's end of the channel (a tab does not hear its own messages).
+    static CHANNEL_END: Option<BroadcastChannel> = BroadcastChannel::new(CHANNEL).ok();
+}
+
+/// Tells this browser's other tabs that the session changed.
+pub fn announce() {
+    CHANNEL_END.with(|channel| {
+        if let Some(channel) = channel {
+            let _ = channel.post_message(&JsValue::from_str("session changed"));
+        }
+    });
+}
+
 fn is_visible() -> bool {
     document().visibility_state() == VisibilityState::Visible
 }
@@ -55,25 +69,23 @@ pub fn keep_in_step(auth: Auth) {
         });
     };
 
-    let channel = BroadcastChannel::new(CHANNEL).ok();
-    if let Some(channel) = &channel {
-        let on_message = Closure::<dyn Fn()>::new({
-            let check = check.clone();
-            move || check()
-        });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
-    }
-    // After this tab's own actions complete, tell the others.
+    CHANNEL_END.with(|channel| {
+        if let Some(channel) = channel {
+            let on_message = Closure::<dyn Fn()>::new({
+                let check = check.clone();
+                move || check()
+            });
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+        }
+    });
+    // After this tab signs in or out, tell the others (the account page's
+    // actions tell them through `Auth::session_changed`).
     Effect::new(move |previous: Option<()>| {
         auth.login.version().track();
         auth.logout.version().track();
-        auth.revoke.version().track();
-        auth.change_password.version().track();
         if previous.is_some() {
-            if let Some(channel) = &channel {
-                let _ = channel.post_message(&JsValue::from_str("session changed"));
-            }
+            announce();
         }
     });
 

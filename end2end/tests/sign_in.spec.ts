@@ -24,6 +24,14 @@ test('a new user registers, signs in with "keep me signed in" and stays signed i
   await expect(page.getByTestId('username')).toHaveText(username);
   await expect(page.getByTestId('remembered')).toHaveText('yes');
   await expect(page.getByTestId('nav-user')).toHaveText(username);
+  // The navigation marks the page shown, and follows a move on the client.
+  const nav = page.getByRole('navigation');
+  await expect(nav.getByRole('link', { name: 'Dashboard' })).toHaveAttribute('aria-current', 'page');
+  await nav.getByRole('link', { name: 'Account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(nav.getByRole('link', { name: 'Account' })).toHaveAttribute('aria-current', 'page');
+  await expect(nav.getByRole('link', { name: 'Dashboard' })).not.toHaveAttribute('aria-current', /.*/);
+  await page.goBack();
 
   const [session] = (await context.cookies()).filter((cookie) => cookie.name === 'session');
   expect(session.httpOnly).toBe(true);

@@ -5,13 +5,50 @@
 use super::{error_message, Moment, SignedInOnly};
 use crate::{
     app::{use_auth, SignOutButton},
-    auth::{list_sessions, ChangePassword, RevokeSession, SessionInfo},
+    auth::{list_sessions, AppError, ChangePassword, RevokeSession, SessionInfo},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// The page's two actions. They live here, not in the shared `Auth`, so that
+/// their code loads with this page; each reports what it did to the session.
+#[derive(Clone, Copy)]
+struct AccountActions {
+    revoke: ServerAction<RevokeSession>,
+    change_password: ServerAction<ChangePassword>,
+}
+
+fn use_account_actions() -> AccountActions {
+    expect_context::<AccountActions>()
+}
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    let auth = use_auth();
+    let actions = AccountActions {
+        revoke: ServerAction::new(),
+        change_password: ServerAction::new(),
+    };
+    provide_context(actions);
+    // After each completed action: the session list and the user are re-read
+    // and the other tabs told; a session found gone leads to sign-in.
+    Effect::new(move |previous: Option<()>| {
+        actions.revoke.version().track();
+        actions.change_password.version().track();
+        if previous.is_none() {
+            return;
+        }
+        let ended = |result: Option<Result<(), AppError>>| {
+            matches!(result, Some(Err(AppError::SessionEnded)))
+        };
+        if ended(actions.revoke.value().get_untracked())
+            || ended(actions.change_password.value().get_untracked())
+        {
+            auth.session_ended();
+        } else {
+            auth.session_changed();
+        }
+    });
     view! {
         <SignedInOnly path="/account" page=|user| view! {
             <h1>"Your account"</h1>
@@ -25,12 +62,12 @@ pub fn AccountPage() -> impl IntoView {
 /// The user's sessions, re-read after each revocation or password change.
 #[component]
 fn Sessions() -> impl IntoView {
-    let auth = use_auth();
+    let actions = use_account_actions();
     let sessions = Resource::new(
         move || {
             (
-                auth.revoke.version().get(),
-                auth.change_password.version().get(),
+                actions.revoke.version().get(),
+                actions.change_password.version().get(),
             )
         },
         |_| list_sessions(),
@@ -47,7 +84,7 @@ fn Sessions() -> impl IntoView {
                             {sessions.into_iter().map(|session| view! { <SessionItem session/> }).collect_view()}
                         </ul>
                         <Show when=move || { others > 0 }>
-                            <ActionForm action=auth.revoke>
+                            <ActionForm action=actions.revoke>
                                 <input type="hidden" name="others" value="on"/>
                                 <button type="submit" class="secondary" data-testid="sign-out-others">"Sign out everywhere else"</button>
                             </ActionForm>
@@ -55,20 +92,20 @@ fn Sessions() -> impl IntoView {
                     }
                 })}
             </Transition>
-            {error_message::<RevokeSession>(move || auth.revoke.value().get())}
+            {error_message::<RevokeSession>(move || actions.revoke.value().get())}
         </section>
     }
 }
 
 #[component]
 fn SessionItem(session: SessionInfo) -> impl IntoView {
-    let auth = use_auth();
+    let actions = use_account_actions();
     let end = if session.current {
         view! { <SignOutButton/> }.into_any()
     } else {
         let label = format!("Sign out {} ({})", session.device, session.client);
         view! {
-            <ActionForm action=auth.revoke>
+            <ActionForm action=actions.revoke>
                 <input type="hidden" name="session" value=session.handle.clone()/>
                 <button type="submit" class="secondary" aria-label=label>"Sign out"</button>
             </ActionForm>
@@ -102,11 +139,11 @@ fn SessionItem(session: SessionInfo) -> impl IntoView {
 
 #[component]
 fn PasswordChange(username: String) -> impl IntoView {
-    let auth = use_auth();
+    let actions = use_account_actions();
     let query = use_query_map();
     let changed = move || {
-        matches!(auth.change_password.value().get(), Some(Ok(())))
-            || (auth.change_password.value().get().is_none()
+        matches!(actions.change_password.value().get(), Some(Ok(())))
+            || (actions.change_password.value().get().is_none()
                 && query.read().get("password_changed").is_some())
     };
     view! {
@@ -117,7 +154,7 @@ fn PasswordChange(username: String) -> impl IntoView {
                     "Password changed. Every other session has been signed out."
                 </p>
             </Show>
-            <ActionForm action=auth.change_password>
+            <ActionForm action=actions.change_password>
                 // For password managers: whose password this is.
                 <input type="text" name="username" autocomplete="username" value=username hidden/>
                 <label>
@@ -134,7 +171,7 @@ fn PasswordChange(username: String) -> impl IntoView {
                 </label>
                 <button type="submit">"Change password"</button>
             </ActionForm>
-            {error_message::<ChangePassword>(move || auth.change_password.value().get())}
+            {error_message::<ChangePassword>(move || actions.change_password.value().get())}
         </section>
     }
 }

@@ -1,6 +1,5 @@
 use crate::app::use_auth;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn LandingPage() -> impl IntoView {
@@ -13,14 +12,14 @@ pub fn LandingPage() -> impl IntoView {
                 match auth.viewer().await {
                     Some(user) => view! {
                         <p>"Signed in as " <strong>{user.username}</strong> ". "
-                            <A href="/dashboard">"Go to your dashboard"</A>
+                            <a href="/dashboard">"Go to your dashboard"</a>
                         </p>
                     }
                         .into_any(),
                     None => view! {
                         <p>
-                            <A href="/login">"Sign in"</A> " or "
-                            <A href="/register">"create an account"</A>
+                            <a href="/login">"Sign in"</a> " or "
+                            <a href="/register">"create an account"</a>
                         </p>
                     }
                         .into_any(),

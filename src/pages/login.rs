@@ -1,7 +1,7 @@
 use super::error_message;
 use crate::{app::use_auth, auth::Login};
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -37,6 +37,6 @@ pub fn LoginPage() -> impl IntoView {
             <button type="submit">"Sign in"</button>
         </ActionForm>
         {error_message::<Login>(move || auth.login.value().get())}
-        <p>"No account yet? " <A href="/register">"Create one"</A></p>
+        <p>"No account yet? " <a href="/register">"Create one"</a></p>
     }
 }

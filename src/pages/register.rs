@@ -1,14 +1,14 @@
 use super::error_message;
-use crate::{app::use_auth, auth::Register};
+use crate::auth::Register;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let auth = use_auth();
+    // Here, not in the shared `Auth`: its code loads with this page.
+    let register = ServerAction::<Register>::new();
     view! {
         <h1>"Create an account"</h1>
-        <ActionForm action=auth.register>
+        <ActionForm action=register>
             <label>
                 "Username"
                 <input type="text" name="username" autocomplete="username" required maxlength="64"/>
@@ -19,7 +19,7 @@ pub fn RegisterPage() -> impl IntoView {
             </label>
             <button type="submit">"Create account"</button>
         </ActionForm>
-        {error_message::<Register>(move || auth.register.value().get())}
-        <p>"Already registered? " <A href="/login">"Sign in"</A></p>
+        {error_message::<Register>(move || register.value().get())}
+        <p>"Already registered? " <a href="/login">"Sign in"</a></p>
     }
 }
