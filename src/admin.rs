@@ -5,7 +5,7 @@
 
 use crate::{
     auth::{
-        ssr::{create_user, live_sessions, parse_username, users, AuthError, AuthService},
+        ssr::{create_user, live_sessions, parse_username, tokens, users, AuthError, AuthService},
         Password,
     },
     pages::utc_text,
@@ -41,6 +41,27 @@ enum Command {
     /// List and end users' sessions; purge expired ones.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Revoke users' bearer tokens; make a new signing key.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Refuse every bearer token a user holds from now on.
+    Revoke { username: String },
+    /// Print a new random signing key as a TOKEN_KEYS entry (kid=value), for
+    /// the configuration or a secret store; nothing is written anywhere.
+    NewKey {
+        /// The key id to print (default: today's date).
+        #[arg(long)]
+        kid: Option<String>,
+        /// An Ed25519 private key for TOKEN_ALGORITHM=EdDSA (default: an
+        /// HS256 secret); its public key is printed too, for instances that
+        /// only verify.
+        #[arg(long)]
+        eddsa: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,7 +84,8 @@ enum UsersCommand {
 enum SessionsCommand {
     /// List a user's live sessions, most recently active first.
     List { username: String },
-    /// End one session of a user (--handle, from `sessions list`) or all (--all).
+    /// End one session of a user (--handle, from `sessions list`) or all
+    /// (--all: "sign out everywhere", which revokes their bearer tokens too).
     Revoke {
         username: String,
         /// The session's handle, as `sessions list` shows it.
@@ -120,6 +142,11 @@ pub async fn main() -> ExitCode {
         None | Some(Command::Serve) => return crate::server::run().await,
         Some(Command::Users(command)) => Admin::Users(command),
         Some(Command::Sessions(command)) => Admin::Sessions(command),
+        Some(Command::Tokens(TokensCommand::NewKey { kid, eddsa })) => {
+            println!("{}", new_key(kid, eddsa));
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Tokens(command)) => Admin::Tokens(command),
     };
     init_logging();
     match run(command).await {
@@ -146,6 +173,7 @@ fn init_logging() {
 enum Admin {
     Users(UsersCommand),
     Sessions(SessionsCommand),
+    Tokens(TokensCommand),
 }
 
 async fn run(command: Admin) -> Result<(), AdminError> {
@@ -161,6 +189,7 @@ async fn run(command: Admin) -> Result<(), AdminError> {
     let result = match command {
         Admin::Users(command) => users_command(&service, command, password).await,
         Admin::Sessions(command) => sessions_command(&service, command).await,
+        Admin::Tokens(command) => tokens_command(&service, command).await,
     };
     service.pool.close().await;
     result
@@ -272,7 +301,17 @@ async fn sessions_command(
                     }
                     1
                 }
-                _ => service.sessions.revoke_all_but(user.id, None).await?,
+                _ => {
+                    let ended = service.sessions.revoke_all_but(user.id, None).await?;
+                    let now = service.clock.now();
+                    let tokens_ended = tokens::revoke_all(&service.pool, user.id, now).await?;
+                    tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended = tokens_ended, outcome = "success");
+                    println!(
+                        "{tokens_ended} bearer token(s) of {:?} revoked",
+                        user.username
+                    );
+                    ended
+                }
             };
             tracing::info!(target: "audit", event = "sessions_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} session(s) of {:?} ended", user.username);
@@ -286,4 +325,38 @@ async fn sessions_command(
         }
     }
     Ok(())
+}
+
+async fn tokens_command(service: &AuthService, command: TokensCommand) -> Result<(), AdminError> {
+    match command {
+        TokensCommand::Revoke { username } => {
+            let user = user_named(service, &username).await?;
+            let ended = tokens::revoke_all(&service.pool, user.id, service.clock.now()).await?;
+            tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
+            println!("{ended} bearer token(s) of {:?} revoked", user.username);
+        }
+        TokensCommand::NewKey { kid, eddsa } => println!("{}", new_key(kid, eddsa)),
+    }
+    Ok(())
+}
+
+/// A `TOKEN_KEYS` entry with a fresh random key (and, for Ed25519, the
+/// `public:` entry that verifies it).
+fn new_key(kid: Option<String>, eddsa: bool) -> String {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    let kid = kid.unwrap_or_else(|| {
+        let today = OffsetDateTime::now_utc().date();
+        format!("k{}", today.to_string().replace('-', ""))
+    });
+    let secret = tokens::jwt::random_key();
+    if eddsa {
+        let public = ed25519_dalek::SigningKey::from_bytes(&secret).verifying_key();
+        format!(
+            "{kid}={}\n# verify-only instances: {kid}=public:{}",
+            STANDARD.encode(secret),
+            STANDARD.encode(public.as_bytes())
+        )
+    } else {
+        format!("{kid}={}", STANDARD.encode(secret))
+    }
 }

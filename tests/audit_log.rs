@@ -1,6 +1,7 @@
 //! The audit log: sign-up, sign-in success and failure, throttling, sign-out,
 //! session revocation and password changes are logged with user id, client address and outcome, and nothing
-//! in the log (at any level) holds a password, a password hash or a session id.
+//! in the log (at any level) holds a password, a password hash, a session id
+//! or a bearer token. Bearer tokens issued are logged as sign-ins `via="token"`.
 
 #[path = "api/helpers.rs"]
 mod helpers;
@@ -56,6 +57,22 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
     let session_id = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap())
         .trim_start_matches("session=")
         .to_string();
+    // Bob takes a bearer token for a script, and uses it.
+    let issued: serde_json::Value = app
+        .post_form("/api/token", &[("username", "bob"), ("password", PASSWORD)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = issued["token"].as_str().unwrap().to_string();
+    let me = app
+        .client
+        .get(app.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
     // Bob changes his password (once wrongly), ends his other sessions, signs out.
     let new_password = "plum trombone glacier sunset";
     for (current, status) in [(wrong_password, 401), (PASSWORD, 200)] {
@@ -83,17 +100,21 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
 
     for expected in [
         r#"event="register" user_id=1 client="127.0.0.1" outcome="created""#,
-        r#"event="sign_in" user_id="1" client="127.0.0.1" outcome="failure""#,
-        r#"event="sign_in" client="127.0.0.1" throttled_by=AccountSignIn"#,
-        r#"event="sign_in" user_id=2 client="127.0.0.1" remember=true known_device=false outcome="success""#,
+        r#"event="sign_in" via="session" user_id="1" client="127.0.0.1" outcome="failure""#,
+        r#"event="sign_in" via="session" client="127.0.0.1" throttled_by=AccountSignIn"#,
+        r#"event="sign_in" via="session" user_id=2 client="127.0.0.1" remember=true known_device=false outcome="success""#,
+        r#"event="sign_in" via="token" user_id=2 client="127.0.0.1" outcome="success""#,
+        r#"event="token_issued" user_id=2 client="127.0.0.1" jti="#,
         r#"event="password_change" user_id=2 client="127.0.0.1" outcome="wrong_password""#,
-        r#"event="password_change" user_id=2 client="127.0.0.1" sessions_ended=0 outcome="success""#,
-        r#"event="sessions_revoked" user_id=2 client="127.0.0.1" ended=0 outcome="success""#,
+        r#"event="password_change" user_id=2 client="127.0.0.1" sessions_ended=0 tokens_ended=1 outcome="success""#,
+        r#"event="sessions_revoked" user_id=2 client="127.0.0.1" ended=0 tokens_ended=0 outcome="success""#,
         r#"event="sign_out" user_id=2 client="127.0.0.1" outcome="success""#,
     ] {
         assert!(log.contains(expected), "missing {expected}");
     }
     assert!(!log.contains(PASSWORD), "a password is in the log");
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!log.contains(signature), "a bearer token is in the log");
     assert!(!log.contains(new_password), "a new password is in the log");
     assert!(
         !log.contains(wrong_password),

@@ -62,6 +62,9 @@ async fn every_command_has_help() {
         vec!["sessions", "revoke", "--help"],
         vec!["sessions", "purge", "--help"],
         vec!["serve", "--help"],
+        vec!["tokens", "--help"],
+        vec!["tokens", "revoke", "--help"],
+        vec!["tokens", "new-key", "--help"],
     ] {
         let output = admin(&app, &args, "");
         assert!(output.status.success(), "{args:?}");
@@ -214,4 +217,88 @@ async fn purge_deletes_expired_sessions_now() {
         .unwrap();
     assert_eq!(left, 1, "the live session stays");
     assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_on_the_command_line_refuses_the_users_bearer_tokens() {
+    let app = app().await;
+    app.register("alice", PASSWORD).await;
+    let token = || async {
+        let answer: serde_json::Value = app
+            .post_form(
+                "/api/token",
+                &[("username", "alice"), ("password", PASSWORD)],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        answer["token"].as_str().unwrap().to_string()
+    };
+    let me = |token: String| {
+        let client = reqwest::Client::new();
+        let url = app.url("/api/me");
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+
+    let first = token().await;
+    assert_eq!(me(first.clone()).await, StatusCode::OK);
+    let output = admin(&app, &["sessions", "revoke", "alice", "--all"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 bearer token(s) of \"alice\" revoked"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(me(first).await, StatusCode::UNAUTHORIZED);
+
+    let second = token().await;
+    assert_eq!(me(second.clone()).await, StatusCode::OK);
+    let output = admin(&app, &["tokens", "revoke", "alice"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(me(second).await, StatusCode::UNAUTHORIZED);
+    let unknown = admin(&app, &["tokens", "revoke", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no user named \"nobody\""));
+}
+
+#[tokio::test]
+async fn new_key_prints_keys_the_server_accepts_and_differs_each_time() {
+    use persistent_login::auth::ssr::tokens::jwt::{TokenAlgorithm, TokenKeys};
+    let app = app().await;
+    let first = stdout(&admin(&app, &["tokens", "new-key", "--kid", "k1"], ""));
+    let second = stdout(&admin(&app, &["tokens", "new-key", "--kid", "k1"], ""));
+    assert_ne!(first, second);
+    let entry = first.trim();
+    assert!(entry.starts_with("k1="), "{entry}");
+    let keys = TokenKeys::parse(TokenAlgorithm::Hs256, entry, None).unwrap();
+    assert_eq!(keys.signing_kid(), Some("k1"));
+
+    let eddsa = stdout(&admin(
+        &app,
+        &["tokens", "new-key", "--eddsa", "--kid", "e1"],
+        "",
+    ));
+    let mut lines = eddsa.lines();
+    let private = lines.next().unwrap();
+    let public = lines
+        .next()
+        .unwrap()
+        .trim_start_matches("# verify-only instances: ");
+    assert_eq!(
+        TokenKeys::parse(TokenAlgorithm::EdDsa, private, None)
+            .unwrap()
+            .signing_kid(),
+        Some("e1")
+    );
+    let verifier = TokenKeys::parse(TokenAlgorithm::EdDsa, public, None).unwrap();
+    assert_eq!(verifier.signing_kid(), None);
 }

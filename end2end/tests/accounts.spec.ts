@@ -1,4 +1,4 @@
-import { test, expect, type Browser, type Page } from '@playwright/test';
+import { test, expect, request as playwrightRequest, type Browser, type Page } from '@playwright/test';
 import { PASSWORD, hydrated, register, signIn, uniqueUser } from './helpers';
 
 const NEW_PASSWORD = 'plum trombone glacier sunset';
@@ -92,6 +92,47 @@ test('a password change keeps this browser signed in and signs the other device 
   await expect(other).toHaveURL(/\/login\?ended=1$/, { timeout: 2_000 });
   await signIn(other, username, false, NEW_PASSWORD);
   await other.context().close();
+});
+
+test('a token made on the account page is shown once, copied, works with curl\'s header and is revoked', async ({ page, context }) => {
+  const username = uniqueUser('tokens');
+  await register(page, username);
+  await signIn(page, username, false);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await openAccount(page);
+  await expect(page.getByTestId('token-count')).toHaveText('No token is outstanding.');
+
+  await page.getByTestId('create-token').click();
+  const token = await page.getByTestId('token').inputValue();
+  expect(token.split('.')).toHaveLength(3);
+  await expect(page.getByTestId('token-count')).toHaveText('1 token is outstanding.');
+  await expect(page.getByTestId('token-command')).toHaveText(
+    `curl -H "Authorization: Bearer ${token}" ${new URL(page.url()).origin}/api/me`,
+  );
+  await page.getByRole('button', { name: 'Copy the token' }).click();
+  await expect(page.getByText('Copied.')).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+
+  // The token works from outside the browser: no cookie, only the header.
+  const api = await playwrightRequest.newContext();
+  const me = await api.get(new URL('/api/me', page.url()).toString(), {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).username).toBe(username);
+
+  await page.getByTestId('revoke-tokens').click();
+  await expect(page.getByTestId('token-count')).toHaveText('No token is outstanding.');
+  const revoked = await api.get(new URL('/api/me', page.url()).toString(), {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(revoked.status()).toBe(401);
+  expect(revoked.headers()['www-authenticate']).toContain('the token has been revoked');
+  // Shown once: a reload does not show it again.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('new-token')).toHaveCount(0);
+  await api.dispose();
 });
 
 test.describe('without JavaScript', () => {

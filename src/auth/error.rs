@@ -45,6 +45,9 @@ pub enum AppError {
     /// Every password-hashing thread stayed busy; try again after the delay (503).
     #[error("The server is busy. Please try again in {retry_after_secs} seconds.")]
     Busy { retry_after_secs: i64 },
+    /// This instance only checks bearer tokens: it holds no signing key (503).
+    #[error("This server does not issue tokens.")]
+    NoTokensHere,
     /// Something failed on the server; the detail is in the server log (500).
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -153,7 +156,7 @@ impl AppError {
             AppError::UnknownSession => 404,
             AppError::TooManyAttempts { .. } => 429,
             AppError::BadRequest => 400,
-            AppError::Busy { .. } => 503,
+            AppError::Busy { .. } | AppError::NoTokensHere => 503,
             AppError::Internal => 500,
         }
     }
@@ -196,6 +199,7 @@ impl From<AppError> for ErrorBody {
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::BadRequest => "bad_request",
             AppError::Busy { .. } => "busy",
+            AppError::NoTokensHere => "no_tokens_here",
             AppError::Internal => "internal",
         };
         let (rule, limit) = match error {
@@ -234,6 +238,7 @@ impl From<ErrorBody> for AppError {
             "busy" => AppError::Busy {
                 retry_after_secs: body.retry_after_secs.unwrap_or(5),
             },
+            "no_tokens_here" => AppError::NoTokensHere,
             _ => AppError::Internal,
         }
     }

@@ -13,9 +13,15 @@
 //! | `POST /api/sessions` | none                                                    | the user's sessions (JSON)      |
 //! | `POST /api/sessions/revoke` | `session` (a handle) or `others=on`              | redirect to `/account`          |
 //! | `POST /api/password` | `current_password`, `new_password`, `confirm_password`? | redirect to `/account?password_changed=1` |
+//! | `POST /api/token`    | `username`, `password`                                  | a bearer token (JSON `TokenAnswer`) |
+//! | `POST /api/tokens`   | none                                                    | how many tokens the user holds  |
+//! | `POST /api/tokens/new` | none                                                  | a bearer token (JSON `TokenAnswer`) |
+//! | `POST /api/tokens/revoke` | none                                               | how many tokens were revoked    |
 //!
-//! The last three need a live session: without one they answer 401
-//! `session_ended` and send the browser to `/login?ended=1`.
+//! `/api/sessions…`, `/api/password` and `/api/tokens…` need a live session:
+//! without one they answer 401 `session_ended` and send the browser to
+//! `/login?ended=1`. `GET /api/me` (a bearer token or the session) is a plain
+//! handler in `server::api`.
 //!
 //! Each body is a few lines over `ssr`, where the rules live and are unit-tested.
 
@@ -60,6 +66,27 @@ pub struct SessionInfo {
     pub remembered: bool,
     /// The session of the browser asking.
     pub current: bool,
+}
+
+/// A bearer token as `POST /api/token` answers it (RFC 6749's field names).
+/// Its `Debug` form hides the token, a secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenAnswer {
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for TokenAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAnswer")
+            .field("token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 #[server(prefix = "/api", endpoint = "register")]
@@ -130,6 +157,38 @@ pub async fn change_password(
     cx.answer(ssr::change_password(&cx, current_password, new_password, confirm_password).await)?;
     ssr::redirect_form_post("/account?password_changed=1");
     Ok(())
+}
+
+/// A bearer token for a username and password: the sign-in's checks and
+/// throttling, for clients that are not browsers.
+#[server(prefix = "/api", endpoint = "token")]
+pub async fn issue_token(username: String, password: Password) -> Result<TokenAnswer, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::tokens::issue_for_credentials(&cx, &username, password).await)
+}
+
+/// How many bearer tokens the signed-in user holds (issued since the last
+/// revocation and not yet expired).
+#[server(prefix = "/api", endpoint = "tokens")]
+pub async fn count_tokens() -> Result<i64, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::tokens::outstanding_for_session(&cx).await)
+}
+
+/// A new bearer token for the signed-in user, shown once.
+#[server(prefix = "/api", endpoint = "tokens/new")]
+pub async fn create_token() -> Result<TokenAnswer, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::tokens::issue_for_session(&cx).await)
+}
+
+/// Revokes every bearer token of the signed-in user.
+#[server(prefix = "/api", endpoint = "tokens/revoke")]
+pub async fn revoke_tokens() -> Result<i64, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let ended = cx.answer(ssr::tokens::revoke_for_session(&cx).await)?;
+    ssr::redirect_form_post("/account");
+    Ok(ended)
 }
 
 #[server(prefix = "/api", endpoint = "me")]

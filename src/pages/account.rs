@@ -5,7 +5,10 @@
 use super::{error_message, Moment, SignedInOnly};
 use crate::{
     app::{use_auth, SignOutButton},
-    auth::{list_sessions, AppError, ChangePassword, RevokeSession, SessionInfo},
+    auth::{
+        count_tokens, list_sessions, AppError, ChangePassword, CreateToken, RevokeSession,
+        RevokeTokens, SessionInfo, TokenAnswer,
+    },
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -54,6 +57,7 @@ pub fn AccountPage() -> impl IntoView {
             <h1>"Your account"</h1>
             <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
             <Sessions/>
+            <ApiTokens/>
             <PasswordChange username=user.username/>
         }/>
     }
@@ -173,5 +177,120 @@ fn PasswordChange(username: String) -> impl IntoView {
             </ActionForm>
             {error_message::<ChangePassword>(move || actions.change_password.value().get())}
         </section>
+    }
+}
+
+/// Bearer tokens for the user's scripts and apps: how many are outstanding, a
+/// new one (shown once), and revoking them all. "Sign out everywhere else"
+/// and a password change revoke them too, so the count follows those.
+#[component]
+fn ApiTokens() -> impl IntoView {
+    let actions = use_account_actions();
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeTokens>::new();
+    let count = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                revoke.version().get(),
+                actions.revoke.version().get(),
+                actions.change_password.version().get(),
+            )
+        },
+        |_| count_tokens(),
+    );
+    // A new token can only be shown by the page's script: a plain form post
+    // would be answered with a redirect, and the token lost.
+    let scripted = RwSignal::new(false);
+    Effect::new(move |_| scripted.set(true));
+    view! {
+        <section aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading">"API tokens"</h2>
+            <p>
+                "A token lets a script or an app act as you for one day, with "
+                <code>"Authorization: Bearer …"</code>
+                ". Signing out everywhere else or changing your password revokes every token."
+            </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let outstanding = count.await.unwrap_or_default();
+                    view! {
+                        <p data-testid="token-count">
+                            {match outstanding {
+                                0 => "No token is outstanding.".to_string(),
+                                1 => "1 token is outstanding.".to_string(),
+                                n => format!("{n} tokens are outstanding."),
+                            }}
+                        </p>
+                    }
+                })}
+            </Transition>
+            <div class="actions">
+                <Show when=move || scripted.get()>
+                    <ActionForm action=create>
+                        <button type="submit" data-testid="create-token">"Create a token"</button>
+                    </ActionForm>
+                </Show>
+                <ActionForm action=revoke>
+                    <button type="submit" class="secondary" data-testid="revoke-tokens">"Revoke all tokens"</button>
+                </ActionForm>
+            </div>
+            <noscript>
+                <p>"Creating a token here needs JavaScript; without it, send your username and password to "
+                    <code>"POST /api/token"</code> " (see the README)."</p>
+            </noscript>
+            {move || create.value().get().and_then(Result::ok).map(|answer| view! { <NewToken answer/> })}
+            {error_message::<CreateToken>(move || create.value().get().map(|result| result.map(|_| ())))}
+            {error_message::<RevokeTokens>(move || revoke.value().get().map(|result| result.map(|_| ())))}
+        </section>
+    }
+}
+
+/// A token just made: shown this once, with a copy button and the command
+/// that uses it.
+#[component]
+fn NewToken(answer: TokenAnswer) -> impl IntoView {
+    let origin = {
+        #[cfg(feature = "hydrate")]
+        {
+            window().location().origin().unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            String::new()
+        }
+    };
+    let command = format!(
+        "curl -H \"Authorization: Bearer {}\" {origin}/api/me",
+        answer.token
+    );
+    let copied = RwSignal::new(false);
+    let token = answer.token.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&token);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &token;
+        copied.set(true);
+    };
+    let hours = answer.expires_in / 3_600;
+    view! {
+        <div class="new-token" data-testid="new-token">
+            <p class="notice" role="status">
+                "Your new token, valid for " {hours} " hours. Copy it now: it is not shown again."
+            </p>
+            <label>
+                "Token"
+                <input type="text" readonly value=answer.token.clone() data-testid="token" autocomplete="off" spellcheck="false"/>
+            </label>
+            <button type="button" class="secondary" on:click=copy>"Copy the token"</button>
+            <Show when=move || copied.get()>
+                <span role="status">" Copied."</span>
+            </Show>
+            <p>"Try it:"</p>
+            <pre><code data-testid="token-command">{command}</code></pre>
+        </div>
     }
 }

@@ -4,8 +4,10 @@
 
 use super::{middleware::BodyLimits, serve::ConnectionLimits};
 use crate::auth::ssr::{
+    tokens::jwt::{TokenAlgorithm, TokenKeys, TokenRules},
     HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -18,6 +20,96 @@ pub struct Settings {
     pub password: PasswordSettings,
     pub throttle: ThrottleSettings,
     pub server: ServerSettings,
+    pub tokens: TokenSettings,
+}
+
+/// Bearer tokens (`POST /api/token`, `GET /api/me`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    /// `HS256` (default) or `EdDSA`.
+    pub algorithm: TokenAlgorithm,
+    /// `kid=value` pairs (see `auth::ssr::tokens::jwt`): a secret, so best
+    /// given in the environment (`TOKEN_KEYS`) from a secret store.
+    pub keys: Option<SecretText>,
+    /// The `kid` that signs new tokens; the first listed by default.
+    pub signing_key: Option<String>,
+    pub lifetime_secs: u64,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            algorithm: TokenAlgorithm::Hs256,
+            keys: None,
+            signing_key: None,
+            lifetime_secs: 86_400,
+            issuer: "persistent-login".into(),
+            audience: "persistent-login-api".into(),
+        }
+    }
+}
+
+/// A secret setting: never printed (`Debug` shows `[redacted]`).
+#[derive(Clone, Deserialize)]
+#[serde(from = "String")]
+pub struct SecretText(SecretString);
+
+impl SecretText {
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl From<String> for SecretText {
+    fn from(text: String) -> Self {
+        Self(SecretString::from(text))
+    }
+}
+
+impl FromStr for SecretText {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(text.to_string()))
+    }
+}
+
+impl PartialEq for SecretText {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where the app runs: `production` refuses to start without what a public
+/// deployment needs (a token signing key); `development` (the default)
+/// makes up for it, with a warning.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+impl FromStr for Environment {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text {
+            "development" => Ok(Self::Development),
+            "production" => Ok(Self::Production),
+            _ => Err(()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -107,6 +199,8 @@ pub struct ServerSettings {
     /// `Strict-Transport-Security: max-age=…` on every answer; 0 sends none.
     /// Set it only where the site is served over HTTPS alone.
     pub hsts_max_age_secs: u64,
+    /// `development` or `production` (`APP_ENV`).
+    pub environment: Environment,
 }
 
 impl Default for DatabaseSettings {
@@ -161,6 +255,7 @@ impl Default for ServerSettings {
             body_timeout_secs: 10,
             max_connections: 1024,
             hsts_max_age_secs: 0,
+            environment: Environment::Development,
         }
     }
 }
@@ -283,6 +378,18 @@ impl Settings {
             "HSTS_MAX_AGE_SECS",
             &mut self.server.hsts_max_age_secs,
         )?;
+        set(&var, "APP_ENV", &mut self.server.environment)?;
+        let tokens = &mut self.tokens;
+        set(&var, "TOKEN_ALGORITHM", &mut tokens.algorithm)?;
+        if let Some(keys) = var("TOKEN_KEYS") {
+            tokens.keys = Some(SecretText::from(keys));
+        }
+        if let Some(kid) = var("TOKEN_SIGNING_KEY") {
+            tokens.signing_key = Some(kid);
+        }
+        set(&var, "TOKEN_LIFETIME_SECS", &mut tokens.lifetime_secs)?;
+        set(&var, "TOKEN_ISSUER", &mut tokens.issuer)?;
+        set(&var, "TOKEN_AUDIENCE", &mut tokens.audience)?;
         let throttle = &mut self.throttle;
         set(
             &var,
@@ -379,6 +486,14 @@ impl Settings {
                 "throttle limits must be above 0",
             ),
             (
+                (60..=31_536_000).contains(&self.tokens.lifetime_secs),
+                "tokens.lifetime_secs must be between 60 and 31536000 (a year)",
+            ),
+            (
+                !self.tokens.issuer.is_empty() && !self.tokens.audience.is_empty(),
+                "tokens.issuer and tokens.audience must not be empty",
+            ),
+            (
                 self.throttle.base_delay_secs > 0
                     && self.throttle.max_delay_secs >= self.throttle.base_delay_secs,
                 "throttle.max_delay_secs must be at least throttle.base_delay_secs, which must be above 0",
@@ -388,6 +503,40 @@ impl Settings {
             Some((_, message)) => Err(ConfigError::Invalid((*message).into())),
             None => Ok(()),
         }
+    }
+
+    /// The token keys and claims. A key that is configured must be valid in
+    /// any environment; with none, production refuses to start and
+    /// development signs with a random key that dies with the process (the
+    /// server warns of it at start).
+    pub fn token_rules(&self) -> Result<TokenRules, ConfigError> {
+        let tokens = &self.tokens;
+        let keys = match tokens
+            .keys
+            .as_ref()
+            .filter(|keys| !keys.expose().trim().is_empty())
+        {
+            Some(keys) => TokenKeys::parse(
+                tokens.algorithm,
+                keys.expose(),
+                tokens.signing_key.as_deref(),
+            )
+            .map_err(|error| ConfigError::Invalid(error.to_string()))?,
+            None if self.server.environment == Environment::Production => {
+                return Err(ConfigError::Invalid(
+                    "APP_ENV=production needs a token signing key of at least 32 bytes in \
+                     TOKEN_KEYS (make one with `persistent-login tokens new-key`)"
+                        .into(),
+                ))
+            }
+            None => TokenKeys::ephemeral(tokens.algorithm),
+        };
+        Ok(TokenRules {
+            keys,
+            issuer: tokens.issuer.clone(),
+            audience: tokens.audience.clone(),
+            lifetime_secs: i64::try_from(tokens.lifetime_secs).unwrap_or(i64::MAX),
+        })
     }
 
     pub fn session_policy(&self) -> SessionPolicy {

@@ -156,11 +156,23 @@ pub struct SiteScheme(pub &'static str);
 /// SameSite=Lax, and those without a `Host` with 400. Browsers send `Origin` on
 /// POST; older ones may send only `Sec-Fetch-Site` or `Referer`. A request with
 /// none of them is not a browser's cross-site request (curl, API clients) and passes.
+///
+/// A request with a bearer token needs no such check: a browser never adds
+/// that header by itself, so it is no ambient credential. Its cookies are
+/// dropped here, so that it is judged by the token alone and no cookie can
+/// ride along past the check.
 pub async fn same_origin_only(
     State(scheme): State<SiteScheme>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    if matches!(
+        super::api::authorization(request.headers()),
+        super::api::Authorization::Bearer(_)
+    ) {
+        request.headers_mut().remove(header::COOKIE);
+        return next.run(request).await;
+    }
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS

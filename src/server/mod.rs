@@ -1,6 +1,7 @@
 //! Server only: settings, database, middleware and start-up. `run` is the
 //! whole of `main`.
 
+pub mod api;
 pub mod config;
 pub mod cookies;
 pub mod database;

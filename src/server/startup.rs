@@ -2,7 +2,7 @@
 //! The session store comes from `session_store`, the one seam where it is chosen.
 
 use super::{
-    config::Settings,
+    config::{ConfigError, Settings},
     database::{self, DatabaseError},
     headers::{security_headers, Hsts},
     middleware::{self, SiteScheme},
@@ -43,6 +43,8 @@ pub enum StartupError {
     Database(#[from] DatabaseError),
     #[error("password hashing: {0}")]
     Hashing(#[from] AuthError),
+    #[error("bearer tokens: {0}")]
+    Tokens(#[from] ConfigError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -65,6 +67,7 @@ pub struct Application {
 /// The database (migrated), the session store and everything the
 /// authentication flows need: what the server and the admin commands share.
 pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupError> {
+    let tokens = Arc::new(settings.token_rules()?);
     let pool = database::connect(&settings.database.url).await?;
     database::migrate(&pool).await?;
     let hasher = Arc::new(PasswordHasher::new(
@@ -83,6 +86,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
             settings.cookie.secure,
         ),
         sessions: SessionBackend::new(pool),
+        tokens,
     })
 }
 
@@ -91,6 +95,9 @@ pub async fn build(
     leptos_options: LeptosOptions,
 ) -> Result<Application, StartupError> {
     let auth = auth_service(settings).await?;
+    if settings.tokens.keys.is_none() {
+        tracing::warn!("no TOKEN_KEYS: bearer tokens are signed with a random key that ends with this process (development only)");
+    }
     let pool = auth.pool.clone();
     let store = auth.sessions.clone();
     let hasher = auth.hasher.clone();
@@ -123,6 +130,8 @@ pub async fn build(
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
+        // Beside the app's own `POST /api/me` (a server function).
+        .route("/api/me", get(super::api::me))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

@@ -14,3 +14,4 @@ mod security;
 mod session_lifetime;
 mod slow_clients;
 mod throttling;
+mod tokens;

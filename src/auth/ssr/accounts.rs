@@ -5,7 +5,7 @@
 
 use super::{
     flows::{judged_strong, PasswordCheck},
-    session, users,
+    session, tokens, users,
     validation::{new_password, parse_username, presented_password},
     AuthError, AuthService, RequestContext, SignedIn,
 };
@@ -64,7 +64,8 @@ pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), Aut
     Ok(())
 }
 
-/// Ends every session of the user but this one; returns how many ended.
+/// Ends every session of the user but this one, and every bearer token
+/// ("sign out everywhere else"); returns how many sessions ended.
 pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError> {
     let viewer = signed_in(cx)?;
     let client = cx.client_address();
@@ -73,14 +74,17 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
         .sessions
         .revoke_all_but(viewer.user_id, Some(&viewer.handle))
         .await?;
-    tracing::info!(target: "audit", event = "sessions_revoked", user_id = viewer.user_id, client, ended, outcome = "success");
+    let tokens_ended =
+        tokens::revoke_all(&cx.state.pool, viewer.user_id, cx.state.clock.now()).await?;
+    tracing::info!(target: "audit", event = "sessions_revoked", user_id = viewer.user_id, client, ended, tokens_ended, outcome = "success");
     Ok(ended)
 }
 
 /// Changes the password after checking the current one, which is counted on
 /// the sign-in throttle of the account (or of this browser) and of the client
 /// address exactly as a sign-in is. On success every other session of the
-/// user ends and this one continues under a new session id.
+/// user ends, as does every bearer token, and this one continues under a new
+/// session id.
 pub async fn change_password(
     cx: &RequestContext,
     current: Password,
@@ -130,7 +134,8 @@ pub async fn change_password(
         .sessions
         .revoke_all_but(user.id, Some(&viewer.handle))
         .await?;
+    let tokens_ended = tokens::revoke_all(&service.pool, user.id, now).await?;
     session::renew(&cx.session, &service.policy, &viewer).await?;
-    tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended = ended, outcome = "success");
+    tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended = ended, tokens_ended, outcome = "success");
     Ok(())
 }

@@ -29,6 +29,8 @@ pub enum AuthError {
     Hashing(String),
     #[error("no password-hashing thread free in time")]
     Busy { retry_after_secs: i64 },
+    #[error("this instance holds no token signing key")]
+    NoSigningKey,
 }
 
 impl AuthError {
@@ -55,6 +57,7 @@ impl AuthError {
             AuthError::Busy { retry_after_secs } => AppError::Busy {
                 retry_after_secs: *retry_after_secs,
             },
+            AuthError::NoSigningKey => AppError::NoTokensHere,
             AuthError::Database(_) | AuthError::Session(_) | AuthError::Hashing(_) => {
                 AppError::Internal
             }

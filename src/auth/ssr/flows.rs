@@ -89,12 +89,9 @@ pub async fn create_user(
     }
 }
 
-/// Checks the credentials and signs the user in on this session. Every attempt
-/// is counted per account and per client address before its password is
-/// hashed (a success is given back); while either is throttled the answer is
-/// 429 and no password is hashed. A browser that signed in to this account
-/// before (its device cookie) is counted on its own instead of the account,
-/// so strangers' failures cannot lock the owner out.
+/// Checks the credentials and signs the user in on this session (see
+/// `check_credentials`). A browser that signed in to the account is given a
+/// device cookie, so that its own later failures count on it alone.
 pub async fn sign_in(
     cx: &RequestContext,
     username: &str,
@@ -103,14 +100,65 @@ pub async fn sign_in(
 ) -> Result<(), AuthError> {
     let service = &cx.state;
     let client = cx.client_address();
+    let checked = check_credentials(cx, username, password, "session").await?;
+    let user = &checked.user;
+    if !checked.on_trusted_device {
+        let token = devices::new_token();
+        devices::trust(
+            &service.pool,
+            &devices::token_hash(&token),
+            &user.username_key,
+            service.clock.now(),
+        )
+        .await?;
+        cx.set_device_cookie(&token);
+    }
+    session::start(
+        &cx.session,
+        &service.policy,
+        service.clock.now(),
+        user.id,
+        &user.username,
+        remember,
+        cx.session_origin(),
+    )
+    .await?;
+    let known_device = checked.on_trusted_device;
+    tracing::info!(target: "audit", event = "sign_in", via = "session", user_id = user.id, client, remember, known_device, outcome = "success");
+    Ok(())
+}
+
+/// A user whose password was just checked.
+pub(super) struct CheckedUser {
+    pub user: users::UserRecord,
+    /// Whether this browser signed in to the account before.
+    pub on_trusted_device: bool,
+}
+
+/// Checks a username and password, for a session (`via = "session"`) or a
+/// bearer token (`"token"`). Every attempt is counted per account and per
+/// client address before its password is hashed (a success is given back);
+/// while either is throttled the answer is 429 and no password is hashed. A
+/// browser that signed in to this account before (its device cookie) is
+/// counted on its own instead of the account, so strangers' failures cannot
+/// lock the owner out. Unknown users and wrong passwords get the same answer
+/// in the same time. Failures are audited here; the caller audits success.
+pub(super) async fn check_credentials(
+    cx: &RequestContext,
+    username: &str,
+    password: Password,
+    via: &'static str,
+) -> Result<CheckedUser, AuthError> {
+    let service = &cx.state;
+    let client = cx.client_address();
     let username = parse_username(username)?;
     let password = presented_password(password.into_inner())?;
     let now = service.clock.now();
     let check = PasswordCheck::for_account(cx, &username.key, now).await?;
-    let trusted_device = check.on_trusted_device();
+    let on_trusted_device = check.on_trusted_device();
     if let Some(refusal) = check.admit(service, now).await? {
         let retry_after_secs = refusal.retry_after_secs;
-        tracing::warn!(target: "audit", event = "sign_in", client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
+        tracing::warn!(target: "audit", event = "sign_in", via, client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
         return Err(AuthError::Throttled { retry_after_secs });
     }
 
@@ -127,40 +175,20 @@ pub async fn sign_in(
         user => {
             // Already counted by `admit`.
             let user_id = user.map_or_else(|| "unknown".to_string(), |user| user.id.to_string());
-            tracing::info!(target: "audit", event = "sign_in", user_id, client, outcome = "failure");
+            tracing::info!(target: "audit", event = "sign_in", via, user_id, client, outcome = "failure");
             return Err(AuthError::InvalidCredentials);
         }
     };
     check.succeeded(service).await?;
-    if !trusted_device {
-        let token = devices::new_token();
-        devices::trust(
-            &service.pool,
-            &devices::token_hash(&token),
-            &username.key,
-            now,
-        )
-        .await?;
-        cx.set_device_cookie(&token);
-    }
     if service.hasher.needs_upgrade(&user.password_hash) {
         let upgraded = service.hasher.hash(SecretString::from(password)).await?;
         users::update_password_hash(&service.pool, user.id, &upgraded).await?;
         tracing::info!(target: "audit", event = "password_hash_upgraded", user_id = user.id, outcome = "success");
     }
-    session::start(
-        &cx.session,
-        &service.policy,
-        now,
-        user.id,
-        &user.username,
-        remember,
-        cx.session_origin(),
-    )
-    .await?;
-    let known_device = trusted_device;
-    tracing::info!(target: "audit", event = "sign_in", user_id = user.id, client, remember, known_device, outcome = "success");
-    Ok(())
+    Ok(CheckedUser {
+        user,
+        on_trusted_device,
+    })
 }
 
 /// The two counters one password check counts on (sign-in, password change):

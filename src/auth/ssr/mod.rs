@@ -12,6 +12,7 @@ mod random;
 mod session;
 mod starvation;
 mod throttle;
+pub mod tokens;
 mod user_agent;
 pub mod users;
 mod validation;
@@ -49,6 +50,8 @@ pub struct AuthService {
     pub device_cookie: DeviceCookie,
     /// The session store seam: the index of users' sessions and revocation.
     pub sessions: SessionBackend,
+    /// How bearer tokens are signed and checked.
+    pub tokens: tokens::SharedTokenRules,
 }
 
 /// Everything a server function needs about the request it answers.

@@ -1,12 +1,18 @@
-//! Random tokens: device cookies and the public handles of sessions.
+//! Random tokens: device cookies, the public handles of sessions, the ids of
+//! bearer tokens and development-only signing keys.
 
 use rand_core::{OsRng, RngCore};
 
 /// A new random token: 128 bits from the OS, as 32 hex digits.
 pub fn token() -> String {
-    let mut bytes = [0u8; 16];
+    hex(&bytes::<16>())
+}
+
+/// `N` random bytes from the OS.
+pub fn bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
+    bytes
 }
 
 /// Lower-case hex of `bytes`.

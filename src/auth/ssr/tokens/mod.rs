@@ -1,0 +1,171 @@
+//! Bearer tokens for scripts, command-line tools and apps (the origin
+//! article's second method, made revocable). Browsers stay on their sessions.
+//!
+//! A token is a signed JWT (`jwt`) that carries the user's token generation.
+//! "Sign out everywhere" (the account page, the admin command line) and a
+//! password change move the generation on, so every older token is refused
+//! on its next request, on every instance: each bearer request reads the
+//! user's row by its key (one indexed look-up), and nothing is cached.
+//! The issued tokens are recorded only to count those outstanding; their
+//! rows go when they expire (at the user's next token) or are revoked.
+
+pub mod jwt;
+
+use super::{
+    accounts::signed_in, flows::check_credentials, random, AuthError, AuthService, RequestContext,
+};
+use crate::auth::{Password, TokenAnswer};
+use jwt::{InvalidToken, TokenRules};
+use sqlx::SqlitePool;
+
+/// The user a valid bearer token names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BearerUser {
+    pub user_id: i64,
+    pub username: String,
+    pub expires_at: i64,
+}
+
+const ISSUE: &str = "INSERT INTO api_tokens (jti, user_id, generation, issued_at, expires_at) \
+     SELECT ?, id, token_generation, ?, ? FROM users WHERE id = ? RETURNING generation";
+
+/// A token for whoever gives a right username and password: the sign-in's
+/// checks, throttling, identical refusals and audit line.
+pub async fn issue_for_credentials(
+    cx: &RequestContext,
+    username: &str,
+    password: Password,
+) -> Result<TokenAnswer, AuthError> {
+    let user = check_credentials(cx, username, password, "token")
+        .await?
+        .user;
+    let client = cx.client_address();
+    tracing::info!(target: "audit", event = "sign_in", via = "token", user_id = user.id, client, outcome = "success");
+    issue(&cx.state, user.id, &client).await
+}
+
+/// A token for the signed-in user of this session (the account page).
+pub async fn issue_for_session(cx: &RequestContext) -> Result<TokenAnswer, AuthError> {
+    let user_id = signed_in(cx)?.user_id;
+    issue(&cx.state, user_id, &cx.client_address()).await
+}
+
+async fn issue(
+    service: &AuthService,
+    user_id: i64,
+    client: &str,
+) -> Result<TokenAnswer, AuthError> {
+    let rules = &service.tokens;
+    if rules.keys.signing_kid().is_none() {
+        return Err(AuthError::NoSigningKey);
+    }
+    let now = service.clock.now();
+    let jti = random::token();
+    let expires_at = now + rules.lifetime_secs;
+    let mut transaction = service.pool.begin().await?;
+    sqlx::query("DELETE FROM api_tokens WHERE user_id = ? AND expires_at <= ?")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+    let generation: Option<i64> = sqlx::query_scalar(ISSUE)
+        .bind(&jti)
+        .bind(now)
+        .bind(expires_at)
+        .bind(user_id)
+        .fetch_optional(&mut *transaction)
+        .await?;
+    let Some(generation) = generation else {
+        return Err(AuthError::SessionEnded);
+    };
+    transaction.commit().await?;
+    let token = rules
+        .sign(&rules.claims_for(user_id, generation, jti.clone(), now))
+        .ok_or(AuthError::NoSigningKey)?;
+    tracing::info!(target: "audit", event = "token_issued", user_id, client, jti, expires_at, outcome = "success");
+    Ok(TokenAnswer {
+        token,
+        token_type: "Bearer".into(),
+        expires_in: rules.lifetime_secs,
+    })
+}
+
+/// Why a bearer request was refused: the token's fault (401), or ours.
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    #[error("invalid token: {}", .0.description())]
+    Invalid(InvalidToken),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The user a bearer token names, if it is valid now and not revoked.
+pub async fn authenticate(service: &AuthService, token: &str) -> Result<BearerUser, BearerError> {
+    let claims = service
+        .tokens
+        .verify(token, service.clock.now())
+        .map_err(BearerError::Invalid)?;
+    let user_id = claims
+        .user_id()
+        .ok_or(BearerError::Invalid(InvalidToken::Malformed))?;
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT username, token_generation FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&service.pool)
+            .await?;
+    match row {
+        Some((username, generation)) if generation == claims.generation => Ok(BearerUser {
+            user_id,
+            username,
+            expires_at: claims.exp,
+        }),
+        _ => Err(BearerError::Invalid(InvalidToken::Revoked)),
+    }
+}
+
+/// Tokens issued to the user since the last revocation and not yet expired.
+pub async fn outstanding(pool: &SqlitePool, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.user_id = ? AND t.generation = u.token_generation AND t.expires_at > ?",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+}
+
+/// Refuses every token the user holds from now on; returns how many
+/// outstanding ones that ended.
+pub async fn revoke_all(pool: &SqlitePool, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+    let ended = outstanding(pool, user_id, now).await?;
+    let mut transaction = pool.begin().await?;
+    sqlx::query("UPDATE users SET token_generation = token_generation + 1 WHERE id = ?")
+        .bind(user_id)
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+        .bind(user_id)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(ended)
+}
+
+/// How many tokens the signed-in user holds (the account page).
+pub async fn outstanding_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
+    let user_id = signed_in(cx)?.user_id;
+    Ok(outstanding(&cx.state.pool, user_id, cx.state.clock.now()).await?)
+}
+
+/// Revokes the signed-in user's tokens (the account page).
+pub async fn revoke_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
+    let user_id = signed_in(cx)?.user_id;
+    let ended = revoke_all(&cx.state.pool, user_id, cx.state.clock.now()).await?;
+    let client = cx.client_address();
+    tracing::info!(target: "audit", event = "tokens_revoked", user_id, client, ended, outcome = "success");
+    Ok(ended)
+}
+
+/// The rules a running server signs and checks with.
+pub type SharedTokenRules = std::sync::Arc<TokenRules>;

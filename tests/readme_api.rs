@@ -1,0 +1,131 @@
+//! The README's API example, run line for line with bash against the built
+//! server: what a reader copies works as written.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_persistent-login");
+
+/// The first `sh` block after the README's "API for scripts and apps" heading.
+fn readme_example() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme
+        .split_once("## API for scripts and apps")
+        .expect("the README has an API section")
+        .1;
+    let block = section.split_once("```sh\n").expect("an sh block").1;
+    block
+        .split_once("```")
+        .expect("a closed block")
+        .0
+        .to_string()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_readme_api_example_runs_as_written() {
+    let example = readme_example();
+    assert!(
+        example.contains("BASE=http://127.0.0.1:3000\n"),
+        "{example}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("app.db").display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let env = |command: &mut Command| {
+        command
+            .env("DATABASE_URL", &database)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", "target/site")
+            .env("LEPTOS_OUTPUT_NAME", "persistent-login")
+            .env("ARGON2_MEMORY_KIB", "64")
+            .env("ARGON2_ITERATIONS", "1")
+            .env_remove("APP_CONFIG")
+            .env_remove("TOKEN_KEYS")
+            .env_remove("RUST_LOG");
+    };
+    let mut serve = Command::new(BINARY);
+    env(&mut serve);
+    let _server = Server(
+        serve
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The example as written; only the address is this server's, and
+    // `persistent-login` is the binary just built.
+    let script = example.replace("BASE=http://127.0.0.1:3000", &format!("BASE={base}"));
+    let bin_dir = std::path::Path::new(BINARY).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut run = Command::new("bash");
+    env(&mut run);
+    let output = run
+        .args(["-e", "-o", "pipefail", "-c", &script])
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+
+    // Each answer has the shape the README's comments show.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let me = lines
+        .iter()
+        .find(|line| line.starts_with('{'))
+        .expect("the /api/me answer");
+    let me: serde_json::Value = serde_json::from_str(me).unwrap();
+    assert_eq!(me["username"], "alice");
+    assert_eq!(me["authenticated_by"], "token");
+    assert!(me["expires_at"].as_i64().is_some());
+    let challenge = lines
+        .iter()
+        .find(|line| line.to_ascii_lowercase().starts_with("www-authenticate"))
+        .expect("the refusal after revocation");
+    assert_eq!(
+        challenge.trim_end(),
+        "www-authenticate: Bearer realm=\"persistent-login\", error=\"invalid_token\", error_description=\"the token has been revoked\""
+    );
+    assert!(
+        stdout.contains("1 bearer token(s) of \"alice\" revoked"),
+        "{stdout}"
+    );
+}
