@@ -237,6 +237,17 @@ def sign_in_peer(port, n):
     return session_cookie(headers)
 
 
+def token_for_ours(port, n):
+    """A bearer token of user bench{n} (POST /api/token)."""
+    status, _, body = call(
+        port, "POST", "/api/token",
+        form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
+    )
+    if status != 200:
+        raise RuntimeError(f"token for bench{n}: {status} {body}")
+    return json.loads(body)["token"]
+
+
 def check_signed_in(port, cookies):
     """Every cookie must open the dashboard: a 303 to /login would be
     counted by wrk as a success and make the figure meaningless."""
@@ -283,6 +294,15 @@ def rotating_cookies(cookies, path):
         f"local cookies = {{{quoted}}}\nlocal i = 0\n"
         "request = function()\n  i = i % #cookies + 1\n"
         f'  return wrk.format("GET", "{path}", {{["Cookie"] = cookies[i]}})\nend\n'
+    )
+
+
+def rotating_headers(name, values, path):
+    quoted = ", ".join(json.dumps(value) for value in values)
+    return (
+        f"local values = {{{quoted}}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #values + 1\n"
+        f'  return wrk.format("GET", "{path}", {{["{name}"] = values[i]}})\nend\n'
     )
 
 
@@ -362,6 +382,24 @@ def web_figures(port, cookies, seconds, login_path, rounds=3):
         figures[f"{name}_single"] = wrk(port, path, max(3, seconds // 2), 1, script)
     check_signed_in(port, cookies)
     return figures
+
+
+def api_me_figures(port, cookies, tokens, seconds, rounds=3):
+    """`GET /api/me` by session cookie and by bearer token, each user its own,
+    under 16 connections; the two take turns and each keeps its median run."""
+    for n, token in enumerate(tokens):
+        status, _, body = call(port, "GET", "/api/me", headers={"Authorization": f"Bearer {token}"})
+        if status != 200 or f"bench{n}" not in body:
+            raise RuntimeError(f"token {n} does not open /api/me ({status})")
+    ways = [
+        ("cookie", rotating_cookies(cookies, "/api/me")),
+        ("bearer", rotating_headers("Authorization", [f"Bearer {t}" for t in tokens], "/api/me")),
+    ]
+    runs = {name: [] for name, _ in ways}
+    for _ in range(rounds):
+        for name, script in ways:
+            runs[name].append(wrk(port, "/api/me", seconds, 16, script))
+    return {name: median_run(runs[name], "rps") for name, _ in ways}
 
 
 def flood_figures(server, port, cookies, seconds, login_path, remember, users, rounds=3):
@@ -735,7 +773,11 @@ def targets(r):
          "{:.0%}"),
         ("wasm + JS fetched before /login is interactive ≤ 200 KB gzipped", size / KB, 200, "≤",
          "{:.1f} KB"),
+        ("that first load has not grown past its 260.9 KB from before the accounts pages",
+         size / KB, 260.9, "≤", "{:.1f} KB"),
         ("ready ≤ 300 ms after process start", r["startup"]["median_ms"], 300, "≤", "{:.0f} ms"),
+        ("GET /api/me by bearer token ≥ 95 % of by cookie (req/s)",
+         r["api_me"]["bearer"]["rps"] / r["api_me"]["cookie"]["rps"], 0.95, "≥", "{:.0%}"),
     ]
     fair = r["fairness"][str(DEFAULT_NICE)]
     rows += [
@@ -820,6 +862,11 @@ def markdown(r):
     for page, load in r.get("first_load", {}).items():
         row(f"Fetched before `{page}` is interactive (Chromium, as sent)",
             f"{load['bytes'] / KB:.1f} KB in {len(load['files'])} files", "–", "–", "–")
+    for way, name in [("cookie", "session cookie"), ("bearer", "bearer token")]:
+        run = r["api_me"][way]
+        row(f"`GET /api/me` by {name}, req/s and p50 / p99, 16 conn.",
+            f"{run['rps']:,.0f}; {ms(run['p50_us'])} / {ms(run['p99_us'])}",
+            ratio(run["rps"], limit), "–", "–")
     st = r["startup"]
     row("Process start → first answered request (median of 5)", f"{st['median_ms']:.0f} ms", "–",
         f"{r['peer_startup_ms']:.0f} ms", ratio(st["median_ms"], r["peer_startup_ms"]))
@@ -881,6 +928,9 @@ def main():
         cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
         check_signed_in(OURS_PORT, cookies)
         results["ours"] = web_figures(OURS_PORT, cookies, args.seconds, "/login")
+        log("our server: GET /api/me by cookie and by bearer token")
+        tokens = [token_for_ours(OURS_PORT, n) for n in range(SESSIONS)]
+        results["api_me"] = api_me_figures(OURS_PORT, cookies, tokens, args.seconds)
         log("our server: bytes before each page is interactive, in Chromium")
         results["first_load"] = first_load_figures(OURS_PORT)
 

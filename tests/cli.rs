@@ -302,3 +302,30 @@ async fn new_key_prints_keys_the_server_accepts_and_differs_each_time() {
     let verifier = TokenKeys::parse(TokenAlgorithm::EdDsa, public, None).unwrap();
     assert_eq!(verifier.signing_kid(), None);
 }
+
+#[test]
+fn a_database_url_the_binary_cannot_serve_is_refused_at_start_and_creates_nothing() {
+    for url in [
+        "postgres://app:s3cret@127.0.0.1:5432/app",
+        "mysql://root@localhost/app",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for args in [&[][..], &["users", "list"][..]] {
+            let output = Command::new(BINARY)
+                .args(args)
+                .current_dir(dir.path())
+                .env("DATABASE_URL", url)
+                .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+                .env("LEPTOS_OUTPUT_NAME", "persistent-login")
+                .env_remove("APP_CONFIG")
+                .output()
+                .unwrap();
+            let said = format!("{}{}", stdout(&output), stderr(&output));
+            assert_eq!(output.status.code(), Some(1), "{args:?} {url}: {said}");
+            assert!(said.contains("DATABASE_URL"), "{args:?} {url}: {said}");
+            assert!(!said.contains("s3cret"), "the password was printed: {said}");
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert!(left.is_empty(), "{args:?} {url} created {left:?}");
+        }
+    }
+}

@@ -146,7 +146,8 @@ impl Default for ThrottleSettings {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// SQLite URL; the file and its folder are created on first start.
+    /// SQLite URL (`sqlite://…`); the file and its folder are created on
+    /// first start. Any other scheme is refused at start.
     pub url: String,
 }
 
@@ -201,6 +202,32 @@ pub struct ServerSettings {
     pub hsts_max_age_secs: u64,
     /// `development` or `production` (`APP_ENV`).
     pub environment: Environment,
+}
+
+impl DatabaseSettings {
+    /// Refuses a URL this build cannot serve, naming only its scheme (a
+    /// server URL may hold a password). Without this, SQLite's driver took
+    /// `postgres://host/db` for a file path and made a folder `postgres:`.
+    pub fn check_url(&self) -> Result<(), ConfigError> {
+        let scheme = self
+            .url
+            .split_once(':')
+            .map_or("", |(scheme, _)| scheme)
+            .to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(()),
+            "postgres" | "postgresql" => Err(ConfigError::Invalid(
+                "DATABASE_URL: PostgreSQL is not supported by this version; use a sqlite:// URL"
+                    .into(),
+            )),
+            "" => Err(ConfigError::Invalid(
+                "DATABASE_URL must be a URL such as sqlite://data/app.db".into(),
+            )),
+            other => Err(ConfigError::Invalid(format!(
+                "DATABASE_URL: the scheme {other:?} is not supported; use a sqlite:// URL"
+            ))),
+        }
+    }
 }
 
 impl Default for DatabaseSettings {
@@ -426,6 +453,7 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.database.check_url()?;
         let session = &self.session;
         let rules = [
             (
@@ -704,5 +732,25 @@ mod tests {
         assert!(settings.validate().is_err());
         settings.cookie.secure = true;
         settings.validate().unwrap();
+    }
+
+    #[test]
+    fn a_database_url_this_build_cannot_serve_is_refused_without_showing_it() {
+        let with_url = |url: &str| {
+            let mut settings = Settings::default();
+            settings.database.url = url.into();
+            settings.validate()
+        };
+        assert!(with_url("sqlite://data/app.db").is_ok());
+        assert!(with_url("sqlite::memory:").is_ok());
+        let postgres = with_url("postgres://app:s3cret@db.internal/app").unwrap_err();
+        assert!(
+            postgres.to_string().contains("PostgreSQL is not supported"),
+            "{postgres}"
+        );
+        assert!(!postgres.to_string().contains("s3cret"), "{postgres}");
+        let mysql = with_url("mysql://root:pw@localhost/app").unwrap_err();
+        assert!(mysql.to_string().contains("\"mysql\""), "{mysql}");
+        assert!(with_url("data/app.db").is_err());
     }
 }
