@@ -217,21 +217,23 @@ def sign_up_ours(port, count):
             raise RuntimeError(f"sign-up bench{n}: {status} {body}")
 
 
-def sign_in_ours(port, n):
-    status, headers, body = call(
-        port, "POST", "/api/login",
-        form({"username": f"bench{n}", "password": PASSWORD, "remember": "on"}), FORM_HEADERS,
+def post_credentials(port, path, n, **extra):
+    """POSTs user bench{n}'s username and password (and `extra` fields)."""
+    return call(
+        port, "POST", path,
+        form({"username": f"bench{n}", "password": PASSWORD, **extra}), FORM_HEADERS,
     )
+
+
+def sign_in_ours(port, n):
+    status, headers, body = post_credentials(port, "/api/login", n, remember="on")
     if status >= 400:
         raise RuntimeError(f"sign-in bench{n}: {status} {body}")
     return session_cookie(headers)
 
 
 def sign_in_peer(port, n):
-    status, headers, body = call(
-        port, "POST", "/login",
-        form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
-    )
+    status, headers, body = post_credentials(port, "/login", n)
     if status != 302:
         raise RuntimeError(f"peer sign-in bench{n}: {status} {body}")
     return session_cookie(headers)
@@ -239,10 +241,7 @@ def sign_in_peer(port, n):
 
 def token_for_ours(port, n):
     """A bearer token of user bench{n} (POST /api/token)."""
-    status, _, body = call(
-        port, "POST", "/api/token",
-        form({"username": f"bench{n}", "password": PASSWORD}), FORM_HEADERS,
-    )
+    status, _, body = post_credentials(port, "/api/token", n)
     if status != 200:
         raise RuntimeError(f"token for bench{n}: {status} {body}")
     return json.loads(body)["token"]

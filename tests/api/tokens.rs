@@ -58,6 +58,13 @@ async fn token_for(app: &TestApp, username: &str) -> String {
         .to_string()
 }
 
+/// How many tokens the browser's user holds, as the account page shows.
+async fn outstanding(browser: &Browser<'_>) -> i64 {
+    let response = browser.post("/api/tokens", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
 async fn me(app: &TestApp, token: &str) -> Response {
     client_with(Arc::default())
         .get(app.url("/api/me"))
@@ -379,15 +386,7 @@ async fn sign_out_everywhere_and_a_password_change_refuse_every_older_token_on_e
         refusal(me(&b, &third).await).await,
         "the token has been revoked"
     );
-    assert_eq!(
-        browser
-            .post("/api/tokens", &[])
-            .await
-            .json::<i64>()
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(outstanding(&browser).await, 0);
 }
 
 #[tokio::test]
@@ -405,15 +404,7 @@ async fn the_account_page_makes_counts_and_revokes_the_users_tokens() {
     let token = answer["token"].as_str().unwrap().to_string();
     let body: Value = me(&app, &token).await.json().await.unwrap();
     assert_eq!(body["username"], "alice");
-    assert_eq!(
-        alice
-            .post("/api/tokens", &[])
-            .await
-            .json::<i64>()
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(outstanding(&alice).await, 1);
 
     let revoked = alice.post("/api/tokens/revoke", &[]).await;
     assert_eq!(revoked.json::<i64>().await.unwrap(), 1);
