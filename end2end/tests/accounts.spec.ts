@@ -138,7 +138,7 @@ test('a token made on the account page is shown once, copied, works with curl\'s
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
-  test('ending sessions and changing the password work as plain forms', async ({ page, browser }) => {
+  test('ending sessions, changing the password and revoking tokens work as plain forms', async ({ page, browser }) => {
     const username = uniqueUser('nojs-account');
     await page.goto('/register');
     await page.getByLabel('Username').fill(username);
@@ -188,6 +188,25 @@ test.describe('without JavaScript', () => {
     await expect(page).toHaveURL(/\/account\?password_changed=1$/);
     await expect(page.getByTestId('password-changed')).toBeVisible();
     await expect(page.getByTestId('username')).toHaveText(username);
+
+    // Tokens: one taken through the API is counted and revoked by a plain form.
+    const api = await playwrightRequest.newContext();
+    const issued = await api.post(new URL('/api/token', page.url()).toString(), {
+      form: { username, password: NEW_PASSWORD },
+    });
+    expect(issued.status()).toBe(200);
+    const { token } = await issued.json();
+    await page.goto('/account');
+    await expect(page.getByTestId('token-count')).toHaveText('1 token is outstanding.');
+    await expect(page.getByTestId('create-token')).toHaveCount(0);
+    await page.getByTestId('revoke-tokens').click();
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByTestId('token-count')).toHaveText('No token is outstanding.');
+    const me = await api.get(new URL('/api/me', page.url()).toString(), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(me.status()).toBe(401);
+    await api.dispose();
     for (const device of devices) {
       await device.context().close();
     }
