@@ -413,14 +413,39 @@ async fn the_account_page_makes_counts_and_revokes_the_users_tokens() {
     // Bob's token is his own business.
     assert_eq!(me(&app, &bobs_token).await.status(), StatusCode::OK);
 
-    // Without a session these answer as every account call does.
+    // Without a session these answer as every account call does, and a
+    // bearer token is no session: a leaked one cannot mint more, or change
+    // the password.
     let stranger = Browser::new(&app, UA);
-    for path in ["/api/tokens", "/api/tokens/new", "/api/tokens/revoke"] {
-        let response = stranger.post(path, &[]).await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["code"], "session_ended", "{path}");
+    for path in [
+        "/api/tokens",
+        "/api/tokens/new",
+        "/api/tokens/revoke",
+        "/api/password",
+    ] {
+        let fields: &[(&str, &str)] = if path == "/api/password" {
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a whole new passphrase"),
+            ]
+        } else {
+            &[]
+        };
+        let anonymous = stranger.post(path, fields).await;
+        let by_token = client_with(Arc::default())
+            .post(app.url(path))
+            .bearer_auth(&bobs_token)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        for response in [anonymous, by_token] {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "session_ended", "{path}");
+        }
     }
+    assert_eq!(me(&app, &bobs_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
