@@ -882,7 +882,10 @@ def write_report(r, table):
         f"<!-- results:start (written by bench/run.sh) -->\n"
         f"Run {r['finished']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
         f"Linux {m['kernel']}; {m['rustc']}; {m['wrk']}; Python {m['python']}; "
-        f"{r['seconds']} s per wrk run.\n\n{table}\n<!-- results:end -->"
+        f"{r['seconds']} s per wrk run."
+        + (f" The `GET /api/me` rows are from a later run ({r['api_me_finished']}, "
+           "`bench/run.sh --only-api-me`)." if r.get("api_me_finished") else "")
+        + f"\n\n{table}\n<!-- results:end -->"
     )
     text = REPORT.read_text()
     text = re.sub(r"<!-- results:start.*?<!-- results:end -->", lambda _: block, text, flags=re.S)
@@ -897,11 +900,35 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--python", required=True, help="the peer venv's python")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite BENCHMARKS.md")
+    parser.add_argument("--only-api-me", action="store_true",
+                        help="measure only GET /api/me by cookie and by bearer token again, "
+                             "into the last full run's results (about 2 minutes)")
     parser.add_argument("--only-fairness", action="store_true",
                         help="measure only the hashing-priority comparison (about 8 minutes)")
     args = parser.parse_args()
     if not BINARY.exists():
         sys.exit(f"bench: {BINARY} missing; run bench/run.sh")
+    if args.only_api_me:
+        results = json.loads(RESULTS.read_text())
+        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        server = ours(workdir, workdir / "ours.db")
+        server.start()
+        try:
+            sign_up_ours(OURS_PORT, SESSIONS)
+            cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+            tokens = [token_for_ours(OURS_PORT, n) for n in range(SESSIONS)]
+            results["api_me"] = api_me_figures(OURS_PORT, cookies, tokens, args.seconds)
+        finally:
+            server.stop()
+        results["api_me_finished"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        results["targets"] = targets(results)
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        table = markdown(results)
+        if not args.no_report:
+            write_report(results, table)
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(table)
+        return
     if args.only_fairness:
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
         figures = fairness_figures(workdir, args.seconds)

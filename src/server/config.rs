@@ -559,12 +559,12 @@ impl Settings {
             }
             None => TokenKeys::ephemeral(tokens.algorithm),
         };
-        Ok(TokenRules {
+        Ok(TokenRules::new(
             keys,
-            issuer: tokens.issuer.clone(),
-            audience: tokens.audience.clone(),
-            lifetime_secs: i64::try_from(tokens.lifetime_secs).unwrap_or(i64::MAX),
-        })
+            tokens.issuer.clone(),
+            tokens.audience.clone(),
+            i64::try_from(tokens.lifetime_secs).unwrap_or(i64::MAX),
+        ))
     }
 
     pub fn session_policy(&self) -> SessionPolicy {

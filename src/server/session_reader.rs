@@ -1,4 +1,5 @@
-//! Session reads on the request's own thread.
+//! Session reads (and the other look-up of every authenticated request, a
+//! bearer token's holder) on the request's own thread.
 //!
 //! Every signed-in page reads its session record once. Through sqlx that read
 //! is a hand-off to the SQLite connection's own thread and back, plus a second
@@ -27,6 +28,9 @@ use std::{
 /// The session table's primary-key look-up; the caller checks the expiry.
 const LOAD: &str = "SELECT data FROM tower_sessions WHERE id = ?1";
 
+/// A bearer token's holder, by the user's primary key.
+pub const TOKEN_HOLDER: &str = "SELECT username, token_generation FROM users WHERE id = ?1";
+
 /// Read-only connections to one database file, opened on first use and
 /// reopened after a failure.
 #[derive(Debug)]
@@ -48,6 +52,22 @@ impl SessionReaders {
     /// The stored bytes of the record `id`, `Some(None)` when there is none, or
     /// `None` when no answer could be had here (no free reader, busy, an error).
     pub fn read(&self, id: &str) -> Option<Option<Vec<u8>>> {
+        self.look_up(LOAD, id, |row| row.get(0))
+    }
+
+    /// The name and token generation of user `user_id` (a bearer token's
+    /// holder), answered as `read` answers.
+    pub fn token_holder(&self, user_id: i64) -> Option<Option<(String, i64)>> {
+        self.look_up(TOKEN_HOLDER, user_id, |row| Ok((row.get(0)?, row.get(1)?)))
+    }
+
+    /// One primary-key look-up on a free reader.
+    fn look_up<K: rusqlite::ToSql, T>(
+        &self,
+        query: &str,
+        key: K,
+        row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<Option<T>> {
         self.slots.iter().find_map(|slot| {
             let mut connection = match slot.try_lock() {
                 Ok(guard) => guard,
@@ -60,11 +80,17 @@ impl SessionReaders {
                     guard
                 }
             };
-            Some(self.read_on(&mut connection, id))
+            Some(self.look_up_on(&mut connection, query, &key, &row))
         })?
     }
 
-    fn read_on(&self, slot: &mut Option<Connection>, id: &str) -> Option<Option<Vec<u8>>> {
+    fn look_up_on<K: rusqlite::ToSql, T>(
+        &self,
+        slot: &mut Option<Connection>,
+        query: &str,
+        key: &K,
+        row: &impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<Option<T>> {
         let connection = match slot {
             Some(connection) => connection,
             None => match open(&self.path) {
@@ -76,8 +102,8 @@ impl SessionReaders {
             },
         };
         let found = connection
-            .prepare_cached(LOAD)
-            .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional());
+            .prepare_cached(query)
+            .and_then(|mut statement| statement.query_row([key], row).optional());
         match found {
             Ok(found) => Some(found),
             Err(error) if is_busy(&error) => None,

@@ -235,6 +235,25 @@ impl SessionBackend {
     }
 }
 
+impl SessionBackend {
+    /// The name and token generation of user `user_id`: the one look-up of a
+    /// bearer request, which must see a revocation at once (never cached).
+    /// Read on the request's thread where a reader is free, as sessions are.
+    pub async fn token_holder(&self, user_id: i64) -> Result<Option<(String, i64)>, sqlx::Error> {
+        if let Some(found) = self
+            .readers
+            .as_ref()
+            .and_then(|readers| readers.token_holder(user_id))
+        {
+            return Ok(found);
+        }
+        sqlx::query_as(super::session_reader::TOKEN_HOLDER)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+}
+
 #[async_trait]
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {

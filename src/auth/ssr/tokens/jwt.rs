@@ -288,6 +288,8 @@ pub struct TokenRules {
     pub issuer: String,
     pub audience: String,
     pub lifetime_secs: i64,
+    /// What `jsonwebtoken` checks, made once (it allocates).
+    validation: Validation,
 }
 
 /// The header fields read before any key is used.
@@ -311,6 +313,23 @@ fn peek_header(token: &str) -> Option<PeekedHeader> {
 }
 
 impl TokenRules {
+    pub fn new(keys: TokenKeys, issuer: String, audience: String, lifetime_secs: i64) -> Self {
+        let mut validation = Validation::new(keys.algorithm.jwt());
+        validation.set_required_spec_claims(&["sub", "exp", "nbf", "iss", "aud"]);
+        validation.set_issuer(&[&issuer]);
+        validation.set_audience(&[&audience]);
+        // The times are checked in `verify`, against the server's clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        Self {
+            keys,
+            issuer,
+            audience,
+            lifetime_secs,
+            validation,
+        }
+    }
+
     /// Signs `claims` with the signing key; `None` on an instance that holds
     /// only public keys.
     pub fn sign(&self, claims: &Claims) -> Option<String> {
@@ -346,14 +365,7 @@ impl TokenRules {
             .as_ref()
             .and_then(|kid| self.keys.verifying.get(kid))
             .ok_or(InvalidToken::UnknownKey)?;
-        let mut validation = Validation::new(self.keys.algorithm.jwt());
-        validation.set_required_spec_claims(&["sub", "exp", "nbf", "iss", "aud"]);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        // The times are checked below, against the server's clock.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|error| match error.kind() {
                 ErrorKind::InvalidSignature => InvalidToken::BadSignature,
                 ErrorKind::InvalidIssuer => InvalidToken::WrongIssuer,
@@ -384,12 +396,12 @@ mod tests {
     }
 
     fn rules(algorithm: TokenAlgorithm, keys: &str, signing: Option<&str>) -> TokenRules {
-        TokenRules {
-            keys: TokenKeys::parse(algorithm, keys, signing).unwrap(),
-            issuer: "issuer".into(),
-            audience: "audience".into(),
-            lifetime_secs: 86_400,
-        }
+        TokenRules::new(
+            TokenKeys::parse(algorithm, keys, signing).unwrap(),
+            "issuer".into(),
+            "audience".into(),
+            86_400,
+        )
     }
 
     fn hs256() -> TokenRules {
@@ -639,12 +651,12 @@ mod tests {
 
     #[test]
     fn an_ephemeral_key_signs_and_verifies() {
-        let rules = TokenRules {
-            keys: TokenKeys::ephemeral(TokenAlgorithm::Hs256),
-            issuer: "i".into(),
-            audience: "a".into(),
-            lifetime_secs: 60,
-        };
+        let rules = TokenRules::new(
+            TokenKeys::ephemeral(TokenAlgorithm::Hs256),
+            "i".into(),
+            "a".into(),
+            60,
+        );
         assert!(rules.verify(&token(&rules, |_| {}), NOW).is_ok());
     }
 }

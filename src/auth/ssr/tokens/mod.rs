@@ -5,7 +5,8 @@
 //! "Sign out everywhere" (the account page, the admin command line) and a
 //! password change move the generation on, so every older token is refused
 //! on its next request, on every instance: each bearer request reads the
-//! user's row by its key (one indexed look-up), and nothing is cached.
+//! user's row by its key (one indexed look-up, through the store seam's
+//! readers like a session), and nothing is cached.
 //! The issued tokens are recorded only to count those outstanding; their
 //! rows go when they expire (at the user's next token) or are revoked.
 
@@ -108,12 +109,7 @@ pub async fn authenticate(service: &AuthService, token: &str) -> Result<BearerUs
     let user_id = claims
         .user_id()
         .ok_or(BearerError::Invalid(InvalidToken::Malformed))?;
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT username, token_generation FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_optional(&service.pool)
-            .await?;
-    match row {
+    match service.sessions.token_holder(user_id).await? {
         Some((username, generation)) if generation == claims.generation => Ok(BearerUser {
             user_id,
             username,
