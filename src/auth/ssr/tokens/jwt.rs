@@ -1,4 +1,5 @@
-//! Signing and checking the bearer tokens (JWT, through `jsonwebtoken`),
+//! Signing and checking the bearer tokens (JWT; `jsonwebtoken` signs and
+//! verifies signatures, the claims are read here once, after the signature),
 //! without the usual mistakes: the algorithm is the configured one, never the
 //! token's choice (`alg: none` and every other algorithm are refused before
 //! any key is used); the key is found by the header's `kid` among the
@@ -21,7 +22,7 @@ use base64::{
     Engine,
 };
 use ed25519_dalek::pkcs8::EncodePrivateKey;
-use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use std::{collections::HashMap, fmt};
 
@@ -288,8 +289,6 @@ pub struct TokenRules {
     pub issuer: String,
     pub audience: String,
     pub lifetime_secs: i64,
-    /// What `jsonwebtoken` checks, made once (it allocates).
-    validation: Validation,
 }
 
 /// The header fields read before any key is used.
@@ -299,34 +298,13 @@ struct PeekedHeader {
     kid: Option<String>,
 }
 
-fn peek_header(token: &str) -> Option<PeekedHeader> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 impl TokenRules {
     pub fn new(keys: TokenKeys, issuer: String, audience: String, lifetime_secs: i64) -> Self {
-        let mut validation = Validation::new(keys.algorithm.jwt());
-        validation.set_required_spec_claims(&["sub", "exp", "nbf", "iss", "aud"]);
-        validation.set_issuer(&[&issuer]);
-        validation.set_audience(&[&audience]);
-        // The times are checked in `verify`, against the server's clock.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
         Self {
             keys,
             issuer,
             audience,
             lifetime_secs,
-            validation,
         }
     }
 
@@ -354,9 +332,16 @@ impl TokenRules {
     }
 
     /// Checks a token's form, algorithm, key, signature, issuer, audience and
-    /// times (at `now`, with `LEEWAY_SECS`). The generation is the caller's.
+    /// times (at `now`, with `LEEWAY_SECS`), in that order: nothing the token
+    /// says is believed before its signature verifies, except which of our
+    /// keys to verify with. The generation is the caller's.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, InvalidToken> {
-        let header = peek_header(token).ok_or(InvalidToken::Malformed)?;
+        let (message, signature) = token.rsplit_once('.').ok_or(InvalidToken::Malformed)?;
+        let (header, claims) = message
+            .split_once('.')
+            .filter(|(_, claims)| !claims.contains('.'))
+            .ok_or(InvalidToken::Malformed)?;
+        let header: PeekedHeader = from_part(header)?;
         if header.alg != self.keys.algorithm.name() {
             return Err(InvalidToken::UnexpectedAlgorithm);
         }
@@ -365,15 +350,20 @@ impl TokenRules {
             .as_ref()
             .and_then(|kid| self.keys.verifying.get(kid))
             .ok_or(InvalidToken::UnknownKey)?;
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
-            .map_err(|error| match error.kind() {
-                ErrorKind::InvalidSignature => InvalidToken::BadSignature,
-                ErrorKind::InvalidIssuer => InvalidToken::WrongIssuer,
-                ErrorKind::InvalidAudience => InvalidToken::WrongAudience,
-                ErrorKind::InvalidAlgorithm => InvalidToken::UnexpectedAlgorithm,
-                _ => InvalidToken::Malformed,
-            })?
-            .claims;
+        let algorithm = self.keys.algorithm.jwt();
+        match jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, algorithm) {
+            Ok(true) => {}
+            Ok(false) => return Err(InvalidToken::BadSignature),
+            Err(_) => return Err(InvalidToken::Malformed),
+        }
+        // Every claim is required (`Claims` has no optional field).
+        let claims: Claims = from_part(claims)?;
+        if claims.iss != self.issuer {
+            return Err(InvalidToken::WrongIssuer);
+        }
+        if claims.aud != self.audience {
+            return Err(InvalidToken::WrongAudience);
+        }
         if now > claims.exp + LEEWAY_SECS {
             return Err(InvalidToken::Expired);
         }
@@ -382,6 +372,14 @@ impl TokenRules {
         }
         Ok(claims)
     }
+}
+
+/// A base64url JSON part of a token.
+fn from_part<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, InvalidToken> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| InvalidToken::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| InvalidToken::Malformed)
 }
 
 #[cfg(test)]
