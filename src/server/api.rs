@@ -9,9 +9,12 @@
 //! the request carried no credentials at all.
 
 use super::startup::AppState;
-use crate::auth::ssr::{
-    tokens::{self, jwt::InvalidToken, BearerError},
-    Viewer,
+use crate::auth::{
+    ssr::{
+        tokens::{self, jwt::InvalidToken, BearerError},
+        Viewer,
+    },
+    AppError,
 };
 use axum::{
     extract::State,
@@ -82,14 +85,7 @@ pub async fn me(
             Err(BearerError::Invalid(reason)) => refused(Some(reason)),
             Err(BearerError::Database(error)) => {
                 tracing::error!(%error, "bearer token check failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(ErrorBody {
-                        code: "internal",
-                        message: "Something went wrong on our side. Please try again.",
-                    }),
-                )
-                    .into_response()
+                (StatusCode::INTERNAL_SERVER_ERROR, Json(AppError::Internal)).into_response()
             }
         },
         Authorization::Unusable => refused(Some(InvalidToken::Missing)),

@@ -39,6 +39,16 @@ pub struct TokenSettings {
     pub audience: String,
 }
 
+impl TokenSettings {
+    /// The keys given, if any (a blank value counts as none).
+    pub fn configured_keys(&self) -> Option<&str> {
+        self.keys
+            .as_ref()
+            .map(SecretText::expose)
+            .filter(|keys| !keys.trim().is_empty())
+    }
+}
+
 impl Default for TokenSettings {
     fn default() -> Self {
         Self {
@@ -539,17 +549,9 @@ impl Settings {
     /// server warns of it at start).
     pub fn token_rules(&self) -> Result<TokenRules, ConfigError> {
         let tokens = &self.tokens;
-        let keys = match tokens
-            .keys
-            .as_ref()
-            .filter(|keys| !keys.expose().trim().is_empty())
-        {
-            Some(keys) => TokenKeys::parse(
-                tokens.algorithm,
-                keys.expose(),
-                tokens.signing_key.as_deref(),
-            )
-            .map_err(|error| ConfigError::Invalid(error.to_string()))?,
+        let keys = match tokens.configured_keys() {
+            Some(keys) => TokenKeys::parse(tokens.algorithm, keys, tokens.signing_key.as_deref())
+                .map_err(|error| ConfigError::Invalid(error.to_string()))?,
             None if self.server.environment == Environment::Production => {
                 return Err(ConfigError::Invalid(
                     "APP_ENV=production needs a token signing key of at least 32 bytes in \

@@ -95,7 +95,7 @@ pub async fn build(
     leptos_options: LeptosOptions,
 ) -> Result<Application, StartupError> {
     let auth = auth_service(settings).await?;
-    if settings.tokens.keys.is_none() {
+    if settings.tokens.configured_keys().is_none() {
         tracing::warn!("no TOKEN_KEYS: bearer tokens are signed with a random key that ends with this process (development only)");
     }
     let pool = auth.pool.clone();

@@ -102,13 +102,14 @@ pub async fn sign_in(
     let client = cx.client_address();
     let checked = check_credentials(cx, username, password, "session").await?;
     let user = &checked.user;
+    let now = service.clock.now();
     if !checked.on_trusted_device {
         let token = devices::new_token();
         devices::trust(
             &service.pool,
             &devices::token_hash(&token),
             &user.username_key,
-            service.clock.now(),
+            now,
         )
         .await?;
         cx.set_device_cookie(&token);
@@ -116,7 +117,7 @@ pub async fn sign_in(
     session::start(
         &cx.session,
         &service.policy,
-        service.clock.now(),
+        now,
         user.id,
         &user.username,
         remember,

@@ -62,11 +62,10 @@ impl std::str::FromStr for TokenAlgorithm {
     type Err = ();
 
     fn from_str(text: &str) -> Result<Self, ()> {
-        match text {
-            "HS256" => Ok(Self::Hs256),
-            "EdDSA" => Ok(Self::EdDsa),
-            _ => Err(()),
-        }
+        [Self::Hs256, Self::EdDsa]
+            .into_iter()
+            .find(|algorithm| algorithm.name() == text)
+            .ok_or(())
     }
 }
 

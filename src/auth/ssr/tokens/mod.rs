@@ -134,6 +134,9 @@ pub async fn outstanding(pool: &SqlitePool, user_id: i64, now: i64) -> Result<i6
 /// Refuses every token the user holds from now on; returns how many
 /// outstanding ones that ended.
 pub async fn revoke_all(pool: &SqlitePool, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+    // Counted before the transaction: one that reads first and then writes
+    // cannot wait for SQLite's write lock (it fails busy at once), and the
+    // count is only reported.
     let ended = outstanding(pool, user_id, now).await?;
     let mut transaction = pool.begin().await?;
     sqlx::query("UPDATE users SET token_generation = token_generation + 1 WHERE id = ?")
