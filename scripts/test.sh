@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # README command 2: set up what is missing, then run every test:
-#   1. unit and HTTP integration tests (cargo test, server features);
+#   1. unit and HTTP integration tests (cargo test, server features), the
+#      HTTP ones on SQLite and then on PostgreSQL;
 #   2. the Playwright suite in Chromium against the built app
 #      (cargo leptos end-to-end --split), on a fresh database under target/e2e/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$REPO_ROOT/scripts/setup.sh"
 cd "$REPO_ROOT"
+
+# The PostgreSQL server the tests make their throwaway databases on (this
+# machine's); each test drops its own.
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 echo "== unit and integration tests"
 # cargo-nextest: every test in its own process, as many at once as there are
@@ -15,6 +20,9 @@ echo "== unit and integration tests"
 # process, which is how the app runs): SECURITY.md and BENCHMARKS.md say what
 # was measured.
 cargo nextest run --features ssr
+
+echo "== the HTTP, command-line and audit tests again, on PostgreSQL"
+TEST_DATABASE=postgres cargo nextest run --features ssr --test api --test cli --test audit_log
 
 echo "== end-to-end tests (Playwright, Chromium)"
 # The suite serves the app on the site-addr in Cargo.toml (127.0.0.1:3000); a

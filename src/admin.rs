@@ -191,7 +191,7 @@ async fn run(command: Admin) -> Result<(), AdminError> {
         Admin::Sessions(command) => sessions_command(&service, command).await,
         Admin::Tokens(command) => tokens_command(&service, command).await,
     };
-    service.pool.close().await;
+    service.database.close().await;
     result
 }
 
@@ -226,7 +226,7 @@ async fn user_named(service: &AuthService, name: &str) -> Result<users::UserReco
     let key = parse_username(name)
         .map_err(|_| AdminError::NoSuchUser(name.to_string()))?
         .key;
-    users::find_by_key(&service.pool, &key)
+    users::find_by_key(&service.database, &key)
         .await?
         .ok_or_else(|| AdminError::NoSuchUser(name.to_string()))
 }
@@ -243,7 +243,7 @@ async fn users_command(
             println!("created user {username:?} (id {id})");
         }
         UsersCommand::List => {
-            let all = users::list(&service.pool).await?;
+            let all = users::list(&service.database).await?;
             println!("{:>6}  {:<20}  username", "id", "created");
             for user in &all {
                 println!("{:>6}  {:<20}  {}", user.id, user.created_at, user.username);
@@ -253,7 +253,7 @@ async fn users_command(
         UsersCommand::Delete { username } => {
             let user = user_named(service, &username).await?;
             let ended = service.sessions.revoke_all_but(user.id, None).await?;
-            if !users::delete(&service.pool, &user).await? {
+            if !users::delete(&service.database, &user).await? {
                 return Err(AdminError::NoSuchUser(username));
             }
             tracing::info!(target: "audit", event = "user_deleted", user_id = user.id, client = "admin", sessions_ended = ended, outcome = "success");
@@ -304,7 +304,7 @@ async fn sessions_command(
                 _ => {
                     let ended = service.sessions.revoke_all_but(user.id, None).await?;
                     let now = service.clock.now();
-                    let tokens_ended = tokens::revoke_all(&service.pool, user.id, now).await?;
+                    let tokens_ended = tokens::revoke_all(&service.database, user.id, now).await?;
                     tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended = tokens_ended, outcome = "success");
                     println!(
                         "{tokens_ended} bearer token(s) of {:?} revoked",
@@ -331,7 +331,7 @@ async fn tokens_command(service: &AuthService, command: TokensCommand) -> Result
     match command {
         TokensCommand::Revoke { username } => {
             let user = user_named(service, &username).await?;
-            let ended = tokens::revoke_all(&service.pool, user.id, service.clock.now()).await?;
+            let ended = tokens::revoke_all(&service.database, user.id, service.clock.now()).await?;
             tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} bearer token(s) of {:?} revoked", user.username);
         }

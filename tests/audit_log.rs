@@ -89,9 +89,7 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
     assert_eq!(revoked.status(), 200);
     app.logout().await;
 
-    let pool = sqlx::SqlitePool::connect(&app.settings.database.url)
-        .await
-        .unwrap();
+    let pool = app.database().await;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_all(&pool)
         .await

@@ -44,7 +44,7 @@ fn stderr(output: &Output) -> String {
 }
 
 async fn app() -> TestApp {
-    let (settings, dir) = test_settings();
+    let (settings, dir) = test_settings().await;
     spawn_app_with(settings, Arc::new(dir)).await
 }
 
@@ -197,13 +197,16 @@ async fn deleting_a_user_ends_their_sessions_and_their_sign_in() {
 async fn purge_deletes_expired_sessions_now() {
     let app = app().await;
     app.signed_in_as("alice", true).await;
-    let pool = sqlx::SqlitePool::connect(&app.settings.database.url)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO tower_sessions (id, data, expiry_date) VALUES ('old', x'80', '2000-01-01T00:00:00Z')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    let pool = app.database().await;
+    // An expired record, in the store's encoding of its expiry on each backend.
+    sqlx::query(
+        "INSERT INTO tower_sessions (id, data, expiry_date) \
+         VALUES ('old', $1, '2000-01-01T00:00:00Z')",
+    )
+    .bind(vec![0x80_u8])
+    .execute(&pool)
+    .await
+    .unwrap();
     let purged = admin(&app, &["sessions", "purge"], "");
     assert!(purged.status.success(), "{}", stderr(&purged));
     assert!(
@@ -304,7 +307,7 @@ async fn new_key_prints_keys_the_server_accepts_and_differs_each_time() {
 }
 
 #[test]
-fn a_database_url_the_binary_cannot_serve_is_refused_at_start_and_creates_nothing() {
+fn a_database_url_the_binary_cannot_serve_or_open_is_refused_at_start_and_creates_nothing() {
     for url in [
         "postgres://app:s3cret@127.0.0.1:5432/app",
         "mysql://root@localhost/app",

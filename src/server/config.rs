@@ -225,18 +225,37 @@ impl DatabaseSettings {
             .map_or("", |(scheme, _)| scheme)
             .to_ascii_lowercase();
         match scheme.as_str() {
-            "sqlite" => Ok(()),
-            "postgres" | "postgresql" => Err(ConfigError::Invalid(
-                "DATABASE_URL: PostgreSQL is not supported by this version; use a sqlite:// URL"
+            "sqlite" | "postgres" | "postgresql" => Ok(()),
+            "" => Err(ConfigError::Invalid(
+                "DATABASE_URL must be a URL such as sqlite://data/app.db or postgres://host/db"
                     .into(),
             )),
-            "" => Err(ConfigError::Invalid(
-                "DATABASE_URL must be a URL such as sqlite://data/app.db".into(),
-            )),
             other => Err(ConfigError::Invalid(format!(
-                "DATABASE_URL: the scheme {other:?} is not supported; use a sqlite:// URL"
+                "DATABASE_URL: the scheme {other:?} is not supported; use sqlite:// or postgres://"
             ))),
         }
+    }
+
+    /// The URL with any password replaced by `***`: what logs and errors show.
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url)
+    }
+}
+
+/// `scheme://user:password@host/…` with the password replaced by `***`; any
+/// other text as it is.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -745,14 +764,28 @@ mod tests {
         };
         assert!(with_url("sqlite://data/app.db").is_ok());
         assert!(with_url("sqlite::memory:").is_ok());
-        let postgres = with_url("postgres://app:s3cret@db.internal/app").unwrap_err();
-        assert!(
-            postgres.to_string().contains("PostgreSQL is not supported"),
-            "{postgres}"
-        );
-        assert!(!postgres.to_string().contains("s3cret"), "{postgres}");
-        let mysql = with_url("mysql://root:pw@localhost/app").unwrap_err();
+        assert!(with_url("postgres://app:s3cret@db.internal/app").is_ok());
+        assert!(with_url("postgresql://db.internal/app").is_ok());
+        let mysql = with_url("mysql://root:s3cret@localhost/app").unwrap_err();
         assert!(mysql.to_string().contains("\"mysql\""), "{mysql}");
+        assert!(!mysql.to_string().contains("s3cret"), "{mysql}");
         assert!(with_url("data/app.db").is_err());
+    }
+
+    #[test]
+    fn a_database_password_never_shows_in_the_redacted_url() {
+        for (url, shown) in [
+            (
+                "postgres://app:s3cret@db.internal:5432/app?sslmode=require",
+                "postgres://app:***@db.internal:5432/app?sslmode=require",
+            ),
+            ("postgres://a:p@ss:w@rd@host/db", "postgres://a:***@host/db"),
+            ("postgres://app@host/db", "postgres://app@host/db"),
+            ("postgres://host/db", "postgres://host/db"),
+            ("sqlite://data/app.db", "sqlite://data/app.db"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            assert_eq!(redact_password(url), shown, "{url}");
+        }
     }
 }

@@ -4,14 +4,12 @@
 pub mod api;
 pub mod config;
 pub mod cookies;
-pub mod database;
 pub mod headers;
 pub mod middleware;
 pub mod serve;
 pub mod session_layer;
-pub mod session_reader;
-pub mod session_store;
 pub mod startup;
+pub mod store;
 pub mod telemetry;
 
 use std::process::ExitCode;
@@ -31,7 +29,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let settings = config::Settings::load()?;
     let leptos_options = leptos::config::get_configuration(None)?.leptos_options;
     let app = startup::build(&settings, leptos_options).await?;
-    tracing::info!(database = %settings.database.url, "listening on http://{}", app.local_addr());
+    tracing::info!(database = %settings.database.redacted_url(), "listening on http://{}", app.local_addr());
     app.run_until(shutdown_signal()).await?;
     Ok(())
 }

@@ -6,12 +6,12 @@
 //! layer cannot keep: a session deleted while a request ran (a sign-out, an
 //! expiry, a revocation from another device) stays deleted and its cookie is not
 //! sent again. tower-sessions sends the cookie after every successful save;
-//! here the store refuses to save a deleted record (`session_store`) and this
+//! here the store refuses to save a deleted record (`store::sessions`) and this
 //! layer answers with a removal cookie instead.
 
 use super::{
     cookies,
-    session_store::{session_ended, SessionBackend},
+    store::{session_ended, SessionBackend},
 };
 use axum::{
     extract::{Request, State},
@@ -119,9 +119,8 @@ mod tests {
     use super::*;
 
     async fn layer() -> SessionLayer {
-        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
-        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
-        SessionLayer::new(SessionBackend::new(pool), "session", true)
+        let database = crate::server::store::Database::in_memory().await;
+        SessionLayer::new(SessionBackend::new(database), "session", true)
     }
 
     #[tokio::test]

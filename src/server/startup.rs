@@ -3,12 +3,11 @@
 
 use super::{
     config::{ConfigError, Settings},
-    database::{self, DatabaseError},
     headers::{security_headers, Hsts},
     middleware::{self, SiteScheme},
     serve::ConnectionLimits,
     session_layer::{manage_sessions, SessionLayer},
-    session_store::SessionBackend,
+    store::{Database, DatabaseError, SessionBackend},
 };
 use crate::{
     app::{shell, App},
@@ -21,7 +20,6 @@ use axum::{
 };
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use sqlx::SqlitePool;
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, task::JoinHandle};
 
@@ -59,7 +57,7 @@ pub struct Application {
     clock: Clock,
     limits: ConnectionLimits,
     router: Router,
-    pool: SqlitePool,
+    database: Database,
     /// Background tasks: expired-session and throttle-counter cleanup, the dummy hash.
     cleanup: Vec<JoinHandle<()>>,
 }
@@ -68,14 +66,14 @@ pub struct Application {
 /// authentication flows need: what the server and the admin commands share.
 pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupError> {
     let tokens = Arc::new(settings.token_rules()?);
-    let pool = database::connect(&settings.database.url).await?;
-    database::migrate(&pool).await?;
+    let database = Database::connect(&settings.database.url).await?;
+    database.migrate().await?;
     let hasher = Arc::new(PasswordHasher::new(
         settings.password_params(),
         settings.hashing_policy(),
     )?);
     Ok(AuthService {
-        pool: pool.clone(),
+        database: database.clone(),
         hasher,
         policy: settings.session_policy(),
         password_rules: settings.password_rules(),
@@ -85,7 +83,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
             &settings.cookie.name,
             settings.cookie.secure,
         ),
-        sessions: SessionBackend::new(pool),
+        sessions: SessionBackend::new(database),
         tokens,
     })
 }
@@ -98,13 +96,13 @@ pub async fn build(
     if settings.tokens.configured_keys().is_none() {
         tracing::warn!("no TOKEN_KEYS: bearer tokens are signed with a random key that ends with this process (development only)");
     }
-    let pool = auth.pool.clone();
+    let database = auth.database.clone();
     let store = auth.sessions.clone();
     let hasher = auth.hasher.clone();
     let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
     let cleanup = tokio::spawn(store.clone().purge_continuously(cleanup_every));
     let purge = tokio::spawn(purge_throttle_counters(
-        pool.clone(),
+        database.clone(),
         auth.clock.clone(),
         cleanup_every,
         auth.throttle.longest_window_secs(),
@@ -179,7 +177,7 @@ pub async fn build(
         clock,
         limits: settings.connection_limits(),
         router,
-        pool,
+        database,
         cleanup: vec![cleanup, purge, prepare],
     })
 }
@@ -206,7 +204,7 @@ impl Application {
         for task in &self.cleanup {
             task.abort();
         }
-        self.pool.close().await;
+        self.database.close().await;
         served.map_err(StartupError::Serve)
     }
 }

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 /// One slow hashing thread and no time to wait for it; throttling out of the way.
 async fn app_with_one_busy_hashing_thread(adjust: impl FnOnce(&mut Settings)) -> Arc<TestApp> {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     settings.password.argon2_memory_kib = 19_456;
     settings.password.argon2_iterations = 8;
     settings.password.max_concurrent_hashes = 1;
@@ -112,9 +112,7 @@ async fn a_sign_in_refused_as_busy_is_not_counted_as_a_guess() {
         .count();
     assert!(busy > 0, "{statuses:?}");
     assert_eq!(checked + busy, 8, "{statuses:?}");
-    let database = sqlx::SqlitePool::connect(&app.settings.database.url)
-        .await
-        .unwrap();
+    let database = app.database().await;
     let counted: i64 = sqlx::query_scalar(
         "SELECT count FROM throttle WHERE scope = 'sign_in_account' AND subject = 'nobody'",
     )

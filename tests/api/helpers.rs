@@ -1,16 +1,18 @@
 // Shared by several test binaries (api, audit_log, fuzz_http); each uses a part.
 #![allow(dead_code)]
 
-//! `spawn_app` starts the real application on 127.0.0.1:0 with a fresh SQLite
-//! file; `TestApp` drives it like a browser without JavaScript would, except
-//! that it does not follow redirects, so tests can assert them.
+//! `spawn_app` starts the real application on 127.0.0.1:0 with a fresh
+//! database: a SQLite file, or with `TEST_DATABASE=postgres` a throwaway
+//! PostgreSQL database (`TEST_POSTGRES_URL` says which server). `TestApp`
+//! drives it like a browser without JavaScript would, except that it does not
+//! follow redirects, so tests can assert them.
 
 use persistent_login::{
     auth::ssr::Clock,
-    server::{config::Settings, startup},
+    server::{config::Settings, startup, store::scratch::ScratchDatabase},
 };
 use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, sync::Arc};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -24,28 +26,58 @@ pub struct TestApp {
     pub clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
-    _dir: Arc<tempfile::TempDir>,
-    dir_path: PathBuf,
+    storage: Arc<TestStorage>,
 }
 
-/// Settings for tests: a fresh database file and cheap argon2 parameters
-/// (the production cost is covered by the unit tests' parameter checks).
-pub fn test_settings() -> (Settings, tempfile::TempDir) {
+/// Where a test's data lives, deleted with it: a temporary folder (the
+/// SQLite file) and, for PostgreSQL, a throwaway database.
+pub struct TestStorage {
+    dir: tempfile::TempDir,
+    _postgres: Option<ScratchDatabase>,
+}
+
+impl TestStorage {
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+/// Whether this run tests against PostgreSQL (`TEST_DATABASE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE").is_ok_and(|kind| kind == "postgres")
+}
+
+/// Settings for tests: a fresh database and cheap argon2 parameters (the
+/// production cost is covered by the unit tests' parameter checks).
+pub async fn test_settings() -> (Settings, TestStorage) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::default();
-    settings.database.url = format!("sqlite://{}", dir.path().join("app.db").display());
+    let postgres = if on_postgres() {
+        let scratch = ScratchDatabase::create().await;
+        settings.database.url = scratch.url().to_string();
+        Some(scratch)
+    } else {
+        settings.database.url = format!("sqlite://{}", dir.path().join("app.db").display());
+        None
+    };
     settings.password.argon2_memory_kib = 64;
     settings.password.argon2_iterations = 1;
     settings.validate().expect("test settings are valid");
-    (settings, dir)
+    (
+        settings,
+        TestStorage {
+            dir,
+            _postgres: postgres,
+        },
+    )
 }
 
 pub async fn spawn_app() -> TestApp {
-    let (settings, dir) = test_settings();
-    spawn_app_with(settings, Arc::new(dir)).await
+    let (settings, storage) = test_settings().await;
+    spawn_app_with(settings, Arc::new(storage)).await
 }
 
-pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> TestApp {
+pub async fn spawn_app_with(settings: Settings, storage: Arc<TestStorage>) -> TestApp {
     // `TEST_LOG=1` shows the servers' log (filter: `RUST_LOG`, default `info`).
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -76,7 +108,6 @@ pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> 
         .expect("server runs");
     });
     let jar = Arc::new(reqwest::cookie::Jar::default());
-    let dir_path = dir.path().to_path_buf();
     TestApp {
         address,
         settings,
@@ -84,8 +115,7 @@ pub async fn spawn_app_with(settings: Settings, dir: Arc<tempfile::TempDir>) -> 
         clock,
         shutdown: Some(shutdown),
         server: Some(server),
-        _dir: dir,
-        dir_path,
+        storage,
     }
 }
 
@@ -169,7 +199,7 @@ impl TestApp {
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
         let settings = self.settings.clone();
-        spawn_app_with(settings, self._dir.clone()).await
+        spawn_app_with(settings, self.storage.clone()).await
     }
 
     pub async fn stop(&mut self) {
@@ -181,8 +211,13 @@ impl TestApp {
         }
     }
 
-    pub fn database_file(&self) -> PathBuf {
-        self.dir_path.join("app.db")
+    /// The test's own connection to the app's database, for what a test
+    /// must see or set up beneath the app (either backend; `$1` placeholders).
+    pub async fn database(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.settings.database.url)
+            .await
+            .expect("the test reaches the app's database")
     }
 }
 

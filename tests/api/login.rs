@@ -48,7 +48,7 @@ async fn without_remember_me_the_cookie_ends_with_the_browser() {
 
 #[tokio::test]
 async fn the_cookie_is_secure_when_configured_for_https() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     settings.cookie.secure = true;
     let app = spawn_app_with(settings, Arc::new(dir)).await;
     let response = app.signed_in_as("alice", true).await;
@@ -179,7 +179,7 @@ async fn a_plain_form_post_without_javascript_is_redirected() {
 
 #[tokio::test]
 async fn the_production_configuration_uses_a_secure_host_prefixed_cookie() {
-    let (test, dir) = test_settings();
+    let (test, dir) = test_settings().await;
     let production = persistent_login::server::config::Settings::from_file(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/config/production.toml"

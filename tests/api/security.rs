@@ -97,16 +97,14 @@ async fn tampered_truncated_or_random_cookies_are_anonymous_not_errors() {
 async fn raising_the_argon2_parameters_upgrades_a_hash_at_the_next_sign_in() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
-    let database = app.settings.database.url.clone();
+    let pool = app.database().await;
     let stored_hash = || async {
-        let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
-        let hash: String =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE username_key = 'alice'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        pool.close().await;
-        hash
+        sqlx::query_scalar::<_, String>(
+            "SELECT password_hash FROM users WHERE username_key = 'alice'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
     };
     assert!(stored_hash().await.contains("m=64,t=1,p=1"));
 
@@ -186,7 +184,7 @@ async fn pages_carry_a_nonce_based_csp_and_the_other_security_headers() {
 
 #[tokio::test]
 async fn unknown_user_and_wrong_password_cost_the_same_time() {
-    let (mut settings, dir) = crate::helpers::test_settings();
+    let (mut settings, dir) = crate::helpers::test_settings().await;
     // The real (OWASP) cost, so that skipping the hash would show.
     settings.password = Default::default();
     settings.throttle.account_max_failures = 1_000;
@@ -268,7 +266,7 @@ async fn another_port_or_scheme_is_another_origin_and_a_post_needs_a_host() {
 
 #[tokio::test]
 async fn the_production_configuration_sends_hsts_on_every_answer() {
-    let (mut settings, dir) = crate::helpers::test_settings();
+    let (mut settings, dir) = crate::helpers::test_settings().await;
     let production =
         persistent_login::server::config::Settings::from_file("config/production.toml").unwrap();
     settings.server.hsts_max_age_secs = production.server.hsts_max_age_secs;

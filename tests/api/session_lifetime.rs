@@ -7,10 +7,10 @@ async fn a_remembered_session_survives_a_server_restart() {
     let app = spawn_app().await;
     let signed_in = app.signed_in_as("alice", true).await;
     let cookie = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap());
-    let database = app.database_file();
+    let database = app.settings.database.url.clone();
 
     let app = app.restart().await;
-    assert_eq!(app.database_file(), database);
+    assert_eq!(app.settings.database.url, database);
     assert_eq!(
         app.get_with_cookie("/dashboard", &cookie).await.status(),
         StatusCode::OK
@@ -19,7 +19,7 @@ async fn a_remembered_session_survives_a_server_restart() {
 
 #[tokio::test]
 async fn an_idle_session_expires_on_the_server_even_if_the_cookie_is_replayed() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     // Minutes, not seconds: on a busy machine real seconds pass between the
     // requests too, beside the ones the test clock moves on.
     settings.session.idle_timeout_secs = 120;
@@ -49,7 +49,7 @@ async fn an_idle_session_expires_on_the_server_even_if_the_cookie_is_replayed() 
 
 #[tokio::test]
 async fn activity_slides_the_idle_timeout_but_not_the_absolute_lifetime() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     // Minutes, not seconds, as above.
     settings.session.idle_timeout_secs = 180;
     settings.session.absolute_lifetime_secs = 480;

@@ -14,7 +14,7 @@ use tokio::{
 const PATIENCE: Duration = Duration::from_secs(10);
 
 async fn app_with_short_limits(max_connections: usize) -> TestApp {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     settings.server.header_timeout_secs = 1;
     settings.server.body_timeout_secs = 1;
     settings.server.max_connections = max_connections;
@@ -109,7 +109,7 @@ async fn connections_beyond_the_bound_wait_until_one_closes() {
 /// throttle count to give back) is left half done.
 #[tokio::test]
 async fn a_sign_in_whose_client_leaves_is_finished_all_the_same() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     // A hash slow enough that the client is gone well before it ends.
     settings.password.argon2_memory_kib = 19_456;
     settings.password.argon2_iterations = 4;
@@ -135,9 +135,7 @@ async fn a_sign_in_whose_client_leaves_is_finished_all_the_same() {
     drop(stream);
 
     // The sign-in's last step (trusting this browser) happens after the hash.
-    let database = sqlx::SqlitePool::connect(&app.settings.database.url)
-        .await
-        .unwrap();
+    let database = app.database().await;
     let deadline = Instant::now() + PATIENCE;
     loop {
         let trusted: i64 = sqlx::query_scalar("SELECT count(*) FROM trusted_devices")

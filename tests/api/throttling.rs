@@ -68,7 +68,7 @@ async fn the_throttle_survives_a_server_restart() {
 
 #[tokio::test]
 async fn a_throttled_account_signs_in_again_once_the_delay_has_passed() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     // Minutes, so that the real seconds a busy machine adds do not matter.
     settings.throttle.base_delay_secs = 60;
     settings.throttle.max_delay_secs = 120;
@@ -88,7 +88,7 @@ async fn a_throttled_account_signs_in_again_once_the_delay_has_passed() {
 
 #[tokio::test]
 async fn many_failures_from_one_address_throttle_that_address() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     settings.throttle.address_max_failures = 3;
     let app = spawn_app_with(settings, Arc::new(dir)).await;
     app.register("carol", PASSWORD).await;
@@ -106,7 +106,7 @@ async fn many_failures_from_one_address_throttle_that_address() {
 
 #[tokio::test]
 async fn sign_ups_are_limited_per_address() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     settings.throttle.sign_ups_per_address = 3;
     let app = spawn_app_with(settings, Arc::new(dir)).await;
     for name in ["one", "two", "three"] {
@@ -126,7 +126,7 @@ async fn sign_ups_are_limited_per_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_guesses_are_each_counted_before_their_hash() {
     const GUESSES: usize = 16;
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     // Several hashing threads, so guesses really run side by side.
     settings.password.max_concurrent_hashes = 4;
     let app = Arc::new(spawn_app_with(settings, Arc::new(dir)).await);
@@ -159,7 +159,7 @@ async fn concurrent_guesses_are_each_counted_before_their_hash() {
 
 #[tokio::test]
 async fn successful_sign_ins_do_not_use_up_the_address_limit() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     settings.throttle.address_max_failures = 3;
     let app = spawn_app_with(settings, Arc::new(dir)).await;
     app.register("carol", PASSWORD).await;

@@ -6,7 +6,7 @@
 
 use crate::helpers::{
     client_with, cookie_pair, session_set_cookie, spawn_app_with, test_settings, Browser, TestApp,
-    PASSWORD,
+    TestStorage, PASSWORD,
 };
 use base64::{engine::general_purpose::STANDARD, engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -29,14 +29,14 @@ fn keys(pairs: &[(&str, [u8; 32])]) -> SecretText {
     SecretText::from(text.join(","))
 }
 
-fn settings_with_key() -> (Settings, Arc<tempfile::TempDir>) {
-    let (mut settings, dir) = test_settings();
+async fn settings_with_key() -> (Settings, Arc<TestStorage>) {
+    let (mut settings, dir) = test_settings().await;
     settings.tokens.keys = Some(keys(&[("k1", SECRET)]));
     (settings, Arc::new(dir))
 }
 
 async fn app_with_key() -> TestApp {
-    let (settings, dir) = settings_with_key();
+    let (settings, dir) = settings_with_key().await;
     spawn_app_with(settings, dir).await
 }
 
@@ -341,7 +341,7 @@ async fn a_session_cookie_also_works_on_api_me() {
 
 #[tokio::test]
 async fn sign_out_everywhere_and_a_password_change_refuse_every_older_token_on_every_instance() {
-    let (settings, dir) = settings_with_key();
+    let (settings, dir) = settings_with_key().await;
     let a = spawn_app_with(settings.clone(), dir.clone()).await;
     // A second instance on the same database: it must not trust a revoked
     // token that it saw valid a moment before.
@@ -501,7 +501,7 @@ async fn a_bearer_request_needs_no_origin_check_and_no_cookie_rides_along() {
 
 #[tokio::test]
 async fn a_key_is_rotated_without_signing_anyone_out() {
-    let (mut settings, dir) = settings_with_key();
+    let (mut settings, dir) = settings_with_key().await;
     let app = spawn_app_with(settings.clone(), dir.clone()).await;
     app.register("alice", PASSWORD).await;
     let old = token_for(&app, "alice").await;
@@ -536,7 +536,7 @@ async fn a_key_is_rotated_without_signing_anyone_out() {
 
 #[tokio::test]
 async fn eddsa_signs_on_one_instance_and_a_public_key_verifies_on_another() {
-    let (mut settings, dir) = test_settings();
+    let (mut settings, dir) = test_settings().await;
     let dir = Arc::new(dir);
     let seed = [3u8; 32];
     let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
@@ -581,7 +581,7 @@ async fn production_refuses_to_start_without_a_long_enough_key() {
             .site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
             .build()
     };
-    let (mut settings, _dir) = test_settings();
+    let (mut settings, _dir) = test_settings().await;
     settings.server.environment = Environment::Production;
     let error = startup::build(&settings, options())
         .await
@@ -603,7 +603,7 @@ async fn production_refuses_to_start_without_a_long_enough_key() {
     assert!(startup::build(&settings, options()).await.is_ok());
 
     // Development starts without a key, and its tokens work.
-    let (settings, dir) = test_settings();
+    let (settings, dir) = test_settings().await;
     let app = spawn_app_with(settings, Arc::new(dir)).await;
     app.register("alice", PASSWORD).await;
     let token = token_for(&app, "alice").await;

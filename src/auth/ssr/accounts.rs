@@ -75,7 +75,7 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
         .revoke_all_but(viewer.user_id, Some(&viewer.handle))
         .await?;
     let tokens_ended =
-        tokens::revoke_all(&cx.state.pool, viewer.user_id, cx.state.clock.now()).await?;
+        tokens::revoke_all(&cx.state.database, viewer.user_id, cx.state.clock.now()).await?;
     tracing::info!(target: "audit", event = "sessions_revoked", user_id = viewer.user_id, client, ended, tokens_ended, outcome = "success");
     Ok(ended)
 }
@@ -103,7 +103,7 @@ pub async fn change_password(
     if new == current {
         return Err(AuthError::Invalid(InvalidInput::PasswordUnchanged));
     }
-    let Some(user) = users::find_by_id(&service.pool, viewer.user_id).await? else {
+    let Some(user) = users::find_by_id(&service.database, viewer.user_id).await? else {
         return Err(AuthError::SessionEnded);
     };
     let now = service.clock.now();
@@ -129,12 +129,12 @@ pub async fn change_password(
     let username = parse_username(&user.username)?;
     let (new, _) = judged_strong(new, username).await?;
     let hash = service.hasher.hash(SecretString::from(new)).await?;
-    users::update_password_hash(&service.pool, user.id, &hash).await?;
+    users::update_password_hash(&service.database, user.id, &hash).await?;
     let ended = service
         .sessions
         .revoke_all_but(user.id, Some(&viewer.handle))
         .await?;
-    let tokens_ended = tokens::revoke_all(&service.pool, user.id, now).await?;
+    let tokens_ended = tokens::revoke_all(&service.database, user.id, now).await?;
     session::renew(&cx.session, &service.policy, &viewer).await?;
     tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended = ended, tokens_ended, outcome = "success");
     Ok(())

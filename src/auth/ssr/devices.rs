@@ -10,9 +10,9 @@
 
 use super::random::{hex, is_token};
 use crate::server::cookies;
+use crate::server::store::{query_on, Database};
 use axum::http::HeaderMap;
 use blake2::{Blake2s256, Digest};
-use sqlx::SqlitePool;
 
 /// How long a browser stays trusted for an account after signing in.
 pub const DEVICE_LIFETIME_SECS: i64 = 365 * 86_400;
@@ -62,47 +62,50 @@ pub fn token_hash(token: &str) -> String {
 
 /// Whether `token_hash` was issued to a browser that signed in to `username_key`.
 pub async fn is_trusted(
-    pool: &SqlitePool,
+    database: &Database,
     token_hash: &str,
     username_key: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM trusted_devices WHERE token_hash = ? AND username_key = ? AND created_at > ?",
+    let found: Option<i64> = query_on!(database, |executor| sqlx::query_scalar(
+        "SELECT created_at FROM trusted_devices \
+         WHERE token_hash = $1 AND username_key = $2 AND created_at > $3",
     )
     .bind(token_hash)
     .bind(username_key)
     .bind(now - DEVICE_LIFETIME_SECS)
-    .fetch_optional(pool)
-    .await?;
+    .fetch_optional(executor)
+    .await)?;
     Ok(found.is_some())
 }
 
 pub async fn trust(
-    pool: &SqlitePool,
+    database: &Database,
     token_hash: &str,
     username_key: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO trusted_devices (token_hash, username_key, created_at) VALUES (?, ?, ?)
+    query_on!(database, |executor| sqlx::query(
+        "INSERT INTO trusted_devices (token_hash, username_key, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (token_hash, username_key) DO UPDATE SET created_at = excluded.created_at",
     )
     .bind(token_hash)
     .bind(username_key)
     .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(())
+    .execute(executor)
+    .await
+    .map(|_| ()))
 }
 
 /// Forgets devices trusted longer ago than the lifetime.
-pub async fn purge_expired(pool: &SqlitePool, now: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM trusted_devices WHERE created_at <= ?")
-        .bind(now - DEVICE_LIFETIME_SECS)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
+pub async fn purge_expired(database: &Database, now: i64) -> Result<u64, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query(
+        "DELETE FROM trusted_devices WHERE created_at <= $1"
+    )
+    .bind(now - DEVICE_LIFETIME_SECS)
+    .execute(executor)
+    .await
+    .map(|done| done.rows_affected()))
 }
 
 #[cfg(test)]
@@ -129,14 +132,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_is_trusted_for_its_account_until_its_lifetime_ends() {
-        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
-        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        let database = Database::in_memory().await;
         let hash = token_hash(&new_token());
-        trust(&pool, &hash, "alice", 1_000).await.unwrap();
-        assert!(is_trusted(&pool, &hash, "alice", 1_001).await.unwrap());
-        assert!(!is_trusted(&pool, &hash, "bob", 1_001).await.unwrap());
+        trust(&database, &hash, "alice", 1_000).await.unwrap();
+        assert!(is_trusted(&database, &hash, "alice", 1_001).await.unwrap());
+        assert!(!is_trusted(&database, &hash, "bob", 1_001).await.unwrap());
         let later = 1_000 + DEVICE_LIFETIME_SECS;
-        assert!(!is_trusted(&pool, &hash, "alice", later).await.unwrap());
-        assert_eq!(purge_expired(&pool, later).await.unwrap(), 1);
+        assert!(!is_trusted(&database, &hash, "alice", later).await.unwrap());
+        assert_eq!(purge_expired(&database, later).await.unwrap(), 1);
     }
 }

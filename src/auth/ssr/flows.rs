@@ -10,6 +10,7 @@ use super::{
     AuthError, AuthService, RequestContext,
 };
 use crate::auth::Password;
+use crate::server::store::Database;
 use secrecy::SecretString;
 
 /// Creates an account. Sign-ups are limited per client address.
@@ -25,7 +26,7 @@ pub async fn register_account(
     let limit = service.throttle.limit(Scope::AddressSignUp);
     // Refuse a throttled address before the strength estimate and the hash.
     if let Some(retry_after_secs) =
-        throttle::retry_after(&service.pool, limit, Scope::AddressSignUp, client, now).await?
+        throttle::retry_after(&service.database, limit, Scope::AddressSignUp, client, now).await?
     {
         tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
         return Err(AuthError::Throttled { retry_after_secs });
@@ -36,15 +37,15 @@ pub async fn register_account(
         scope: Scope::AddressSignUp,
         subject: client,
     };
-    if let Some(refusal) = throttle::admit(&service.pool, &[sign_up], now).await? {
+    if let Some(refusal) = throttle::admit(&service.database, &[sign_up], now).await? {
         tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
         return Err(AuthError::Throttled {
             retry_after_secs: refusal.retry_after_secs,
         });
     }
     let hashed = service.hasher.hash(SecretString::from(password)).await;
-    let hash = given_back_if_busy(&service.pool, &[sign_up], hashed).await?;
-    match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
+    let hash = given_back_if_busy(&service.database, &[sign_up], hashed).await?;
+    match users::insert(&service.database, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
             tracing::info!(target: "audit", event = "register", user_id, client, outcome = "created");
             Ok(user_id)
@@ -80,7 +81,7 @@ pub async fn create_user(
     let password = new_password(password.into_inner(), service.password_rules)?;
     let (password, username) = judged_strong(password, username).await?;
     let hash = service.hasher.hash(SecretString::from(password)).await?;
-    match users::insert(&service.pool, &username.display, &username.key, &hash).await? {
+    match users::insert(&service.database, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
             tracing::info!(target: "audit", event = "register", user_id, client = "admin", outcome = "created");
             Ok(user_id)
@@ -106,7 +107,7 @@ pub async fn sign_in(
     if !checked.on_trusted_device {
         let token = devices::new_token();
         devices::trust(
-            &service.pool,
+            &service.database,
             &devices::token_hash(&token),
             &user.username_key,
             now,
@@ -163,7 +164,7 @@ pub(super) async fn check_credentials(
         return Err(AuthError::Throttled { retry_after_secs });
     }
 
-    let user = users::find_by_key(&service.pool, &username.key).await?;
+    let user = users::find_by_key(&service.database, &username.key).await?;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
     // Always verify (a dummy hash for unknown users) so both failures cost the same.
     let verified = service
@@ -183,7 +184,7 @@ pub(super) async fn check_credentials(
     check.succeeded(service).await?;
     if service.hasher.needs_upgrade(&user.password_hash) {
         let upgraded = service.hasher.hash(SecretString::from(password)).await?;
-        users::update_password_hash(&service.pool, user.id, &upgraded).await?;
+        users::update_password_hash(&service.database, user.id, &upgraded).await?;
         tracing::info!(target: "audit", event = "password_hash_upgraded", user_id = user.id, outcome = "success");
     }
     Ok(CheckedUser {
@@ -208,7 +209,7 @@ impl PasswordCheck {
     ) -> Result<Self, AuthError> {
         let mut account = (Scope::AccountSignIn, username_key.to_string());
         if let Some(device) = cx.device_token().as_deref().map(devices::token_hash) {
-            if devices::is_trusted(&cx.state.pool, &device, username_key, now).await? {
+            if devices::is_trusted(&cx.state.database, &device, username_key, now).await? {
                 account = (Scope::DeviceSignIn, device);
             }
         }
@@ -242,7 +243,7 @@ impl PasswordCheck {
         service: &AuthService,
         now: i64,
     ) -> Result<Option<throttle::Refusal>, AuthError> {
-        Ok(throttle::admit(&service.pool, &self.attempts(service), now).await?)
+        Ok(throttle::admit(&service.database, &self.attempts(service), now).await?)
     }
 
     /// The hash's answer; one refused as busy gives the counts back.
@@ -251,15 +252,15 @@ impl PasswordCheck {
         service: &AuthService,
         verified: Result<bool, AuthError>,
     ) -> Result<bool, AuthError> {
-        given_back_if_busy(&service.pool, &self.attempts(service), verified).await
+        given_back_if_busy(&service.database, &self.attempts(service), verified).await
     }
 
     /// After a match: the address's count is given back and the account's
     /// (or this browser's) counter cleared.
     pub async fn succeeded(&self, service: &AuthService) -> Result<(), AuthError> {
         let [by_account, by_address] = self.attempts(service);
-        throttle::refund(&service.pool, &[by_address]).await?;
-        throttle::clear(&service.pool, by_account.scope, by_account.subject).await?;
+        throttle::refund(&service.database, &[by_address]).await?;
+        throttle::clear(&service.database, by_account.scope, by_account.subject).await?;
         Ok(())
     }
 }
@@ -267,12 +268,12 @@ impl PasswordCheck {
 /// A hash refused because no hashing thread was free (503) checked nothing,
 /// so the attempts counted for it are given back.
 async fn given_back_if_busy<T>(
-    pool: &sqlx::SqlitePool,
+    database: &Database,
     attempts: &[throttle::Attempt<'_>],
     result: Result<T, AuthError>,
 ) -> Result<T, AuthError> {
     if let Err(AuthError::Busy { .. }) = result {
-        throttle::refund(pool, attempts).await?;
+        throttle::refund(database, attempts).await?;
     }
     result
 }

@@ -30,18 +30,18 @@ pub use throttle::{purge_continuously as purge_throttle_counters, Limit, Throttl
 pub use validation::{parse_username, safe_next, PasswordRules};
 
 use super::{AppError, CurrentUser};
-use crate::server::session_store::SessionBackend;
+use crate::server::store::Database;
+use crate::server::store::SessionBackend;
 use axum::{extract::ConnectInfo, http::request::Parts};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
-use sqlx::SqlitePool;
 use std::{net::SocketAddr, sync::Arc};
 use tower_sessions::Session;
 
 /// What the authentication flows need from the running server.
 #[derive(Clone)]
 pub struct AuthService {
-    pub pool: SqlitePool,
+    pub database: Database,
     pub hasher: Arc<PasswordHasher>,
     pub policy: SessionPolicy,
     pub password_rules: PasswordRules,

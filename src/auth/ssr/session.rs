@@ -14,7 +14,7 @@
 
 use crate::{
     auth::{CurrentUser, SessionInfo},
-    server::session_store::IndexedSession,
+    server::store::IndexedSession,
 };
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};

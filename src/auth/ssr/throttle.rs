@@ -6,7 +6,7 @@
 //! `base_delay` up to `max_delay`. A block always ends: an attacker can slow a
 //! victim's sign-in, never lock the account for good.
 
-use sqlx::SqlitePool;
+use crate::server::store::{query_on, Database, SerialLock, Transaction};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -123,30 +123,30 @@ impl Limit {
 }
 
 const SELECT_COUNTER: &str =
-    "SELECT count, last_at, blocked_until FROM throttle WHERE scope = ? AND subject = ?";
+    "SELECT count, last_at, blocked_until FROM throttle WHERE scope = $1 AND subject = $2";
 
 pub async fn load(
-    pool: &SqlitePool,
+    database: &Database,
     scope: Scope,
     subject: &str,
 ) -> Result<Option<Counter>, sqlx::Error> {
-    sqlx::query_as::<_, Counter>(SELECT_COUNTER)
+    query_on!(database, |executor| sqlx::query_as(SELECT_COUNTER)
         .bind(scope.as_str())
         .bind(subject)
-        .fetch_optional(pool)
-        .await
+        .fetch_optional(executor)
+        .await)
 }
 
 /// Seconds until `subject` may try again, if it is blocked now. A cheap early
 /// refusal only: an attempt is counted by `admit`.
 pub async fn retry_after(
-    pool: &SqlitePool,
+    database: &Database,
     limit: Limit,
     scope: Scope,
     subject: &str,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let counter = load(pool, scope, subject).await?;
+    let counter = load(database, scope, subject).await?;
     Ok(limit.retry_after(counter.as_ref(), now))
 }
 
@@ -159,7 +159,7 @@ pub struct Attempt<'a> {
 }
 
 const UPSERT_COUNTER: &str =
-    "INSERT INTO throttle (scope, subject, count, last_at, blocked_until) VALUES (?, ?, ?, ?, ?)
+    "INSERT INTO throttle (scope, subject, count, last_at, blocked_until) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (scope, subject) DO UPDATE SET
        count = excluded.count, last_at = excluded.last_at, blocked_until = excluded.blocked_until";
 
@@ -172,16 +172,16 @@ pub struct Refusal {
 
 /// Counts `attempts` before the work they guard starts (a password hash), or
 /// refuses them all when any subject is blocked now, and then
-/// nothing is counted. Read and write happen in one write transaction taken at
-/// its start (`BEGIN IMMEDIATE`), so concurrent attempts are counted one after
-/// the other: however many arrive at once, at most `max_events` are admitted
-/// before the block.
+/// nothing is counted. Read and write happen in one serialized transaction
+/// (`SerialLock::Throttle`), so concurrent attempts are counted one after the
+/// other, on every instance: however many arrive at once, at most `max_events`
+/// are admitted before the block.
 pub async fn admit(
-    pool: &SqlitePool,
+    database: &Database,
     attempts: &[Attempt<'_>],
     now: i64,
 ) -> Result<Option<Refusal>, sqlx::Error> {
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut transaction = database.begin_serialized(SerialLock::Throttle).await?;
     let mut counted = Vec::with_capacity(attempts.len());
     for attempt in attempts {
         let current = counter_in(&mut transaction, attempt).await?;
@@ -204,8 +204,8 @@ pub async fn admit(
 /// Gives back attempts that `admit` counted and that turned out not to be
 /// failures (a successful sign-in, a hash refused as busy), in one transaction,
 /// so that only failures add up.
-pub async fn refund(pool: &SqlitePool, attempts: &[Attempt<'_>]) -> Result<(), sqlx::Error> {
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn refund(database: &Database, attempts: &[Attempt<'_>]) -> Result<(), sqlx::Error> {
+    let mut transaction = database.begin_serialized(SerialLock::Throttle).await?;
     for attempt in attempts {
         let current = counter_in(&mut transaction, attempt).await?;
         if let Some(current) = current {
@@ -216,56 +216,64 @@ pub async fn refund(pool: &SqlitePool, attempts: &[Attempt<'_>]) -> Result<(), s
 }
 
 async fn counter_in(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    transaction: &mut Transaction,
     attempt: &Attempt<'_>,
 ) -> Result<Option<Counter>, sqlx::Error> {
-    sqlx::query_as::<_, Counter>(SELECT_COUNTER)
+    query_on!(transaction, |executor| sqlx::query_as(SELECT_COUNTER)
         .bind(attempt.scope.as_str())
         .bind(attempt.subject)
-        .fetch_optional(&mut **transaction)
-        .await
+        .fetch_optional(executor)
+        .await)
 }
 
 async fn write(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    transaction: &mut Transaction,
     attempt: &Attempt<'_>,
     counter: Counter,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(UPSERT_COUNTER)
+    query_on!(transaction, |executor| sqlx::query(UPSERT_COUNTER)
         .bind(attempt.scope.as_str())
         .bind(attempt.subject)
         .bind(counter.count)
         .bind(counter.last_at)
         .bind(counter.blocked_until)
-        .execute(&mut **transaction)
-        .await?;
-    Ok(())
+        .execute(executor)
+        .await
+        .map(|_| ()))
 }
 
-pub async fn clear(pool: &SqlitePool, scope: Scope, subject: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM throttle WHERE scope = ? AND subject = ?")
-        .bind(scope.as_str())
-        .bind(subject)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn clear(database: &Database, scope: Scope, subject: &str) -> Result<(), sqlx::Error> {
+    query_on!(database, |executor| sqlx::query(
+        "DELETE FROM throttle WHERE scope = $1 AND subject = $2"
+    )
+    .bind(scope.as_str())
+    .bind(subject)
+    .execute(executor)
+    .await
+    .map(|_| ()))
 }
 
 /// Deletes counters that can no longer block or add up: quiet for longer
 /// than `quiet_secs` and not blocked. Keeps the table small when an attacker
 /// sprays many usernames.
-pub async fn purge_stale(pool: &SqlitePool, now: i64, quiet_secs: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM throttle WHERE last_at < ? AND blocked_until <= ?")
-        .bind(now.saturating_sub(quiet_secs))
-        .bind(now)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
+pub async fn purge_stale(
+    database: &Database,
+    now: i64,
+    quiet_secs: i64,
+) -> Result<u64, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query(
+        "DELETE FROM throttle WHERE last_at < $1 AND blocked_until <= $2"
+    )
+    .bind(now.saturating_sub(quiet_secs))
+    .bind(now)
+    .execute(executor)
+    .await
+    .map(|done| done.rows_affected()))
 }
 
 /// Runs `purge_stale` every `every`, for as long as the server runs.
 pub async fn purge_continuously(
-    pool: SqlitePool,
+    database: Database,
     clock: super::Clock,
     every: std::time::Duration,
     quiet_secs: i64,
@@ -273,10 +281,10 @@ pub async fn purge_continuously(
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
-        if let Err(error) = purge_stale(&pool, clock.now(), quiet_secs).await {
+        if let Err(error) = purge_stale(&database, clock.now(), quiet_secs).await {
             tracing::error!(error = %error, "throttle counter cleanup failed");
         }
-        if let Err(error) = super::devices::purge_expired(&pool, clock.now()).await {
+        if let Err(error) = super::devices::purge_expired(&database, clock.now()).await {
             tracing::error!(error = %error, "trusted device cleanup failed");
         }
     }
@@ -288,35 +296,34 @@ mod tests {
 
     #[tokio::test]
     async fn stale_counters_are_purged_and_live_ones_kept() {
-        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
-        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        let database = Database::in_memory().await;
         let attempt = |scope, subject| Attempt {
             limit: LIMIT,
             scope,
             subject,
         };
-        admit(&pool, &[attempt(Scope::AccountSignIn, "old")], 0)
+        admit(&database, &[attempt(Scope::AccountSignIn, "old")], 0)
             .await
             .unwrap();
-        admit(&pool, &[attempt(Scope::AccountSignIn, "recent")], 5_000)
+        admit(&database, &[attempt(Scope::AccountSignIn, "recent")], 5_000)
             .await
             .unwrap();
         for _ in 0..5 {
-            admit(&pool, &[attempt(Scope::AddressSignIn, "blocked")], 0)
+            admit(&database, &[attempt(Scope::AddressSignIn, "blocked")], 0)
                 .await
                 .unwrap();
         }
         // "blocked" was last seen at 0 but is blocked until 30: kept at 20.
-        assert_eq!(purge_stale(&pool, 20, 10).await.unwrap(), 1);
-        assert!(load(&pool, Scope::AccountSignIn, "old")
+        assert_eq!(purge_stale(&database, 20, 10).await.unwrap(), 1);
+        assert!(load(&database, Scope::AccountSignIn, "old")
             .await
             .unwrap()
             .is_none());
-        assert!(load(&pool, Scope::AddressSignIn, "blocked")
+        assert!(load(&database, Scope::AddressSignIn, "blocked")
             .await
             .unwrap()
             .is_some());
-        assert!(load(&pool, Scope::AccountSignIn, "recent")
+        assert!(load(&database, Scope::AccountSignIn, "recent")
             .await
             .unwrap()
             .is_some());
@@ -372,10 +379,10 @@ mod tests {
     async fn concurrent_attempts_are_admitted_only_up_to_the_limit() {
         let folder = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", folder.path().join("t.db").display());
-        let pool = crate::server::database::connect(&url).await.unwrap();
-        crate::server::database::migrate(&pool).await.unwrap();
+        let database = Database::connect(&url).await.unwrap();
+        database.migrate().await.unwrap();
         let tries = (0..32).map(|_| {
-            let pool = pool.clone();
+            let database = database.clone();
             tokio::spawn(async move {
                 let attempts = [
                     Attempt {
@@ -392,7 +399,7 @@ mod tests {
                         subject: "10.0.0.1",
                     },
                 ];
-                admit(&pool, &attempts, 1_000).await
+                admit(&database, &attempts, 1_000).await
             })
         });
         let mut admitted = 0;
@@ -402,10 +409,14 @@ mod tests {
             }
         }
         assert_eq!(admitted, LIMIT.max_events);
-        let account = load(&pool, Scope::AccountSignIn, "alice").await.unwrap();
+        let account = load(&database, Scope::AccountSignIn, "alice")
+            .await
+            .unwrap();
         assert_eq!(account.unwrap().count, 5);
         // Refused attempts were counted nowhere.
-        let address = load(&pool, Scope::AddressSignIn, "10.0.0.1").await.unwrap();
+        let address = load(&database, Scope::AddressSignIn, "10.0.0.1")
+            .await
+            .unwrap();
         assert_eq!(address.unwrap().count, 5);
     }
 

@@ -16,8 +16,8 @@ use super::{
     accounts::signed_in, flows::check_credentials, random, AuthError, AuthService, RequestContext,
 };
 use crate::auth::{Password, TokenAnswer};
+use crate::server::store::{query_on, Database};
 use jwt::{InvalidToken, TokenRules};
-use sqlx::SqlitePool;
 
 /// The user a valid bearer token names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct BearerUser {
 }
 
 const ISSUE: &str = "INSERT INTO api_tokens (jti, user_id, generation, issued_at, expires_at) \
-     SELECT ?, id, token_generation, ?, ? FROM users WHERE id = ? RETURNING generation";
+     SELECT $1, id, token_generation, $2, $3 FROM users WHERE id = $4 RETURNING generation";
 
 /// A token for whoever gives a right username and password: the sign-in's
 /// checks, throttling, identical refusals and audit line.
@@ -63,19 +63,23 @@ async fn issue(
     let now = service.clock.now();
     let jti = random::token();
     let expires_at = now + rules.lifetime_secs;
-    let mut transaction = service.pool.begin().await?;
-    sqlx::query("DELETE FROM api_tokens WHERE user_id = ? AND expires_at <= ?")
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *transaction)
-        .await?;
-    let generation: Option<i64> = sqlx::query_scalar(ISSUE)
-        .bind(&jti)
-        .bind(now)
-        .bind(expires_at)
-        .bind(user_id)
-        .fetch_optional(&mut *transaction)
-        .await?;
+    let mut transaction = service.database.begin().await?;
+    query_on!(&mut transaction, |executor| sqlx::query(
+        "DELETE FROM api_tokens WHERE user_id = $1 AND expires_at <= $2"
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(executor)
+    .await
+    .map(|_| ()))?;
+    let generation: Option<i64> =
+        query_on!(&mut transaction, |executor| sqlx::query_scalar(ISSUE)
+            .bind(&jti)
+            .bind(now)
+            .bind(expires_at)
+            .bind(user_id)
+            .fetch_optional(executor)
+            .await)?;
     let Some(generation) = generation else {
         return Err(AuthError::SessionEnded);
     };
@@ -120,33 +124,38 @@ pub async fn authenticate(service: &AuthService, token: &str) -> Result<BearerUs
 }
 
 /// Tokens issued to the user since the last revocation and not yet expired.
-pub async fn outstanding(pool: &SqlitePool, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+pub async fn outstanding(database: &Database, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query_scalar(
         "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.user_id = ? AND t.generation = u.token_generation AND t.expires_at > ?",
+         WHERE t.user_id = $1 AND t.generation = u.token_generation AND t.expires_at > $2",
     )
     .bind(user_id)
     .bind(now)
-    .fetch_one(pool)
-    .await
+    .fetch_one(executor)
+    .await)
 }
 
 /// Refuses every token the user holds from now on; returns how many
 /// outstanding ones that ended.
-pub async fn revoke_all(pool: &SqlitePool, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
-    // Counted before the transaction: one that reads first and then writes
-    // cannot wait for SQLite's write lock (it fails busy at once), and the
-    // count is only reported.
-    let ended = outstanding(pool, user_id, now).await?;
-    let mut transaction = pool.begin().await?;
-    sqlx::query("UPDATE users SET token_generation = token_generation + 1 WHERE id = ?")
-        .bind(user_id)
-        .execute(&mut *transaction)
-        .await?;
-    sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
-        .bind(user_id)
-        .execute(&mut *transaction)
-        .await?;
+pub async fn revoke_all(database: &Database, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+    // Counted outside the revocation's transaction: the count is only
+    // reported, and the transaction stays two writes long.
+    let ended = outstanding(database, user_id, now).await?;
+    let mut transaction = database.begin().await?;
+    query_on!(&mut transaction, |executor| sqlx::query(
+        "UPDATE users SET token_generation = token_generation + 1 WHERE id = $1"
+    )
+    .bind(user_id)
+    .execute(executor)
+    .await
+    .map(|_| ()))?;
+    query_on!(&mut transaction, |executor| sqlx::query(
+        "DELETE FROM api_tokens WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(executor)
+    .await
+    .map(|_| ()))?;
     transaction.commit().await?;
     Ok(ended)
 }
@@ -154,13 +163,13 @@ pub async fn revoke_all(pool: &SqlitePool, user_id: i64, now: i64) -> Result<i64
 /// How many tokens the signed-in user holds (the account page).
 pub async fn outstanding_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
     let user_id = signed_in(cx)?.user_id;
-    Ok(outstanding(&cx.state.pool, user_id, cx.state.clock.now()).await?)
+    Ok(outstanding(&cx.state.database, user_id, cx.state.clock.now()).await?)
 }
 
 /// Revokes the signed-in user's tokens (the account page).
 pub async fn revoke_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
     let user_id = signed_in(cx)?.user_id;
-    let ended = revoke_all(&cx.state.pool, user_id, cx.state.clock.now()).await?;
+    let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now()).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "tokens_revoked", user_id, client, ended, outcome = "success");
     Ok(ended)

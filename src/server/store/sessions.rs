@@ -1,54 +1,57 @@
-//! The session store seam: the one place that decides where sessions live.
+//! Session records and the index from users to their sessions.
 //!
-//! Today it is tower-sessions-sqlx-store's SQLite store in the users' database
-//! file. Records are read and written by that store; only the expired-session
-//! purge is ours. The store's own sweep (`datetime(expiry_date) < datetime('now')`)
-//! wraps the column in a function, so no index can serve it: at a million rows it
-//! scans the whole table while holding SQLite's single write lock. Ours compares
-//! the column itself against the same RFC 3339 text the store writes, through the
-//! index from `migrations/`, and deletes in small batches so sign-ins (which write)
-//! wait for one batch at most, never for the whole sweep.
+//! Records live in the application's database, in tower-sessions-sqlx-store's
+//! table (`tower_sessions`, its columns and its MessagePack encoding of the
+//! whole record) for SQLite or PostgreSQL. That store reads them when nothing
+//! faster can; everything that writes is ours, for the rules below.
 //!
-//! Session reads, the one query of every signed-in page, are ours too: they go
-//! through `session_reader` on the request's own thread, and through the store
-//! (the pool) only when no reader can answer at once.
+//! Expired records are purged by us, in batches through the expiry index from
+//! the migrations. The store's own SQLite sweep (`datetime(expiry_date) <
+//! datetime('now')`) wraps the column in a function, so no index can serve it:
+//! at a million rows it scans the whole table while holding SQLite's single
+//! write lock. Ours compares the column itself, and deletes `PURGE_BATCH` rows
+//! per statement so sign-ins (which write) wait for one batch at most.
 //!
-//! `save` only ever updates a record that still exists. The store's own save is an
-//! insert-or-update, so a request that loaded a session before a sign-out deleted
-//! it and saved after (a sliding refresh) brought the session back. Here that
-//! save changes nothing and answers `SESSION_ENDED`; `session_layer` then clears
-//! the cookie instead of sending it again. New records go through `create`.
+//! Session reads, the one query of every signed-in page, go through
+//! `sqlite_readers` on the request's own thread when the database is a SQLite
+//! file, and through the store (the pool) otherwise or when no reader can
+//! answer at once.
 //!
-//! The index from users to their sessions (`user_sessions`) lives here too. A
-//! record that carries the signed-in state gets its index row in the same
-//! transaction that writes the record; a save moves its `last_seen` in the same
-//! transaction as the record (once per refresh interval); deleting the record
-//! deletes the row (`ON DELETE CASCADE`), whichever path deletes it: sign-out,
-//! expiry, revocation, the purge. Revocation deletes records by their public
-//! handle, so nothing outside this module ever holds another session's id.
+//! `save` only ever updates a record that still exists. The store's own save is
+//! an insert-or-update, so a request that loaded a session before a sign-out
+//! deleted it and saved after (a sliding refresh) brought the session back.
+//! Here that save changes nothing and answers `SESSION_ENDED`; `session_layer`
+//! then clears the cookie instead of sending it again. New records go through
+//! `create`.
 //!
-//! Another store (Redis, PostgreSQL) replaces `SessionBackend` here and nowhere else,
-//! with the same rules: no save recreates a deleted record, and the index moves
-//! with the records.
+//! The index (`user_sessions`): a record that carries the signed-in state gets
+//! its index row in the same transaction that writes the record; a save moves
+//! its `last_seen` in the same transaction as the record (once per refresh
+//! interval); deleting the record deletes the row (`ON DELETE CASCADE`),
+//! whichever path deletes it: sign-out, expiry, revocation, the purge.
+//! Revocation deletes records by their public handle, so nothing outside this
+//! module ever holds another session's id.
 
-use super::session_reader::SessionReaders;
+use super::{query_on, sqlite_readers::SqliteReaders, Database};
 use crate::auth::ssr::{SignedIn, SIGNED_IN_KEY};
 use async_trait::async_trait;
-use sqlx::SqlitePool;
 use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
 };
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// Rows deleted per statement by the purge.
 pub const PURGE_BATCH: i64 = 2_000;
 
+/// The table both backends keep records in (the store's own columns).
+const TABLE: &str = "tower_sessions";
+
 /// Updates a record only while it exists, in the store's own encoding
 /// (MessagePack of the whole record) and expiry column.
-const UPDATE_EXISTING: &str = "UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?";
+const UPDATE_EXISTING: &str = "UPDATE tower_sessions SET data = $1, expiry_date = $2 WHERE id = $3";
 
 /// The reason a `save` gives when its record was deleted meanwhile.
 const SESSION_ENDED: &str = "the session ended while this request ran";
@@ -63,27 +66,38 @@ pub fn session_ended(error: &tower_sessions::session::Error) -> bool {
     )
 }
 
-const INSERT_RECORD: &str = "INSERT INTO tower_sessions (id, data, expiry_date) VALUES (?, ?, ?) \
-     ON CONFLICT (id) DO NOTHING";
+const INSERT_RECORD: &str = "INSERT INTO tower_sessions (id, data, expiry_date) \
+     VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
 
 const INDEX_SESSION: &str = "INSERT INTO user_sessions \
      (session_id, handle, user_id, device, client, remember, signed_in_at, last_seen) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
      ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen";
 
 const LIST_SESSIONS: &str =
     "SELECT s.handle, s.device, s.client, s.remember, s.signed_in_at, s.last_seen \
      FROM user_sessions s JOIN tower_sessions t ON t.id = s.session_id \
-     WHERE s.user_id = ? AND t.expiry_date > ? ORDER BY s.last_seen DESC, s.signed_in_at DESC";
+     WHERE s.user_id = $1 AND t.expiry_date > $2 \
+     ORDER BY s.last_seen DESC, s.signed_in_at DESC";
 
 const REVOKE_ONE: &str = "DELETE FROM tower_sessions WHERE id = \
-     (SELECT session_id FROM user_sessions WHERE handle = ? AND user_id = ?)";
+     (SELECT session_id FROM user_sessions WHERE handle = $1 AND user_id = $2)";
 
 const REVOKE_ALL_BUT: &str = "DELETE FROM tower_sessions WHERE id IN \
-     (SELECT session_id FROM user_sessions WHERE user_id = ? AND handle IS NOT ?)";
+     (SELECT session_id FROM user_sessions WHERE user_id = $1 AND handle IS DISTINCT FROM $2)";
 
-const PURGE_EXPIRED: &str = "DELETE FROM tower_sessions WHERE rowid IN \
-     (SELECT rowid FROM tower_sessions WHERE expiry_date < ? LIMIT ?)";
+const DELETE_RECORD: &str = "DELETE FROM tower_sessions WHERE id = $1";
+
+/// One batch of the purge. SQLite's finds the rows by `rowid` through the
+/// covering expiry index; PostgreSQL has no `rowid`, and its index leads to
+/// the primary key.
+const PURGE_EXPIRED_SQLITE: &str = "DELETE FROM tower_sessions WHERE rowid IN \
+     (SELECT rowid FROM tower_sessions WHERE expiry_date < $1 LIMIT $2)";
+const PURGE_EXPIRED_POSTGRES: &str = "DELETE FROM tower_sessions WHERE id IN \
+     (SELECT id FROM tower_sessions WHERE expiry_date < $1 LIMIT $2)";
+
+/// A bearer token's holder, by the user's primary key.
+pub(super) const TOKEN_HOLDER: &str = "SELECT username, token_generation FROM users WHERE id = $1";
 
 /// Read-only connections for session reads: one per async worker thread
 /// would do (a read never yields), a few more cover other callers.
@@ -123,11 +137,11 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
 
 /// Writes or moves the index row of a record in `transaction`.
 async fn index(
-    transaction: &mut sqlx::SqliteConnection,
+    transaction: &mut super::Transaction,
     id: &Id,
     state: &SignedIn,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(INDEX_SESSION)
+    query_on!(transaction, |executor| sqlx::query(INDEX_SESSION)
         .bind(id.to_string())
         .bind(&state.handle)
         .bind(state.user_id)
@@ -136,28 +150,50 @@ async fn index(
         .bind(state.remember)
         .bind(state.signed_in_at)
         .bind(state.last_seen)
-        .execute(transaction)
-        .await?;
-    Ok(())
+        .execute(executor)
+        .await
+        .map(|_| ()))
+}
+
+/// The store that reads records when no faster path can.
+#[derive(Clone, Debug)]
+enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
 }
 
 /// The application's session store.
 #[derive(Clone, Debug)]
 pub struct SessionBackend {
-    store: SqliteStore,
-    pool: SqlitePool,
-    /// `None` for an in-memory database: then every read goes through the pool.
-    readers: Option<Arc<SessionReaders>>,
+    database: Database,
+    store: Store,
+    /// For a SQLite file only: `None` for PostgreSQL and for an in-memory
+    /// database, and then every read goes through the store.
+    readers: Option<Arc<SqliteReaders>>,
 }
 
 impl SessionBackend {
-    /// The table and its expiry index come from `migrations/`, which must have run.
-    pub fn new(pool: SqlitePool) -> Self {
-        let readers = SessionReaders::for_file(pool.connect_options().get_filename(), READERS);
+    /// The table and its expiry index come from the migrations, which must have run.
+    pub fn new(database: Database) -> Self {
+        let (store, readers) = match &database {
+            Database::Sqlite(pool) => (
+                Store::Sqlite(SqliteStore::new(pool.clone())),
+                SqliteReaders::for_file(pool.connect_options().get_filename(), READERS),
+            ),
+            Database::Postgres(pool) => (
+                Store::Postgres(
+                    PostgresStore::new(pool.clone())
+                        .with_schema_name("public")
+                        .and_then(|store| store.with_table_name(TABLE))
+                        .expect("fixed, valid identifiers"),
+                ),
+                None,
+            ),
+        };
         Self {
-            store: SqliteStore::new(pool.clone()),
+            database,
+            store,
             readers: readers.map(Arc::new),
-            pool,
         }
     }
 
@@ -167,22 +203,22 @@ impl SessionBackend {
         user_id: i64,
         now: OffsetDateTime,
     ) -> Result<Vec<IndexedSession>, sqlx::Error> {
-        sqlx::query_as(LIST_SESSIONS)
+        query_on!(&self.database, |executor| sqlx::query_as(LIST_SESSIONS)
             .bind(user_id)
             .bind(now)
-            .fetch_all(&self.pool)
-            .await
+            .fetch_all(executor)
+            .await)
     }
 
     /// Ends the session of `user_id` named `handle`; `false` when the user has
     /// no such session (whether or not another user has).
     pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(REVOKE_ONE)
+        query_on!(&self.database, |executor| sqlx::query(REVOKE_ONE)
             .bind(handle)
             .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected() > 0))
     }
 
     /// Ends every session of `user_id` except the one named `keep` (all of
@@ -192,12 +228,12 @@ impl SessionBackend {
         user_id: i64,
         keep: Option<&str>,
     ) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query(REVOKE_ALL_BUT)
+        query_on!(&self.database, |executor| sqlx::query(REVOKE_ALL_BUT)
             .bind(user_id)
             .bind(keep)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))
     }
 
     /// Deletes every record that expired before `now`, `PURGE_BATCH` rows per
@@ -205,12 +241,20 @@ impl SessionBackend {
     pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
         let mut deleted = 0;
         loop {
-            let batch = sqlx::query(PURGE_EXPIRED)
-                .bind(now)
-                .bind(PURGE_BATCH)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+            let batch = match &self.database {
+                Database::Sqlite(pool) => sqlx::query(PURGE_EXPIRED_SQLITE)
+                    .bind(now)
+                    .bind(PURGE_BATCH)
+                    .execute(pool)
+                    .await?
+                    .rows_affected(),
+                Database::Postgres(pool) => sqlx::query(PURGE_EXPIRED_POSTGRES)
+                    .bind(now)
+                    .bind(PURGE_BATCH)
+                    .execute(pool)
+                    .await?
+                    .rows_affected(),
+            };
             deleted += batch;
             if batch < PURGE_BATCH as u64 {
                 return Ok(deleted);
@@ -233,9 +277,7 @@ impl SessionBackend {
             }
         }
     }
-}
 
-impl SessionBackend {
     /// The name and token generation of user `user_id`: the one look-up of a
     /// bearer request, which must see a revocation at once (never cached).
     /// Read on the request's thread where a reader is free, as sessions are.
@@ -247,10 +289,10 @@ impl SessionBackend {
         {
             return Ok(found);
         }
-        sqlx::query_as(super::session_reader::TOKEN_HOLDER)
+        query_on!(&self.database, |executor| sqlx::query_as(TOKEN_HOLDER)
             .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
+            .fetch_optional(executor)
+            .await)
     }
 }
 
@@ -258,22 +300,19 @@ impl SessionBackend {
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let state = signed_in(record);
-        let mut transaction = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend_error)?;
+        let mut transaction = self.database.begin().await.map_err(backend_error)?;
         // A new id until one is free (a collision of 128 random bits is
         // theoretical, but an existing record must never be overwritten).
         loop {
-            let inserted = sqlx::query(INSERT_RECORD)
+            let data = encode(record)?;
+            let inserted = query_on!(&mut transaction, |executor| sqlx::query(INSERT_RECORD)
                 .bind(record.id.to_string())
-                .bind(encode(record)?)
+                .bind(data)
                 .bind(record.expiry_date)
-                .execute(&mut *transaction)
+                .execute(executor)
                 .await
-                .map_err(backend_error)?
-                .rows_affected();
+                .map(|done| done.rows_affected()))
+            .map_err(backend_error)?;
             if inserted > 0 {
                 break;
             }
@@ -289,19 +328,15 @@ impl SessionStore for SessionBackend {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        let mut transaction = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend_error)?;
-        let updated = sqlx::query(UPDATE_EXISTING)
+        let mut transaction = self.database.begin().await.map_err(backend_error)?;
+        let updated = query_on!(&mut transaction, |executor| sqlx::query(UPDATE_EXISTING)
             .bind(data)
             .bind(record.expiry_date)
             .bind(record.id.to_string())
-            .execute(&mut *transaction)
+            .execute(executor)
             .await
-            .map_err(backend_error)?
-            .rows_affected();
+            .map(|done| done.rows_affected()))
+        .map_err(backend_error)?;
         if updated == 0 {
             return Err(session_store::Error::Backend(SESSION_ENDED.into()));
         }
@@ -319,7 +354,10 @@ impl SessionStore for SessionBackend {
             .as_ref()
             .and_then(|readers| readers.read(&session_id.to_string()))
         else {
-            return self.store.load(session_id).await;
+            return match &self.store {
+                Store::Sqlite(store) => store.load(session_id).await,
+                Store::Postgres(store) => store.load(session_id).await,
+            };
         };
         let Some(data) = data else { return Ok(None) };
         let record: Record = rmp_serde::from_slice(&data)
@@ -330,12 +368,12 @@ impl SessionStore for SessionBackend {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         // The index row goes with the record (ON DELETE CASCADE).
-        sqlx::query("DELETE FROM tower_sessions WHERE id = ?")
+        query_on!(&self.database, |executor| sqlx::query(DELETE_RECORD)
             .bind(session_id.to_string())
-            .execute(&self.pool)
+            .execute(executor)
             .await
-            .map_err(backend_error)?;
-        Ok(())
+            .map(|_| ()))
+        .map_err(backend_error)
     }
 }
 
@@ -345,24 +383,44 @@ mod tests {
     use std::collections::HashMap;
     use time::Duration as Span;
 
+    use crate::server::store::scratch::ScratchDatabase;
+
     /// In memory: every read goes through the pool.
     async fn backend() -> SessionBackend {
-        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
-        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
-        let backend = SessionBackend::new(pool);
+        let backend = SessionBackend::new(Database::in_memory().await);
         assert!(backend.readers.is_none());
         backend
     }
 
-    /// On a file, as served: reads go through the session readers.
+    /// On a file, as served: reads go through the SQLite readers.
     async fn file_backend() -> (tempfile::TempDir, SessionBackend) {
         let folder = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", folder.path().join("app.db").display());
-        let pool = crate::server::database::connect(&url).await.unwrap();
-        crate::server::database::migrate(&pool).await.unwrap();
-        let backend = SessionBackend::new(pool);
+        let database = Database::connect(&url).await.unwrap();
+        database.migrate().await.unwrap();
+        let backend = SessionBackend::new(database);
         assert!(backend.readers.is_some());
         (folder, backend)
+    }
+
+    /// Every kind of backend the seam serves, each on a fresh database:
+    /// SQLite in memory and on a file, and PostgreSQL.
+    struct Backends {
+        all: Vec<SessionBackend>,
+        _folder: tempfile::TempDir,
+        _scratch: ScratchDatabase,
+    }
+
+    async fn every_backend() -> Backends {
+        let (folder, on_file) = file_backend().await;
+        let scratch = ScratchDatabase::create().await;
+        let database = Database::connect(scratch.url()).await.unwrap();
+        database.migrate().await.unwrap();
+        Backends {
+            all: vec![backend().await, on_file, SessionBackend::new(database)],
+            _folder: folder,
+            _scratch: scratch,
+        }
     }
 
     async fn stored(backend: &SessionBackend, expiry_date: OffsetDateTime) -> Id {
@@ -377,38 +435,39 @@ mod tests {
 
     #[tokio::test]
     async fn purge_deletes_expired_records_and_keeps_live_ones() {
-        let backend = backend().await;
-        let now = OffsetDateTime::now_utc();
-        let mut expired = Vec::new();
-        // More than one batch, so the loop is exercised.
-        for n in 0..(PURGE_BATCH + 5) {
-            expired.push(stored(&backend, now - Span::seconds(n + 1)).await);
-        }
-        let live = stored(&backend, now + Span::hours(1)).await;
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let now = OffsetDateTime::now_utc();
+            let mut expired = Vec::new();
+            // More than one batch, so the loop is exercised.
+            for n in 0..(PURGE_BATCH + 5) {
+                expired.push(stored(backend, now - Span::seconds(n + 1)).await);
+            }
+            let live = stored(backend, now + Span::hours(1)).await;
 
-        assert_eq!(
-            backend.purge_expired(now).await.unwrap(),
-            PURGE_BATCH as u64 + 5
-        );
-        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions")
-            .fetch_one(&backend.pool)
-            .await
-            .unwrap();
-        assert_eq!(left, 1);
-        assert!(backend.load(&live).await.unwrap().is_some());
-        assert!(backend.load(&expired[0]).await.unwrap().is_none());
+            assert_eq!(
+                backend.purge_expired(now).await.unwrap(),
+                PURGE_BATCH as u64 + 5
+            );
+            assert_eq!(count(backend, "tower_sessions").await, 1);
+            assert!(backend.load(&live).await.unwrap().is_some());
+            assert!(backend.load(&expired[0]).await.unwrap().is_none());
+        }
     }
 
     #[tokio::test]
     async fn purge_reads_the_expiry_index_not_the_whole_table() {
         let backend = backend().await;
+        let Database::Sqlite(pool) = &backend.database else {
+            unreachable!("in memory is SQLite")
+        };
         let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
             "EXPLAIN QUERY PLAN {}",
-            PURGE_EXPIRED.replace("DELETE FROM", "SELECT rowid FROM")
+            PURGE_EXPIRED_SQLITE.replace("DELETE FROM", "SELECT rowid FROM")
         ))
         .bind(OffsetDateTime::now_utc())
         .bind(PURGE_BATCH)
-        .fetch_all(&backend.pool)
+        .fetch_all(pool)
         .await
         .unwrap();
         let steps: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
@@ -430,10 +489,10 @@ mod tests {
     async fn the_store_and_the_purge_agree_on_the_expiry_encoding() {
         // A record expiring in one second is live for both read paths and kept
         // by the purge; after that second all treat it as gone.
-        let (_folder, on_file) = file_backend().await;
-        for backend in [backend().await, on_file] {
+        let backends = every_backend().await;
+        for backend in &backends.all {
             let now = OffsetDateTime::now_utc();
-            let id = stored(&backend, now + Span::milliseconds(1_500)).await;
+            let id = stored(backend, now + Span::milliseconds(1_500)).await;
             assert_eq!(backend.purge_expired(now).await.unwrap(), 0);
             assert!(backend.load(&id).await.unwrap().is_some());
             assert_eq!(
@@ -445,8 +504,8 @@ mod tests {
 
     #[tokio::test]
     async fn both_read_paths_give_back_the_record_the_store_wrote_until_it_expires() {
-        let (_folder, on_file) = file_backend().await;
-        for backend in [backend().await, on_file] {
+        let backends = every_backend().await;
+        for backend in &backends.all {
             let mut record = Record {
                 id: Id::default(),
                 data: HashMap::from([(
@@ -461,7 +520,7 @@ mod tests {
                 Some(record.clone())
             );
 
-            let expired = stored(&backend, OffsetDateTime::now_utc() - Span::seconds(1)).await;
+            let expired = stored(backend, OffsetDateTime::now_utc() - Span::seconds(1)).await;
             assert_eq!(backend.load(&expired).await.unwrap(), None);
 
             backend.delete(&record.id).await.unwrap();
@@ -471,9 +530,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_save_never_brings_back_a_deleted_record() {
-        let (_folder, on_file) = file_backend().await;
-        for backend in [backend().await, on_file] {
-            let id = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let id = stored(backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
             let mut loaded = backend.load(&id).await.unwrap().unwrap();
             backend.delete(&id).await.unwrap();
             loaded.expiry_date += Span::hours(1);
@@ -486,22 +545,21 @@ mod tests {
 
     #[tokio::test]
     async fn a_save_moves_the_expiry_of_a_live_record() {
-        let backend = backend().await;
-        let id = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
-        let mut loaded = backend.load(&id).await.unwrap().unwrap();
-        loaded.expiry_date += Span::hours(1);
-        backend.save(&loaded).await.unwrap();
-        assert_eq!(backend.load(&id).await.unwrap(), Some(loaded));
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let id = stored(backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+            let mut loaded = backend.load(&id).await.unwrap().unwrap();
+            loaded.expiry_date += Span::hours(1);
+            backend.save(&loaded).await.unwrap();
+            assert_eq!(backend.load(&id).await.unwrap(), Some(loaded));
+        }
     }
 
     async fn user(backend: &SessionBackend, name: &str) -> i64 {
-        sqlx::query("INSERT INTO users (username, username_key, password_hash) VALUES (?, ?, 'x')")
-            .bind(name)
-            .bind(name)
-            .execute(&backend.pool)
+        crate::auth::ssr::users::insert(&backend.database, name, name, "x")
             .await
             .unwrap()
-            .last_insert_rowid()
+            .unwrap()
     }
 
     /// A signed-in record of `user_id`, as sign-in creates it.
@@ -528,11 +586,16 @@ mod tests {
         record
     }
 
+    async fn count(backend: &SessionBackend, table: &str) -> i64 {
+        let query = format!("SELECT count(*) FROM {table}");
+        query_on!(&backend.database, |executor| sqlx::query_scalar(&query)
+            .fetch_one(executor)
+            .await)
+        .unwrap()
+    }
+
     async fn index_rows(backend: &SessionBackend) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM user_sessions")
-            .fetch_one(&backend.pool)
-            .await
-            .unwrap()
+        count(backend, "user_sessions").await
     }
 
     fn handles(sessions: &[IndexedSession]) -> Vec<&str> {
@@ -544,34 +607,36 @@ mod tests {
 
     #[tokio::test]
     async fn a_signed_in_record_is_indexed_and_anonymous_ones_are_not() {
-        let backend = backend().await;
-        let alice = user(&backend, "alice").await;
-        stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
-        assert_eq!(index_rows(&backend).await, 0);
-        signed_in_record(&backend, alice, "a1").await;
-        let listed = backend
-            .sessions_of(alice, OffsetDateTime::now_utc())
-            .await
-            .unwrap();
-        assert_eq!(
-            listed,
-            vec![IndexedSession {
-                handle: "a1".into(),
-                device: "Chrome on Linux".into(),
-                client: "192.0.2.1".into(),
-                remember: true,
-                signed_in_at: 1_000,
-                last_seen: 1_000,
-            }]
-        );
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let alice = user(backend, "alice").await;
+            stored(backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+            assert_eq!(index_rows(backend).await, 0);
+            signed_in_record(backend, alice, "a1").await;
+            let listed = backend
+                .sessions_of(alice, OffsetDateTime::now_utc())
+                .await
+                .unwrap();
+            assert_eq!(
+                listed,
+                vec![IndexedSession {
+                    handle: "a1".into(),
+                    device: "Chrome on Linux".into(),
+                    client: "192.0.2.1".into(),
+                    remember: true,
+                    signed_in_at: 1_000,
+                    last_seen: 1_000,
+                }]
+            );
+        }
     }
 
     #[tokio::test]
     async fn a_save_moves_the_index_with_the_record_and_every_deletion_removes_it() {
-        let (_folder, on_file) = file_backend().await;
-        for backend in [backend().await, on_file] {
-            let alice = user(&backend, "alice").await;
-            let mut record = signed_in_record(&backend, alice, "a1").await;
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let alice = user(backend, "alice").await;
+            let mut record = signed_in_record(backend, alice, "a1").await;
             let mut state: SignedIn =
                 serde_json::from_value(record.data[SIGNED_IN_KEY].clone()).unwrap();
             state.last_seen = 2_000;
@@ -587,78 +652,87 @@ mod tests {
 
             // Sign-out (delete), revocation and the purge each take the row along.
             backend.delete(&record.id).await.unwrap();
-            assert_eq!(index_rows(&backend).await, 0);
-            signed_in_record(&backend, alice, "a2").await;
+            assert_eq!(index_rows(backend).await, 0);
+            signed_in_record(backend, alice, "a2").await;
             assert!(backend.revoke(alice, "a2").await.unwrap());
-            assert_eq!(index_rows(&backend).await, 0);
-            signed_in_record(&backend, alice, "a3").await;
+            assert_eq!(index_rows(backend).await, 0);
+            signed_in_record(backend, alice, "a3").await;
             assert_eq!(
                 backend.purge_expired(now + Span::hours(2)).await.unwrap(),
                 1
             );
-            assert_eq!(index_rows(&backend).await, 0);
+            assert_eq!(index_rows(backend).await, 0);
         }
     }
 
     #[tokio::test]
     async fn revocation_reaches_only_the_users_own_sessions() {
-        let backend = backend().await;
-        let (alice, bob) = (user(&backend, "alice").await, user(&backend, "bob").await);
-        let kept = signed_in_record(&backend, alice, "a1").await;
-        let other = signed_in_record(&backend, alice, "a2").await;
-        let third = signed_in_record(&backend, alice, "a3").await;
-        let bobs = signed_in_record(&backend, bob, "b1").await;
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let (alice, bob) = (user(backend, "alice").await, user(backend, "bob").await);
+            let kept = signed_in_record(backend, alice, "a1").await;
+            let other = signed_in_record(backend, alice, "a2").await;
+            let third = signed_in_record(backend, alice, "a3").await;
+            let bobs = signed_in_record(backend, bob, "b1").await;
 
-        assert!(!backend.revoke(alice, "b1").await.unwrap(), "bob's handle");
-        assert!(!backend.revoke(alice, "nope").await.unwrap());
-        assert!(backend.load(&bobs.id).await.unwrap().is_some());
+            assert!(!backend.revoke(alice, "b1").await.unwrap(), "bob's handle");
+            assert!(!backend.revoke(alice, "nope").await.unwrap());
+            assert!(backend.load(&bobs.id).await.unwrap().is_some());
 
-        assert_eq!(backend.revoke_all_but(alice, Some("a1")).await.unwrap(), 2);
-        let now = OffsetDateTime::now_utc();
-        assert_eq!(
-            handles(&backend.sessions_of(alice, now).await.unwrap()),
-            ["a1"]
-        );
-        assert!(backend.load(&kept.id).await.unwrap().is_some());
-        assert!(backend.load(&other.id).await.unwrap().is_none());
-        assert!(backend.load(&third.id).await.unwrap().is_none());
-        assert_eq!(
-            handles(&backend.sessions_of(bob, now).await.unwrap()),
-            ["b1"]
-        );
+            assert_eq!(backend.revoke_all_but(alice, Some("a1")).await.unwrap(), 2);
+            let now = OffsetDateTime::now_utc();
+            assert_eq!(
+                handles(&backend.sessions_of(alice, now).await.unwrap()),
+                ["a1"]
+            );
+            assert!(backend.load(&kept.id).await.unwrap().is_some());
+            assert!(backend.load(&other.id).await.unwrap().is_none());
+            assert!(backend.load(&third.id).await.unwrap().is_none());
+            assert_eq!(
+                handles(&backend.sessions_of(bob, now).await.unwrap()),
+                ["b1"]
+            );
 
-        assert_eq!(backend.revoke_all_but(alice, None).await.unwrap(), 1);
-        assert!(backend.load(&kept.id).await.unwrap().is_none());
+            assert_eq!(backend.revoke_all_but(alice, None).await.unwrap(), 1);
+            assert!(backend.load(&kept.id).await.unwrap().is_none());
+        }
     }
 
     #[tokio::test]
     async fn a_refresh_save_after_a_revocation_brings_back_neither_record_nor_row() {
-        let backend = backend().await;
-        let alice = user(&backend, "alice").await;
-        let record = signed_in_record(&backend, alice, "a1").await;
-        backend.revoke(alice, "a1").await.unwrap();
-        assert!(backend.save(&record).await.is_err());
-        assert_eq!(index_rows(&backend).await, 0);
-        assert!(backend.load(&record.id).await.unwrap().is_none());
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let alice = user(backend, "alice").await;
+            let record = signed_in_record(backend, alice, "a1").await;
+            backend.revoke(alice, "a1").await.unwrap();
+            assert!(backend.save(&record).await.is_err());
+            assert_eq!(index_rows(backend).await, 0);
+            assert!(backend.load(&record.id).await.unwrap().is_none());
+        }
     }
 
     #[tokio::test]
     async fn the_list_leaves_out_records_past_their_store_expiry() {
-        let backend = backend().await;
-        let alice = user(&backend, "alice").await;
-        signed_in_record(&backend, alice, "a1").await;
-        let later = OffsetDateTime::now_utc() + Span::hours(2);
-        assert!(backend.sessions_of(alice, later).await.unwrap().is_empty());
+        let backends = every_backend().await;
+        for backend in &backends.all {
+            let alice = user(backend, "alice").await;
+            signed_in_record(backend, alice, "a1").await;
+            let later = OffsetDateTime::now_utc() + Span::hours(2);
+            assert!(backend.sessions_of(alice, later).await.unwrap().is_empty());
+        }
     }
 
     #[tokio::test]
     async fn the_list_reads_the_users_index_not_the_whole_table() {
         let backend = backend().await;
+        let Database::Sqlite(pool) = &backend.database else {
+            unreachable!("in memory is SQLite")
+        };
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {LIST_SESSIONS}"))
                 .bind(1)
                 .bind(OffsetDateTime::now_utc())
-                .fetch_all(&backend.pool)
+                .fetch_all(pool)
                 .await
                 .unwrap();
         let steps: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();

@@ -1,5 +1,6 @@
 //! Session reads (and the other look-up of every authenticated request, a
-//! bearer token's holder) on the request's own thread.
+//! bearer token's holder) on the request's own thread, when the database is a
+//! SQLite file.
 //!
 //! Every signed-in page reads its session record once. Through sqlx that read
 //! is a hand-off to the SQLite connection's own thread and back, plus a second
@@ -26,20 +27,17 @@ use std::{
 };
 
 /// The session table's primary-key look-up; the caller checks the expiry.
-const LOAD: &str = "SELECT data FROM tower_sessions WHERE id = ?1";
-
-/// A bearer token's holder, by the user's primary key.
-pub const TOKEN_HOLDER: &str = "SELECT username, token_generation FROM users WHERE id = ?1";
+const LOAD: &str = "SELECT data FROM tower_sessions WHERE id = $1";
 
 /// Read-only connections to one database file, opened on first use and
 /// reopened after a failure.
 #[derive(Debug)]
-pub struct SessionReaders {
+pub struct SqliteReaders {
     path: PathBuf,
     slots: Box<[Mutex<Option<Connection>>]>,
 }
 
-impl SessionReaders {
+impl SqliteReaders {
     /// Readers for the SQLite file at `path`, or `None` when it is not a file on
     /// disk (an in-memory database is private to the pool's connections).
     pub fn for_file(path: &Path, count: usize) -> Option<Self> {
@@ -58,7 +56,9 @@ impl SessionReaders {
     /// The name and token generation of user `user_id` (a bearer token's
     /// holder), answered as `read` answers.
     pub fn token_holder(&self, user_id: i64) -> Option<Option<(String, i64)>> {
-        self.look_up(TOKEN_HOLDER, user_id, |row| Ok((row.get(0)?, row.get(1)?)))
+        self.look_up(super::sessions::TOKEN_HOLDER, user_id, |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
     }
 
     /// One primary-key look-up on a free reader.
@@ -117,7 +117,7 @@ impl SessionReaders {
 }
 
 #[cfg(test)]
-impl SessionReaders {
+impl SqliteReaders {
     /// Holds every reader, as busy requests would.
     pub fn taken_for_test(&self) -> Vec<std::sync::MutexGuard<'_, Option<Connection>>> {
         self.slots.iter().map(|slot| slot.lock().unwrap()).collect()
@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn reads_a_record_and_answers_none_for_an_unknown_id() {
         let (_folder, path, _writer) = database();
-        let readers = SessionReaders::for_file(&path, 2).unwrap();
+        let readers = SqliteReaders::for_file(&path, 2).unwrap();
         assert_eq!(readers.read("a"), Some(Some(vec![1, 2])));
         assert_eq!(readers.read("nobody"), Some(None));
     }
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn sees_a_write_committed_after_it_opened_and_cannot_write_itself() {
         let (_folder, path, writer) = database();
-        let readers = SessionReaders::for_file(&path, 1).unwrap();
+        let readers = SqliteReaders::for_file(&path, 1).unwrap();
         assert_eq!(readers.read("b"), Some(None));
         writer
             .execute(
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn a_writer_holding_the_lock_does_not_block_a_read() {
         let (_folder, path, writer) = database();
-        let readers = SessionReaders::for_file(&path, 1).unwrap();
+        let readers = SqliteReaders::for_file(&path, 1).unwrap();
         writer
             .execute_batch("BEGIN IMMEDIATE; DELETE FROM tower_sessions;")
             .unwrap();
@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn when_every_reader_is_taken_it_says_so_instead_of_waiting() {
         let (_folder, path, _writer) = database();
-        let readers = SessionReaders::for_file(&path, 2).unwrap();
+        let readers = SqliteReaders::for_file(&path, 2).unwrap();
         let _first = readers.slots[0].lock().unwrap();
         assert_eq!(
             readers.read("a"),
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn an_exclusive_lock_gives_busy_at_once_not_a_wait() {
         let (_folder, path, writer) = database();
-        let readers = SessionReaders::for_file(&path, 1).unwrap();
+        let readers = SqliteReaders::for_file(&path, 1).unwrap();
         writer
             .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
             .unwrap();
@@ -228,8 +228,8 @@ mod tests {
 
     #[test]
     fn no_readers_for_an_in_memory_database_or_a_missing_file() {
-        assert!(SessionReaders::for_file(Path::new("file:sqlx-in-memory-0"), 2).is_none());
+        assert!(SqliteReaders::for_file(Path::new("file:sqlx-in-memory-0"), 2).is_none());
         let folder = tempfile::tempdir().unwrap();
-        assert!(SessionReaders::for_file(&folder.path().join("none.db"), 2).is_none());
+        assert!(SqliteReaders::for_file(&folder.path().join("none.db"), 2).is_none());
     }
 }
