@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: set up what is missing, then run every test:
 #   1. unit and HTTP integration tests (cargo test, server features), the
-#      HTTP ones on SQLite and then on PostgreSQL;
+#      HTTP ones on SQLite, then on PostgreSQL, then with sessions in Redis;
 #   2. the Playwright suite in Chromium against the built app
 #      (cargo leptos end-to-end --split), on a fresh database under target/e2e/.
 set -euo pipefail
@@ -9,9 +9,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$REPO_ROOT/scripts/setup.sh"
 cd "$REPO_ROOT"
 
-# The PostgreSQL server the tests make their throwaway databases on (this
-# machine's); each test drops its own.
+# The PostgreSQL server the tests make their throwaway databases on, and the
+# Redis they keep sessions in under throwaway key prefixes (this machine's);
+# each test deletes its own.
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 echo "== unit and integration tests"
 # cargo-nextest: every test in its own process, as many at once as there are
@@ -23,6 +25,10 @@ cargo nextest run --features ssr
 
 echo "== the HTTP, command-line and audit tests again, on PostgreSQL"
 TEST_DATABASE=postgres cargo nextest run --features ssr --test api --test cli --test audit_log
+
+echo "== and once more with the sessions in Redis (the rest in PostgreSQL)"
+TEST_DATABASE=postgres TEST_SESSION_STORE=redis \
+  cargo nextest run --features ssr --test api --test cli --test audit_log
 
 echo "== end-to-end tests (Playwright, Chromium)"
 # The suite serves the app on the site-addr in Cargo.toml (127.0.0.1:3000); a

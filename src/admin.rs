@@ -122,6 +122,8 @@ enum AdminError {
     Config(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("session store: {0}")]
+    Store(#[from] crate::server::store::StoreError),
 }
 
 impl From<AuthError> for AdminError {
@@ -191,6 +193,7 @@ async fn run(command: Admin) -> Result<(), AdminError> {
         Admin::Sessions(command) => sessions_command(&service, command).await,
         Admin::Tokens(command) => tokens_command(&service, command).await,
     };
+    service.sessions.close().await;
     service.database.close().await;
     result
 }
@@ -315,6 +318,11 @@ async fn sessions_command(
             };
             tracing::info!(target: "audit", event = "sessions_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} session(s) of {:?} ended", user.username);
+        }
+        SessionsCommand::Purge if service.sessions.expire_by_themselves() => {
+            println!(
+                "sessions are in Redis, which deletes each one when it expires: nothing to purge"
+            );
         }
         SessionsCommand::Purge => {
             let purged = service

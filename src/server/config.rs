@@ -168,6 +168,36 @@ pub struct SessionSettings {
     pub absolute_lifetime_secs: u64,
     pub refresh_interval_secs: u64,
     pub cleanup_interval_secs: u64,
+    /// Where session records live: `database` (the default) or `redis`.
+    pub store: SessionStoreKind,
+    /// The Redis server for `store = "redis"` (`redis://[:password@]host:port[/db]`);
+    /// it may hold a password, so it is never printed whole.
+    pub redis_url: Option<SecretText>,
+    /// Prepended to every Redis key this app writes.
+    pub key_prefix: String,
+}
+
+/// Where session records live.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStoreKind {
+    /// The application's database (`DATABASE_URL`).
+    #[default]
+    Database,
+    /// Redis (`REDIS_URL`).
+    Redis,
+}
+
+impl FromStr for SessionStoreKind {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text {
+            "database" => Ok(Self::Database),
+            "redis" => Ok(Self::Redis),
+            _ => Err(()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -212,6 +242,16 @@ pub struct ServerSettings {
     pub hsts_max_age_secs: u64,
     /// `development` or `production` (`APP_ENV`).
     pub environment: Environment,
+}
+
+impl SessionSettings {
+    /// The Redis URL, if one is set (a blank value counts as none).
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis_url
+            .as_ref()
+            .map(SecretText::expose)
+            .filter(|url| !url.trim().is_empty())
+    }
 }
 
 impl DatabaseSettings {
@@ -274,6 +314,9 @@ impl Default for SessionSettings {
             absolute_lifetime_secs: 30 * 86_400,
             refresh_interval_secs: 60,
             cleanup_interval_secs: 600,
+            store: SessionStoreKind::Database,
+            redis_url: None,
+            key_prefix: "session:".into(),
         }
     }
 }
@@ -398,6 +441,11 @@ impl Settings {
             "SESSION_CLEANUP_INTERVAL_SECS",
             &mut self.session.cleanup_interval_secs,
         )?;
+        set(&var, "SESSION_STORE", &mut self.session.store)?;
+        if let Some(url) = var("REDIS_URL") {
+            self.session.redis_url = Some(SecretText::from(url));
+        }
+        set(&var, "SESSION_KEY_PREFIX", &mut self.session.key_prefix)?;
         set(&var, "SESSION_COOKIE_NAME", &mut self.cookie.name)?;
         set(&var, "SESSION_COOKIE_SECURE", &mut self.cookie.secure)?;
         set(&var, "PASSWORD_MIN_LENGTH", &mut self.password.min_length)?;
@@ -500,6 +548,19 @@ impl Settings {
             (
                 session.cleanup_interval_secs > 0,
                 "session.cleanup_interval_secs must be above 0",
+            ),
+            (
+                session.store != SessionStoreKind::Redis
+                    || session
+                        .redis_url()
+                        .is_some_and(|url| url.starts_with("redis://")),
+                "session.store = \"redis\" needs REDIS_URL = redis://host:port",
+            ),
+            (
+                !session.key_prefix.is_empty()
+                    && session.key_prefix.len() <= 64
+                    && !session.key_prefix.chars().any(char::is_whitespace),
+                "session.key_prefix must be 1 to 64 characters, no spaces",
             ),
             (
                 !self.cookie.name.is_empty()
@@ -729,6 +790,37 @@ mod tests {
         assert_eq!(settings.database.url, "sqlite://elsewhere.db");
         assert_eq!(settings.session.idle_timeout_secs, 5);
         assert!(settings.cookie.secure);
+    }
+
+    #[test]
+    fn sessions_go_to_redis_only_with_a_redis_url_which_is_never_printed() {
+        let env: HashMap<&str, &str> = [
+            ("SESSION_STORE", "redis"),
+            ("REDIS_URL", "redis://:s3cret@cache.internal:6379/2"),
+            ("SESSION_KEY_PREFIX", "app1:session:"),
+        ]
+        .into();
+        let mut settings = Settings::default();
+        settings
+            .apply_env(|name| env.get(name).map(|v| v.to_string()))
+            .unwrap();
+        assert_eq!(settings.session.store, SessionStoreKind::Redis);
+        assert_eq!(settings.session.key_prefix, "app1:session:");
+        settings.validate().unwrap();
+        assert!(!format!("{settings:?}").contains("s3cret"));
+
+        settings.session.redis_url = None;
+        let error = settings.validate().unwrap_err();
+        assert!(error.to_string().contains("REDIS_URL"), "{error}");
+        settings.session.redis_url = Some(SecretText::from("localhost:6379".to_string()));
+        assert!(settings.validate().is_err());
+
+        let mut settings = Settings::default();
+        settings.session.key_prefix = "has space:".into();
+        assert!(settings.validate().is_err());
+        assert!(Settings::default()
+            .apply_env(|name| (name == "SESSION_STORE").then(|| "memcached".to_string()))
+            .is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let settings = config::Settings::load()?;
     let leptos_options = leptos::config::get_configuration(None)?.leptos_options;
     let app = startup::build(&settings, leptos_options).await?;
-    tracing::info!(database = %settings.database.redacted_url(), "listening on http://{}", app.local_addr());
+    tracing::info!(database = %settings.database.redacted_url(), sessions = ?settings.session.store, "listening on http://{}", app.local_addr());
     app.run_until(shutdown_signal()).await?;
     Ok(())
 }

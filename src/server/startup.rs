@@ -2,12 +2,12 @@
 //! The session store comes from `session_store`, the one seam where it is chosen.
 
 use super::{
-    config::{ConfigError, Settings},
+    config::{redact_password, ConfigError, SessionStoreKind, Settings},
     headers::{security_headers, Hsts},
     middleware::{self, SiteScheme},
     serve::ConnectionLimits,
     session_layer::{manage_sessions, SessionLayer},
-    store::{Database, DatabaseError, SessionBackend},
+    store::{Database, DatabaseError, RedisError, RedisSessions, SessionBackend},
 };
 use crate::{
     app::{shell, App},
@@ -39,6 +39,9 @@ impl FromRef<AppState> for LeptosOptions {
 pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DatabaseError),
+    /// `url` without its password.
+    #[error("cannot reach the session store {url} (REDIS_URL): {source}")]
+    Redis { url: String, source: RedisError },
     #[error("password hashing: {0}")]
     Hashing(#[from] AuthError),
     #[error("bearer tokens: {0}")]
@@ -58,6 +61,7 @@ pub struct Application {
     limits: ConnectionLimits,
     router: Router,
     database: Database,
+    sessions: SessionBackend,
     /// Background tasks: expired-session and throttle-counter cleanup, the dummy hash.
     cleanup: Vec<JoinHandle<()>>,
 }
@@ -83,9 +87,29 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
             &settings.cookie.name,
             settings.cookie.secure,
         ),
-        sessions: SessionBackend::new(database),
+        sessions: session_backend(settings, database).await?,
         tokens,
     })
+}
+
+/// The session store the settings choose, over the application's database.
+async fn session_backend(
+    settings: &Settings,
+    database: Database,
+) -> Result<SessionBackend, StartupError> {
+    match (settings.session.store, settings.session.redis_url()) {
+        (SessionStoreKind::Redis, Some(url)) => {
+            let redis = RedisSessions::connect(url, &settings.session.key_prefix)
+                .await
+                .map_err(|source| StartupError::Redis {
+                    url: redact_password(url),
+                    source,
+                })?;
+            Ok(SessionBackend::in_redis(database, redis))
+        }
+        // `Settings::validate` refuses Redis without a URL.
+        _ => Ok(SessionBackend::new(database)),
+    }
 }
 
 pub async fn build(
@@ -113,7 +137,7 @@ pub async fn build(
         auth: auth.clone(),
     };
 
-    let sessions = SessionLayer::new(store, &settings.cookie.name, settings.cookie.secure);
+    let sessions = SessionLayer::new(store.clone(), &settings.cookie.name, settings.cookie.secure);
 
     // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open
     // the live-reload websocket (the same test as Leptos's `AutoReload`).
@@ -178,6 +202,7 @@ pub async fn build(
         limits: settings.connection_limits(),
         router,
         database,
+        sessions: store,
         cleanup: vec![cleanup, purge, prepare],
     })
 }
@@ -204,6 +229,7 @@ impl Application {
         for task in &self.cleanup {
             task.abort();
         }
+        self.sessions.close().await;
         self.database.close().await;
         served.map_err(StartupError::Serve)
     }

@@ -3,13 +3,19 @@
 
 //! `spawn_app` starts the real application on 127.0.0.1:0 with a fresh
 //! database: a SQLite file, or with `TEST_DATABASE=postgres` a throwaway
-//! PostgreSQL database (`TEST_POSTGRES_URL` says which server). `TestApp`
+//! PostgreSQL database (`TEST_POSTGRES_URL` says which server); with
+//! `TEST_SESSION_STORE=redis` its sessions are in Redis under a throwaway key
+//! prefix (`TEST_REDIS_URL` says which server). `TestApp`
 //! drives it like a browser without JavaScript would, except that it does not
 //! follow redirects, so tests can assert them.
 
 use persistent_login::{
     auth::ssr::Clock,
-    server::{config::Settings, startup, store::scratch::ScratchDatabase},
+    server::{
+        config::{SecretText, SessionStoreKind, Settings},
+        startup,
+        store::scratch::{ScratchDatabase, ScratchPrefix},
+    },
 };
 use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
 use std::{net::SocketAddr, sync::Arc};
@@ -34,6 +40,7 @@ pub struct TestApp {
 pub struct TestStorage {
     dir: tempfile::TempDir,
     _postgres: Option<ScratchDatabase>,
+    _redis: Option<ScratchPrefix>,
 }
 
 impl TestStorage {
@@ -45,6 +52,11 @@ impl TestStorage {
 /// Whether this run tests against PostgreSQL (`TEST_DATABASE=postgres`).
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE").is_ok_and(|kind| kind == "postgres")
+}
+
+/// Whether this run keeps sessions in Redis (`TEST_SESSION_STORE=redis`).
+pub fn on_redis() -> bool {
+    std::env::var("TEST_SESSION_STORE").is_ok_and(|kind| kind == "redis")
 }
 
 /// Settings for tests: a fresh database and cheap argon2 parameters (the
@@ -60,6 +72,15 @@ pub async fn test_settings() -> (Settings, TestStorage) {
         settings.database.url = format!("sqlite://{}", dir.path().join("app.db").display());
         None
     };
+    let redis = if on_redis() {
+        let scratch = ScratchPrefix::create().await;
+        settings.session.store = SessionStoreKind::Redis;
+        settings.session.redis_url = Some(SecretText::from(scratch.url().to_string()));
+        settings.session.key_prefix = scratch.prefix().to_string();
+        Some(scratch)
+    } else {
+        None
+    };
     settings.password.argon2_memory_kib = 64;
     settings.password.argon2_iterations = 1;
     settings.validate().expect("test settings are valid");
@@ -68,6 +89,7 @@ pub async fn test_settings() -> (Settings, TestStorage) {
         TestStorage {
             dir,
             _postgres: postgres,
+            _redis: redis,
         },
     )
 }

@@ -10,6 +10,7 @@ use super::{
     AuthError, AuthService, RequestContext, SignedIn,
 };
 use crate::auth::{InvalidInput, Password, SessionInfo};
+use crate::server::store::StoreError;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
@@ -30,7 +31,7 @@ pub async fn live_sessions(
     service: &AuthService,
     user_id: i64,
     current: Option<&str>,
-) -> Result<Vec<SessionInfo>, sqlx::Error> {
+) -> Result<Vec<SessionInfo>, StoreError> {
     let now = service.clock.now();
     let at = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let policy = &service.policy;

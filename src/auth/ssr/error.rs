@@ -25,6 +25,8 @@ pub enum AuthError {
     Database(#[from] sqlx::Error),
     #[error("session store error: {0}")]
     Session(#[from] tower_sessions::session::Error),
+    #[error("session store error: {0}")]
+    Store(#[from] crate::server::store::StoreError),
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("no password-hashing thread free in time")]
@@ -38,7 +40,10 @@ impl AuthError {
     pub fn is_fault(&self) -> bool {
         matches!(
             self,
-            AuthError::Database(_) | AuthError::Session(_) | AuthError::Hashing(_)
+            AuthError::Database(_)
+                | AuthError::Session(_)
+                | AuthError::Store(_)
+                | AuthError::Hashing(_)
         )
     }
 
@@ -58,9 +63,10 @@ impl AuthError {
                 retry_after_secs: *retry_after_secs,
             },
             AuthError::NoSigningKey => AppError::NoTokensHere,
-            AuthError::Database(_) | AuthError::Session(_) | AuthError::Hashing(_) => {
-                AppError::Internal
-            }
+            AuthError::Database(_)
+            | AuthError::Session(_)
+            | AuthError::Store(_)
+            | AuthError::Hashing(_) => AppError::Internal,
         }
     }
 }

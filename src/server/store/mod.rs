@@ -7,6 +7,8 @@
 //! - `sessions`: the session records and the index from users to their
 //!   sessions, with the rules every backend keeps (no save brings back a deleted
 //!   record; the index moves with its record).
+//! - `redis`: session records and their index in Redis instead
+//!   (`SESSION_STORE=redis`), under a key prefix.
 //! - `sqlite_readers`: session reads on the request's own thread, for SQLite
 //!   only, where they pay (BENCHMARKS.md).
 //!
@@ -15,12 +17,16 @@
 //! [`query_on!`], which compiles it for each backend and runs the one in use.
 
 mod database;
+mod redis;
 pub mod scratch;
 mod sessions;
 mod sqlite_readers;
 
 pub use database::{Database, DatabaseError, Executor, SerialLock, Transaction};
-pub use sessions::{session_ended, IndexedSession, SessionBackend, PURGE_BATCH, READERS};
+pub use redis::{RedisError, RedisSessions};
+pub use sessions::{
+    session_ended, IndexedSession, SessionBackend, StoreError, PURGE_BATCH, READERS,
+};
 
 /// Runs `$body` with `$executor` bound to the backend's own sqlx executor
 /// (a pool, or a transaction's connection), for whichever backend `$on` (a

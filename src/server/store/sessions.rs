@@ -32,7 +32,12 @@
 //! Revocation deletes records by their public handle, so nothing outside this
 //! module ever holds another session's id.
 
-use super::{query_on, sqlite_readers::SqliteReaders, Database};
+use super::{
+    query_on,
+    redis::{RedisError, RedisSessions},
+    sqlite_readers::SqliteReaders,
+    Database,
+};
 use crate::auth::ssr::{SignedIn, SIGNED_IN_KEY};
 use async_trait::async_trait;
 use std::{sync::Arc, time::Duration};
@@ -51,7 +56,7 @@ const TABLE: &str = "tower_sessions";
 
 /// Updates a record only while it exists, in the store's own encoding
 /// (MessagePack of the whole record) and expiry column.
-const UPDATE_EXISTING: &str = "UPDATE tower_sessions SET data = $1, expiry_date = $2 WHERE id = $3";
+const UPDATE_EXISTING: &str = "UPDATE tower_sessions SET data = $2, expiry_date = $3 WHERE id = $1";
 
 /// The reason a `save` gives when its record was deleted meanwhile.
 const SESSION_ENDED: &str = "the session ended while this request ran";
@@ -127,10 +132,6 @@ fn signed_in(record: &Record) -> Option<SignedIn> {
     }
 }
 
-fn backend_error(error: sqlx::Error) -> session_store::Error {
-    session_store::Error::Backend(error.to_string())
-}
-
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     rmp_serde::to_vec(record).map_err(|error| session_store::Error::Encode(error.to_string()))
 }
@@ -155,25 +156,44 @@ async fn index(
         .map(|_| ()))
 }
 
-/// The store that reads records when no faster path can.
+/// Where records live, and what reads them when no faster path can.
 #[derive(Clone, Debug)]
 enum Store {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
+    Redis(RedisSessions),
+}
+
+/// Why the session store failed: its backend's error.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Redis(#[from] RedisError),
+}
+
+impl From<StoreError> for session_store::Error {
+    fn from(error: StoreError) -> Self {
+        session_store::Error::Backend(error.to_string())
+    }
 }
 
 /// The application's session store.
 #[derive(Clone, Debug)]
 pub struct SessionBackend {
+    /// The application's database: records and their index unless they are
+    /// in Redis, and bearer tokens' holders always.
     database: Database,
     store: Store,
-    /// For a SQLite file only: `None` for PostgreSQL and for an in-memory
-    /// database, and then every read goes through the store.
+    /// For a SQLite file only: `None` for every other store and for an
+    /// in-memory database, and then every read goes through the store.
     readers: Option<Arc<SqliteReaders>>,
 }
 
 impl SessionBackend {
-    /// The table and its expiry index come from the migrations, which must have run.
+    /// Records in the application's database. The table and its expiry index
+    /// come from the migrations, which must have run.
     pub fn new(database: Database) -> Self {
         let (store, readers) = match &database {
             Database::Sqlite(pool) => (
@@ -197,28 +217,47 @@ impl SessionBackend {
         }
     }
 
+    /// Records in Redis; the database serves bearer tokens' holders.
+    pub fn in_redis(database: Database, redis: RedisSessions) -> Self {
+        Self {
+            database,
+            store: Store::Redis(redis),
+            readers: None,
+        }
+    }
+
     /// The live sessions of `user_id` at `now`, most recently active first.
     pub async fn sessions_of(
         &self,
         user_id: i64,
         now: OffsetDateTime,
-    ) -> Result<Vec<IndexedSession>, sqlx::Error> {
-        query_on!(&self.database, |executor| sqlx::query_as(LIST_SESSIONS)
-            .bind(user_id)
-            .bind(now)
-            .fetch_all(executor)
-            .await)
+    ) -> Result<Vec<IndexedSession>, StoreError> {
+        if let Store::Redis(redis) = &self.store {
+            return Ok(redis.sessions_of(user_id, now).await?);
+        }
+        Ok(query_on!(&self.database, |executor| sqlx::query_as(
+            LIST_SESSIONS
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(executor)
+        .await)?)
     }
 
     /// Ends the session of `user_id` named `handle`; `false` when the user has
     /// no such session (whether or not another user has).
-    pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, sqlx::Error> {
-        query_on!(&self.database, |executor| sqlx::query(REVOKE_ONE)
-            .bind(handle)
-            .bind(user_id)
-            .execute(executor)
-            .await
-            .map(|done| done.rows_affected() > 0))
+    pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, StoreError> {
+        if let Store::Redis(redis) = &self.store {
+            return Ok(redis.revoke(user_id, handle).await?);
+        }
+        Ok(query_on!(&self.database, |executor| sqlx::query(
+            REVOKE_ONE
+        )
+        .bind(handle)
+        .bind(user_id)
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected() > 0))?)
     }
 
     /// Ends every session of `user_id` except the one named `keep` (all of
@@ -227,28 +266,35 @@ impl SessionBackend {
         &self,
         user_id: i64,
         keep: Option<&str>,
-    ) -> Result<u64, sqlx::Error> {
-        query_on!(&self.database, |executor| sqlx::query(REVOKE_ALL_BUT)
-            .bind(user_id)
-            .bind(keep)
-            .execute(executor)
-            .await
-            .map(|done| done.rows_affected()))
+    ) -> Result<u64, StoreError> {
+        if let Store::Redis(redis) = &self.store {
+            return Ok(redis.revoke_all_but(user_id, keep).await?);
+        }
+        Ok(query_on!(&self.database, |executor| sqlx::query(
+            REVOKE_ALL_BUT
+        )
+        .bind(user_id)
+        .bind(keep)
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected()))?)
     }
 
     /// Deletes every record that expired before `now`, `PURGE_BATCH` rows per
-    /// statement, and returns how many went.
-    pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    /// statement, and returns how many went. Redis expires records itself
+    /// (and the index drops their entries when it is next read): nothing to do.
+    pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let mut deleted = 0;
         loop {
-            let batch = match &self.database {
-                Database::Sqlite(pool) => sqlx::query(PURGE_EXPIRED_SQLITE)
+            let batch = match (&self.store, &self.database) {
+                (Store::Redis(_), _) => return Ok(0),
+                (_, Database::Sqlite(pool)) => sqlx::query(PURGE_EXPIRED_SQLITE)
                     .bind(now)
                     .bind(PURGE_BATCH)
                     .execute(pool)
                     .await?
                     .rows_affected(),
-                Database::Postgres(pool) => sqlx::query(PURGE_EXPIRED_POSTGRES)
+                (_, Database::Postgres(pool)) => sqlx::query(PURGE_EXPIRED_POSTGRES)
                     .bind(now)
                     .bind(PURGE_BATCH)
                     .execute(pool)
@@ -294,86 +340,132 @@ impl SessionBackend {
             .fetch_optional(executor)
             .await)
     }
+
+    /// Whether the store deletes expired records itself (Redis), so that
+    /// `purge_expired` has nothing to do.
+    pub fn expire_by_themselves(&self) -> bool {
+        matches!(self.store, Store::Redis(_))
+    }
+
+    /// Closes the store's own connections (the database is closed by its owner).
+    pub async fn close(&self) {
+        if let Store::Redis(redis) = &self.store {
+            redis.close().await;
+        }
+    }
+
+    /// Writes a record in the database with its index row: a new one
+    /// (`create`) or one that still exists; `false` when nothing was written.
+    async fn write_in_database(
+        &self,
+        record: &Record,
+        data: Vec<u8>,
+        create: bool,
+        state: Option<&SignedIn>,
+    ) -> Result<bool, sqlx::Error> {
+        let statement = if create {
+            INSERT_RECORD
+        } else {
+            UPDATE_EXISTING
+        };
+        let mut transaction = self.database.begin().await?;
+        let written = query_on!(&mut transaction, |executor| sqlx::query(statement)
+            .bind(record.id.to_string())
+            .bind(&data)
+            .bind(record.expiry_date)
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if written == 0 {
+            return Ok(false);
+        }
+        if let Some(state) = state {
+            index(&mut transaction, &record.id, state).await?;
+        }
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Writes a record and its index entry wherever they live; `false` when
+    /// nothing was written (`create`: the id is taken; otherwise: the record
+    /// is gone).
+    async fn write(&self, record: &Record, create: bool) -> session_store::Result<bool> {
+        let data = encode(record)?;
+        let state = signed_in(record);
+        Ok(match &self.store {
+            Store::Redis(redis) => redis
+                .write(&record.id, data, record.expiry_date, create, state.as_ref())
+                .await
+                .map_err(StoreError::from)?,
+            Store::Sqlite(_) | Store::Postgres(_) => self
+                .write_in_database(record, data, create, state.as_ref())
+                .await
+                .map_err(StoreError::from)?,
+        })
+    }
 }
 
 #[async_trait]
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let state = signed_in(record);
-        let mut transaction = self.database.begin().await.map_err(backend_error)?;
         // A new id until one is free (a collision of 128 random bits is
         // theoretical, but an existing record must never be overwritten).
-        loop {
-            let data = encode(record)?;
-            let inserted = query_on!(&mut transaction, |executor| sqlx::query(INSERT_RECORD)
-                .bind(record.id.to_string())
-                .bind(data)
-                .bind(record.expiry_date)
-                .execute(executor)
-                .await
-                .map(|done| done.rows_affected()))
-            .map_err(backend_error)?;
-            if inserted > 0 {
-                break;
-            }
+        while !self.write(record, true).await? {
             record.id = Id::default();
         }
-        if let Some(state) = state {
-            index(&mut transaction, &record.id, &state)
-                .await
-                .map_err(backend_error)?;
-        }
-        transaction.commit().await.map_err(backend_error)
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = encode(record)?;
-        let mut transaction = self.database.begin().await.map_err(backend_error)?;
-        let updated = query_on!(&mut transaction, |executor| sqlx::query(UPDATE_EXISTING)
-            .bind(data)
-            .bind(record.expiry_date)
-            .bind(record.id.to_string())
-            .execute(executor)
-            .await
-            .map(|done| done.rows_affected()))
-        .map_err(backend_error)?;
-        if updated == 0 {
-            return Err(session_store::Error::Backend(SESSION_ENDED.into()));
+        if self.write(record, false).await? {
+            Ok(())
+        } else {
+            Err(session_store::Error::Backend(SESSION_ENDED.into()))
         }
-        if let Some(state) = signed_in(record) {
-            index(&mut transaction, &record.id, &state)
-                .await
-                .map_err(backend_error)?;
-        }
-        transaction.commit().await.map_err(backend_error)
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(data) = self
-            .readers
-            .as_ref()
-            .and_then(|readers| readers.read(&session_id.to_string()))
-        else {
-            return match &self.store {
-                Store::Sqlite(store) => store.load(session_id).await,
-                Store::Postgres(store) => store.load(session_id).await,
-            };
+        let data = match &self.store {
+            Store::Redis(redis) => redis.read(session_id).await.map_err(StoreError::from)?,
+            Store::Sqlite(store) => match self
+                .readers
+                .as_ref()
+                .and_then(|readers| readers.read(&session_id.to_string()))
+            {
+                Some(data) => data,
+                None => return store.load(session_id).await,
+            },
+            Store::Postgres(store) => return store.load(session_id).await,
         };
         let Some(data) = data else { return Ok(None) };
         let record: Record = rmp_serde::from_slice(&data)
             .map_err(|error| session_store::Error::Decode(error.to_string()))?;
-        // As the store's own query: a record past its expiry is not there.
+        // As the stores' own reads: a record past its expiry is not there.
         Ok((record.expiry_date > OffsetDateTime::now_utc()).then_some(record))
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        if let Store::Redis(redis) = &self.store {
+            // The index entry goes too, when the record says whose it is.
+            let state = match redis.read(session_id).await.map_err(StoreError::from)? {
+                Some(data) => rmp_serde::from_slice::<Record>(&data)
+                    .ok()
+                    .and_then(|record| signed_in(&record)),
+                None => None,
+            };
+            redis
+                .delete(session_id, state.as_ref())
+                .await
+                .map_err(StoreError::from)?;
+            return Ok(());
+        }
         // The index row goes with the record (ON DELETE CASCADE).
         query_on!(&self.database, |executor| sqlx::query(DELETE_RECORD)
             .bind(session_id.to_string())
             .execute(executor)
             .await
             .map(|_| ()))
-        .map_err(backend_error)
+        .map_err(|error| StoreError::from(error).into())
     }
 }
 
@@ -383,7 +475,7 @@ mod tests {
     use std::collections::HashMap;
     use time::Duration as Span;
 
-    use crate::server::store::scratch::ScratchDatabase;
+    use crate::server::store::scratch::{ScratchDatabase, ScratchPrefix};
 
     /// In memory: every read goes through the pool.
     async fn backend() -> SessionBackend {
@@ -404,11 +496,21 @@ mod tests {
     }
 
     /// Every kind of backend the seam serves, each on a fresh database:
-    /// SQLite in memory and on a file, and PostgreSQL.
+    /// SQLite in memory and on a file, PostgreSQL, and Redis (beside SQLite).
     struct Backends {
         all: Vec<SessionBackend>,
         _folder: tempfile::TempDir,
         _scratch: ScratchDatabase,
+        _prefix: ScratchPrefix,
+    }
+
+    impl Backends {
+        /// Those that keep records in the database, which the purge deletes.
+        fn purged(&self) -> impl Iterator<Item = &SessionBackend> {
+            self.all
+                .iter()
+                .filter(|backend| !backend.expire_by_themselves())
+        }
     }
 
     async fn every_backend() -> Backends {
@@ -416,10 +518,20 @@ mod tests {
         let scratch = ScratchDatabase::create().await;
         let database = Database::connect(scratch.url()).await.unwrap();
         database.migrate().await.unwrap();
+        let prefix = ScratchPrefix::create().await;
+        let redis = RedisSessions::connect(prefix.url(), prefix.prefix())
+            .await
+            .unwrap();
         Backends {
-            all: vec![backend().await, on_file, SessionBackend::new(database)],
+            all: vec![
+                backend().await,
+                on_file,
+                SessionBackend::new(database),
+                SessionBackend::in_redis(Database::in_memory().await, redis),
+            ],
             _folder: folder,
             _scratch: scratch,
+            _prefix: prefix,
         }
     }
 
@@ -436,7 +548,7 @@ mod tests {
     #[tokio::test]
     async fn purge_deletes_expired_records_and_keeps_live_ones() {
         let backends = every_backend().await;
-        for backend in &backends.all {
+        for backend in backends.purged() {
             let now = OffsetDateTime::now_utc();
             let mut expired = Vec::new();
             // More than one batch, so the loop is exercised.
@@ -490,7 +602,7 @@ mod tests {
         // A record expiring in one second is live for both read paths and kept
         // by the purge; after that second all treat it as gone.
         let backends = every_backend().await;
-        for backend in &backends.all {
+        for backend in backends.purged() {
             let now = OffsetDateTime::now_utc();
             let id = stored(backend, now + Span::milliseconds(1_500)).await;
             assert_eq!(backend.purge_expired(now).await.unwrap(), 0);
@@ -595,7 +707,29 @@ mod tests {
     }
 
     async fn index_rows(backend: &SessionBackend) -> i64 {
-        count(backend, "user_sessions").await
+        match &backend.store {
+            Store::Redis(redis) => redis.index_entries().await,
+            _ => count(backend, "user_sessions").await,
+        }
+    }
+
+    #[tokio::test]
+    async fn redis_expires_a_record_at_its_own_expiry() {
+        let backends = every_backend().await;
+        let redis = backends
+            .all
+            .iter()
+            .find_map(|backend| match &backend.store {
+                Store::Redis(redis) => Some(redis),
+                _ => None,
+            });
+        let redis = redis.unwrap();
+        let backend = backends.all.last().unwrap();
+        let expiry = OffsetDateTime::now_utc() + Span::hours(1);
+        let id = stored(backend, expiry).await;
+        assert_eq!(redis.expires_at(&id).await, expiry.unix_timestamp());
+        let expired = stored(backend, OffsetDateTime::now_utc() - Span::seconds(1)).await;
+        assert!(redis.read(&expired).await.unwrap().is_none());
     }
 
     fn handles(sessions: &[IndexedSession]) -> Vec<&str> {
@@ -657,6 +791,13 @@ mod tests {
             assert!(backend.revoke(alice, "a2").await.unwrap());
             assert_eq!(index_rows(backend).await, 0);
             signed_in_record(backend, alice, "a3").await;
+            if backend.expire_by_themselves() {
+                // Redis deletes the record at its expiry; the index then
+                // drops its entry when it is next read.
+                let later = now + Span::hours(2);
+                assert!(backend.sessions_of(alice, later).await.unwrap().is_empty());
+                continue;
+            }
             assert_eq!(
                 backend.purge_expired(now + Span::hours(2)).await.unwrap(),
                 1

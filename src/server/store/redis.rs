@@ -1,0 +1,324 @@
+//! Session records and their index in Redis (`SESSION_STORE=redis`), the
+//! origin article's third method: every instance reads and writes the same
+//! records, and Redis expires each one itself.
+//!
+//! Keys, all under the configured prefix `P` (`session:` by default):
+//! - `P{id}`: the record, in tower-sessions-redis-store's encoding (MessagePack
+//!   of the whole record) with Redis's expiry at the record's (`EXAT`);
+//! - `Puser:{user_id}`: the index of that user's signed-in sessions, a hash
+//!   from each session's public handle to its entry (the session id and what
+//!   the account page shows), expiring with the user's last session.
+//!
+//! tower-sessions-redis-store itself is not used: it has no key prefix, its
+//! save is an insert-or-update whose outcome it drops (a save after a
+//! sign-out would bring the session back), and it keeps no index. Its client,
+//! fred, is; and each write that touches a record and its index is one Lua
+//! script, so Redis runs it whole, with nothing between its steps. Scripts
+//! name the records they reach through the index by their key, so the keys
+//! must live on one server: Redis Cluster is not supported (a primary with
+//! replicas or Sentinel is).
+
+use super::IndexedSession;
+use crate::auth::ssr::SignedIn;
+use fred::{
+    clients::Pool,
+    interfaces::{ClientLike, KeysInterface},
+    types::{
+        config::{Config, ReconnectPolicy},
+        scripts::Script,
+        Builder,
+    },
+};
+use serde::{Deserialize, Serialize};
+use std::{sync::LazyLock, time::Duration};
+use time::OffsetDateTime;
+use tower_sessions::session::Id;
+
+/// Connections to Redis, used in turn.
+const CONNECTIONS: usize = 4;
+
+/// How long a command or a connection attempt may take before it fails.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Writes a record (`ARGV[3]`: `NX` to create, `XX` to update one that still
+/// exists) and, when `KEYS[2]` is given, its index entry; the index expires
+/// no earlier than its latest record. Answers 1, or 0 when nothing was
+/// written (the id is taken, or the record is gone).
+static WRITE: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        "if not redis.call('SET', KEYS[1], ARGV[1], ARGV[3], 'EXAT', ARGV[2]) then return 0 end
+         if KEYS[2] then
+           redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+           if redis.call('EXPIRETIME', KEYS[2]) < tonumber(ARGV[2]) then
+             redis.call('EXPIREAT', KEYS[2], ARGV[2])
+           end
+         end
+         return 1",
+    )
+});
+
+/// Deletes a record and, when `KEYS[2]` is given, its index entry `ARGV[1]`.
+static DELETE: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        "redis.call('DEL', KEYS[1])
+         if KEYS[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+         return 1",
+    )
+});
+
+/// The handles and index entries of `KEYS[1]` whose record still exists, in
+/// turn; entries whose record expired are dropped on the way.
+static LIST: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        "local all = redis.call('HGETALL', KEYS[1])
+         local live = {}
+         for i = 1, #all, 2 do
+           if redis.call('EXISTS', ARGV[1] .. cjson.decode(all[i + 1]).id) == 1 then
+             table.insert(live, all[i])
+             table.insert(live, all[i + 1])
+           else
+             redis.call('HDEL', KEYS[1], all[i])
+           end
+         end
+         return live",
+    )
+});
+
+/// Ends the session the user's index names `ARGV[2]`: 1 if a live one ended.
+static REVOKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        "local entry = redis.call('HGET', KEYS[1], ARGV[2])
+         if not entry then return 0 end
+         redis.call('HDEL', KEYS[1], ARGV[2])
+         return redis.call('DEL', ARGV[1] .. cjson.decode(entry).id)",
+    )
+});
+
+/// Ends every session in the user's index except the one named `ARGV[2]`
+/// (none when empty): how many live ones ended.
+static REVOKE_ALL_BUT: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        "local all = redis.call('HGETALL', KEYS[1])
+         local ended = 0
+         for i = 1, #all, 2 do
+           if all[i] ~= ARGV[2] then
+             redis.call('HDEL', KEYS[1], all[i])
+             ended = ended + redis.call('DEL', ARGV[1] .. cjson.decode(all[i + 1]).id)
+           end
+         end
+         return ended",
+    )
+});
+
+/// One session in a user's index.
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    id: String,
+    device: String,
+    client: String,
+    remember: bool,
+    signed_in_at: i64,
+    last_seen: i64,
+    /// When the record expires, Unix seconds.
+    expires: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    #[error("Redis: {0}")]
+    Redis(#[from] fred::error::Error),
+    #[error("a session index entry is unreadable: {0}")]
+    Entry(#[from] serde_json::Error),
+}
+
+/// Records and their index in one Redis database.
+#[derive(Clone)]
+pub struct RedisSessions {
+    pool: Pool,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSessions")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisSessions {
+    /// Connects to the Redis at `url`, keys under `prefix`; fails when the
+    /// server cannot be reached now.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, RedisError> {
+        let config = Config::from_url(url)?;
+        let pool = Builder::from_config(config)
+            .with_connection_config(|connection| {
+                connection.connection_timeout = TIMEOUT;
+                connection.internal_command_timeout = TIMEOUT;
+            })
+            .with_performance_config(|performance| {
+                performance.default_command_timeout = TIMEOUT;
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+            .build_pool(CONNECTIONS)?;
+        pool.init().await?;
+        Ok(Self {
+            pool,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    fn record_key(&self, id: &Id) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    fn index_key(&self, user_id: i64) -> String {
+        format!("{}user:{user_id}", self.prefix)
+    }
+
+    /// Writes `data` as record `id` (`create`: only if the id is free;
+    /// otherwise only if the record still exists) with its index entry when
+    /// signed in; `false` when nothing was written.
+    pub async fn write(
+        &self,
+        id: &Id,
+        data: Vec<u8>,
+        expiry: OffsetDateTime,
+        create: bool,
+        state: Option<&SignedIn>,
+    ) -> Result<bool, RedisError> {
+        let expires = expiry.unix_timestamp();
+        let mode = if create { "NX" } else { "XX" };
+        let mut keys = vec![self.record_key(id)];
+        let mut args: Vec<fred::types::Value> =
+            vec![data.as_slice().into(), expires.into(), mode.into()];
+        if let Some(state) = state {
+            keys.push(self.index_key(state.user_id));
+            let entry = Entry {
+                id: id.to_string(),
+                device: state.device.clone(),
+                client: state.client.clone(),
+                remember: state.remember,
+                signed_in_at: state.signed_in_at,
+                last_seen: state.last_seen,
+                expires,
+            };
+            args.push(state.handle.as_str().into());
+            args.push(serde_json::to_string(&entry)?.into());
+        }
+        let written: i64 = WRITE
+            .evalsha_with_reload(self.pool.next(), keys, args)
+            .await?;
+        Ok(written == 1)
+    }
+
+    /// The stored bytes of record `id`: one round trip.
+    pub async fn read(&self, id: &Id) -> Result<Option<Vec<u8>>, RedisError> {
+        Ok(self.pool.get(self.record_key(id)).await?)
+    }
+
+    /// Deletes record `id` and, when it was signed in, its index entry.
+    pub async fn delete(&self, id: &Id, state: Option<&SignedIn>) -> Result<(), RedisError> {
+        let mut keys = vec![self.record_key(id)];
+        let mut args = Vec::new();
+        if let Some(state) = state {
+            keys.push(self.index_key(state.user_id));
+            args.push(state.handle.clone());
+        }
+        let _: i64 = DELETE
+            .evalsha_with_reload(self.pool.next(), keys, args)
+            .await?;
+        Ok(())
+    }
+
+    /// The live sessions of `user_id` at `now`, most recently active first.
+    pub async fn sessions_of(
+        &self,
+        user_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<IndexedSession>, RedisError> {
+        let listed: Vec<String> = LIST
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.index_key(user_id)],
+                vec![self.prefix.clone()],
+            )
+            .await?;
+        let mut sessions = Vec::with_capacity(listed.len() / 2);
+        for pair in listed.chunks_exact(2) {
+            let entry: Entry = serde_json::from_str(&pair[1])?;
+            if entry.expires > now.unix_timestamp() {
+                sessions.push(IndexedSession {
+                    handle: pair[0].clone(),
+                    device: entry.device,
+                    client: entry.client,
+                    remember: entry.remember,
+                    signed_in_at: entry.signed_in_at,
+                    last_seen: entry.last_seen,
+                });
+            }
+        }
+        sessions
+            .sort_by_key(|session| std::cmp::Reverse((session.last_seen, session.signed_in_at)));
+        Ok(sessions)
+    }
+
+    /// Ends `user_id`'s session named `handle`; `false` when the user has no
+    /// such live session.
+    pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, RedisError> {
+        let ended: i64 = REVOKE
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.index_key(user_id)],
+                vec![self.prefix.clone(), handle.to_string()],
+            )
+            .await?;
+        Ok(ended > 0)
+    }
+
+    /// Ends every session of `user_id` but the one named `keep`; how many ended.
+    pub async fn revoke_all_but(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+    ) -> Result<u64, RedisError> {
+        let ended: i64 = REVOKE_ALL_BUT
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.index_key(user_id)],
+                vec![self.prefix.clone(), keep.unwrap_or_default().to_string()],
+            )
+            .await?;
+        Ok(u64::try_from(ended).unwrap_or_default())
+    }
+
+    #[cfg(test)]
+    /// Index entries under this prefix, of every user.
+    pub async fn index_entries(&self) -> i64 {
+        use fred::interfaces::LuaInterface;
+        self.pool
+            .next()
+            .eval(
+                "local n = 0
+                 for _, key in ipairs(redis.call('KEYS', ARGV[1] .. 'user:*')) do
+                   n = n + redis.call('HLEN', key)
+                 end
+                 return n",
+                Vec::<String>::new(),
+                vec![self.prefix.clone()],
+            )
+            .await
+            .unwrap()
+    }
+
+    #[cfg(test)]
+    /// When Redis deletes record `id`, Unix seconds.
+    pub async fn expires_at(&self, id: &Id) -> i64 {
+        self.pool.expire_time(self.record_key(id)).await.unwrap()
+    }
+
+    /// Closes the connections.
+    pub async fn close(&self) {
+        let _ = self.pool.quit().await;
+    }
+}
