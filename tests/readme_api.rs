@@ -1,13 +1,11 @@
 //! The README's API example, run line for line with bash against the built
 //! server: what a reader copies works as written.
 
-use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+#[path = "common/instance.rs"]
+mod instance;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_persistent-login");
+use instance::{base_env, Instance, BINARY};
+use std::process::Command;
 
 /// The first `sh` block after the README's "API for scripts and apps" heading.
 fn readme_example() -> String {
@@ -25,23 +23,6 @@ fn readme_example() -> String {
         .to_string()
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn the_readme_api_example_runs_as_written() {
     let example = readme_example();
@@ -51,37 +32,14 @@ fn the_readme_api_example_runs_as_written() {
     );
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("app.db").display());
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Instance::spawn(&[("DATABASE_URL", &database)]).ready();
+    let base = server.base();
     let env = |command: &mut Command| {
+        base_env(command);
         command
             .env("DATABASE_URL", &database)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("LEPTOS_OUTPUT_NAME", "persistent-login")
-            .env("ARGON2_MEMORY_KIB", "64")
-            .env("ARGON2_ITERATIONS", "1")
-            .env_remove("APP_CONFIG")
-            .env_remove("TOKEN_KEYS")
-            .env_remove("RUST_LOG");
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", server.port));
     };
-    let mut serve = Command::new(BINARY);
-    env(&mut serve);
-    let _server = Server(
-        serve
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 
     // The example as written; only the address is this server's, and
     // `persistent-login` is the binary just built.

@@ -1,0 +1,88 @@
+// Shared by the test binaries that run the built server as its own process
+// (readme_api, instances); each uses a part.
+#![allow(dead_code)]
+
+//! `Instance` runs the built binary as a server on a free port, with the
+//! environment given, and stops it (SIGKILL) when dropped.
+
+use std::{
+    net::{TcpListener, TcpStream},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_persistent-login");
+
+/// The settings every instance gets: cheap argon2 (the production cost is
+/// the unit tests' concern), the built site, no stray configuration.
+pub fn base_env(command: &mut Command) {
+    command
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("LEPTOS_OUTPUT_NAME", "persistent-login")
+        .env("ARGON2_MEMORY_KIB", "64")
+        .env("ARGON2_ITERATIONS", "1")
+        .env_remove("APP_CONFIG")
+        .env_remove("TOKEN_KEYS")
+        .env_remove("RUST_LOG");
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Instance {
+    child: Child,
+    pub port: u16,
+}
+
+impl Instance {
+    /// Starts the server with `env` on top of `base_env`; `ready` waits for it.
+    pub fn spawn(env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut command = Command::new(BINARY);
+        base_env(&mut command);
+        command.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"));
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary runs");
+        Self { child, port }
+    }
+
+    /// Waits until the server accepts connections (at most a minute).
+    pub fn ready(self) -> Self {
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server on port {} did not start",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

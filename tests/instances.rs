@@ -1,0 +1,151 @@
+//! Two instances of the built binary, each its own process on its own port,
+//! against one PostgreSQL database, with the sessions in PostgreSQL and then
+//! in Redis: whatever a user does through one, the other knows at once.
+
+#[path = "common/instance.rs"]
+mod instance;
+
+use instance::Instance;
+use persistent_login::server::store::scratch::{ScratchDatabase, ScratchPrefix};
+use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
+use std::time::Duration;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Sessions expire after this long idle; each page view slides them.
+const IDLE_SECS: u64 = 6;
+
+/// A browser without a cookie jar: the test carries the session cookie from
+/// one instance to the other itself, as a load balancer's client would.
+fn client() -> Client {
+    Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+async fn post(
+    client: &Client,
+    url: &str,
+    cookie: Option<&str>,
+    fields: &[(&str, &str)],
+) -> Response {
+    let mut request = client.post(url).form(fields);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn get(client: &Client, url: &str, cookie: &str) -> Response {
+    client
+        .get(url)
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `session=…` pair a response sets, if any.
+fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("session="))
+        .and_then(|value| value.split(';').next())
+        .map(str::to_string)
+}
+
+async fn two_instances_are_one_site(sessions_in_redis: bool) {
+    let database = ScratchDatabase::create().await;
+    let prefix = ScratchPrefix::create().await;
+    let idle = IDLE_SECS.to_string();
+    let mut env = vec![
+        ("DATABASE_URL", database.url()),
+        ("SESSION_IDLE_TIMEOUT_SECS", &idle),
+        ("SESSION_REFRESH_INTERVAL_SECS", "1"),
+        ("THROTTLE_SIGN_UPS_PER_ADDRESS", "100"),
+    ];
+    if sessions_in_redis {
+        env.extend([
+            ("SESSION_STORE", "redis"),
+            ("REDIS_URL", prefix.url()),
+            ("SESSION_KEY_PREFIX", prefix.prefix()),
+        ]);
+    }
+    // Both start at once on the empty database: their migrations take turns.
+    let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
+    let (a, b) = (a.ready(), b.ready());
+    let client = client();
+
+    // Sign in through A; the dashboard through B shows the user.
+    let fields = [("username", "alice"), ("password", PASSWORD)];
+    let registered = post(&client, &a.url("/api/register"), None, &fields).await;
+    assert_eq!(registered.status(), StatusCode::OK);
+    let signed_in = post(
+        &client,
+        &a.url("/api/login"),
+        None,
+        &[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("remember", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let cookie = session_cookie(&signed_in).expect("sign-in sets the session cookie");
+    let dashboard = get(&client, &b.url("/dashboard"), &cookie).await;
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    assert!(dashboard.text().await.unwrap().contains("alice"));
+
+    // A session started through A keeps sliding when its requests go
+    // through B: longer than the idle timeout in all, none of it idle.
+    let slides = IDLE_SECS / 2 + 2;
+    for _ in 0..slides {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let page = get(&client, &b.url("/dashboard"), &cookie).await;
+        assert_eq!(page.status(), StatusCode::OK, "slid through B");
+    }
+    assert_eq!(
+        get(&client, &a.url("/dashboard"), &cookie).await.status(),
+        StatusCode::OK,
+        "still signed in through A after {} s",
+        slides * 2
+    );
+
+    // Sign out through B: the same cookie through A is anonymous.
+    let signed_out = post(&client, &b.url("/api/logout"), Some(&cookie), &[]).await;
+    assert_eq!(signed_out.status(), StatusCode::OK);
+    let after = get(&client, &a.url("/dashboard"), &cookie).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert_eq!(after.headers()[header::LOCATION], "/login?next=/dashboard");
+
+    // Failed sign-ins through A and through B add up in one throttle: five
+    // in all, and the sixth, right or wrong, is refused on either.
+    let fields = [("username", "bob"), ("password", PASSWORD)];
+    post(&client, &a.url("/api/register"), None, &fields).await;
+    for instance in [&a, &b, &a, &b, &a] {
+        let wrong = post(
+            &client,
+            &instance.url("/api/login"),
+            None,
+            &[("username", "bob"), ("password", "wrong password here")],
+        )
+        .await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    for instance in [&b, &a] {
+        let right = post(&client, &instance.url("/api/login"), None, &fields).await;
+        assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test]
+async fn two_instances_with_sessions_in_postgresql_are_one_site() {
+    two_instances_are_one_site(false).await;
+}
+
+#[tokio::test]
+async fn two_instances_with_sessions_in_redis_are_one_site() {
+    two_instances_are_one_site(true).await;
+}
