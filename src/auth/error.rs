@@ -45,6 +45,10 @@ pub enum AppError {
     /// Every password-hashing thread stayed busy; try again after the delay (503).
     #[error("The server is busy. Please try again in {retry_after_secs} seconds.")]
     Busy { retry_after_secs: i64 },
+    /// The database or the session store cannot be reached now (503); the
+    /// app answers again by itself when it is back.
+    #[error("The service is briefly unavailable. Please try again in {retry_after_secs} seconds.")]
+    Unavailable { retry_after_secs: i64 },
     /// This instance only checks bearer tokens: it holds no signing key (503).
     #[error("This server does not issue tokens.")]
     NoTokensHere,
@@ -156,7 +160,7 @@ impl AppError {
             AppError::UnknownSession => 404,
             AppError::TooManyAttempts { .. } => 429,
             AppError::BadRequest => 400,
-            AppError::Busy { .. } | AppError::NoTokensHere => 503,
+            AppError::Busy { .. } | AppError::Unavailable { .. } | AppError::NoTokensHere => 503,
             AppError::Internal => 500,
         }
     }
@@ -165,7 +169,8 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<i64> {
         match self {
             AppError::TooManyAttempts { retry_after_secs }
-            | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            | AppError::Busy { retry_after_secs }
+            | AppError::Unavailable { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -199,6 +204,7 @@ impl From<AppError> for ErrorBody {
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::BadRequest => "bad_request",
             AppError::Busy { .. } => "busy",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::NoTokensHere => "no_tokens_here",
             AppError::Internal => "internal",
         };
@@ -236,6 +242,9 @@ impl From<ErrorBody> for AppError {
                 retry_after_secs: body.retry_after_secs.unwrap_or(60),
             },
             "busy" => AppError::Busy {
+                retry_after_secs: body.retry_after_secs.unwrap_or(5),
+            },
+            "unavailable" => AppError::Unavailable {
                 retry_after_secs: body.retry_after_secs.unwrap_or(5),
             },
             "no_tokens_here" => AppError::NoTokensHere,

@@ -83,6 +83,9 @@ pub async fn me(
             })
             .into_response(),
             Err(BearerError::Invalid(reason)) => refused(Some(reason)),
+            Err(BearerError::Database(error)) if crate::server::store::is_unavailable(&error) => {
+                super::outage::unavailable_json()
+            }
             Err(BearerError::Database(error)) => {
                 tracing::error!(%error, "bearer token check failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(AppError::Internal)).into_response()

@@ -6,6 +6,7 @@
 use crate::{
     app::PROTECTED_PAGES,
     auth::ssr::{resolve_viewer, AuthService, Viewer},
+    server::store::session_store_unavailable,
 };
 use axum::{
     body::Body,
@@ -95,8 +96,10 @@ pub async fn resolve_current_user(
             request.extensions_mut().insert(Viewer(viewer));
             next.run(request).await
         }
+        // The store seam has logged the outage once.
+        Err(error) if session_store_unavailable(&error) => super::outage::unavailable_page(),
         Err(error) => {
-            tracing::error!(error = %error, "session store unavailable");
+            tracing::error!(error = %error, "session read failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

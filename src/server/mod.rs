@@ -6,6 +6,7 @@ pub mod config;
 pub mod cookies;
 pub mod headers;
 pub mod middleware;
+pub mod outage;
 pub mod serve;
 pub mod session_layer;
 pub mod startup;

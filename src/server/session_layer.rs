@@ -11,7 +11,7 @@
 
 use super::{
     cookies,
-    store::{session_ended, SessionBackend},
+    store::{session_ended, session_store_unavailable, SessionBackend},
 };
 use axum::{
     extract::{Request, State},
@@ -106,8 +106,11 @@ pub async fn manage_sessions(
             tracing::info!("session ended while a request ran; its cookie is cleared");
             set_cookie(&mut response, &layer.removal_cookie());
         }
+        Err(error) if session_store_unavailable(&error) => {
+            return super::outage::unavailable_page();
+        }
         Err(error) => {
-            tracing::error!(error = %error, "session store unavailable");
+            tracing::error!(error = %error, "session save failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     }

@@ -184,6 +184,8 @@ pub async fn build(
         // Outside every layer: a liveness probe for load balancers, which
         // reads no session and renders nothing.
         .route("/healthz", get(|| async { "ok" }))
+        // Readiness: the database and the session store answer.
+        .route("/readyz", get(super::outage::readyz))
         .with_state(state);
 
     let address = leptos_options.site_addr;

@@ -3,8 +3,12 @@
 
 use tracing_subscriber::{fmt, EnvFilter};
 
-/// The log filter when `RUST_LOG` is not set.
-pub const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_sessions=warn";
+/// The log filter when `RUST_LOG` is not set. The session and database
+/// libraries' own errors reach the app as results, which it answers and logs
+/// itself (an outage once, not per request or per connection), so theirs are
+/// left out.
+pub const DEFAULT_FILTER: &str =
+    "info,sqlx=warn,sqlx::postgres::notice=error,tower_sessions=warn,tower_sessions_core=off,fred=error";
 
 pub fn init() {
     let filter =

@@ -37,6 +37,8 @@ pub fn free_port() -> u16 {
 pub struct Instance {
     child: Child,
     pub port: u16,
+    /// The server's log (its standard output).
+    log: tempfile::NamedTempFile,
 }
 
 impl Instance {
@@ -49,12 +51,24 @@ impl Instance {
         for (name, value) in env {
             command.env(name, value);
         }
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = command
-            .stdout(Stdio::null())
+            .stdout(log.reopen().unwrap())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the binary runs");
-        Self { child, port }
+        Self { child, port, log }
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// Ends the process at once (SIGKILL), as a crash or an OOM kill would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Waits until the server accepts connections (at most a minute).
@@ -82,7 +96,6 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }

@@ -35,19 +35,40 @@ pub enum AuthError {
     NoSigningKey,
 }
 
+/// `Retry-After` while the database or the session store is away: a few
+/// probes' worth.
+pub const OUTAGE_RETRY_AFTER_SECS: i64 = 5;
+
 impl AuthError {
-    /// A fault of ours (to be logged as an error), as opposed to a user mistake.
+    /// A fault of ours (to be logged as an error), as opposed to a user
+    /// mistake or an outage (which the store seam logs once, not per request).
     pub fn is_fault(&self) -> bool {
-        matches!(
-            self,
-            AuthError::Database(_)
-                | AuthError::Session(_)
-                | AuthError::Store(_)
-                | AuthError::Hashing(_)
-        )
+        !self.is_outage()
+            && matches!(
+                self,
+                AuthError::Database(_)
+                    | AuthError::Session(_)
+                    | AuthError::Store(_)
+                    | AuthError::Hashing(_)
+            )
+    }
+
+    /// Whether the database or the session store could not be reached.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            AuthError::Database(error) => crate::server::store::is_unavailable(error),
+            AuthError::Store(error) => error.is_unavailable(),
+            AuthError::Session(error) => crate::server::store::session_store_unavailable(error),
+            _ => false,
+        }
     }
 
     pub fn to_public(&self) -> AppError {
+        if self.is_outage() {
+            return AppError::Unavailable {
+                retry_after_secs: OUTAGE_RETRY_AFTER_SECS,
+            };
+        }
         match self {
             AuthError::Invalid(input) => AppError::Invalid(*input),
             AuthError::UsernameTaken => AppError::UsernameTaken,

@@ -22,7 +22,7 @@ pub use accounts::{
 };
 pub use clock::Clock;
 pub use devices::DeviceCookie;
-pub use error::AuthError;
+pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};
 pub use flows::{create_user, register_account, sign_in, sign_out};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{resolve_viewer, Origin, SessionPolicy, SignedIn, Viewer, SIGNED_IN_KEY};

@@ -2,6 +2,7 @@
 //! first start) or PostgreSQL (shared by every instance), by the scheme of
 //! `DATABASE_URL`, and the migrations of each, embedded in the binary.
 
+use super::health::{Health, Probe};
 use crate::server::config::redact_password;
 use sqlx::{
     migrate::MigrateError,
@@ -9,7 +10,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
 };
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
@@ -27,16 +28,30 @@ pub enum DatabaseError {
     Migrate(#[from] MigrateError),
 }
 
-/// A pool of connections to the application's database.
+/// The application's database: a pool of connections, and whether the
+/// database answers (`Health`: while it is down, queries fail at once).
 #[derive(Clone, Debug)]
-pub enum Database {
+pub struct Database {
+    pool: Pool,
+    health: Health,
+}
+
+/// A pool of connections to one of the two engines.
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
 /// A write transaction on either backend; dropped without `commit`, it rolls back.
 #[derive(Debug)]
-pub enum Transaction {
+pub struct Transaction {
+    inner: TransactionOn,
+    health: Health,
+}
+
+#[derive(Debug)]
+enum TransactionOn {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
@@ -47,24 +62,68 @@ pub enum Executor<'a> {
     PostgresPool(&'a PgPool),
     SqliteTransaction(&'a mut SqliteConnection),
     PostgresTransaction(&'a mut PgConnection),
+    /// The database is down: the query is not tried.
+    Unavailable,
 }
 
-impl<'a> From<&'a Database> for Executor<'a> {
-    fn from(database: &'a Database) -> Self {
-        match database {
-            Database::Sqlite(pool) => Self::SqlitePool(pool),
-            Database::Postgres(pool) => Self::PostgresPool(pool),
-        }
+/// What a query can run on, with the health its outcome is reported to.
+pub trait RunsQueries<'a> {
+    fn executor(self) -> (Executor<'a>, &'a Health);
+}
+
+impl<'a> RunsQueries<'a> for &'a Database {
+    fn executor(self) -> (Executor<'a>, &'a Health) {
+        let executor = match &self.pool {
+            _ if self.health.is_down() => Executor::Unavailable,
+            Pool::Sqlite(pool) => Executor::SqlitePool(pool),
+            Pool::Postgres(pool) => Executor::PostgresPool(pool),
+        };
+        (executor, &self.health)
     }
 }
 
-impl<'a> From<&'a mut Transaction> for Executor<'a> {
-    fn from(transaction: &'a mut Transaction) -> Self {
-        match transaction {
-            Transaction::Sqlite(transaction) => Self::SqliteTransaction(transaction),
-            Transaction::Postgres(transaction) => Self::PostgresTransaction(transaction),
+impl<'a> RunsQueries<'a> for &'a mut Transaction {
+    fn executor(self) -> (Executor<'a>, &'a Health) {
+        let Transaction { inner, health } = self;
+        let executor = match inner {
+            TransactionOn::Sqlite(transaction) => Executor::SqliteTransaction(transaction),
+            TransactionOn::Postgres(transaction) => Executor::PostgresTransaction(transaction),
+        };
+        (executor, health)
+    }
+}
+
+/// The error of a query that was not tried because the database is down.
+pub fn unavailable_error() -> sqlx::Error {
+    sqlx::Error::PoolTimedOut
+}
+
+/// Whether `error` means the database could not be reached (as opposed to a
+/// query it refused): no connection, a lost one, a server shutting down.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08: connection exception; 57P0x: the server is shutting
+        // down or starting up.
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
+    }
+}
+
+/// Reports a query's outcome to `health` and hands it on.
+pub fn observed<T>(health: &Health, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+    if let Err(error) = &result {
+        if is_unavailable(error) {
+            health.went_down(error);
         }
     }
+    result
 }
 
 /// Transactions that read and then write the same rows, and so must run one
@@ -84,34 +143,63 @@ impl SerialLock {
     }
 }
 
-/// How long a request waits for a PostgreSQL connection before it fails.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a request waits for a PostgreSQL connection before it fails:
+/// also how long the first request to meet an outage waits (sqlx retries a
+/// refused connection until then); the ones after it fail at once.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Database {
     /// Opens the database `url` names: `sqlite://…` or `postgres://…`
     /// (`DatabaseSettings::check_url` has refused any other scheme).
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
         let opened = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            connect_postgres(url).await.map(Self::Postgres)
+            connect_postgres(url).await.map(Pool::Postgres)
         } else {
-            connect_sqlite(url).await.map(Self::Sqlite)
+            connect_sqlite(url).await.map(Pool::Sqlite)
         };
-        opened.map_err(|error| match error {
-            OpenError::Settings(error) => error,
-            OpenError::Driver(source) => DatabaseError::Open {
+        match opened {
+            Ok(pool) => Ok(Self::on(pool)),
+            Err(OpenError::Settings(error)) => Err(error),
+            Err(OpenError::Driver(source)) => Err(DatabaseError::Open {
                 url: redact_password(url),
                 source,
-            },
-        })
+            }),
+        }
+    }
+
+    /// The database on `pool`, up until a query finds otherwise.
+    fn on(pool: Pool) -> Self {
+        let probed = pool.clone();
+        let probe: Probe = Arc::new(move || {
+            let pool = probed.clone();
+            Box::pin(async move {
+                match &pool {
+                    Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.is_ok(),
+                    Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.is_ok(),
+                }
+            })
+        });
+        Self {
+            pool,
+            health: Health::new("database", probe),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
     }
 
     /// Applies the backend's migrations (`migrations/sqlite/` or
     /// `migrations/postgres/`). Instances starting together on one PostgreSQL
     /// database take turns: sqlx holds an advisory lock while it migrates.
     pub async fn migrate(&self) -> Result<(), DatabaseError> {
-        match self {
-            Self::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Self::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -120,9 +208,19 @@ impl Database {
     /// (`BEGIN IMMEDIATE`): a transaction that read first could not wait for
     /// that lock later and would fail busy under concurrent writers.
     pub async fn begin(&self) -> Result<Transaction, sqlx::Error> {
-        Ok(match self {
-            Self::Sqlite(pool) => Transaction::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(pool) => Transaction::Postgres(pool.begin().await?),
+        if self.health.is_down() {
+            return Err(unavailable_error());
+        }
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map(TransactionOn::Sqlite),
+            Pool::Postgres(pool) => pool.begin().await.map(TransactionOn::Postgres),
+        };
+        Ok(Transaction {
+            inner: observed(&self.health, inner)?,
+            health: self.health.clone(),
         })
     }
 
@@ -131,29 +229,31 @@ impl Database {
     /// already does that; PostgreSQL takes a transaction advisory lock.
     pub async fn begin_serialized(&self, lock: SerialLock) -> Result<Transaction, sqlx::Error> {
         let mut transaction = self.begin().await?;
-        if let Transaction::Postgres(connection) = &mut transaction {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        if let TransactionOn::Postgres(connection) = &mut transaction.inner {
+            let locked = sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(lock.key())
                 .execute(&mut **connection)
-                .await?;
+                .await;
+            observed(&transaction.health, locked)?;
         }
         Ok(transaction)
     }
 
     pub async fn close(&self) {
-        match self {
-            Self::Sqlite(pool) => pool.close().await,
-            Self::Postgres(pool) => pool.close().await,
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 }
 
 impl Transaction {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Sqlite(transaction) => transaction.commit().await,
-            Self::Postgres(transaction) => transaction.commit().await,
-        }
+        let committed = match self.inner {
+            TransactionOn::Sqlite(transaction) => transaction.commit().await,
+            TransactionOn::Postgres(transaction) => transaction.commit().await,
+        };
+        observed(&self.health, committed)
     }
 }
 
@@ -213,7 +313,9 @@ async fn connect_postgres(url: &str) -> Result<PgPool, OpenError> {
 impl Database {
     /// A private in-memory SQLite database, migrated: for unit tests.
     pub async fn in_memory() -> Self {
-        let database = Self::Sqlite(SqlitePool::connect("sqlite::memory:").await.unwrap());
+        let database = Self::on(Pool::Sqlite(
+            SqlitePool::connect("sqlite::memory:").await.unwrap(),
+        ));
         database.migrate().await.unwrap();
         database
     }

@@ -17,15 +17,21 @@
 //! [`query_on!`], which compiles it for each backend and runs the one in use.
 
 mod database;
+mod health;
 mod redis;
 pub mod scratch;
 mod sessions;
 mod sqlite_readers;
 
-pub use database::{Database, DatabaseError, Executor, SerialLock, Transaction};
+pub use database::{
+    is_unavailable, observed, unavailable_error, Database, DatabaseError, Executor, Pool,
+    RunsQueries, SerialLock, Transaction,
+};
+pub use health::Health;
 pub use redis::{RedisError, RedisSessions};
 pub use sessions::{
-    session_ended, IndexedSession, SessionBackend, StoreError, PURGE_BATCH, READERS,
+    session_ended, session_store_unavailable, IndexedSession, SessionBackend, StoreError,
+    PURGE_BATCH, READERS,
 };
 
 /// Runs `$body` with `$executor` bound to the backend's own sqlx executor
@@ -33,14 +39,22 @@ pub use sessions::{
 /// `&Database` or a `&mut Transaction`) is. The body is compiled once per
 /// backend, so it must give the same type on each: map driver-specific results
 /// (`rows_affected()`, rows through `FromRow`) before returning them.
+///
+/// While the database is down (`health`), the body is not run and the query
+/// fails at once; a failure that means the database cannot be reached marks
+/// it down.
 macro_rules! query_on {
-    ($on:expr, |$executor:ident| $body:expr) => {
-        match $crate::server::store::Executor::from($on) {
-            $crate::server::store::Executor::SqlitePool($executor) => $body,
-            $crate::server::store::Executor::PostgresPool($executor) => $body,
-            $crate::server::store::Executor::SqliteTransaction($executor) => $body,
-            $crate::server::store::Executor::PostgresTransaction($executor) => $body,
-        }
-    };
+    ($on:expr, |$executor:ident| $body:expr) => {{
+        use $crate::server::store::{Executor, RunsQueries};
+        let (executor, health) = RunsQueries::executor($on);
+        let result = match executor {
+            Executor::SqlitePool($executor) => $body,
+            Executor::PostgresPool($executor) => $body,
+            Executor::SqliteTransaction($executor) => $body,
+            Executor::PostgresTransaction($executor) => $body,
+            Executor::Unavailable => Err($crate::server::store::unavailable_error()),
+        };
+        $crate::server::store::observed(health, result)
+    }};
 }
 pub(crate) use query_on;

@@ -18,10 +18,12 @@
 //! must live on one server: Redis Cluster is not supported (a primary with
 //! replicas or Sentinel is).
 
+use super::health::{Health, Probe};
 use super::IndexedSession;
 use crate::auth::ssr::SignedIn;
 use fred::{
-    clients::Pool,
+    clients::{Client, Pool},
+    error::ErrorKind,
     interfaces::{ClientLike, KeysInterface},
     types::{
         config::{Config, ReconnectPolicy},
@@ -30,15 +32,20 @@ use fred::{
     },
 };
 use serde::{Deserialize, Serialize};
-use std::{sync::LazyLock, time::Duration};
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 use time::OffsetDateTime;
 use tower_sessions::session::Id;
 
 /// Connections to Redis, used in turn.
 const CONNECTIONS: usize = 4;
 
-/// How long a command or a connection attempt may take before it fails.
-const TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a command or a connection attempt may take before it fails: like
+/// the database's acquire timeout, what the first request to meet an outage
+/// may wait (the ones after it fail at once).
+const TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Writes a record (`ARGV[3]`: `NX` to create, `XX` to update one that still
 /// exists) and, when `KEYS[2]` is given, its index entry; the index expires
@@ -127,8 +134,24 @@ struct Entry {
 pub enum RedisError {
     #[error("Redis: {0}")]
     Redis(#[from] fred::error::Error),
+    #[error("Redis is unavailable")]
+    Unavailable,
     #[error("a session index entry is unreadable: {0}")]
     Entry(#[from] serde_json::Error),
+}
+
+impl RedisError {
+    /// Whether Redis could not be reached (as opposed to a command it refused).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable => true,
+            Self::Redis(error) => matches!(
+                error.kind(),
+                ErrorKind::IO | ErrorKind::Timeout | ErrorKind::Canceled
+            ),
+            Self::Entry(_) => false,
+        }
+    }
 }
 
 /// Records and their index in one Redis database.
@@ -136,6 +159,7 @@ pub enum RedisError {
 pub struct RedisSessions {
     pool: Pool,
     prefix: String,
+    health: Health,
 }
 
 impl std::fmt::Debug for RedisSessions {
@@ -162,10 +186,47 @@ impl RedisSessions {
             .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
             .build_pool(CONNECTIONS)?;
         pool.init().await?;
+        let probed = pool.clone();
+        let probe: Probe = Arc::new(move || {
+            let pool = probed.clone();
+            Box::pin(async move {
+                let client = pool.next_connected();
+                client.is_connected() && client.ping::<()>(None).await.is_ok()
+            })
+        });
         Ok(Self {
             pool,
             prefix: prefix.to_string(),
+            health: Health::new("redis", probe),
         })
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// A connected client, or `Unavailable` at once: while Redis is away a
+    /// command is not queued to wait for it.
+    fn client(&self) -> Result<&Client, RedisError> {
+        let client = self.pool.next_connected();
+        if self.health.is_down() {
+            return Err(RedisError::Unavailable);
+        }
+        if !client.is_connected() {
+            self.health.went_down(&"no connection to Redis");
+            return Err(RedisError::Unavailable);
+        }
+        Ok(client)
+    }
+
+    /// Reports a command's outcome to the health and hands it on.
+    fn observed<T>(&self, result: Result<T, RedisError>) -> Result<T, RedisError> {
+        if let Err(error) = &result {
+            if error.is_unavailable() {
+                self.health.went_down(error);
+            }
+        }
+        result
     }
 
     fn record_key(&self, id: &Id) -> String {
@@ -206,15 +267,14 @@ impl RedisSessions {
             args.push(state.handle.as_str().into());
             args.push(serde_json::to_string(&entry)?.into());
         }
-        let written: i64 = WRITE
-            .evalsha_with_reload(self.pool.next(), keys, args)
-            .await?;
-        Ok(written == 1)
+        let written: Result<i64, _> = WRITE.evalsha_with_reload(self.client()?, keys, args).await;
+        Ok(self.observed(written.map_err(RedisError::from))? == 1)
     }
 
     /// The stored bytes of record `id`: one round trip.
     pub async fn read(&self, id: &Id) -> Result<Option<Vec<u8>>, RedisError> {
-        Ok(self.pool.get(self.record_key(id)).await?)
+        let read = self.client()?.get(self.record_key(id)).await;
+        self.observed(read.map_err(RedisError::from))
     }
 
     /// Deletes record `id` and, when it was signed in, its index entry.
@@ -225,10 +285,8 @@ impl RedisSessions {
             keys.push(self.index_key(state.user_id));
             args.push(state.handle.clone());
         }
-        let _: i64 = DELETE
-            .evalsha_with_reload(self.pool.next(), keys, args)
-            .await?;
-        Ok(())
+        let deleted: Result<i64, _> = DELETE.evalsha_with_reload(self.client()?, keys, args).await;
+        self.observed(deleted.map_err(RedisError::from)).map(|_| ())
     }
 
     /// The live sessions of `user_id` at `now`, most recently active first.
@@ -237,13 +295,14 @@ impl RedisSessions {
         user_id: i64,
         now: OffsetDateTime,
     ) -> Result<Vec<IndexedSession>, RedisError> {
-        let listed: Vec<String> = LIST
+        let listed: Result<Vec<String>, _> = LIST
             .evalsha_with_reload(
-                self.pool.next(),
+                self.client()?,
                 vec![self.index_key(user_id)],
                 vec![self.prefix.clone()],
             )
-            .await?;
+            .await;
+        let listed = self.observed(listed.map_err(RedisError::from))?;
         let mut sessions = Vec::with_capacity(listed.len() / 2);
         for pair in listed.chunks_exact(2) {
             let entry: Entry = serde_json::from_str(&pair[1])?;
@@ -266,14 +325,14 @@ impl RedisSessions {
     /// Ends `user_id`'s session named `handle`; `false` when the user has no
     /// such live session.
     pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, RedisError> {
-        let ended: i64 = REVOKE
+        let ended: Result<i64, _> = REVOKE
             .evalsha_with_reload(
-                self.pool.next(),
+                self.client()?,
                 vec![self.index_key(user_id)],
                 vec![self.prefix.clone(), handle.to_string()],
             )
-            .await?;
-        Ok(ended > 0)
+            .await;
+        Ok(self.observed(ended.map_err(RedisError::from))? > 0)
     }
 
     /// Ends every session of `user_id` but the one named `keep`; how many ended.
@@ -282,13 +341,14 @@ impl RedisSessions {
         user_id: i64,
         keep: Option<&str>,
     ) -> Result<u64, RedisError> {
-        let ended: i64 = REVOKE_ALL_BUT
+        let ended: Result<i64, _> = REVOKE_ALL_BUT
             .evalsha_with_reload(
-                self.pool.next(),
+                self.client()?,
                 vec![self.index_key(user_id)],
                 vec![self.prefix.clone(), keep.unwrap_or_default().to_string()],
             )
-            .await?;
+            .await;
+        let ended = self.observed(ended.map_err(RedisError::from))?;
         Ok(u64::try_from(ended).unwrap_or_default())
     }
 

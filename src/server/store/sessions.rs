@@ -36,7 +36,7 @@ use super::{
     query_on,
     redis::{RedisError, RedisSessions},
     sqlite_readers::SqliteReaders,
-    Database,
+    Database, Pool,
 };
 use crate::auth::ssr::{SignedIn, SIGNED_IN_KEY};
 use async_trait::async_trait;
@@ -173,10 +173,37 @@ pub enum StoreError {
     Redis(#[from] RedisError),
 }
 
+impl StoreError {
+    /// Whether the backend could not be reached (an outage), as opposed to an
+    /// operation it refused.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(error) => super::is_unavailable(error),
+            StoreError::Redis(error) => error.is_unavailable(),
+        }
+    }
+}
+
+/// How an outage reads in a `session_store::Error`, which carries only text.
+const STORE_UNAVAILABLE: &str = "session store unavailable: ";
+
 impl From<StoreError> for session_store::Error {
     fn from(error: StoreError) -> Self {
-        session_store::Error::Backend(error.to_string())
+        if error.is_unavailable() {
+            session_store::Error::Backend(format!("{STORE_UNAVAILABLE}{error}"))
+        } else {
+            session_store::Error::Backend(error.to_string())
+        }
     }
+}
+
+/// Whether a session error means the store could not be reached.
+pub fn session_store_unavailable(error: &tower_sessions::session::Error) -> bool {
+    matches!(
+        error,
+        tower_sessions::session::Error::Store(session_store::Error::Backend(reason))
+            if reason.starts_with(STORE_UNAVAILABLE)
+    )
 }
 
 /// The application's session store.
@@ -195,12 +222,12 @@ impl SessionBackend {
     /// Records in the application's database. The table and its expiry index
     /// come from the migrations, which must have run.
     pub fn new(database: Database) -> Self {
-        let (store, readers) = match &database {
-            Database::Sqlite(pool) => (
+        let (store, readers) = match database.pool() {
+            Pool::Sqlite(pool) => (
                 Store::Sqlite(SqliteStore::new(pool.clone())),
                 SqliteReaders::for_file(pool.connect_options().get_filename(), READERS),
             ),
-            Database::Postgres(pool) => (
+            Pool::Postgres(pool) => (
                 Store::Postgres(
                     PostgresStore::new(pool.clone())
                         .with_schema_name("public")
@@ -286,21 +313,19 @@ impl SessionBackend {
     pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let mut deleted = 0;
         loop {
-            let batch = match (&self.store, &self.database) {
-                (Store::Redis(_), _) => return Ok(0),
-                (_, Database::Sqlite(pool)) => sqlx::query(PURGE_EXPIRED_SQLITE)
-                    .bind(now)
-                    .bind(PURGE_BATCH)
-                    .execute(pool)
-                    .await?
-                    .rows_affected(),
-                (_, Database::Postgres(pool)) => sqlx::query(PURGE_EXPIRED_POSTGRES)
-                    .bind(now)
-                    .bind(PURGE_BATCH)
-                    .execute(pool)
-                    .await?
-                    .rows_affected(),
+            if self.expire_by_themselves() {
+                return Ok(0);
+            }
+            let purge = match self.database.pool() {
+                Pool::Sqlite(_) => PURGE_EXPIRED_SQLITE,
+                Pool::Postgres(_) => PURGE_EXPIRED_POSTGRES,
             };
+            let batch = query_on!(&self.database, |executor| sqlx::query(purge)
+                .bind(now)
+                .bind(PURGE_BATCH)
+                .execute(executor)
+                .await
+                .map(|done| done.rows_affected()))?;
             deleted += batch;
             if batch < PURGE_BATCH as u64 {
                 return Ok(deleted);
@@ -341,6 +366,20 @@ impl SessionBackend {
             .await)
     }
 
+    /// `Ok` when the database and the session store both answer now; the
+    /// name of the first that does not.
+    pub async fn ready(&self) -> Result<(), &'static str> {
+        if !self.database.health().check().await {
+            return Err("database");
+        }
+        if let Store::Redis(redis) = &self.store {
+            if !redis.health().check().await {
+                return Err("redis");
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the store deletes expired records itself (Redis), so that
     /// `purge_expired` has nothing to do.
     pub fn expire_by_themselves(&self) -> bool {
@@ -351,6 +390,29 @@ impl SessionBackend {
     pub async fn close(&self) {
         if let Store::Redis(redis) = &self.store {
             redis.close().await;
+        }
+    }
+
+    /// A read through the tower-sessions-sqlx-store store, inside the
+    /// database's health: refused at once while the database is down, and a
+    /// backend failure (the store's errors are text) counts as an outage,
+    /// which the health then checks.
+    async fn store_load(
+        &self,
+        load: impl std::future::Future<Output = session_store::Result<Option<Record>>>,
+    ) -> session_store::Result<Option<Record>> {
+        let health = self.database.health();
+        if health.is_down() {
+            return Err(StoreError::Database(super::unavailable_error()).into());
+        }
+        match load.await {
+            Err(session_store::Error::Backend(reason)) => {
+                health.suspect();
+                Err(session_store::Error::Backend(format!(
+                    "{STORE_UNAVAILABLE}{reason}"
+                )))
+            }
+            other => other,
         }
     }
 
@@ -433,9 +495,9 @@ impl SessionStore for SessionBackend {
                 .and_then(|readers| readers.read(&session_id.to_string()))
             {
                 Some(data) => data,
-                None => return store.load(session_id).await,
+                None => return self.store_load(store.load(session_id)).await,
             },
-            Store::Postgres(store) => return store.load(session_id).await,
+            Store::Postgres(store) => return self.store_load(store.load(session_id)).await,
         };
         let Some(data) = data else { return Ok(None) };
         let record: Record = rmp_serde::from_slice(&data)
@@ -570,7 +632,7 @@ mod tests {
     #[tokio::test]
     async fn purge_reads_the_expiry_index_not_the_whole_table() {
         let backend = backend().await;
-        let Database::Sqlite(pool) = &backend.database else {
+        let Pool::Sqlite(pool) = backend.database.pool() else {
             unreachable!("in memory is SQLite")
         };
         let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
@@ -866,7 +928,7 @@ mod tests {
     #[tokio::test]
     async fn the_list_reads_the_users_index_not_the_whole_table() {
         let backend = backend().await;
-        let Database::Sqlite(pool) = &backend.database else {
+        let Pool::Sqlite(pool) = backend.database.pool() else {
             unreachable!("in memory is SQLite")
         };
         let plan: Vec<(i64, i64, i64, String)> =
