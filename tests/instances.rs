@@ -149,3 +149,127 @@ async fn two_instances_with_sessions_in_postgresql_are_one_site() {
 async fn two_instances_with_sessions_in_redis_are_one_site() {
     two_instances_are_one_site(true).await;
 }
+
+/// How many sign-ins are answered before the instance is killed.
+const KILL_AFTER: usize = 12;
+
+/// Sign-ins (and page loads beside them) through `target` until it is killed
+/// with SIGKILL after some have been answered: the cookies of those answered.
+async fn sign_ins_until_killed(target: &Instance, users: &[String]) -> Vec<String> {
+    let kill = std::sync::Arc::new(target.killer());
+    let answered = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for username in users {
+        let (client, login, page) = (client(), target.url("/api/login"), target.url("/"));
+        let (username, answered, kill) = (username.clone(), answered.clone(), kill.clone());
+        tasks.push(tokio::spawn(async move {
+            // Page loads beside the sign-ins.
+            let _ = client.get(&page).send().await;
+            let fields = [
+                ("username", username.as_str()),
+                ("password", PASSWORD),
+                ("remember", "on"),
+            ];
+            let Ok(response) = client.post(&login).form(&fields).send().await else {
+                return; // refused or cut off by the kill: never answered
+            };
+            if response.status() == StatusCode::OK {
+                if let Some(cookie) = session_cookie(&response) {
+                    let mut answered = answered.lock().await;
+                    answered.push(cookie);
+                    if answered.len() == KILL_AFTER {
+                        kill();
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let answered = answered.lock().await.clone();
+    assert!(
+        answered.len() >= KILL_AFTER && answered.len() < users.len(),
+        "{} of {} sign-ins answered: the kill came too late to cut any off",
+        answered.len(),
+        users.len()
+    );
+    answered
+}
+
+async fn register_all(client: &Client, instance: &Instance, count: usize) -> Vec<String> {
+    let mut users = Vec::new();
+    for n in 0..count {
+        let username = format!("user{n}");
+        let fields = [("username", username.as_str()), ("password", PASSWORD)];
+        let registered = post(client, &instance.url("/api/register"), None, &fields).await;
+        assert_eq!(registered.status(), StatusCode::OK);
+        users.push(username);
+    }
+    users
+}
+
+async fn kill_9_loses_no_answered_sign_in(sessions_in_redis: bool) {
+    let database = ScratchDatabase::create().await;
+    let prefix = ScratchPrefix::create().await;
+    let mut env = vec![
+        ("DATABASE_URL", database.url()),
+        ("THROTTLE_SIGN_UPS_PER_ADDRESS", "100"),
+        ("THROTTLE_ADDRESS_MAX_FAILURES", "100"),
+    ];
+    if sessions_in_redis {
+        env.extend([
+            ("SESSION_STORE", "redis"),
+            ("REDIS_URL", prefix.url()),
+            ("SESSION_KEY_PREFIX", prefix.prefix()),
+        ]);
+    }
+    let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
+    let (a, b) = (a.ready(), b.ready());
+    let client = client();
+    let users = register_all(&client, &b, 60).await;
+    let answered = sign_ins_until_killed(&a, &users).await;
+    for cookie in &answered {
+        let page = get(&client, &b.url("/dashboard"), cookie).await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "an answered sign-in was lost"
+        );
+    }
+}
+
+#[tokio::test]
+async fn kill_9_of_an_instance_loses_no_answered_sign_in_with_sessions_in_postgresql() {
+    kill_9_loses_no_answered_sign_in(false).await;
+}
+
+#[tokio::test]
+async fn kill_9_of_an_instance_loses_no_answered_sign_in_with_sessions_in_redis() {
+    kill_9_loses_no_answered_sign_in(true).await;
+}
+
+#[tokio::test]
+async fn kill_9_on_sqlite_loses_no_answered_sign_in_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("app.db").display());
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("THROTTLE_SIGN_UPS_PER_ADDRESS", "100"),
+        ("THROTTLE_ADDRESS_MAX_FAILURES", "100"),
+    ];
+    let first = Instance::spawn(&env).ready();
+    let client = client();
+    let users = register_all(&client, &first, 60).await;
+    let answered = sign_ins_until_killed(&first, &users).await;
+    drop(first);
+    let restarted = Instance::spawn(&env).ready();
+    for cookie in &answered {
+        let page = get(&client, &restarted.url("/dashboard"), cookie).await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "an answered sign-in was lost"
+        );
+    }
+}

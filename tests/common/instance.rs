@@ -65,6 +65,14 @@ impl Instance {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
+    /// A handle that SIGKILLs the process from anywhere (another task).
+    pub fn killer(&self) -> impl Fn() + Send + Sync + 'static {
+        let pid = self.child.id().to_string();
+        move || {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+    }
+
     /// Ends the process at once (SIGKILL), as a crash or an OOM kill would.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
