@@ -3,10 +3,13 @@
 #   1. unit and HTTP integration tests (cargo test, server features), the
 #      HTTP ones on SQLite, then on PostgreSQL, then with sessions in Redis;
 #   2. the Playwright suite in Chromium against the built app
-#      (cargo leptos end-to-end --split), on a fresh database under target/e2e/.
+#      (cargo leptos end-to-end --split), on a fresh database under target/e2e/;
+#   3. three of its stories again through nginx in front of two instances
+#      (PostgreSQL, sessions in Redis: scripts/e2e_behind_nginx.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$REPO_ROOT/scripts/setup.sh"
+"$REPO_ROOT/scripts/setup_test_services.sh"
 cd "$REPO_ROOT"
 
 # The PostgreSQL server the tests make their throwaway databases on, and the
@@ -46,3 +49,6 @@ export RUST_LOG="${RUST_LOG:-warn,audit=info}"
 # limit is proven by the Rust tests, not meant to stop the suite.
 export THROTTLE_SIGN_UPS_PER_ADDRESS="${THROTTLE_SIGN_UPS_PER_ADDRESS:-1000}"
 cargo leptos end-to-end --split
+
+echo "== the sign-in, browser-restart and sign-out stories through nginx, two instances"
+./scripts/e2e_behind_nginx.sh

@@ -9,7 +9,7 @@ use crate::auth::ssr::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{net::IpAddr, path::Path, str::FromStr, time::Duration};
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -242,6 +242,11 @@ pub struct ServerSettings {
     pub hsts_max_age_secs: u64,
     /// `development` or `production` (`APP_ENV`).
     pub environment: Environment,
+    /// Reverse proxies (nginx, a load balancer) whose `X-Forwarded-For` is
+    /// believed: a request from one of these addresses is taken to come from
+    /// the address the proxies recorded. Empty (the default): the header is
+    /// ignored, since any client can send it.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl SessionSettings {
@@ -355,6 +360,7 @@ impl Default for ServerSettings {
             max_connections: 1024,
             hsts_max_age_secs: 0,
             environment: Environment::Development,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -483,6 +489,14 @@ impl Settings {
             &mut self.server.hsts_max_age_secs,
         )?;
         set(&var, "APP_ENV", &mut self.server.environment)?;
+        if let Some(list) = var("TRUSTED_PROXIES") {
+            self.server.trusted_proxies = list
+                .split(',')
+                .map(str::trim)
+                .filter(|address| !address.is_empty())
+                .map(|address| parse_env("TRUSTED_PROXIES", address))
+                .collect::<Result<_, _>>()?;
+        }
         let tokens = &mut self.tokens;
         set(&var, "TOKEN_ALGORITHM", &mut tokens.algorithm)?;
         if let Some(keys) = var("TOKEN_KEYS") {
@@ -781,6 +795,7 @@ mod tests {
             ("DATABASE_URL", "sqlite://elsewhere.db"),
             ("SESSION_IDLE_TIMEOUT_SECS", "5"),
             ("SESSION_COOKIE_SECURE", "true"),
+            ("TRUSTED_PROXIES", "10.0.0.5, ::1"),
         ]
         .into();
         let mut settings = Settings::default();
@@ -790,6 +805,16 @@ mod tests {
         assert_eq!(settings.database.url, "sqlite://elsewhere.db");
         assert_eq!(settings.session.idle_timeout_secs, 5);
         assert!(settings.cookie.secure);
+        assert_eq!(
+            settings.server.trusted_proxies,
+            [
+                "10.0.0.5".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert!(Settings::default()
+            .apply_env(|name| (name == "TRUSTED_PROXIES").then(|| "10.0.0.5, proxy".to_string()))
+            .is_err());
     }
 
     #[test]

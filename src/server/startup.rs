@@ -181,6 +181,11 @@ pub async fn build(
             Hsts::new(settings.server.hsts_max_age_secs),
             security_headers,
         ))
+        // First of all: who the client is, behind trusted proxies.
+        .layer(from_fn_with_state(
+            middleware::TrustedProxies(settings.server.trusted_proxies.clone().into()),
+            middleware::forwarded_client,
+        ))
         // Outside every layer: a liveness probe for load balancers, which
         // reads no session and renders nothing.
         .route("/healthz", get(|| async { "ok" }))

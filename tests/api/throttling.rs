@@ -121,6 +121,59 @@ async fn sign_ups_are_limited_per_address() {
     assert!(fourth.headers().contains_key("retry-after"));
 }
 
+/// Behind a trusted reverse proxy, each browser is counted by the address
+/// the proxy forwards; without one, that header is anybody's and ignored.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_has_its_own_limit() {
+    async fn sign_up_from(app: &TestApp, name: &str, forwarded_for: &str) -> StatusCode {
+        app.client
+            .post(app.url("/api/register"))
+            .header("x-forwarded-for", forwarded_for)
+            .form(&[("username", name), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+    let (mut settings, dir) = test_settings().await;
+    settings.throttle.sign_ups_per_address = 2;
+    settings.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let behind_proxy = spawn_app_with(settings, Arc::new(dir)).await;
+    for name in ["a1", "a2"] {
+        assert_eq!(
+            sign_up_from(&behind_proxy, name, "203.0.113.1").await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        sign_up_from(&behind_proxy, "a3", "203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another browser behind the same proxy, and one that writes its own
+    // hop before the proxy's: each is its own address.
+    assert_eq!(
+        sign_up_from(&behind_proxy, "b1", "203.0.113.2").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        sign_up_from(&behind_proxy, "a4", "198.51.100.9, 203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a spoofed first hop changes nothing"
+    );
+
+    let (mut settings, dir) = test_settings().await;
+    settings.throttle.sign_ups_per_address = 2;
+    let direct = spawn_app_with(settings, Arc::new(dir)).await;
+    for (name, forwarded) in [("c1", "203.0.113.1"), ("c2", "203.0.113.2")] {
+        assert_eq!(sign_up_from(&direct, name, forwarded).await, StatusCode::OK);
+    }
+    assert_eq!(
+        sign_up_from(&direct, "c3", "203.0.113.3").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "no trusted proxy: the header does not make new addresses"
+    );
+}
+
 /// A burst of wrong passwords sent at once: each guess is counted before its
 /// hash starts, so no more than the limit are checked and the rest are refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
