@@ -168,9 +168,10 @@ def ours(workdir, database, extra_env=None):
     return Server("ours", [str(BINARY)], env, OURS_PORT, workdir)
 
 
-def peer(workdir, python, database, workers):
+def peer(workdir, python, database, workers, extra_env=None):
     env = dict(os.environ)
     env.update({"PEER_SECRET_KEY": secrets.token_hex(32), "PEER_DATABASE": str(database)})
+    env.update(extra_env or {})
     argv = [
         str(Path(python).parent / "gunicorn"),
         "--chdir", str(PEER_APP),
@@ -892,6 +893,223 @@ def write_report(r, table):
     REPORT.write_text(text)
 
 
+# ---------------------------------------------------------------------- stores
+
+REDIS_PORT = 3300
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+STORE_SIGN_INS = 200  # sign-ins whose growth gives the bytes per session
+
+
+def redis_cli(*args):
+    out = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), *args], check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip()
+
+
+def redis_info(section):
+    """INFO `section` as a dict (commandstats: calls per command)."""
+    info = {}
+    for line in redis_cli("INFO", section).splitlines():
+        if ":" in line and not line.startswith("#"):
+            key, value = line.split(":", 1)
+            info[key] = value
+    return info
+
+
+def redis_calls():
+    calls = 0
+    for key, value in redis_info("commandstats").items():
+        if key.startswith("cmdstat_") and key not in ("cmdstat_info", "cmdstat_ping"):
+            calls += int(value.split(",")[0].split("=")[1])
+    return calls
+
+
+def psql(database, query):
+    url = POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + database
+    return subprocess.run(["psql", url, "-qAtc", query], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+class ThrowawayRedis:
+    """A redis-server of the bench's own (no persistence), stoppable for the
+    outage figure."""
+
+    def __init__(self, workdir):
+        self.workdir, self.process = workdir, None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(500):
+            try:
+                if redis_cli("PING") == "PONG":
+                    return
+            except subprocess.CalledProcessError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def dashboard_median(port, cookies, seconds, rounds=3):
+    """The median of `rounds` runs, and how many requests they made in all."""
+    script = rotating_cookies(cookies, "/dashboard")
+    runs = [wrk(port, "/dashboard", seconds, 16, script) for _ in range(rounds)]
+    return median_run(runs, "rps"), sum(run["requests"] for run in runs)
+
+
+def stores_figures(workdir, python, seconds):
+    """`/dashboard` with the sessions in SQLite, PostgreSQL and Redis, and the
+    Flask peer with Flask-Session in Redis (the origin's method 3), in one run;
+    what a session costs each store; the 503s of a Redis outage."""
+    database = f"pl_bench_{secrets.token_hex(6)}"
+    psql("postgres", f"CREATE DATABASE {database}")
+    postgres_url = POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + database
+    redis = ThrowawayRedis(workdir)
+    redis.start()
+    figures = {}
+    try:
+        configurations = [
+            ("sqlite", {}),
+            ("postgresql", {"DATABASE_URL": postgres_url}),
+            ("redis", {"DATABASE_URL": postgres_url, "SESSION_STORE": "redis",
+                       "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}"}),
+        ]
+        for name, env in configurations:
+            log(f"stores: /dashboard with the sessions in {name}")
+            if name != "sqlite":
+                psql(database, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            redis_cli("FLUSHALL")
+            server = ours(workdir, workdir / f"stores-{name}.db", env)
+            server.start()
+            try:
+                sign_up_ours(OURS_PORT, SESSIONS)
+                cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+                check_signed_in(OURS_PORT, cookies)
+                result = {}
+                # What a sign-in costs the store, and what a session takes in it.
+                if name == "redis":
+                    calls, memory = redis_calls(), int(redis_info("memory")["used_memory"])
+                if name == "postgresql":
+                    commits = int(psql(database, "SELECT xact_commit FROM pg_stat_database "
+                                                  "WHERE datname = current_database()"))
+                    size = int(psql(database, "SELECT pg_total_relation_size('tower_sessions') "
+                                              "+ pg_total_relation_size('user_sessions')"))
+                for _ in range(STORE_SIGN_INS):
+                    sign_in_ours(OURS_PORT, 0)
+                if name == "redis":
+                    result["commands_per_sign_in"] = (redis_calls() - calls) / STORE_SIGN_INS
+                    result["bytes_per_session"] = (
+                        int(redis_info("memory")["used_memory"]) - memory) / STORE_SIGN_INS
+                if name == "postgresql":
+                    result["transactions_per_sign_in"] = (int(psql(
+                        database, "SELECT xact_commit FROM pg_stat_database "
+                                  "WHERE datname = current_database()")) - commits) / STORE_SIGN_INS
+                    result["bytes_per_session"] = (int(psql(
+                        database, "SELECT pg_total_relation_size('tower_sessions') "
+                                  "+ pg_total_relation_size('user_sessions')")) - size) / STORE_SIGN_INS
+                if name == "redis":
+                    calls = redis_calls()
+                result["dashboard"], served = dashboard_median(OURS_PORT, cookies, seconds)
+                if name == "redis":
+                    result["commands_per_page"] = (redis_calls() - calls) / served
+                    log("stores: a Redis outage under /dashboard")
+                    redis.stop()
+                    time.sleep(0.5)
+                    # The first request meets the outage and waits for the connection
+                    # timeout; the figure is the steady answer after it.
+                    call(OURS_PORT, "GET", "/dashboard", headers={"Cookie": cookies[0]})
+                    outage = wrk(OURS_PORT, "/dashboard", max(3, seconds // 2), 4,
+                                 rotating_cookies(cookies, "/dashboard"))
+                    result["outage"] = outage
+                    redis.start()
+                figures[name] = result
+            finally:
+                server.stop()
+                if redis.process is None:
+                    redis.start()
+
+        log("stores: the Flask peer with Flask-Session in Redis (gunicorn)")
+        redis_cli("FLUSHALL")
+        peer_db = workdir / "peer-redis.db"
+        peer_users(python, peer_db, SESSIONS)
+        flask = peer(workdir, python, peer_db, workers=os.cpu_count() or 1,
+                     extra_env={"PEER_REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}"})
+        flask.start()
+        try:
+            peer_cookies = [sign_in_peer(PEER_PORT, n) for n in range(SESSIONS)]
+            check_signed_in(PEER_PORT, peer_cookies)
+            keys = redis_cli("--scan", "--pattern", "session:*").split()
+            if len(keys) < SESSIONS:
+                raise RuntimeError(f"the peer kept {len(keys)} sessions in Redis")
+            figures["peer_redis"] = {"dashboard": dashboard_median(PEER_PORT, peer_cookies, seconds)[0]}
+        finally:
+            flask.stop()
+    finally:
+        redis.stop()
+        psql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    return figures
+
+
+def stores_markdown(f):
+    rps = lambda name: f[name]["dashboard"]["rps"]  # noqa: E731
+    runs = lambda name: " / ".join(f"{r:,.0f}" for r in f[name]["dashboard"]["rps_runs"])  # noqa: E731
+    outage = f["redis"]["outage"]
+    lines = [
+        "| Signed-in `/dashboard`, 16 connections | req/s (median of 3) | the 3 runs | p99 |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, label in [("sqlite", "ours, sessions in SQLite"),
+                        ("postgresql", "ours, sessions in PostgreSQL"),
+                        ("redis", "ours, sessions in Redis (users in PostgreSQL)"),
+                        ("peer_redis", "Flask + Flask-Session in Redis, gunicorn (origin method 3)")]:
+        lines.append(f"| {label} | {rps(name):,.0f} | {runs(name)} "
+                     f"| {ms(f[name]['dashboard']['p99_us'])} |")
+    lines += [
+        "",
+        "| Target (#12) | Measured | Met |",
+        "|---|---:|:---:|",
+        f"| Redis `/dashboard` ≥ 4× the Flask + Redis peer | {rps('redis') / rps('peer_redis'):.1f}× "
+        f"| {'yes' if rps('redis') >= 4 * rps('peer_redis') else 'no'} |",
+        f"| Redis `/dashboard` ≥ 60 % of SQLite | {100 * rps('redis') / rps('sqlite'):.0f} % "
+        f"| {'yes' if rps('redis') >= 0.6 * rps('sqlite') else 'no'} |",
+        f"| A session read is one Redis round trip | {f['redis']['commands_per_page']:.2f} "
+        f"commands per page view | {'yes' if f['redis']['commands_per_page'] <= 1.05 else 'no'} |",
+        f"| An outage answers its 503 in under 100 ms | p99 {ms(outage['p99_us'])}, "
+        f"max {ms(outage['max_us'])} ({outage['http_errors']:,} answers, all 503) "
+        f"| {'yes' if outage['p99_us'] < 100_000 else 'no'} |",
+        "",
+        "| Per signed-in session | SQLite | PostgreSQL | Redis |",
+        "|---|---:|---:|---:|",
+        f"| Bytes stored (growth over {STORE_SIGN_INS} sign-ins, record + index) | – "
+        f"| {f['postgresql']['bytes_per_session']:,.0f} | {f['redis']['bytes_per_session']:,.0f} |",
+        f"| Store work per sign-in | – | {f['postgresql']['transactions_per_sign_in']:.1f} "
+        f"transactions (throttle, user, device, session) "
+        f"| {f['redis']['commands_per_sign_in']:.1f} commands |",
+    ]
+    return "\n".join(lines)
+
+
+def write_stores_report(figures, finished):
+    block = (
+        f"<!-- stores:start (written by bench/run.sh) -->\nRun {finished}, "
+        f"{os.cpu_count()} cores.\n\n{stores_markdown(figures)}\n<!-- stores:end -->"
+    )
+    text = REPORT.read_text()
+    if "<!-- stores:start" in text:
+        text = re.sub(r"<!-- stores:start.*?<!-- stores:end -->", lambda _: block, text, flags=re.S)
+    else:
+        text += "\n## Session stores: SQLite, PostgreSQL, Redis (#12)\n\n" + block + "\n"
+    REPORT.write_text(text)
+
+
 # ----------------------------------------------------------------------- main
 
 
@@ -903,6 +1121,9 @@ def main():
     parser.add_argument("--only-api-me", action="store_true",
                         help="measure only GET /api/me by cookie and by bearer token again, "
                              "into the last full run's results (about 2 minutes)")
+    parser.add_argument("--only-stores", action="store_true",
+                        help="measure only the session stores (SQLite, PostgreSQL, Redis) and "
+                             "the Flask + Redis peer (about 5 minutes)")
     parser.add_argument("--only-fairness", action="store_true",
                         help="measure only the hashing-priority comparison (about 8 minutes)")
     args = parser.parse_args()
@@ -928,6 +1149,18 @@ def main():
             write_report(results, table)
         shutil.rmtree(workdir, ignore_errors=True)
         print(table)
+        return
+    if args.only_stores:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        figures = stores_figures(workdir, args.python, args.seconds)
+        finished = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        results = json.loads(RESULTS.read_text())
+        results["stores"], results["stores_finished"] = figures, finished
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        if not args.no_report:
+            write_stores_report(figures, finished)
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(stores_markdown(figures))
         return
     if args.only_fairness:
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -984,6 +1217,8 @@ def main():
         results["scale"] = scale_figures(workdir, args.seconds)
 
         results["fairness"] = fairness_figures(workdir, args.seconds)
+
+        results["stores"] = stores_figures(workdir, args.python, args.seconds)
     finally:
         for s in servers:
             s.stop()
@@ -994,6 +1229,7 @@ def main():
     if not args.no_report:
         write_report(results, table)
         write_fairness_report(results["fairness"], results["finished"])
+        write_stores_report(results["stores"], results["finished"])
     shutil.rmtree(workdir, ignore_errors=True)
     print(table)
     missed = [t["target"] for t in results["targets"] if not t["met"]]

@@ -23,7 +23,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 venv="$TOOLS_DIR/bench-venv"
-if ! "$venv/bin/python" -c 'import flask, gunicorn' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import flask, gunicorn, flask_session, redis' 2>/dev/null; then
   say "installing the Flask peer's packages into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r bench/peer/requirements.txt

@@ -1,12 +1,18 @@
-"""The peer: the origin article's first method done minimally but honestly.
+"""The peer: the origin article's first method done minimally but honestly,
+and with `PEER_REDIS_URL` set its third.
 
-A permanent Flask session (a signed cookie) lasting one day, a login form that
-checks a werkzeug password hash (scrypt, Flask's own default) from SQLite, a
-dashboard that greets the signed-in user or redirects to the login page, and a
-logout. Configured from the environment (no secrets in source):
+A permanent Flask session lasting one day, a login form that checks a
+werkzeug password hash (scrypt, Flask's own default) from SQLite, a dashboard
+that greets the signed-in user or redirects to the login page, and a logout.
+The session is Flask's signed cookie (method 1) or, with `PEER_REDIS_URL`,
+kept on the server in Redis by Flask-Session under the key prefix `session:`
+(method 3: several servers share it). Configured from the environment (no
+secrets in source):
 
   PEER_SECRET_KEY  session signing key
   PEER_DATABASE    SQLite file with a `users(username, password_hash)` table
+  PEER_REDIS_URL   optional: sessions in this Redis
+  PEER_KEY_PREFIX  optional: their key prefix (default `session:`)
 """
 
 import os
@@ -24,6 +30,18 @@ app.config.update(
     SESSION_COOKIE_SAMESITE="Lax",
 )
 DATABASE = os.environ["PEER_DATABASE"]
+
+if os.environ.get("PEER_REDIS_URL"):
+    import redis
+    from flask_session import Session
+
+    app.config.update(
+        SESSION_TYPE="redis",
+        SESSION_REDIS=redis.from_url(os.environ["PEER_REDIS_URL"]),
+        SESSION_KEY_PREFIX=os.environ.get("PEER_KEY_PREFIX", "session:"),
+        SESSION_PERMANENT=True,
+    )
+    Session(app)
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
