@@ -717,15 +717,24 @@ def fairness_markdown(f):
     return "\n".join(lines)
 
 
-def write_fairness_report(figures, finished):
+def write_block(name, table, finished, heading):
+    """Rewrites the `<!-- name:start … name:end -->` block of BENCHMARKS.md
+    (appended under `heading` the first time)."""
     block = (
-        f"<!-- fairness:start (written by bench/run.sh) -->\nRun {finished}, "
-        f"{os.cpu_count()} cores.\n\n{fairness_markdown(figures)}\n<!-- fairness:end -->"
+        f"<!-- {name}:start (written by bench/run.sh) -->\nRun {finished}, "
+        f"{os.cpu_count()} cores.\n\n{table}\n<!-- {name}:end -->"
     )
     text = REPORT.read_text()
-    text = re.sub(r"<!-- fairness:start.*?<!-- fairness:end -->", lambda _: block, text,
-                  flags=re.S)
+    pattern = rf"<!-- {name}:start.*?<!-- {name}:end -->"
+    if re.search(pattern, text, flags=re.S):
+        text = re.sub(pattern, lambda _: block, text, flags=re.S)
+    else:
+        text += f"\n## {heading}\n\n{block}\n"
     REPORT.write_text(text)
+
+
+def write_fairness_report(figures, finished):
+    write_block("fairness", fairness_markdown(figures), finished, "Fairness")
 
 
 # --------------------------------------------------------------------- report
@@ -1098,16 +1107,8 @@ def stores_markdown(f):
 
 
 def write_stores_report(figures, finished):
-    block = (
-        f"<!-- stores:start (written by bench/run.sh) -->\nRun {finished}, "
-        f"{os.cpu_count()} cores.\n\n{stores_markdown(figures)}\n<!-- stores:end -->"
-    )
-    text = REPORT.read_text()
-    if "<!-- stores:start" in text:
-        text = re.sub(r"<!-- stores:start.*?<!-- stores:end -->", lambda _: block, text, flags=re.S)
-    else:
-        text += "\n## Session stores: SQLite, PostgreSQL, Redis (#12)\n\n" + block + "\n"
-    REPORT.write_text(text)
+    write_block("stores", stores_markdown(figures), finished,
+                "Session stores: SQLite, PostgreSQL, Redis (#12)")
 
 
 # ----------------------------------------------------------------------- main

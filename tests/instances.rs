@@ -5,21 +5,15 @@
 #[path = "common/instance.rs"]
 mod instance;
 
-use instance::Instance;
+use instance::{client, session_cookie, Instance};
 use persistent_login::server::store::scratch::{ScratchDatabase, ScratchPrefix};
-use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
+use reqwest::{header, Client, Response, StatusCode};
 use std::time::Duration;
 
 const PASSWORD: &str = "correct horse battery";
 
 /// Sessions expire after this long idle; each page view slides them.
 const IDLE_SECS: u64 = 6;
-
-/// A browser without a cookie jar: the test carries the session cookie from
-/// one instance to the other itself, as a load balancer's client would.
-fn client() -> Client {
-    Client::builder().redirect(Policy::none()).build().unwrap()
-}
 
 async fn post(
     client: &Client,
@@ -43,26 +37,16 @@ async fn get(client: &Client, url: &str, cookie: &str) -> Response {
         .unwrap()
 }
 
-/// The `session=…` pair a response sets, if any.
-fn session_cookie(response: &Response) -> Option<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("session="))
-        .and_then(|value| value.split(';').next())
-        .map(str::to_string)
-}
-
-async fn two_instances_are_one_site(sessions_in_redis: bool) {
-    let database = ScratchDatabase::create().await;
-    let prefix = ScratchPrefix::create().await;
-    let idle = IDLE_SECS.to_string();
+/// The settings of both instances: one PostgreSQL database, and the sessions
+/// in it or in Redis under the test's own prefix.
+fn shared<'a>(
+    database: &'a ScratchDatabase,
+    prefix: &'a ScratchPrefix,
+    sessions_in_redis: bool,
+    more: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let mut env = vec![
         ("DATABASE_URL", database.url()),
-        ("SESSION_IDLE_TIMEOUT_SECS", &idle),
-        ("SESSION_REFRESH_INTERVAL_SECS", "1"),
         ("THROTTLE_SIGN_UPS_PER_ADDRESS", "100"),
     ];
     if sessions_in_redis {
@@ -72,6 +56,23 @@ async fn two_instances_are_one_site(sessions_in_redis: bool) {
             ("SESSION_KEY_PREFIX", prefix.prefix()),
         ]);
     }
+    env.extend_from_slice(more);
+    env
+}
+
+async fn two_instances_are_one_site(sessions_in_redis: bool) {
+    let database = ScratchDatabase::create().await;
+    let prefix = ScratchPrefix::create().await;
+    let idle = IDLE_SECS.to_string();
+    let env = shared(
+        &database,
+        &prefix,
+        sessions_in_redis,
+        &[
+            ("SESSION_IDLE_TIMEOUT_SECS", &idle),
+            ("SESSION_REFRESH_INTERVAL_SECS", "1"),
+        ],
+    );
     // Both start at once on the empty database: their migrations take turns.
     let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
     let (a, b) = (a.ready(), b.ready());
@@ -212,18 +213,12 @@ async fn register_all(client: &Client, instance: &Instance, count: usize) -> Vec
 async fn kill_9_loses_no_answered_sign_in(sessions_in_redis: bool) {
     let database = ScratchDatabase::create().await;
     let prefix = ScratchPrefix::create().await;
-    let mut env = vec![
-        ("DATABASE_URL", database.url()),
-        ("THROTTLE_SIGN_UPS_PER_ADDRESS", "100"),
-        ("THROTTLE_ADDRESS_MAX_FAILURES", "100"),
-    ];
-    if sessions_in_redis {
-        env.extend([
-            ("SESSION_STORE", "redis"),
-            ("REDIS_URL", prefix.url()),
-            ("SESSION_KEY_PREFIX", prefix.prefix()),
-        ]);
-    }
+    let env = shared(
+        &database,
+        &prefix,
+        sessions_in_redis,
+        &[("THROTTLE_ADDRESS_MAX_FAILURES", "100")],
+    );
     let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
     let (a, b) = (a.ready(), b.ready());
     let client = client();

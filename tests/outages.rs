@@ -7,17 +7,13 @@ mod instance;
 #[path = "common/services.rs"]
 mod services;
 
-use instance::Instance;
+use instance::{client, session_cookie, Instance};
 use persistent_login::server::store::scratch::ScratchDatabase;
-use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
+use reqwest::{header, Client, Response, StatusCode};
 use services::{Backend, ThrowawayPostgres, ThrowawayRedis};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery";
-
-fn client() -> Client {
-    Client::builder().redirect(Policy::none()).build().unwrap()
-}
 
 async fn register(client: &Client, app: &Instance, username: &str) {
     let fields = [("username", username), ("password", PASSWORD)];
@@ -44,15 +40,7 @@ async fn sign_in(client: &Client, app: &Instance, username: &str) -> String {
         .await
         .unwrap();
     assert_eq!(signed_in.status(), StatusCode::OK);
-    signed_in
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("session="))
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_string()
+    session_cookie(&signed_in).expect("a session cookie")
 }
 
 async fn dashboard(client: &Client, app: &Instance, cookie: &str) -> Response {

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 //! `Instance` runs the built binary as a server on a free port, with the
-//! environment given, and stops it (SIGKILL) when dropped.
+//! environment given, and stops it (SIGKILL) when dropped; `client` and
+//! `session_cookie` carry a session from one instance to another by hand.
 
 use std::{
     net::{TcpListener, TcpStream},
@@ -106,4 +107,26 @@ impl Drop for Instance {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A browser without a cookie jar and without following redirects: the test
+/// carries the session cookie itself, from one instance to another as a load
+/// balancer's client would.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The `session=…` pair a response sets, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("session="))
+        .and_then(|value| value.split(';').next())
+        .map(str::to_string)
 }
