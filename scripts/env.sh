@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="$REPO_ROOT/.tools"
-export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
+# Tools cargo installs go to $CARGO_HOME/bin (by default ~/.cargo/bin).
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
 
 # Installs a Debian package when running as root with apt; returns 1 when it
 # cannot (then the caller says what to do instead).
