@@ -2,7 +2,8 @@
 //!
 //! Records live in the application's database, in tower-sessions-sqlx-store's
 //! table (`tower_sessions`, its columns and its MessagePack encoding of the
-//! whole record) for SQLite or PostgreSQL. That store reads them when nothing
+//! whole record) for SQLite or PostgreSQL, or in Redis (`redis`, the same
+//! encoding). In the database, that store reads them when nothing
 //! faster can; everything that writes is ours, for the rules below.
 //!
 //! Expired records are purged by us, in batches through the expiry index from
