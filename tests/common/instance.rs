@@ -14,6 +14,13 @@ use std::{
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_persistent-login");
 
+/// The binary the instances run: the one this test build made, or the one
+/// `TEST_BINARY` names (say, `target/release/persistent-login` after
+/// `cargo leptos build --release --split`).
+pub fn binary() -> String {
+    std::env::var("TEST_BINARY").unwrap_or_else(|_| BINARY.to_string())
+}
+
 /// The settings every instance gets: cheap argon2 (the production cost is
 /// the unit tests' concern), the built site, no stray configuration.
 pub fn base_env(command: &mut Command) {
@@ -46,7 +53,7 @@ impl Instance {
     /// Starts the server with `env` on top of `base_env`; `ready` waits for it.
     pub fn spawn(env: &[(&str, &str)]) -> Self {
         let port = free_port();
-        let mut command = Command::new(BINARY);
+        let mut command = Command::new(binary());
         base_env(&mut command);
         command.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"));
         for (name, value) in env {
