@@ -28,7 +28,7 @@ use fred::{
     types::{
         config::{Config, ReconnectPolicy},
         scripts::Script,
-        Builder,
+        Builder, FromValue, MultipleValues,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -208,15 +208,27 @@ impl RedisSessions {
     /// A connected client, or `Unavailable` at once: while Redis is away a
     /// command is not queued to wait for it.
     fn client(&self) -> Result<&Client, RedisError> {
-        let client = self.pool.next_connected();
         if self.health.is_down() {
             return Err(RedisError::Unavailable);
         }
+        let client = self.pool.next_connected();
         if !client.is_connected() {
             self.health.went_down(&"no connection to Redis");
             return Err(RedisError::Unavailable);
         }
         Ok(client)
+    }
+
+    /// Runs one of the scripts on a connected client, its outcome reported
+    /// to the health.
+    async fn run<R, V>(&self, script: &Script, keys: Vec<String>, args: V) -> Result<R, RedisError>
+    where
+        R: FromValue,
+        V: TryInto<MultipleValues> + Send,
+        V::Error: Into<fred::error::Error> + Send,
+    {
+        let answer = script.evalsha_with_reload(self.client()?, keys, args).await;
+        self.observed(answer.map_err(RedisError::from))
     }
 
     /// Reports a command's outcome to the health and hands it on.
@@ -267,8 +279,8 @@ impl RedisSessions {
             args.push(state.handle.as_str().into());
             args.push(serde_json::to_string(&entry)?.into());
         }
-        let written: Result<i64, _> = WRITE.evalsha_with_reload(self.client()?, keys, args).await;
-        Ok(self.observed(written.map_err(RedisError::from))? == 1)
+        let written: i64 = self.run(&WRITE, keys, args).await?;
+        Ok(written == 1)
     }
 
     /// The stored bytes of record `id`: one round trip.
@@ -285,8 +297,7 @@ impl RedisSessions {
             keys.push(self.index_key(state.user_id));
             args.push(state.handle.clone());
         }
-        let deleted: Result<i64, _> = DELETE.evalsha_with_reload(self.client()?, keys, args).await;
-        self.observed(deleted.map_err(RedisError::from)).map(|_| ())
+        self.run::<i64, _>(&DELETE, keys, args).await.map(|_| ())
     }
 
     /// The live sessions of `user_id` at `now`, most recently active first.
@@ -295,14 +306,13 @@ impl RedisSessions {
         user_id: i64,
         now: OffsetDateTime,
     ) -> Result<Vec<IndexedSession>, RedisError> {
-        let listed: Result<Vec<String>, _> = LIST
-            .evalsha_with_reload(
-                self.client()?,
+        let listed: Vec<String> = self
+            .run(
+                &LIST,
                 vec![self.index_key(user_id)],
                 vec![self.prefix.clone()],
             )
-            .await;
-        let listed = self.observed(listed.map_err(RedisError::from))?;
+            .await?;
         let mut sessions = Vec::with_capacity(listed.len() / 2);
         for pair in listed.chunks_exact(2) {
             let entry: Entry = serde_json::from_str(&pair[1])?;
@@ -325,14 +335,14 @@ impl RedisSessions {
     /// Ends `user_id`'s session named `handle`; `false` when the user has no
     /// such live session.
     pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, RedisError> {
-        let ended: Result<i64, _> = REVOKE
-            .evalsha_with_reload(
-                self.client()?,
+        let ended: i64 = self
+            .run(
+                &REVOKE,
                 vec![self.index_key(user_id)],
                 vec![self.prefix.clone(), handle.to_string()],
             )
-            .await;
-        Ok(self.observed(ended.map_err(RedisError::from))? > 0)
+            .await?;
+        Ok(ended > 0)
     }
 
     /// Ends every session of `user_id` but the one named `keep`; how many ended.
@@ -341,14 +351,13 @@ impl RedisSessions {
         user_id: i64,
         keep: Option<&str>,
     ) -> Result<u64, RedisError> {
-        let ended: Result<i64, _> = REVOKE_ALL_BUT
-            .evalsha_with_reload(
-                self.client()?,
+        let ended: i64 = self
+            .run(
+                &REVOKE_ALL_BUT,
                 vec![self.index_key(user_id)],
                 vec![self.prefix.clone(), keep.unwrap_or_default().to_string()],
             )
-            .await;
-        let ended = self.observed(ended.map_err(RedisError::from))?;
+            .await?;
         Ok(u64::try_from(ended).unwrap_or_default())
     }
 

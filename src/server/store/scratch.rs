@@ -50,27 +50,36 @@ impl ScratchDatabase {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        // Drop may run inside a runtime, which cannot be blocked on: a thread
-        // of its own with a runtime of its own drops the database.
         let (server, name) = (self.server.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let mut connection = PgConnection::connect(&server).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut connection)
-                    .await?;
-                connection.close().await
-            })?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
+        let dropped = on_own_runtime(async move {
+            let mut connection = PgConnection::connect(&server).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut connection)
+                .await?;
+            connection.close().await
+        });
+        if !matches!(dropped, Some(Ok(()))) {
             eprintln!("scratch database {} was not dropped", self.name);
         }
     }
+}
+
+/// Runs `work` to its end from `Drop`, which may run inside a runtime that
+/// cannot be blocked on: on a thread and a runtime of its own. `None` when
+/// that thread or runtime could not be had.
+fn on_own_runtime<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()
+            .map(|runtime| runtime.block_on(work))
+    })
+    .join()
+    .ok()
+    .flatten()
 }
 
 /// A key prefix of its own on a Redis server; its keys are deleted with it.
@@ -129,15 +138,8 @@ async fn redis_keys(url: &str, prefix: &str, delete: bool) -> Result<i64, fred::
 impl Drop for ScratchPrefix {
     fn drop(&mut self) {
         let (url, prefix) = (self.url.clone(), self.prefix.clone());
-        let deleted = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(redis_keys(&url, &prefix, true)).ok()
-        })
-        .join();
-        if !matches!(deleted, Ok(Some(_))) {
+        let deleted = on_own_runtime(async move { redis_keys(&url, &prefix, true).await });
+        if !matches!(deleted, Some(Ok(_))) {
             eprintln!("the Redis keys under {} were not deleted", self.prefix);
         }
     }

@@ -312,15 +312,15 @@ impl SessionBackend {
     /// statement, and returns how many went. Redis expires records itself
     /// (and the index drops their entries when it is next read): nothing to do.
     pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        if self.expire_by_themselves() {
+            return Ok(0);
+        }
+        let purge = match self.database.pool() {
+            Pool::Sqlite(_) => PURGE_EXPIRED_SQLITE,
+            Pool::Postgres(_) => PURGE_EXPIRED_POSTGRES,
+        };
         let mut deleted = 0;
         loop {
-            if self.expire_by_themselves() {
-                return Ok(0);
-            }
-            let purge = match self.database.pool() {
-                Pool::Sqlite(_) => PURGE_EXPIRED_SQLITE,
-                Pool::Postgres(_) => PURGE_EXPIRED_POSTGRES,
-            };
             let batch = query_on!(&self.database, |executor| sqlx::query(purge)
                 .bind(now)
                 .bind(PURGE_BATCH)
