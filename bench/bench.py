@@ -240,6 +240,12 @@ def sign_in_peer(port, n):
     return session_cookie(headers)
 
 
+def bench_sessions():
+    """Signs up our server's bench users and signs each in: their cookies."""
+    sign_up_ours(OURS_PORT, SESSIONS)
+    return [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+
+
 def token_for_ours(port, n):
     """A bearer token of user bench{n} (POST /api/token)."""
     status, _, body = post_credentials(port, "/api/token", n)
@@ -503,8 +509,7 @@ def scale_figures(workdir, seconds):
     database = workdir / "scale.db"
     server = ours(workdir, database)
     server.start()
-    sign_up_ours(OURS_PORT, SESSIONS)
-    cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+    cookies = bench_sessions()
     server.stop()
     dashboard = rotating_cookies(cookies, "/dashboard")
     figures = {}
@@ -660,8 +665,7 @@ def fairness_figures(workdir, seconds):
         server = ours(workdir, workdir / f"fair-{nice}.db", env)
         server.start()
         try:
-            sign_up_ours(OURS_PORT, SESSIONS)
-            cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+            cookies = bench_sessions()
             check_signed_in(OURS_PORT, cookies)
             result = {"idle": sign_in_latency(OURS_PORT, seconds, SESSIONS)}
 
@@ -999,8 +1003,7 @@ def stores_figures(workdir, python, seconds):
             server = ours(workdir, workdir / f"stores-{name}.db", env)
             server.start()
             try:
-                sign_up_ours(OURS_PORT, SESSIONS)
-                cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+                cookies = bench_sessions()
                 check_signed_in(OURS_PORT, cookies)
                 result = {}
                 # What a sign-in costs the store, and what a session takes in it.
@@ -1136,8 +1139,7 @@ def main():
         server = ours(workdir, workdir / "ours.db")
         server.start()
         try:
-            sign_up_ours(OURS_PORT, SESSIONS)
-            cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+            cookies = bench_sessions()
             tokens = [token_for_ours(OURS_PORT, n) for n in range(SESSIONS)]
             results["api_me"] = api_me_figures(OURS_PORT, cookies, tokens, args.seconds)
         finally:
@@ -1184,8 +1186,7 @@ def main():
         server = ours(workdir, workdir / "ours.db")
         servers.append(server)
         server.start()
-        sign_up_ours(OURS_PORT, SESSIONS)
-        cookies = [sign_in_ours(OURS_PORT, n) for n in range(SESSIONS)]
+        cookies = bench_sessions()
         check_signed_in(OURS_PORT, cookies)
         results["ours"] = web_figures(OURS_PORT, cookies, args.seconds, "/login")
         log("our server: GET /api/me by cookie and by bearer token")

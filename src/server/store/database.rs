@@ -118,12 +118,7 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
 
 /// Reports a query's outcome to `health` and hands it on.
 pub fn observed<T>(health: &Health, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-    if let Err(error) = &result {
-        if is_unavailable(error) {
-            health.went_down(error);
-        }
-    }
-    result
+    health.observe(result, is_unavailable)
 }
 
 /// Transactions that read and then write the same rows, and so must run one

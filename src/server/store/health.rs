@@ -84,6 +84,21 @@ impl Health {
         });
     }
 
+    /// Hands on an operation's outcome, marking the backend down when it
+    /// failed with an error that `unavailable` says is an outage.
+    pub fn observe<T, E: std::fmt::Display>(
+        &self,
+        result: Result<T, E>,
+        unavailable: impl Fn(&E) -> bool,
+    ) -> Result<T, E> {
+        if let Err(error) = &result {
+            if unavailable(error) {
+                self.went_down(error);
+            }
+        }
+        result
+    }
+
     /// A request failed in a way that may mean an outage: checks the backend
     /// in the background (and marks it down if it does not answer).
     pub fn suspect(&self) {

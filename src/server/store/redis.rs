@@ -233,12 +233,7 @@ impl RedisSessions {
 
     /// Reports a command's outcome to the health and hands it on.
     fn observed<T>(&self, result: Result<T, RedisError>) -> Result<T, RedisError> {
-        if let Err(error) = &result {
-            if error.is_unavailable() {
-                self.health.went_down(error);
-            }
-        }
-        result
+        self.health.observe(result, RedisError::is_unavailable)
     }
 
     fn record_key(&self, id: &Id) -> String {
