@@ -3,7 +3,9 @@
 
 use crate::{
     auth::{get_current_user, AppError, CurrentUser, Login, Logout},
-    pages::{AccountRoute, DashboardRoute, LandingPage, LoginPage, NotFound, RegisterRoute},
+    pages::{
+        AccountRoute, DashboardRoute, LandingPage, LoginPage, NotFound, RegisterRoute, WelcomeBack,
+    },
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -11,6 +13,7 @@ use leptos_router::{
     hooks::use_location,
     path, Lazy, SsrMode,
 };
+use std::sync::Arc;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -105,6 +108,67 @@ pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }
 
+/// What `render` makes of the current user (`None` when signed out), once it
+/// is known: on the server before the page is sent, in the browser again
+/// after each change. Every part of a page that depends on the user goes
+/// through this one function, so the browser bundle holds its suspense code
+/// once (each distinct `<Transition>` adds about 4 KB of wasm).
+pub fn with_viewer(
+    render: impl Fn(Option<CurrentUser>) -> Shown + Send + Sync + 'static,
+) -> AnyView {
+    viewer_transition(Arc::new(render))
+}
+
+/// What a part of a page shows for the current user.
+pub enum Shown {
+    /// This view.
+    View(AnyView),
+    /// This signed-in part (see [`signed_in_view`]), once its code is loaded.
+    SignedIn(SignedInPart, CurrentUser),
+}
+
+type Render = Arc<dyn Fn(Option<CurrentUser>) -> Shown + Send + Sync>;
+
+fn viewer_transition(render: Render) -> AnyView {
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match render(auth.viewer().await) {
+                        Shown::View(view) => view,
+                        Shown::SignedIn(part, user) => signed_in_view(part, user).await,
+                    }
+                })
+            }}
+        </Transition>
+    }
+    .into_any()
+}
+
+/// The parts of the pages every visitor may open (`/`, `/login`, …) that
+/// only a signed-in user sees.
+#[derive(Clone, Copy)]
+pub enum SignedInPart {
+    Nav,
+    Welcome,
+}
+
+/// A signed-in user's part of a shared page. Its code is a wasm chunk of its
+/// own, fetched when a signed-in user is first shown such a part, so an
+/// anonymous visitor's first load does not carry it. A page the server
+/// rendered with these parts (the navigation's marks itself
+/// `data-signed-in`) loads the chunk before it hydrates: a `Suspend` hydrates
+/// only what its future gives at once ([`load_signed_in_parts`]).
+#[lazy]
+pub fn signed_in_view(part: SignedInPart, user: CurrentUser) -> AnyView {
+    match part {
+        SignedInPart::Nav => view! { <NavSignedIn user/> }.into_any(),
+        SignedInPart::Welcome => view! { <WelcomeBack user/> }.into_any(),
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     view! {
@@ -150,29 +214,36 @@ fn AuthProvider(children: Children) -> impl IntoView {
 
 #[component]
 fn Nav() -> impl IntoView {
-    let auth = use_auth();
     view! {
         <nav>
             <NavLink href="/" label="Home"/>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match auth.viewer().await {
-                        Some(user) => view! {
-                            <span class="who" data-testid="nav-user">{user.username}</span>
-                            <NavLink href="/dashboard" label="Dashboard"/>
-                            <NavLink href="/account" label="Account"/>
-                            <SignOutButton/>
-                        }
-                            .into_any(),
-                        None => view! {
-                            <NavLink href="/login" label="Sign in"/>
-                            <NavLink href="/register" label="Create account"/>
-                        }
-                            .into_any(),
-                    }
-                })}
-            </Transition>
+            {with_viewer(|viewer| match viewer {
+                Some(user) => Shown::SignedIn(SignedInPart::Nav, user),
+                None => Shown::View(view! {
+                    <NavLink href="/login" label="Sign in"/>
+                    <NavLink href="/register" label="Create account"/>
+                }
+                    .into_any()),
+            })}
         </nav>
+    }
+}
+
+/// Loads [`signed_in_view`]'s code, if the page was rendered with it.
+#[cfg(feature = "hydrate")]
+pub async fn load_signed_in_parts(page: &leptos::web_sys::HtmlElement) {
+    if let Ok(Some(_)) = page.query_selector("[data-signed-in]") {
+        __preload_signed_in_view().await;
+    }
+}
+
+#[component]
+fn NavSignedIn(user: CurrentUser) -> impl IntoView {
+    view! {
+        <span class="who" data-testid="nav-user" data-signed-in="">{user.username}</span>
+        <NavLink href="/dashboard" label="Dashboard"/>
+        <NavLink href="/account" label="Account"/>
+        <SignOutButton/>
     }
 }
 

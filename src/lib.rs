@@ -21,7 +21,8 @@ pub mod server;
 mod tabs;
 
 /// Browser entry point: hydrates the server-rendered HTML. Asynchronous,
-/// because a lazy route (`pages::AccountRoute`, …) first loads its wasm chunk.
+/// because a lazy route (`pages::AccountRoute`, …) and a page's signed-in
+/// parts (`app::signed_in_view`) first load their wasm chunks.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -31,10 +32,12 @@ pub fn hydrate() {
     leptos::task::spawn_local(async {
         let body = leptos::prelude::document().body();
         let Some(body) = body else { return };
+        app::load_signed_in_parts(&body).await;
         leptos::mount::hydrate_from_async(body.clone(), app::App)
             .await
             .forget();
         // A marker for end-to-end tests: interactive from here on.
         let _ = body.set_attribute("data-hydrated", "");
+        tabs::start();
     });
 }

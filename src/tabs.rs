@@ -11,14 +11,21 @@
 //! gone and the tab shows a protected page, it goes to the sign-in page with
 //! "Your session has ended". Nothing is checked more often than that: an idle
 //! visible tab costs one small request every 30 seconds, a hidden one none.
+//!
+//! Telling the other tabs is part of the first load. Listening is a wasm
+//! chunk of its own (`#[lazy]`), fetched once the page is interactive; a
+//! message that comes before it is noted, and checked when it arrives.
 
 use crate::{
-    app::{Auth, PROTECTED_PAGES, SESSION_ENDED_PAGE},
+    app::{use_auth, Auth, PROTECTED_PAGES, SESSION_ENDED_PAGE},
     auth::{get_current_user, CurrentUser},
 };
 use leptos::{ev, prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_location, use_navigate};
-use std::time::Duration;
+use std::{
+    cell::{Cell, RefCell},
+    time::Duration,
+};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::{BroadcastChannel, VisibilityState};
 
@@ -31,6 +38,13 @@ const BACKSTOP: Duration = Duration::from_secs(30);
 thread_local! {
     /// This tab's end of the channel (a tab does not hear its own messages).
     static CHANNEL_END: Option<BroadcastChannel> = BroadcastChannel::new(CHANNEL).ok();
+
+    /// Where in the app the tab is kept in step (under the router and the
+    /// `Auth` context), from hydration until `start`.
+    static PENDING: RefCell<Option<Owner>> = const { RefCell::new(None) };
+
+    /// Whether another tab spoke before this one listened.
+    static MISSED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Tells this browser's other tabs that the session changed.
@@ -46,7 +60,52 @@ fn is_visible() -> bool {
     document().visibility_state() == VisibilityState::Visible
 }
 
+/// Keeps this tab in step; called while the app hydrates, under the router
+/// and the `Auth` context. Tells the other tabs from now on; listens once the
+/// page is interactive (see `start`), noting any message until then.
 pub fn keep_in_step(auth: Auth) {
+    // After this tab signs in or out, tell the others (the account page's
+    // actions tell them through `Auth::session_changed`).
+    Effect::new(move |previous: Option<()>| {
+        auth.login.version().track();
+        auth.logout.version().track();
+        if previous.is_some() {
+            announce();
+        }
+    });
+    on_message(|| MISSED.set(true));
+    PENDING.set(Owner::current());
+}
+
+/// Runs `then` for each message from another tab (instead of what ran before).
+fn on_message(then: impl Fn() + 'static) {
+    CHANNEL_END.with(|channel| {
+        if let Some(channel) = channel {
+            let then = Closure::<dyn Fn()>::new(then);
+            channel.set_onmessage(Some(then.as_ref().unchecked_ref()));
+            then.forget();
+        }
+    });
+}
+
+/// Called once the page is interactive: fetches the listeners' chunk in a task
+/// of its own (after hydration has been marked) and sets them up.
+pub fn start() {
+    if let Some(owner) = PENDING.take() {
+        set_timeout(
+            move || spawn_local(async move { listen(owner).await }),
+            Duration::ZERO,
+        );
+    }
+}
+
+#[lazy]
+fn listen(owner: Owner) {
+    owner.with(add_listeners);
+}
+
+fn add_listeners() {
+    let auth = use_auth();
     let navigate = use_navigate();
     let pathname = use_location().pathname;
     let check = move || {
@@ -69,25 +128,13 @@ pub fn keep_in_step(auth: Auth) {
         });
     };
 
-    CHANNEL_END.with(|channel| {
-        if let Some(channel) = channel {
-            let on_message = Closure::<dyn Fn()>::new({
-                let check = check.clone();
-                move || check()
-            });
-            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-        }
+    on_message({
+        let check = check.clone();
+        move || check()
     });
-    // After this tab signs in or out, tell the others (the account page's
-    // actions tell them through `Auth::session_changed`).
-    Effect::new(move |previous: Option<()>| {
-        auth.login.version().track();
-        auth.logout.version().track();
-        if previous.is_some() {
-            announce();
-        }
-    });
+    if MISSED.take() {
+        check();
+    }
 
     let _ = window_event_listener(ev::focus, {
         let check = check.clone();

@@ -68,6 +68,31 @@ test('signing out in one tab signs out every other tab of the browser within two
   await expect(page.getByTestId('nav-user')).toHaveText(username, { timeout: 2_000 });
 });
 
+test('a tab still fetching its listeners hears a sign-out from another tab', async ({ page, context }) => {
+  const username = uniqueUser('early');
+  await register(page, username);
+  await signIn(page, username, false);
+
+  // The second tab's listeners (a wasm chunk fetched once the page is
+  // interactive) arrive only after the first tab has signed out.
+  let releaseListeners = () => {};
+  const listenersHeld = new Promise<void>((resolve) => (releaseListeners = resolve));
+  await context.route(/\/pkg\/split_listen_[^/]*\.wasm$/, async (route) => {
+    await listenersHeld;
+    await route.continue();
+  });
+  const second = await context.newPage();
+  await second.goto('/account');
+  await hydrated(second);
+
+  await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(second).toHaveURL(/\/account$/);
+  releaseListeners();
+  await expect(second).toHaveURL(/\/login\?ended=1$/, { timeout: 2_000 });
+  await expect(second.getByTestId('session-ended')).toHaveText(ENDED);
+});
+
 test('a password change keeps this browser signed in and signs the other device out', async ({ page, browser }) => {
   const username = uniqueUser('password');
   await register(page, username);

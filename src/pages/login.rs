@@ -12,14 +12,14 @@ pub fn LoginPage() -> impl IntoView {
     let ended = move || query.read().get("ended").is_some();
     view! {
         <h1>"Sign in"</h1>
-        <Show when=registered>
+        {move || registered().then(|| view! {
             <p class="notice" role="status">"Account created. You can sign in now."</p>
-        </Show>
-        <Show when=ended>
+        })}
+        {move || ended().then(|| view! {
             <p class="notice" role="status" data-testid="session-ended">
                 {crate::auth::AppError::SessionEnded.to_string()}
             </p>
-        </Show>
+        })}
         <ActionForm action=auth.login>
             <label>
                 "Username"

@@ -10,14 +10,14 @@ mod register;
 
 pub use account::AccountPage;
 pub use dashboard::DashboardPage;
-pub use landing::LandingPage;
+pub use landing::{LandingPage, WelcomeBack};
 pub use login::LoginPage;
 pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
 pub use register::RegisterPage;
 
 use crate::{
-    app::use_auth,
+    app::{with_viewer, Shown},
     auth::{AppError, CurrentUser},
 };
 use leptos::{
@@ -62,17 +62,12 @@ fn SignedInOnly<V>(path: &'static str, page: fn(CurrentUser) -> V) -> impl IntoV
 where
     V: IntoView + 'static,
 {
-    let auth = use_auth();
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match auth.viewer().await {
-                    Some(user) => page(user).into_any(),
-                    None => view! { <Redirect path=format!("/login?next={path}")/> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+    with_viewer(move |viewer| {
+        Shown::View(match viewer {
+            Some(user) => page(user).into_any(),
+            None => view! { <Redirect path=format!("/login?next={path}")/> }.into_any(),
+        })
+    })
 }
 
 /// The message of a failed action, shown under its form. Without JavaScript
