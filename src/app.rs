@@ -158,7 +158,7 @@ pub enum SignedInPart {
 /// A signed-in user's part of a shared page. Its code is a wasm chunk of its
 /// own, fetched when a signed-in user is first shown such a part, so an
 /// anonymous visitor's first load does not carry it. A page the server
-/// rendered with these parts (the navigation's marks itself
+/// rendered with these parts (the navigation's part carries
 /// `data-signed-in`) loads the chunk before it hydrates: a `Suspend` hydrates
 /// only what its future gives at once ([`load_signed_in_parts`]).
 #[lazy]
