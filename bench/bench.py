@@ -9,6 +9,7 @@ the table. Standard library only (the Flask peer runs in its own venv).
 
 import argparse
 import base64
+import functools
 import gzip
 import http.client
 import json
@@ -572,7 +573,7 @@ def size_figures():
     for kind in ("wasm", "js"):
         files = sorted(PKG.glob(f"*.{kind}"))
         raw = sum(path.stat().st_size for path in files)
-        packed = sum(len(gzip.compress(path.read_bytes(), compresslevel=9)) for path in files)
+        packed = sum(gzipped_size(path) for path in files)
         # What is served to browsers that accept brotli: the files that
         # `cargo leptos build --release --precompress` writes beside them.
         brotli = [path.with_name(path.name + ".br") for path in files]
@@ -600,7 +601,13 @@ def first_load_gzip(r, page="/login"):
         return r["size"]["wasm"]["gzip"] + r["size"]["js"]["gzip"]
     names = {Path(path).name for path in fetched}
     files = [p for p in PKG.iterdir() if p.name in names and p.suffix in (".wasm", ".js")]
-    return sum(len(gzip.compress(p.read_bytes(), compresslevel=9)) for p in files)
+    return sum(gzipped_size(p) for p in files)
+
+
+@functools.cache
+def gzipped_size(path):
+    """gzip -9 of one file, once per run (`/` and `/login` share most files)."""
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
 
 
 def startup_figures(workdir, runs=5):
@@ -1148,12 +1155,14 @@ def main():
         server = ours(workdir, workdir / "ours.db")
         server.start()
         try:
-            cookies = bench_sessions()
             if args.only_api_me:
+                cookies = bench_sessions()
                 tokens = [token_for_ours(OURS_PORT, n) for n in range(SESSIONS)]
                 results["api_me"] = api_me_figures(OURS_PORT, cookies, tokens, args.seconds)
                 finished = "api_me_finished"
             else:
+                # first_load.mjs signs the user in itself: only the accounts.
+                sign_up_ours(OURS_PORT, SESSIONS)
                 results["size"] = size_figures()
                 results["first_load"] = first_load_figures(OURS_PORT)
                 finished = "first_load_finished"
