@@ -14,15 +14,19 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod cookies;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod session_ui;
 #[cfg(feature = "hydrate")]
 mod tabs;
 
 /// Browser entry point: hydrates the server-rendered HTML. Asynchronous,
 /// because a lazy route (`pages::AccountRoute`, …) and a page's signed-in
-/// parts (`app::signed_in_view`) first load their wasm chunks.
+/// parts (`session_ui::signed_in_view`) first load their wasm chunks.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -32,7 +36,7 @@ pub fn hydrate() {
     leptos::task::spawn_local(async {
         let body = leptos::prelude::document().body();
         let Some(body) = body else { return };
-        app::load_signed_in_parts(&body).await;
+        session_ui::load_signed_in_parts(&body).await;
         leptos::mount::hydrate_from_async(body.clone(), app::App)
             .await
             .forget();

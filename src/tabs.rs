@@ -17,8 +17,9 @@
 //! message that comes before it is noted, and checked when it arrives.
 
 use crate::{
-    app::{use_auth, Auth, PROTECTED_PAGES, SESSION_ENDED_PAGE},
     auth::{get_current_user, CurrentUser},
+    routes::{PROTECTED_PAGES, SESSION_ENDED_PAGE},
+    session_ui::{use_auth, Auth},
 };
 use leptos::{ev, prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_location, use_navigate};

@@ -49,6 +49,13 @@ pub enum AppError {
     /// app answers again by itself when it is back.
     #[error("The service is briefly unavailable. Please try again in {retry_after_secs} seconds.")]
     Unavailable { retry_after_secs: i64 },
+    /// A program called `GET /api/me` with no credentials at all (401).
+    #[error("Sign in, or send a bearer token.")]
+    Unauthenticated,
+    /// The bearer token sent is not valid; why is in the answer's
+    /// `WWW-Authenticate` header (401).
+    #[error("The bearer token is not valid.")]
+    InvalidToken,
     /// This instance only checks bearer tokens: it holds no signing key (503).
     #[error("This server does not issue tokens.")]
     NoTokensHere,
@@ -156,7 +163,11 @@ impl AppError {
         match self {
             AppError::Invalid(_) => 422,
             AppError::UsernameTaken => 409,
-            AppError::InvalidCredentials | AppError::WrongPassword | AppError::SessionEnded => 401,
+            AppError::InvalidCredentials
+            | AppError::WrongPassword
+            | AppError::SessionEnded
+            | AppError::Unauthenticated
+            | AppError::InvalidToken => 401,
             AppError::UnknownSession => 404,
             AppError::TooManyAttempts { .. } => 429,
             AppError::BadRequest => 400,
@@ -205,6 +216,8 @@ impl From<AppError> for ErrorBody {
             AppError::BadRequest => "bad_request",
             AppError::Busy { .. } => "busy",
             AppError::Unavailable { .. } => "unavailable",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::InvalidToken => "invalid_token",
             AppError::NoTokensHere => "no_tokens_here",
             AppError::Internal => "internal",
         };
@@ -247,6 +260,8 @@ impl From<ErrorBody> for AppError {
             "unavailable" => AppError::Unavailable {
                 retry_after_secs: body.retry_after_secs.unwrap_or(5),
             },
+            "unauthenticated" => AppError::Unauthenticated,
+            "invalid_token" => AppError::InvalidToken,
             "no_tokens_here" => AppError::NoTokensHere,
             _ => AppError::Internal,
         }
@@ -257,7 +272,8 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let error = match value {
+        // The status is given by `server::errors`, from `AppError::status`.
+        match value {
             ServerFnErrorErr::Args(detail)
             | ServerFnErrorErr::Deserialization(detail)
             | ServerFnErrorErr::MissingArg(detail) => {
@@ -270,12 +286,7 @@ impl FromServerFnError for AppError {
             // A failed request from the browser (offline, server down) also lands here.
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Internal,
             _ => AppError::Internal,
-        };
-        // Framework errors (bad form fields) are answered here, before our code runs,
-        // so this is the one place that can give them their status.
-        #[cfg(feature = "ssr")]
-        super::ssr::set_error_status(&error);
-        error
+        }
     }
 }
 
@@ -318,6 +329,8 @@ mod tests {
             AppError::WrongPassword,
             AppError::SessionEnded,
             AppError::UnknownSession,
+            AppError::Unauthenticated,
+            AppError::InvalidToken,
         ] {
             assert!((400..500).contains(&error.status()), "{error:?}");
         }

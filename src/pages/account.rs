@@ -4,11 +4,11 @@
 
 use super::{error_message, Moment, SignedInOnly};
 use crate::{
-    app::{use_auth, SignOutButton},
     auth::{
         count_tokens, list_sessions, AppError, ChangePassword, CreateToken, RevokeSession,
         RevokeTokens, SessionInfo, TokenAnswer,
     },
+    session_ui::{use_auth, SignOutButton},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -1,5 +1,5 @@
 use super::{Moment, SignedInOnly};
-use crate::app::SignOutButton;
+use crate::session_ui::SignOutButton;
 use leptos::prelude::*;
 
 #[component]

@@ -1,7 +1,4 @@
-use crate::{
-    app::{with_viewer, Shown, SignedInPart},
-    auth::CurrentUser,
-};
+use crate::session_ui::{with_current_user, Shown, SignedInPart};
 use leptos::prelude::*;
 
 #[component]
@@ -9,7 +6,7 @@ pub fn LandingPage() -> impl IntoView {
     view! {
         <h1>"Persistent login"</h1>
         <p>"Sign in once and stay signed in, even after the browser closes."</p>
-        {with_viewer(|viewer| match viewer {
+        {with_current_user(|user| match user {
             Some(user) => Shown::SignedIn(SignedInPart::Welcome, user),
             None => Shown::View(view! {
                 <p>
@@ -19,15 +16,5 @@ pub fn LandingPage() -> impl IntoView {
             }
                 .into_any()),
         })}
-    }
-}
-
-/// The landing page's line for a signed-in user (see `signed_in_view`).
-#[component]
-pub fn WelcomeBack(user: CurrentUser) -> impl IntoView {
-    view! {
-        <p>"Signed in as " <strong>{user.username}</strong> ". "
-            <a href="/dashboard">"Go to your dashboard"</a>
-        </p>
     }
 }

@@ -1,5 +1,5 @@
 use super::error_message;
-use crate::{app::use_auth, auth::Login};
+use crate::{auth::Login, session_ui::use_auth};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -10,15 +10,15 @@ mod register;
 
 pub use account::AccountPage;
 pub use dashboard::DashboardPage;
-pub use landing::{LandingPage, WelcomeBack};
+pub use landing::LandingPage;
 pub use login::LoginPage;
 pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
 pub use register::RegisterPage;
 
 use crate::{
-    app::{with_viewer, Shown},
     auth::{AppError, CurrentUser},
+    session_ui::{with_current_user, Shown},
 };
 use leptos::{
     prelude::*,
@@ -53,7 +53,7 @@ lazy_page!(AccountRoute, AccountPage);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(RegisterRoute, RegisterPage);
 
-/// A protected page (one of `app::PROTECTED_PAGES`): `page` renders it for the
+/// A protected page (one of `routes::PROTECTED_PAGES`): `page` renders it for the
 /// signed-in user. The server redirects anonymous requests before rendering;
 /// on the client, signing out (or the session ending) leads to sign-in, with
 /// `path` to come back to.
@@ -62,8 +62,8 @@ fn SignedInOnly<V>(path: &'static str, page: fn(CurrentUser) -> V) -> impl IntoV
 where
     V: IntoView + 'static,
 {
-    with_viewer(move |viewer| {
-        Shown::View(match viewer {
+    with_current_user(move |user| {
+        Shown::View(match user {
             Some(user) => page(user).into_any(),
             None => view! { <Redirect path=format!("/login?next={path}")/> }.into_any(),
         })

@@ -8,17 +8,17 @@
 //! `Authorization` header without one) was sent, and without an error when
 //! the request carried no credentials at all.
 
-use super::startup::AppState;
+use super::state::AppState;
 use crate::auth::{
     ssr::{
         tokens::{self, jwt::InvalidToken, BearerError},
-        Viewer,
+        SignedIn,
     },
     AppError,
 };
 use axum::{
     extract::State,
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Response},
     Extension, Json,
 };
@@ -27,9 +27,9 @@ use serde::Serialize;
 /// The realm named in `WWW-Authenticate`.
 const REALM: &str = "persistent-login";
 
-/// The caller, as `GET /api/me` answers.
+/// Who is calling, as `GET /api/me` answers.
 #[derive(Debug, Serialize)]
-pub struct Me {
+pub struct Caller {
     pub user_id: i64,
     pub username: String,
     /// `token` or `session`.
@@ -69,31 +69,31 @@ pub fn authorization(headers: &HeaderMap) -> Authorization<'_> {
 
 pub async fn me(
     State(state): State<AppState>,
-    viewer: Option<Extension<Viewer>>,
+    signed_in: Option<Extension<Option<SignedIn>>>,
     headers: HeaderMap,
 ) -> Response {
     let service = &state.auth;
     match authorization(&headers) {
         Authorization::Bearer(token) => match tokens::authenticate(service, token).await {
-            Ok(user) => Json(Me {
-                user_id: user.user_id,
-                username: user.username,
+            Ok(holder) => Json(Caller {
+                user_id: holder.user_id,
+                username: holder.username,
                 authenticated_by: "token",
-                expires_at: user.expires_at,
+                expires_at: holder.expires_at,
             })
             .into_response(),
             Err(BearerError::Invalid(reason)) => refused(Some(reason)),
             Err(BearerError::Database(error)) if crate::server::store::is_unavailable(&error) => {
-                super::outage::unavailable_json()
+                super::outage::outage().into_response()
             }
             Err(BearerError::Database(error)) => {
                 tracing::error!(%error, "bearer token check failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, Json(AppError::Internal)).into_response()
+                AppError::Internal.into_response()
             }
         },
         Authorization::Unusable => refused(Some(InvalidToken::Missing)),
-        Authorization::None => match viewer.and_then(|Extension(viewer)| viewer.0) {
-            Some(signed_in) => Json(Me {
+        Authorization::None => match signed_in.and_then(|Extension(signed_in)| signed_in) {
+            Some(signed_in) => Json(Caller {
                 user_id: signed_in.user_id,
                 username: signed_in.username.clone(),
                 authenticated_by: "session",
@@ -105,34 +105,23 @@ pub async fn me(
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody {
-    code: &'static str,
-    message: &'static str,
-}
-
-/// 401 with its `WWW-Authenticate` challenge.
+/// 401 with its `WWW-Authenticate` challenge: the reason a token was
+/// refused, or none when no credentials came at all.
 fn refused(reason: Option<InvalidToken>) -> Response {
-    let (challenge, body) = match reason {
+    let (challenge, error) = match reason {
         Some(reason) => (
             format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
                 reason.description()
             ),
-            ErrorBody {
-                code: "invalid_token",
-                message: reason.description(),
-            },
+            AppError::InvalidToken,
         ),
         None => (
             format!("Bearer realm=\"{REALM}\""),
-            ErrorBody {
-                code: "unauthenticated",
-                message: "Sign in, or send a bearer token.",
-            },
+            AppError::Unauthenticated,
         ),
     };
-    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    let mut response = error.into_response();
     if let Ok(value) = HeaderValue::from_str(&challenge) {
         response
             .headers_mut()
@@ -180,7 +169,7 @@ mod tests {
     #[test]
     fn a_refusal_names_the_reason_in_its_challenge() {
         let response = refused(Some(InvalidToken::Expired));
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.status(), axum::http::StatusCode::UNAUTHORIZED);
         assert_eq!(
             response.headers()[header::WWW_AUTHENTICATE],
             "Bearer realm=\"persistent-login\", error=\"invalid_token\", error_description=\"the token has expired\""

@@ -1,18 +1,22 @@
 //! Request middleware, in the order a request meets them:
 //! security headers → body limit → cross-origin check → cache headers →
-//! (session layer) → viewer
+//! (session layer) → who is signed in
 //! → protected pages.
 
+use super::errors::Refusal;
 use crate::{
-    app::PROTECTED_PAGES,
-    auth::ssr::{resolve_viewer, AuthService, Viewer},
+    auth::{
+        ssr::{session, AuthService, SignedIn},
+        AppError,
+    },
+    routes::PROTECTED_PAGES,
     server::store::session_store_unavailable,
 };
 use axum::extract::ConnectInfo;
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, HeaderName, HeaderValue, Method},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
@@ -44,7 +48,7 @@ pub async fn limit_body(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limits.max_bytes as u64) {
-        return too_large();
+        return Refusal::BodyTooLarge.into_response();
     }
     if matches!(*request.method(), Method::GET | Method::HEAD) && declared.is_none() {
         return next.run(request).await;
@@ -56,23 +60,9 @@ pub async fn limit_body(
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Ok(Err(_)) => too_large(),
-        Err(_) => {
-            let mut response = (
-                StatusCode::REQUEST_TIMEOUT,
-                "Request body not received in time",
-            )
-                .into_response();
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
-        }
+        Ok(Err(_)) => Refusal::BodyTooLarge.into_response(),
+        Err(_) => Refusal::BodyTooSlow.into_response(),
     }
-}
-
-fn too_large() -> Response {
-    (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response()
 }
 
 /// Static files built by cargo-leptos (wasm, JS, CSS) and the icon: no user
@@ -82,9 +72,9 @@ fn is_static_asset(path: &str) -> bool {
 }
 
 /// Resolves who is signed in (applying idle and absolute expiry) once per
-/// request and hands it on as a `Viewer` extension. Static assets skip it, so
+/// request and hands it on as an `Option<SignedIn>` extension. Static assets skip it, so
 /// loading the app's wasm and JS costs no session-store read.
-pub async fn resolve_current_user(
+pub async fn resolve_signed_in(
     State(auth): State<AuthService>,
     mut request: Request,
     next: Next,
@@ -94,18 +84,18 @@ pub async fn resolve_current_user(
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         tracing::error!("session layer missing");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return AppError::Internal.into_response();
     };
-    match resolve_viewer(&session, &auth.policy, auth.clock.now()).await {
-        Ok(viewer) => {
-            request.extensions_mut().insert(Viewer(viewer));
+    match session::resolve(&session, &auth.policy, auth.clock.now()).await {
+        Ok(signed_in) => {
+            request.extensions_mut().insert(signed_in);
             next.run(request).await
         }
         // The store seam has logged the outage once.
         Err(error) if session_store_unavailable(&error) => super::outage::unavailable_page(),
         Err(error) => {
             tracing::error!(error = %error, "session read failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            AppError::Internal.into_response()
         }
     }
 }
@@ -129,8 +119,8 @@ pub async fn require_sign_in(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let signed_in = request
         .extensions()
-        .get::<Viewer>()
-        .is_some_and(|viewer| viewer.0.is_some());
+        .get::<Option<SignedIn>>()
+        .is_some_and(Option::is_some);
     if !signed_in && PROTECTED_PAGES.contains(&path) {
         let target = request
             .uri()
@@ -188,12 +178,10 @@ pub async fn same_origin_only(
     if !safe {
         match origin_check(request.headers(), scheme) {
             OriginCheck::SameOrigin => {}
-            OriginCheck::NoHost => {
-                return (StatusCode::BAD_REQUEST, "A Host header is required").into_response();
-            }
+            OriginCheck::NoHost => return Refusal::NoHost.into_response(),
             OriginCheck::CrossOrigin => {
                 tracing::warn!(target: "audit", event = "cross_origin_refused", path = %request.uri().path(), outcome = "refused");
-                return (StatusCode::FORBIDDEN, "Cross-origin request refused").into_response();
+                return Refusal::CrossOrigin.into_response();
             }
         }
     }

@@ -3,13 +3,14 @@
 
 pub mod api;
 pub mod config;
-pub mod cookies;
+pub mod errors;
 pub mod headers;
 pub mod middleware;
 pub mod outage;
 pub mod serve;
 pub mod session_layer;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 

@@ -9,13 +9,11 @@
 //! here the store refuses to save a deleted record (`store::sessions`) and this
 //! layer answers with a removal cookie instead.
 
-use super::{
-    cookies,
-    store::{session_ended, session_store_unavailable, SessionBackend},
-};
+use super::store::{session_ended, session_store_unavailable, SessionBackend};
+use crate::{auth::AppError, cookies};
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -99,7 +97,7 @@ pub async fn manage_sessions(
             Some(id) => set_cookie(&mut response, &layer.session_cookie(id, session.expiry())),
             None => {
                 tracing::error!("a saved session has no id");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                return AppError::Internal.into_response();
             }
         },
         Err(error) if session_ended(&error) => {
@@ -111,7 +109,7 @@ pub async fn manage_sessions(
         }
         Err(error) => {
             tracing::error!(error = %error, "session save failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return AppError::Internal.into_response();
         }
     }
     response

@@ -2,12 +2,13 @@
 //! The session store comes from `session_store`, the one seam where it is chosen.
 
 use super::{
-    config::{redact_password, ConfigError, SessionStoreKind, Settings},
+    config::{ConfigError, SessionStoreKind, Settings},
     headers::{security_headers, Hsts},
     middleware::{self, SiteScheme},
     serve::ConnectionLimits,
     session_layer::{manage_sessions, SessionLayer},
-    store::{Database, DatabaseError, RedisError, RedisSessions, SessionBackend},
+    state::AppState,
+    store::{redact_password, Database, DatabaseError, RedisError, RedisSessions, SessionBackend},
 };
 use crate::{
     app::{shell, App},
@@ -15,25 +16,11 @@ use crate::{
         purge_throttle_counters, AuthError, AuthService, Clock, DeviceCookie, PasswordHasher,
     },
 };
-use axum::{
-    extract::FromRef, middleware::from_fn, middleware::from_fn_with_state, routing::get, Router,
-};
+use axum::{middleware::from_fn, middleware::from_fn_with_state, routing::get, Router};
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, task::JoinHandle};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub auth: AuthService,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -158,10 +145,12 @@ pub async fn build(
             AppState,
             _,
         >(context, shell))
+        // Innermost: a server function's error answer gets its status.
+        .layer(from_fn(super::errors::server_fn_status))
         .layer(from_fn(middleware::require_sign_in))
         .layer(from_fn_with_state(
             state.auth.clone(),
-            middleware::resolve_current_user,
+            middleware::resolve_signed_in,
         ))
         .layer(from_fn_with_state(sessions, manage_sessions))
         .layer(from_fn(middleware::no_store))

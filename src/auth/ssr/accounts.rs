@@ -7,22 +7,17 @@ use super::{
     flows::{judged_strong, PasswordCheck},
     session, tokens, users,
     validation::{new_password, parse_username, presented_password},
-    AuthError, AuthService, RequestContext, SignedIn,
+    AuthError, AuthService, RequestContext,
 };
 use crate::auth::{InvalidInput, Password, SessionInfo};
 use crate::server::store::StoreError;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-/// The signed-in state of this request, or `SessionEnded`.
-pub fn signed_in(cx: &RequestContext) -> Result<&SignedIn, AuthError> {
-    cx.viewer.as_ref().ok_or(AuthError::SessionEnded)
-}
-
 /// The user's live sessions, most recently active first, this one marked.
 pub async fn list_sessions(cx: &RequestContext) -> Result<Vec<SessionInfo>, AuthError> {
-    let viewer = signed_in(cx)?;
-    Ok(live_sessions(&cx.state, viewer.user_id, Some(&viewer.handle)).await?)
+    let signed_in = cx.require_signed_in()?;
+    Ok(live_sessions(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?)
 }
 
 /// The live sessions of `user_id`, most recently active first; the one named
@@ -54,30 +49,30 @@ pub async fn live_sessions(
 /// signs out here. A handle the user does not have is `UnknownSession`,
 /// whoever's it is.
 pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), AuthError> {
-    let viewer = signed_in(cx)?;
+    let signed_in = cx.require_signed_in()?;
     let client = cx.client_address();
-    if handle == viewer.handle {
+    if handle == signed_in.handle {
         session::end(&cx.session).await?;
-    } else if !cx.state.sessions.revoke(viewer.user_id, handle).await? {
+    } else if !cx.state.sessions.revoke(signed_in.user_id, handle).await? {
         return Err(AuthError::UnknownSession);
     }
-    tracing::info!(target: "audit", event = "session_revoked", user_id = viewer.user_id, client, this_session = handle == viewer.handle, outcome = "success");
+    tracing::info!(target: "audit", event = "session_revoked", user_id = signed_in.user_id, client, this_session = handle == signed_in.handle, outcome = "success");
     Ok(())
 }
 
 /// Ends every session of the user but this one, and every bearer token
 /// ("sign out everywhere else"); returns how many sessions ended.
 pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError> {
-    let viewer = signed_in(cx)?;
+    let signed_in = cx.require_signed_in()?;
     let client = cx.client_address();
     let ended = cx
         .state
         .sessions
-        .revoke_all_but(viewer.user_id, Some(&viewer.handle))
+        .revoke_all_but(signed_in.user_id, Some(&signed_in.handle))
         .await?;
     let tokens_ended =
-        tokens::revoke_all(&cx.state.database, viewer.user_id, cx.state.clock.now()).await?;
-    tracing::info!(target: "audit", event = "sessions_revoked", user_id = viewer.user_id, client, ended, tokens_ended, outcome = "success");
+        tokens::revoke_all(&cx.state.database, signed_in.user_id, cx.state.clock.now()).await?;
+    tracing::info!(target: "audit", event = "sessions_revoked", user_id = signed_in.user_id, client, ended, tokens_ended, outcome = "success");
     Ok(ended)
 }
 
@@ -92,7 +87,7 @@ pub async fn change_password(
     new: Password,
     confirmation: Option<Password>,
 ) -> Result<(), AuthError> {
-    let viewer = signed_in(cx)?.clone();
+    let signed_in = cx.require_signed_in()?.clone();
     let service = &cx.state;
     let client = cx.client_address();
     let current = presented_password(current.into_inner())?;
@@ -104,7 +99,7 @@ pub async fn change_password(
     if new == current {
         return Err(AuthError::Invalid(InvalidInput::PasswordUnchanged));
     }
-    let Some(user) = users::find_by_id(&service.database, viewer.user_id).await? else {
+    let Some(user) = users::find_by_id(&service.database, signed_in.user_id).await? else {
         return Err(AuthError::SessionEnded);
     };
     let now = service.clock.now();
@@ -133,10 +128,10 @@ pub async fn change_password(
     users::update_password_hash(&service.database, user.id, &hash).await?;
     let ended = service
         .sessions
-        .revoke_all_but(user.id, Some(&viewer.handle))
+        .revoke_all_but(user.id, Some(&signed_in.handle))
         .await?;
     let tokens_ended = tokens::revoke_all(&service.database, user.id, now).await?;
-    session::renew(&cx.session, &service.policy, &viewer).await?;
+    session::renew(&cx.session, &service.policy, &signed_in).await?;
     tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended = ended, tokens_ended, outcome = "success");
     Ok(())
 }

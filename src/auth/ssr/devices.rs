@@ -9,7 +9,7 @@
 //! `DEVICE_LIFETIME_SECS` after it was issued.
 
 use super::random::{hex, is_token};
-use crate::server::cookies;
+use crate::cookies;
 use crate::server::store::{query_on, Database};
 use axum::http::HeaderMap;
 use blake2::{Blake2s256, Digest};

@@ -279,7 +279,7 @@ async fn given_back_if_busy<T>(
 }
 
 pub async fn sign_out(cx: &RequestContext) -> Result<(), AuthError> {
-    let user_id = cx.viewer.as_ref().map(|viewer| viewer.user_id);
+    let user_id = cx.signed_in.as_ref().map(|signed_in| signed_in.user_id);
     session::end(&cx.session).await?;
     if let Some(user_id) = user_id {
         let client = cx.client_address();

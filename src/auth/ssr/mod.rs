@@ -9,7 +9,7 @@ mod error;
 mod flows;
 mod password;
 mod random;
-mod session;
+pub mod session;
 mod starvation;
 mod throttle;
 pub mod tokens;
@@ -25,7 +25,7 @@ pub use devices::DeviceCookie;
 pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};
 pub use flows::{create_user, register_account, sign_in, sign_out};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
-pub use session::{resolve_viewer, Origin, SessionPolicy, SignedIn, Viewer, SIGNED_IN_KEY};
+pub use session::{Origin, SessionPolicy, SignedIn, SIGNED_IN_KEY};
 pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
 pub use validation::{parse_username, safe_next, PasswordRules};
 
@@ -58,7 +58,8 @@ pub struct AuthService {
 pub struct RequestContext {
     pub state: AuthService,
     pub session: Session,
-    pub viewer: Option<SignedIn>,
+    /// Who is signed in on this request (the session layer resolved it).
+    pub signed_in: Option<SignedIn>,
     pub client: Option<SocketAddr>,
 }
 
@@ -68,7 +69,6 @@ impl RequestContext {
     pub fn get() -> Result<Self, AppError> {
         let fault = |what: &str| {
             tracing::error!(missing = what, "server function called without its context");
-            set_error_status(&AppError::Internal);
             AppError::Internal
         };
         let state = use_context::<AuthService>().ok_or_else(|| fault("AuthService"))?;
@@ -78,10 +78,11 @@ impl RequestContext {
             .get::<Session>()
             .cloned()
             .ok_or_else(|| fault("session layer"))?;
-        let viewer = parts
+        let signed_in = parts
             .extensions
-            .get::<Viewer>()
-            .and_then(|viewer| viewer.0.clone());
+            .get::<Option<SignedIn>>()
+            .cloned()
+            .flatten();
         let client = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -89,23 +90,23 @@ impl RequestContext {
         Ok(Self {
             state,
             session,
-            viewer,
+            signed_in,
             client,
         })
     }
 
     /// Turns a flow's result into the server function's answer: the detail of a
-    /// fault is logged once, the user gets a message fit to show and the status.
-    /// A request whose session has ended is sent to sign in again.
+    /// fault is logged once, the user gets a message fit to show (its status is
+    /// given by `server::errors`). A request whose session has ended is sent
+    /// to sign in again.
     pub fn answer<T>(&self, result: Result<T, AuthError>) -> Result<T, AppError> {
         result.map_err(|error| {
             if error.is_fault() {
                 tracing::error!(error = %error, "request failed");
             }
             let public = error.to_public();
-            set_error_status(&public);
             if public == AppError::SessionEnded {
-                leptos_axum::redirect(crate::app::SESSION_ENDED_PAGE);
+                leptos_axum::redirect(crate::routes::SESSION_ENDED_PAGE);
             }
             public
         })
@@ -153,8 +154,13 @@ impl RequestContext {
         }
     }
 
+    /// The signed-in state of this request, or `SessionEnded`.
+    pub fn require_signed_in(&self) -> Result<&SignedIn, AuthError> {
+        self.signed_in.as_ref().ok_or(AuthError::SessionEnded)
+    }
+
     pub fn current_user(&self) -> Option<CurrentUser> {
-        self.viewer
+        self.signed_in
             .as_ref()
             .map(|signed_in| self.state.policy.describe(signed_in))
     }
@@ -178,26 +184,5 @@ fn is_plain_form_post() -> bool {
 pub fn redirect_form_post(path: &str) {
     if is_plain_form_post() {
         leptos_axum::redirect(path);
-    }
-}
-
-/// Gives an error answer its HTTP status, except for a plain HTML form post
-/// (no JavaScript): that one is redirected back to the form with the error in
-/// the URL, which is how Leptos shows it without scripts.
-pub fn set_error_status(error: &AppError) {
-    if is_plain_form_post() {
-        return;
-    }
-    if let (Some(response), Ok(status)) = (
-        use_context::<ResponseOptions>(),
-        axum::http::StatusCode::from_u16(error.status()),
-    ) {
-        response.set_status(status);
-        if let Some(retry_after_secs) = error.retry_after_secs() {
-            response.insert_header(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(retry_after_secs),
-            );
-        }
     }
 }

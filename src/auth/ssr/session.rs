@@ -12,34 +12,14 @@
 //! - Activity moves `last_seen` (and the expiry) at most once per
 //!   `refresh_interval`, so a busy user does not write the store on every request.
 
+pub use crate::server::store::{SignedIn, SIGNED_IN_KEY};
+
 use crate::{
     auth::{CurrentUser, SessionInfo},
     server::store::IndexedSession,
 };
-use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tower_sessions::{Expiry, Session};
-
-/// The key of the signed-in state in a session record; the store seam indexes
-/// records that carry it (`session_store`).
-pub const SIGNED_IN_KEY: &str = "signed_in";
-
-/// The signed-in state kept in the session record. Times are Unix seconds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignedIn {
-    pub user_id: i64,
-    pub username: String,
-    pub remember: bool,
-    pub signed_in_at: i64,
-    pub last_seen: i64,
-    /// This session's public name on the account page and in the API (a
-    /// random token); the session id itself never leaves the server.
-    pub handle: String,
-    /// Browser and OS, from the User-Agent at sign-in.
-    pub device: String,
-    /// The client's IP address at sign-in.
-    pub client: String,
-}
 
 /// Where a new session is signed in from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,10 +27,6 @@ pub struct Origin {
     pub device: String,
     pub client: String,
 }
-
-/// Request extension set by the session middleware: the resolved viewer.
-#[derive(Clone, Debug, Default)]
-pub struct Viewer(pub Option<SignedIn>);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -185,7 +161,7 @@ pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error
 /// session is deleted and answers anonymous; an active one slides its expiry
 /// when the refresh interval has passed. A record that cannot be read as
 /// `SignedIn` is treated as anonymous and removed.
-pub async fn resolve_viewer(
+pub async fn resolve(
     session: &Session,
     policy: &SessionPolicy,
     now: i64,

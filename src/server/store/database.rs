@@ -3,7 +3,6 @@
 //! `DATABASE_URL`, and the migrations of each, embedded in the binary.
 
 use super::health::{Health, Probe};
-use crate::server::config::redact_password;
 use sqlx::{
     migrate::MigrateError,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -313,5 +312,44 @@ impl Database {
         ));
         database.migrate().await.unwrap();
         database
+    }
+}
+
+/// `scheme://user:password@host/…` with the password replaced by `***`; any
+/// other text as it is.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_password_never_shows_in_the_redacted_url() {
+        for (url, shown) in [
+            (
+                "postgres://app:s3cret@db.internal:5432/app?sslmode=require",
+                "postgres://app:***@db.internal:5432/app?sslmode=require",
+            ),
+            ("postgres://a:p@ss:w@rd@host/db", "postgres://a:***@host/db"),
+            ("postgres://app@host/db", "postgres://app@host/db"),
+            ("postgres://host/db", "postgres://host/db"),
+            ("sqlite://data/app.db", "sqlite://data/app.db"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ] {
+            assert_eq!(redact_password(url), shown, "{url}");
+        }
     }
 }

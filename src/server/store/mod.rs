@@ -18,16 +18,18 @@
 
 mod database;
 mod health;
+mod record;
 mod redis;
 pub mod scratch;
 mod sessions;
 mod sqlite_readers;
 
 pub use database::{
-    is_unavailable, observed, unavailable_error, Database, DatabaseError, Executor, Pool,
-    RunsQueries, SerialLock, Transaction,
+    is_unavailable, observed, redact_password, unavailable_error, Database, DatabaseError,
+    Executor, Pool, RunsQueries, SerialLock, Transaction,
 };
 pub use health::Health;
+pub use record::{SignedIn, SIGNED_IN_KEY};
 pub use redis::{RedisError, RedisSessions};
 pub use sessions::{
     session_ended, session_store_unavailable, IndexedSession, SessionBackend, StoreError,

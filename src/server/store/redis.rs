@@ -19,8 +19,8 @@
 //! replicas or Sentinel is).
 
 use super::health::{Health, Probe};
+use super::record::SignedIn;
 use super::IndexedSession;
-use crate::auth::ssr::SignedIn;
 use fred::{
     clients::{Client, Pool},
     error::ErrorKind,

@@ -33,13 +33,13 @@
 //! Revocation deletes records by their public handle, so nothing outside this
 //! module ever holds another session's id.
 
+use super::record::{SignedIn, SIGNED_IN_KEY};
 use super::{
     query_on,
     redis::{RedisError, RedisSessions},
-    sqlite_readers::SqliteReaders,
+    sqlite_readers::{SqliteReaders, TOKEN_HOLDER},
     Database, Pool,
 };
-use crate::auth::ssr::{SignedIn, SIGNED_IN_KEY};
 use async_trait::async_trait;
 use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
@@ -101,9 +101,6 @@ const PURGE_EXPIRED_SQLITE: &str = "DELETE FROM tower_sessions WHERE rowid IN \
      (SELECT rowid FROM tower_sessions WHERE expiry_date < $1 LIMIT $2)";
 const PURGE_EXPIRED_POSTGRES: &str = "DELETE FROM tower_sessions WHERE id IN \
      (SELECT id FROM tower_sessions WHERE expiry_date < $1 LIMIT $2)";
-
-/// A bearer token's holder, by the user's primary key.
-pub(super) const TOKEN_HOLDER: &str = "SELECT username, token_generation FROM users WHERE id = $1";
 
 /// Read-only connections for session reads: one per async worker thread
 /// would do (a read never yields), a few more cover other callers.
@@ -731,10 +728,14 @@ mod tests {
     }
 
     async fn user(backend: &SessionBackend, name: &str) -> i64 {
-        crate::auth::ssr::users::insert(&backend.database, name, name, "x")
-            .await
-            .unwrap()
-            .unwrap()
+        query_on!(&backend.database, |executor| sqlx::query_scalar(
+            "INSERT INTO users (username, username_key, password_hash) VALUES ($1, $1, 'x') \
+             RETURNING id"
+        )
+        .bind(name)
+        .fetch_one(executor)
+        .await)
+        .unwrap()
     }
 
     /// A signed-in record of `user_id`, as sign-in creates it.

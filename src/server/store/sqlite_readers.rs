@@ -26,6 +26,9 @@ use std::{
     time::Duration,
 };
 
+/// A bearer token's holder, by the user's primary key.
+pub(super) const TOKEN_HOLDER: &str = "SELECT username, token_generation FROM users WHERE id = $1";
+
 /// The session table's primary-key look-up; the caller checks the expiry.
 const LOAD: &str = "SELECT data FROM tower_sessions WHERE id = $1";
 
@@ -56,9 +59,7 @@ impl SqliteReaders {
     /// The name and token generation of user `user_id` (a bearer token's
     /// holder), answered as `read` answers.
     pub fn token_holder(&self, user_id: i64) -> Option<Option<(String, i64)>> {
-        self.look_up(super::sessions::TOKEN_HOLDER, user_id, |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        self.look_up(TOKEN_HOLDER, user_id, |row| Ok((row.get(0)?, row.get(1)?)))
     }
 
     /// One primary-key look-up on a free reader.

@@ -12,16 +12,14 @@
 
 pub mod jwt;
 
-use super::{
-    accounts::signed_in, flows::check_credentials, random, AuthError, AuthService, RequestContext,
-};
+use super::{flows::check_credentials, random, AuthError, AuthService, RequestContext};
 use crate::auth::{Password, TokenAnswer};
 use crate::server::store::{query_on, Database};
 use jwt::{InvalidToken, TokenRules};
 
 /// The user a valid bearer token names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BearerUser {
+pub struct TokenHolder {
     pub user_id: i64,
     pub username: String,
     pub expires_at: i64,
@@ -47,7 +45,7 @@ pub async fn issue_for_credentials(
 
 /// A token for the signed-in user of this session (the account page).
 pub async fn issue_for_session(cx: &RequestContext) -> Result<TokenAnswer, AuthError> {
-    let user_id = signed_in(cx)?.user_id;
+    let user_id = cx.require_signed_in()?.user_id;
     issue(&cx.state, user_id, &cx.client_address()).await
 }
 
@@ -105,7 +103,7 @@ pub enum BearerError {
 }
 
 /// The user a bearer token names, if it is valid now and not revoked.
-pub async fn authenticate(service: &AuthService, token: &str) -> Result<BearerUser, BearerError> {
+pub async fn authenticate(service: &AuthService, token: &str) -> Result<TokenHolder, BearerError> {
     let claims = service
         .tokens
         .verify(token, service.clock.now())
@@ -114,7 +112,7 @@ pub async fn authenticate(service: &AuthService, token: &str) -> Result<BearerUs
         .user_id()
         .ok_or(BearerError::Invalid(InvalidToken::Malformed))?;
     match service.sessions.token_holder(user_id).await? {
-        Some((username, generation)) if generation == claims.generation => Ok(BearerUser {
+        Some((username, generation)) if generation == claims.generation => Ok(TokenHolder {
             user_id,
             username,
             expires_at: claims.exp,
@@ -162,13 +160,13 @@ pub async fn revoke_all(database: &Database, user_id: i64, now: i64) -> Result<i
 
 /// How many tokens the signed-in user holds (the account page).
 pub async fn outstanding_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
-    let user_id = signed_in(cx)?.user_id;
+    let user_id = cx.require_signed_in()?.user_id;
     Ok(outstanding(&cx.state.database, user_id, cx.state.clock.now()).await?)
 }
 
 /// Revokes the signed-in user's tokens (the account page).
 pub async fn revoke_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
-    let user_id = signed_in(cx)?.user_id;
+    let user_id = cx.require_signed_in()?.user_id;
     let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now()).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "tokens_revoked", user_id, client, ended, outcome = "success");

@@ -1,0 +1,143 @@
+//! The server functions: fixed endpoints (see the table in `auth`), each a
+//! few lines over `auth::ssr`, where the rules live and are unit-tested.
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+use super::{AppError, CurrentUser, Password, SessionInfo, TokenAnswer};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(username: String, password: Password) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let client = cx.client_address();
+    cx.answer(ssr::register_account(&cx.state, &client, &username, password).await)?;
+    leptos_axum::redirect("/login?registered=1");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: Password,
+    remember: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let remember = remember.is_some_and(|value| !value.is_empty());
+    cx.answer(ssr::sign_in(&cx, &username, password, remember).await)?;
+    leptos_axum::redirect(&ssr::safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::sign_out(&cx).await)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in user's sessions, most recently active first.
+#[server(prefix = "/api", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::list_sessions(&cx).await)
+}
+
+/// Ends one session of the signed-in user (`session` = its handle), or every
+/// other one (`others=on`).
+#[server(prefix = "/api", endpoint = "sessions/revoke")]
+pub async fn revoke_session(
+    session: Option<String>,
+    others: Option<String>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let others = others.is_some_and(|value| !value.is_empty());
+    let result = match (session.filter(|handle| !handle.is_empty()), others) {
+        (None, true) => ssr::revoke_other_sessions(&cx).await.map(|_| ()),
+        (Some(handle), false) => ssr::revoke_session(&cx, &handle).await,
+        _ => Err(ssr::AuthError::BadRequest),
+    };
+    cx.answer(result)?;
+    ssr::redirect_form_post("/account");
+    Ok(())
+}
+
+/// Changes the signed-in user's password; every other session ends.
+#[server(prefix = "/api", endpoint = "password")]
+pub async fn change_password(
+    current_password: Password,
+    new_password: Password,
+    confirm_password: Option<Password>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::change_password(&cx, current_password, new_password, confirm_password).await)?;
+    ssr::redirect_form_post("/account?password_changed=1");
+    Ok(())
+}
+
+/// A bearer token for a username and password: the sign-in's checks and
+/// throttling, for clients that are not browsers.
+#[server(prefix = "/api", endpoint = "token")]
+pub async fn issue_token(username: String, password: Password) -> Result<TokenAnswer, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::tokens::issue_for_credentials(&cx, &username, password).await)
+}
+
+/// How many bearer tokens the signed-in user holds (issued since the last
+/// revocation and not yet expired).
+#[server(prefix = "/api", endpoint = "tokens")]
+pub async fn count_tokens() -> Result<i64, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::tokens::outstanding_for_session(&cx).await)
+}
+
+/// A new bearer token for the signed-in user, shown once.
+#[server(prefix = "/api", endpoint = "tokens/new")]
+pub async fn create_token() -> Result<TokenAnswer, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::tokens::issue_for_session(&cx).await)
+}
+
+/// Revokes every bearer token of the signed-in user.
+#[server(prefix = "/api", endpoint = "tokens/revoke")]
+pub async fn revoke_tokens() -> Result<i64, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let ended = cx.answer(ssr::tokens::revoke_for_session(&cx).await)?;
+    ssr::redirect_form_post("/account");
+    Ok(ended)
+}
+
+#[server(prefix = "/api", endpoint = "me")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    Ok(cx.current_user())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_function_argument_struct_never_prints_the_password() {
+        let input = Login {
+            username: "alice".into(),
+            password: Password::new("hunter2-is-my-password"),
+            remember: None,
+            next: None,
+        };
+        let shown = format!("{input:?}");
+        assert!(
+            shown.contains("alice") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let shown = format!(
+            "{:?}",
+            Register {
+                username: "bob".into(),
+                password: Password::new("hunter2-is-my-password")
+            }
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

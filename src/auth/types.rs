@@ -1,0 +1,58 @@
+//! What both sides share about authentication: the signed-in user as the UI
+//! shows it, one session as the account page lists it, and a bearer token as
+//! it is handed out. A leaf: it imports nothing of the crate.
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the UI shows it. Times are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub username: String,
+    /// When this session began (sign-in time).
+    pub signed_in_at: i64,
+    /// When the session ends if the user does nothing.
+    pub idle_expires_at: i64,
+    /// When the session ends whatever the activity.
+    pub absolute_expires_at: i64,
+    /// Whether "keep me signed in" was ticked.
+    pub remembered: bool,
+}
+
+/// One session of the signed-in user, as the account page lists it. `handle`
+/// names it for revocation; the session id itself never leaves the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub handle: String,
+    /// Browser and OS, e.g. "Chrome on Linux".
+    pub device: String,
+    /// The client address it signed in from.
+    pub client: String,
+    pub signed_in_at: i64,
+    pub last_active_at: i64,
+    pub idle_expires_at: i64,
+    pub absolute_expires_at: i64,
+    pub remembered: bool,
+    /// The session of the browser asking.
+    pub current: bool,
+}
+
+/// A bearer token as `POST /api/token` answers it (RFC 6749's field names).
+/// Its `Debug` form hides the token, a secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenAnswer {
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for TokenAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAnswer")
+            .field("token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}

@@ -1,0 +1,11 @@
+//! Paths that both the UI and the server name: which pages need a signed-in
+//! user, and where a user whose session has ended is sent. A leaf: it imports
+//! nothing of the crate, so any layer may use it.
+
+/// Pages only a signed-in user may see: the server redirects anonymous
+/// requests for them, and an open tab leaves them when its session ends.
+pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account"];
+
+/// Where a user whose session has ended is sent (the server sends plain form
+/// posts there itself).
+pub const SESSION_ENDED_PAGE: &str = "/login?ended=1";
