@@ -1,17 +1,26 @@
-//! Runtime settings: defaults, then `Leptos.toml` (or the file named by
-//! `APP_CONFIG`), then environment variables. Every key is listed in the README.
-//! Leptos's own options (`LEPTOS_SITE_ADDR`, site root, …) are read by Leptos.
+//! Runtime settings, in layers (figment): the defaults (the `Default` impls
+//! below, the one place they are written), then `Leptos.toml` (or the file
+//! named by `APP_CONFIG`), then environment variables. Every key is listed in
+//! the README, and its variable is derived from it by one rule:
+//! `section.field` is `SECTION_FIELD` (`session.idle_timeout_secs` is
+//! `SESSION_IDLE_TIMEOUT_SECS`). The names read before that rule still work,
+//! with a warning naming the new one ([`RENAMED`]). Leptos's own options
+//! (`LEPTOS_SITE_ADDR`, site root, …) are read by Leptos.
 
 use super::{middleware::BodyLimits, serve::ConnectionLimits, store::redact_password};
 use crate::auth::ssr::{
     tokens::jwt::{TokenAlgorithm, TokenKeys, TokenRules},
     HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
 };
+use figment::{
+    providers::{Format, Serialized, Toml},
+    Figment,
+};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::{net::IpAddr, path::Path, str::FromStr, time::Duration};
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub database: DatabaseSettings,
@@ -24,7 +33,7 @@ pub struct Settings {
 }
 
 /// Bearer tokens (`POST /api/token`, `GET /api/me`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokenSettings {
     /// `HS256` (default) or `EdDSA`.
@@ -67,6 +76,14 @@ impl Default for TokenSettings {
 #[serde(from = "String")]
 pub struct SecretText(SecretString);
 
+/// A secret never leaves in a serialised form either: the settings are
+/// serialised only to list their keys.
+impl Serialize for SecretText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
 impl SecretText {
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
@@ -102,7 +119,7 @@ impl std::fmt::Debug for SecretText {
 /// Where the app runs: `production` refuses to start without what a public
 /// deployment needs (a token signing key); `development` (the default)
 /// makes up for it, with a warning.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     #[default]
@@ -122,7 +139,7 @@ impl FromStr for Environment {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottleSettings {
     /// Failed sign-ins for one account before it is throttled.
@@ -153,7 +170,7 @@ impl Default for ThrottleSettings {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// SQLite URL (`sqlite://…`); the file and its folder are created on
@@ -161,7 +178,7 @@ pub struct DatabaseSettings {
     pub url: String,
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionSettings {
     pub idle_timeout_secs: u64,
@@ -178,7 +195,7 @@ pub struct SessionSettings {
 }
 
 /// Where session records live.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStoreKind {
     /// The application's database (`DATABASE_URL`).
@@ -200,7 +217,7 @@ impl FromStr for SessionStoreKind {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CookieSettings {
     pub name: String,
@@ -208,7 +225,7 @@ pub struct CookieSettings {
     pub secure: bool,
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordSettings {
     pub min_length: usize,
@@ -225,7 +242,7 @@ pub struct PasswordSettings {
     pub hash_queue_max: usize,
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     /// Request bodies over this many bytes are answered 413 before parsing.
@@ -246,7 +263,33 @@ pub struct ServerSettings {
     /// believed: a request from one of these addresses is taken to come from
     /// the address the proxies recorded. Empty (the default): the header is
     /// ignored, since any client can send it.
+    #[serde(deserialize_with = "list_or_comma_separated")]
     pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// A list, given as one (`["10.0.0.5"]` in the file) or as comma-separated
+/// text (`10.0.0.5, ::1` in the environment).
+fn list_or_comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: FromStr + Deserialize<'de>,
+    T::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given<T> {
+        List(Vec<T>),
+        Text(String),
+    }
+    match Given::<T>::deserialize(deserializer)? {
+        Given::List(list) => Ok(list),
+        Given::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| item.parse().map_err(serde::de::Error::custom))
+            .collect(),
+    }
 }
 
 impl SessionSettings {
@@ -355,175 +398,124 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
-    #[error("invalid settings file {path}: {source}")]
-    Parse {
-        path: String,
-        source: Box<toml::de::Error>,
-    },
-    #[error("environment variable {name}={value:?} is not a valid value")]
-    Env { name: &'static str, value: String },
+    /// A value that does not fit its key, naming the key and where it came
+    /// from (the file, or the environment variable).
+    #[error("invalid settings: {0}")]
+    Layer(Box<figment::Error>),
     #[error("invalid setting: {0}")]
     Invalid(String),
 }
 
+/// Environment names read before the one rule, and the key each sets. Each
+/// still works, with a warning that names its new variable; the new one wins
+/// when both are set.
+pub const RENAMED: &[(&str, &str)] = &[
+    ("REDIS_URL", "session.redis_url"),
+    ("SESSION_COOKIE_NAME", "cookie.name"),
+    ("SESSION_COOKIE_SECURE", "cookie.secure"),
+    ("ARGON2_MEMORY_KIB", "password.argon2_memory_kib"),
+    ("ARGON2_ITERATIONS", "password.argon2_iterations"),
+    ("ARGON2_PARALLELISM", "password.argon2_parallelism"),
+    ("MAX_CONCURRENT_HASHES", "password.max_concurrent_hashes"),
+    ("HASHING_NICE", "password.hashing_nice"),
+    ("HASH_QUEUE_TIMEOUT_MS", "password.hash_queue_timeout_ms"),
+    ("HASH_QUEUE_MAX", "password.hash_queue_max"),
+    ("BODY_LIMIT_BYTES", "server.body_limit_bytes"),
+    ("BODY_TIMEOUT_SECS", "server.body_timeout_secs"),
+    ("HEADER_TIMEOUT_SECS", "server.header_timeout_secs"),
+    ("MAX_CONNECTIONS", "server.max_connections"),
+    ("HSTS_MAX_AGE_SECS", "server.hsts_max_age_secs"),
+    ("APP_ENV", "server.environment"),
+    ("TRUSTED_PROXIES", "server.trusted_proxies"),
+    ("TOKEN_ALGORITHM", "tokens.algorithm"),
+    ("TOKEN_KEYS", "tokens.keys"),
+    ("TOKEN_SIGNING_KEY", "tokens.signing_key"),
+    ("TOKEN_LIFETIME_SECS", "tokens.lifetime_secs"),
+    ("TOKEN_ISSUER", "tokens.issuer"),
+    ("TOKEN_AUDIENCE", "tokens.audience"),
+];
+
+/// The environment variable of a key: `session.idle_timeout_secs` →
+/// `SESSION_IDLE_TIMEOUT_SECS`.
+pub fn env_name(key: &str) -> String {
+    key.replace('.', "_").to_ascii_uppercase()
+}
+
 impl Settings {
+    /// Every key, `section.field`, as the structs below declare them.
+    pub fn keys() -> Vec<String> {
+        let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
+        let mut keys = Vec::new();
+        for (section, fields) in defaults.as_object().into_iter().flatten() {
+            for field in fields
+                .as_object()
+                .into_iter()
+                .flat_map(|fields| fields.keys())
+            {
+                keys.push(format!("{section}.{field}"));
+            }
+        }
+        keys
+    }
+
     /// Loads `APP_CONFIG` (default `Leptos.toml`; a missing default file is
-    /// fine), then applies environment overrides.
+    /// fine), then the environment, and checks the result.
     pub fn load() -> Result<Self, ConfigError> {
         let explicit = std::env::var("APP_CONFIG").ok();
         let path = explicit.clone().unwrap_or_else(|| "Leptos.toml".into());
-        let mut settings = if explicit.is_some() || Path::new(&path).exists() {
-            Self::from_file(&path)?
+        let file = if explicit.is_some() || Path::new(&path).exists() {
+            Some(path)
         } else {
-            Self::default()
+            None
         };
-        settings.apply_env(|name| std::env::var(name).ok())?;
+        let settings = Self::layered(file.as_deref(), None, |name| std::env::var(name).ok())?;
         settings.validate()?;
         Ok(settings)
     }
 
     pub fn from_file(path: &str) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        Self::from_toml(&text).map_err(|source| ConfigError::Parse {
-            path: path.into(),
-            source: Box::new(source),
-        })
+        Self::layered(Some(path), None, |_| None)
     }
 
-    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::layered(None, Some(text), |_| None)
     }
 
-    /// Environment overrides, one variable per key (see the README table).
-    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn set<T: FromStr>(
-            var: &impl Fn(&str) -> Option<String>,
-            name: &'static str,
-            target: &mut T,
-        ) -> Result<(), ConfigError> {
-            if let Some(value) = var(name) {
-                *target = parse_env(name, &value)?;
+    /// The defaults, then the file at `path` (or the settings `text`), then
+    /// the variables `var` finds, one per key.
+    pub fn layered(
+        path: Option<&str>,
+        text: Option<&str>,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            if !Path::new(path).exists() {
+                return Err(ConfigError::Read {
+                    path: path.into(),
+                    source: std::io::ErrorKind::NotFound.into(),
+                });
             }
-            Ok(())
+            figment = figment.merge(Toml::file_exact(path));
         }
-        set(&var, "DATABASE_URL", &mut self.database.url)?;
-        set(
-            &var,
-            "SESSION_IDLE_TIMEOUT_SECS",
-            &mut self.session.idle_timeout_secs,
-        )?;
-        set(
-            &var,
-            "SESSION_ABSOLUTE_LIFETIME_SECS",
-            &mut self.session.absolute_lifetime_secs,
-        )?;
-        set(
-            &var,
-            "SESSION_REFRESH_INTERVAL_SECS",
-            &mut self.session.refresh_interval_secs,
-        )?;
-        set(
-            &var,
-            "SESSION_CLEANUP_INTERVAL_SECS",
-            &mut self.session.cleanup_interval_secs,
-        )?;
-        set(&var, "SESSION_STORE", &mut self.session.store)?;
-        if let Some(url) = var("REDIS_URL") {
-            self.session.redis_url = Some(SecretText::from(url));
+        if let Some(text) = text {
+            figment = figment.merge(Toml::string(text));
         }
-        set(&var, "SESSION_KEY_PREFIX", &mut self.session.key_prefix)?;
-        set(&var, "SESSION_COOKIE_NAME", &mut self.cookie.name)?;
-        set(&var, "SESSION_COOKIE_SECURE", &mut self.cookie.secure)?;
-        set(&var, "PASSWORD_MIN_LENGTH", &mut self.password.min_length)?;
-        set(
-            &var,
-            "ARGON2_MEMORY_KIB",
-            &mut self.password.argon2_memory_kib,
-        )?;
-        set(
-            &var,
-            "ARGON2_ITERATIONS",
-            &mut self.password.argon2_iterations,
-        )?;
-        set(
-            &var,
-            "ARGON2_PARALLELISM",
-            &mut self.password.argon2_parallelism,
-        )?;
-        set(
-            &var,
-            "MAX_CONCURRENT_HASHES",
-            &mut self.password.max_concurrent_hashes,
-        )?;
-        set(&var, "HASHING_NICE", &mut self.password.hashing_nice)?;
-        set(
-            &var,
-            "HASH_QUEUE_TIMEOUT_MS",
-            &mut self.password.hash_queue_timeout_ms,
-        )?;
-        set(&var, "HASH_QUEUE_MAX", &mut self.password.hash_queue_max)?;
-        set(&var, "BODY_LIMIT_BYTES", &mut self.server.body_limit_bytes)?;
-        set(
-            &var,
-            "HSTS_MAX_AGE_SECS",
-            &mut self.server.hsts_max_age_secs,
-        )?;
-        set(&var, "APP_ENV", &mut self.server.environment)?;
-        if let Some(list) = var("TRUSTED_PROXIES") {
-            self.server.trusted_proxies = list
-                .split(',')
-                .map(str::trim)
-                .filter(|address| !address.is_empty())
-                .map(|address| parse_env("TRUSTED_PROXIES", address))
-                .collect::<Result<_, _>>()?;
+        for (old, key) in RENAMED {
+            if let Some(value) = var(old) {
+                tracing::warn!("{old} is deprecated: set {} instead", env_name(key));
+                figment = figment.merge(EnvVar::new(old, key, value));
+            }
         }
-        let tokens = &mut self.tokens;
-        set(&var, "TOKEN_ALGORITHM", &mut tokens.algorithm)?;
-        if let Some(keys) = var("TOKEN_KEYS") {
-            tokens.keys = Some(SecretText::from(keys));
+        for key in Self::keys() {
+            let name = env_name(&key);
+            if let Some(value) = var(&name) {
+                figment = figment.merge(EnvVar::new(&name, &key, value));
+            }
         }
-        if let Some(kid) = var("TOKEN_SIGNING_KEY") {
-            tokens.signing_key = Some(kid);
-        }
-        set(&var, "TOKEN_LIFETIME_SECS", &mut tokens.lifetime_secs)?;
-        set(&var, "TOKEN_ISSUER", &mut tokens.issuer)?;
-        set(&var, "TOKEN_AUDIENCE", &mut tokens.audience)?;
-        let throttle = &mut self.throttle;
-        set(
-            &var,
-            "THROTTLE_ACCOUNT_MAX_FAILURES",
-            &mut throttle.account_max_failures,
-        )?;
-        set(
-            &var,
-            "THROTTLE_ADDRESS_MAX_FAILURES",
-            &mut throttle.address_max_failures,
-        )?;
-        set(&var, "THROTTLE_WINDOW_SECS", &mut throttle.window_secs)?;
-        set(
-            &var,
-            "THROTTLE_BASE_DELAY_SECS",
-            &mut throttle.base_delay_secs,
-        )?;
-        set(
-            &var,
-            "THROTTLE_MAX_DELAY_SECS",
-            &mut throttle.max_delay_secs,
-        )?;
-        set(
-            &var,
-            "THROTTLE_SIGN_UPS_PER_ADDRESS",
-            &mut throttle.sign_ups_per_address,
-        )?;
-        set(
-            &var,
-            "THROTTLE_SIGN_UP_WINDOW_SECS",
-            &mut throttle.sign_up_window_secs,
-        )?;
-        Ok(())
+        figment
+            .extract()
+            .map_err(|error| ConfigError::Layer(Box::new(error)))
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -727,11 +719,36 @@ fn default_hash_concurrency(configured: usize, cores: usize) -> usize {
     }
 }
 
-fn parse_env<T: FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError> {
-    value.trim().parse().map_err(|_| ConfigError::Env {
-        name,
-        value: value.into(),
-    })
+/// One environment variable as a layer of settings, named in errors.
+struct EnvVar {
+    name: String,
+    key: String,
+    value: String,
+}
+
+impl EnvVar {
+    fn new(name: &str, key: &str, value: String) -> Self {
+        Self {
+            name: name.into(),
+            key: key.into(),
+            value,
+        }
+    }
+}
+
+impl figment::Provider for EnvVar {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(format!("environment variable {}", self.name))
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        // Read as figment reads the environment: numbers and booleans as
+        // such, any other text as a string.
+        let value: figment::value::Value = self.value.parse().expect("infallible");
+        Serialized::global(&self.key, value).data()
+    }
 }
 
 #[cfg(test)]
@@ -765,6 +782,38 @@ mod tests {
     }
 
     #[test]
+    fn every_key_has_its_variable_by_one_rule_and_the_old_names_still_work() {
+        let keys = Settings::keys();
+        assert!(keys.contains(&"server.header_timeout_secs".to_string()));
+        assert_eq!(
+            env_name("session.idle_timeout_secs"),
+            "SESSION_IDLE_TIMEOUT_SECS"
+        );
+        for (_, key) in RENAMED {
+            assert!(keys.contains(&key.to_string()), "{key}");
+        }
+        // Another program's variable that shares a prefix is not a setting.
+        let settings = Settings::layered(None, None, |name| {
+            (name == "SESSION_MANAGER").then(|| "local/host:@/tmp/.ICE-unix/1".to_string())
+        })
+        .unwrap();
+        assert_eq!(settings, Settings::default());
+        // The old name works; the new one wins over it.
+        let old = Settings::layered(None, None, |name| {
+            (name == "APP_ENV").then(|| "production".to_string())
+        })
+        .unwrap();
+        assert_eq!(old.server.environment, Environment::Production);
+        let both = Settings::layered(None, None, |name| match name {
+            "APP_ENV" => Some("production".into()),
+            "SERVER_ENVIRONMENT" => Some("development".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(both.server.environment, Environment::Development);
+    }
+
+    #[test]
     fn a_file_overrides_defaults_and_unknown_keys_are_refused() {
         let settings = Settings::from_toml("[session]\nidle_timeout_secs = 60\n").unwrap();
         assert_eq!(settings.session.idle_timeout_secs, 60);
@@ -781,10 +830,8 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.5, ::1"),
         ]
         .into();
-        let mut settings = Settings::default();
-        settings
-            .apply_env(|name| env.get(name).map(|v| v.to_string()))
-            .unwrap();
+        let settings =
+            Settings::layered(None, None, |name| env.get(name).map(|v| v.to_string())).unwrap();
         assert_eq!(settings.database.url, "sqlite://elsewhere.db");
         assert_eq!(settings.session.idle_timeout_secs, 5);
         assert!(settings.cookie.secure);
@@ -795,9 +842,11 @@ mod tests {
                 "::1".parse().unwrap()
             ]
         );
-        assert!(Settings::default()
-            .apply_env(|name| (name == "TRUSTED_PROXIES").then(|| "10.0.0.5, proxy".to_string()))
-            .is_err());
+        assert!(
+            Settings::layered(None, None, |name| (name == "TRUSTED_PROXIES")
+                .then(|| "10.0.0.5, proxy".to_string()))
+            .is_err()
+        );
     }
 
     #[test]
@@ -808,10 +857,8 @@ mod tests {
             ("SESSION_KEY_PREFIX", "app1:session:"),
         ]
         .into();
-        let mut settings = Settings::default();
-        settings
-            .apply_env(|name| env.get(name).map(|v| v.to_string()))
-            .unwrap();
+        let mut settings =
+            Settings::layered(None, None, |name| env.get(name).map(|v| v.to_string())).unwrap();
         assert_eq!(settings.session.store, SessionStoreKind::Redis);
         assert_eq!(settings.session.key_prefix, "app1:session:");
         settings.validate().unwrap();
@@ -826,17 +873,19 @@ mod tests {
         let mut settings = Settings::default();
         settings.session.key_prefix = "has space:".into();
         assert!(settings.validate().is_err());
-        assert!(Settings::default()
-            .apply_env(|name| (name == "SESSION_STORE").then(|| "memcached".to_string()))
-            .is_err());
+        assert!(
+            Settings::layered(None, None, |name| (name == "SESSION_STORE")
+                .then(|| "memcached".to_string()))
+            .is_err()
+        );
     }
 
     #[test]
     fn a_malformed_environment_value_is_a_clear_error() {
-        let mut settings = Settings::default();
-        let error = settings
-            .apply_env(|name| (name == "SESSION_IDLE_TIMEOUT_SECS").then(|| "soon".to_string()))
-            .unwrap_err();
+        let error = Settings::layered(None, None, |name| {
+            (name == "SESSION_IDLE_TIMEOUT_SECS").then(|| "soon".to_string())
+        })
+        .unwrap_err();
         assert!(
             error.to_string().contains("SESSION_IDLE_TIMEOUT_SECS"),
             "{error}"

@@ -33,7 +33,7 @@ pub const LEEWAY_SECS: i64 = 60;
 pub const MIN_KEY_BYTES: usize = 32;
 
 /// The signing algorithm of a deployment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub enum TokenAlgorithm {
     #[serde(rename = "HS256")]
     Hs256,
