@@ -5,11 +5,14 @@
 
 use crate::{
     auth::{
-        ssr::{create_user, live_sessions, parse_username, tokens, users, AuthError, AuthService},
+        ssr::{
+            create_user, live_sessions, parse_username, sign_out_everywhere, tokens, users,
+            AuthError, AuthService,
+        },
         Password,
     },
     pages::utc_text,
-    server::{config::Settings, startup},
+    server::{config::Settings, startup, store::purge_now},
 };
 use clap::{Parser, Subcommand};
 use std::{
@@ -305,30 +308,25 @@ async fn sessions_command(
                     1
                 }
                 _ => {
-                    let ended = service.sessions.revoke_all_but(user.id, None).await?;
-                    let now = service.clock.now();
-                    let tokens_ended = tokens::revoke_all(&service.database, user.id, now).await?;
-                    tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended = tokens_ended, outcome = "success");
+                    let ended = sign_out_everywhere(service, user.id, None).await?;
+                    tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended = ended.tokens, outcome = "success");
                     println!(
-                        "{tokens_ended} bearer token(s) of {:?} revoked",
-                        user.username
+                        "{} bearer token(s) of {:?} revoked",
+                        ended.tokens, user.username
                     );
-                    ended
+                    ended.sessions
                 }
             };
             tracing::info!(target: "audit", event = "sessions_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} session(s) of {:?} ended", user.username);
         }
-        SessionsCommand::Purge if service.sessions.expire_by_themselves() => {
+        SessionsCommand::Purge if service.sessions.expires_records_itself() => {
             println!(
                 "sessions are in Redis, which deletes each one when it expires: nothing to purge"
             );
         }
         SessionsCommand::Purge => {
-            let purged = service
-                .sessions
-                .purge_expired(OffsetDateTime::now_utc())
-                .await?;
+            let purged = purge_now(&service.sessions, &service.clock).await?;
             println!("{purged} expired session(s) deleted");
         }
     }

@@ -15,6 +15,8 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
 pub mod cookies;
 pub mod pages;
 pub mod routes;

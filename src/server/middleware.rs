@@ -10,7 +10,7 @@ use crate::{
         AppError,
     },
     routes::PROTECTED_PAGES,
-    server::store::session_store_unavailable,
+    server::store::SessionFault,
 };
 use axum::extract::ConnectInfo;
 use axum::{
@@ -92,7 +92,9 @@ pub async fn resolve_signed_in(
             next.run(request).await
         }
         // The store seam has logged the outage once.
-        Err(error) if session_store_unavailable(&error) => super::outage::unavailable_page(),
+        Err(error) if SessionFault::of(&error) == SessionFault::Unavailable => {
+            super::outage::unavailable_page()
+        }
         Err(error) => {
             tracing::error!(error = %error, "session read failed");
             AppError::Internal.into_response()

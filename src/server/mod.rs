@@ -9,6 +9,7 @@ pub mod middleware;
 pub mod outage;
 pub mod serve;
 pub mod session_layer;
+pub mod split_build;
 pub mod startup;
 pub mod state;
 pub mod store;

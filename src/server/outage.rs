@@ -4,7 +4,10 @@
 //! balancers (`GET /readyz`) beside the liveness one (`GET /healthz`).
 
 use super::{errors::with_status_of, state::AppState};
-use crate::auth::{ssr::OUTAGE_RETRY_AFTER_SECS, AppError};
+use crate::{
+    auth::{ssr::OUTAGE_RETRY_AFTER_SECS, AppError},
+    server::store::first_unready,
+};
 use axum::{
     extract::State,
     response::{Html, IntoResponse, Response},
@@ -36,8 +39,9 @@ pub fn unavailable_page() -> Response {
 /// `GET /readyz`: 200 while the database and the session store answer, 503
 /// (naming which does not) until they do again.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.auth.sessions.ready().await {
-        Ok(()) => "ready".into_response(),
-        Err(backend) => with_status_of(&outage(), format!("not ready: {backend} unavailable")),
+    let backends = [state.auth.database.health(), state.auth.sessions.health()];
+    match first_unready(&backends).await {
+        None => "ready".into_response(),
+        Some(backend) => with_status_of(&outage(), format!("not ready: {backend} unavailable")),
     }
 }

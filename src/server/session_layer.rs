@@ -9,7 +9,7 @@
 //! here the store refuses to save a deleted record (`store::sessions`) and this
 //! layer answers with a removal cookie instead.
 
-use super::store::{session_ended, session_store_unavailable, SessionBackend};
+use super::store::{SessionFault, Sessions};
 use crate::{auth::AppError, cookies};
 use axum::{
     extract::{Request, State},
@@ -24,13 +24,13 @@ use tower_sessions::{cookie::Cookie, session::Id, Expiry, Session};
 /// The store and the cookie's name and flags.
 #[derive(Clone, Debug)]
 pub struct SessionLayer {
-    store: Arc<SessionBackend>,
+    store: Arc<Sessions>,
     cookie_name: Arc<str>,
     secure: bool,
 }
 
 impl SessionLayer {
-    pub fn new(store: SessionBackend, cookie_name: &str, secure: bool) -> Self {
+    pub fn new(store: Sessions, cookie_name: &str, secure: bool) -> Self {
         Self {
             store: Arc::new(store),
             cookie_name: cookie_name.into(),
@@ -100,17 +100,17 @@ pub async fn manage_sessions(
                 return AppError::Internal.into_response();
             }
         },
-        Err(error) if session_ended(&error) => {
-            tracing::info!("session ended while a request ran; its cookie is cleared");
-            set_cookie(&mut response, &layer.removal_cookie());
-        }
-        Err(error) if session_store_unavailable(&error) => {
-            return super::outage::unavailable_page();
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "session save failed");
-            return AppError::Internal.into_response();
-        }
+        Err(error) => match SessionFault::of(&error) {
+            SessionFault::Ended => {
+                tracing::info!("session ended while a request ran; its cookie is cleared");
+                set_cookie(&mut response, &layer.removal_cookie());
+            }
+            SessionFault::Unavailable => return super::outage::unavailable_page(),
+            SessionFault::Other => {
+                tracing::error!(error = %error, "session save failed");
+                return AppError::Internal.into_response();
+            }
+        },
     }
     response
 }
@@ -121,7 +121,8 @@ mod tests {
 
     async fn layer() -> SessionLayer {
         let database = crate::server::store::Database::in_memory().await;
-        SessionLayer::new(SessionBackend::new(database), "session", true)
+        let store = Sessions::new(crate::server::store::SqlSessions::new(database));
+        SessionLayer::new(store, "session", true)
     }
 
     #[tokio::test]

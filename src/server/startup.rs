@@ -8,7 +8,10 @@ use super::{
     serve::ConnectionLimits,
     session_layer::{manage_sessions, SessionLayer},
     state::AppState,
-    store::{redact_password, Database, DatabaseError, RedisError, RedisSessions, SessionBackend},
+    store::{
+        purge_continuously, redact_password, Database, DatabaseError, RedisError, RedisSessions,
+        Sessions, SqlSessions,
+    },
 };
 use crate::{
     app::{shell, App},
@@ -40,6 +43,8 @@ pub enum StartupError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Unsplit(#[from] super::split_build::UnsplitBuild),
 }
 
 pub struct Application {
@@ -48,9 +53,9 @@ pub struct Application {
     limits: ConnectionLimits,
     router: Router,
     database: Database,
-    sessions: SessionBackend,
+    sessions: Sessions,
     /// Background tasks: expired-session and throttle-counter cleanup, the dummy hash.
-    cleanup: Vec<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
 }
 
 /// The database (migrated), the session store and everything the
@@ -74,16 +79,13 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
             &settings.cookie.name,
             settings.cookie.secure,
         ),
-        sessions: session_backend(settings, database).await?,
+        sessions: session_store(settings, database).await?,
         tokens,
     })
 }
 
 /// The session store the settings choose, over the application's database.
-async fn session_backend(
-    settings: &Settings,
-    database: Database,
-) -> Result<SessionBackend, StartupError> {
+async fn session_store(settings: &Settings, database: Database) -> Result<Sessions, StartupError> {
     match (settings.session.store, settings.session.redis_url()) {
         (SessionStoreKind::Redis, Some(url)) => {
             let redis = RedisSessions::connect(url, &settings.session.key_prefix)
@@ -92,10 +94,10 @@ async fn session_backend(
                     url: redact_password(url),
                     source,
                 })?;
-            Ok(SessionBackend::in_redis(database, redis))
+            Ok(Sessions::new(redis))
         }
         // `Settings::validate` refuses Redis without a URL.
-        _ => Ok(SessionBackend::new(database)),
+        _ => Ok(Sessions::new(SqlSessions::new(database))),
     }
 }
 
@@ -103,22 +105,17 @@ pub async fn build(
     settings: &Settings,
     leptos_options: LeptosOptions,
 ) -> Result<Application, StartupError> {
+    let pkg_dir =
+        std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    super::split_build::check(&pkg_dir, &leptos_options.output_name)?;
     let auth = auth_service(settings).await?;
     if settings.tokens.configured_keys().is_none() {
         tracing::warn!("no TOKEN_KEYS: bearer tokens are signed with a random key that ends with this process (development only)");
     }
     let database = auth.database.clone();
     let store = auth.sessions.clone();
-    let hasher = auth.hasher.clone();
-    let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
-    let cleanup = tokio::spawn(store.clone().purge_continuously(cleanup_every));
-    let purge = tokio::spawn(purge_throttle_counters(
-        database.clone(),
-        auth.clock.clone(),
-        cleanup_every,
-        auth.throttle.longest_window_secs(),
-    ));
     let clock = auth.clock.clone();
+    let background = auth.clone();
     let state = AppState {
         leptos_options: leptos_options.clone(),
         auth: auth.clone(),
@@ -186,12 +183,8 @@ pub async fn build(
     let listener = TcpListener::bind(address)
         .await
         .map_err(|source| StartupError::Bind { address, source })?;
-    // The dummy hash for unknown users, made while the server already answers.
-    let prepare = tokio::spawn(async move {
-        if let Err(error) = hasher.prepare().await {
-            tracing::warn!(error = %error, "dummy hash not made at start; the first sign-in of an unknown user makes it");
-        }
-    });
+    let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
+    let cleanup = background_tasks(&background, cleanup_every);
     Ok(Application {
         listener,
         clock,
@@ -199,8 +192,35 @@ pub async fn build(
         router,
         database,
         sessions: store,
-        cleanup: vec![cleanup, purge, prepare],
+        background: cleanup,
     })
+}
+
+/// The tasks that run beside the server, started once the listener is bound
+/// (a server that cannot bind starts none) and stopped with it: the expiry
+/// purge of sessions and of throttle counters, every `every` on the server's
+/// clock, and the dummy hash for unknown users, made while the server
+/// already answers.
+fn background_tasks(auth: &AuthService, every: Duration) -> Vec<JoinHandle<()>> {
+    let hasher = auth.hasher.clone();
+    vec![
+        tokio::spawn(purge_continuously(
+            auth.sessions.clone(),
+            auth.clock.clone(),
+            every,
+        )),
+        tokio::spawn(purge_throttle_counters(
+            auth.database.clone(),
+            auth.clock.clone(),
+            every,
+            auth.throttle.longest_window_secs(),
+        )),
+        tokio::spawn(async move {
+            if let Err(error) = hasher.prepare().await {
+                tracing::warn!(error = %error, "dummy hash not made at start; the first sign-in of an unknown user makes it");
+            }
+        }),
+    ]
 }
 
 impl Application {
@@ -215,14 +235,14 @@ impl Application {
         self.clock.clone()
     }
 
-    /// Serves until `shutdown` completes, then stops the cleanup task and
+    /// Serves until `shutdown` completes, then stops the background tasks and
     /// closes the database.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let served = super::serve::serve(self.listener, self.router, self.limits, shutdown).await;
-        for task in &self.cleanup {
+        for task in &self.background {
             task.abort();
         }
         self.sessions.close().await;

@@ -60,20 +60,35 @@ pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), Aut
     Ok(())
 }
 
+/// What "sign out everywhere" ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedOutEverywhere {
+    pub sessions: u64,
+    pub tokens: i64,
+}
+
+/// Signs `user_id` out everywhere: ends every session but the one named
+/// `keep` (all when `None`) and revokes every bearer token. The one way the
+/// account page, a password change and the admin command line do it.
+pub async fn sign_out_everywhere(
+    service: &AuthService,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<SignedOutEverywhere, AuthError> {
+    let sessions = service.sessions.revoke_all_but(user_id, keep).await?;
+    let tokens = tokens::revoke_all(&service.database, user_id, service.clock.now()).await?;
+    Ok(SignedOutEverywhere { sessions, tokens })
+}
+
 /// Ends every session of the user but this one, and every bearer token
 /// ("sign out everywhere else"); returns how many sessions ended.
 pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError> {
     let signed_in = cx.require_signed_in()?;
     let client = cx.client_address();
-    let ended = cx
-        .state
-        .sessions
-        .revoke_all_but(signed_in.user_id, Some(&signed_in.handle))
-        .await?;
-    let tokens_ended =
-        tokens::revoke_all(&cx.state.database, signed_in.user_id, cx.state.clock.now()).await?;
-    tracing::info!(target: "audit", event = "sessions_revoked", user_id = signed_in.user_id, client, ended, tokens_ended, outcome = "success");
-    Ok(ended)
+    let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
+    let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
+    tracing::info!(target: "audit", event = "sessions_revoked", user_id = signed_in.user_id, client, ended = sessions_ended, tokens_ended, outcome = "success");
+    Ok(sessions_ended)
 }
 
 /// Changes the password after checking the current one, which is counted on
@@ -126,12 +141,9 @@ pub async fn change_password(
     let (new, _) = judged_strong(new, username).await?;
     let hash = service.hasher.hash(SecretString::from(new)).await?;
     users::update_password_hash(&service.database, user.id, &hash).await?;
-    let ended = service
-        .sessions
-        .revoke_all_but(user.id, Some(&signed_in.handle))
-        .await?;
-    let tokens_ended = tokens::revoke_all(&service.database, user.id, now).await?;
+    let ended = sign_out_everywhere(service, user.id, Some(&signed_in.handle)).await?;
     session::renew(&cx.session, &service.policy, &signed_in).await?;
-    tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended = ended, tokens_ended, outcome = "success");
+    let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
+    tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended, tokens_ended, outcome = "success");
     Ok(())
 }

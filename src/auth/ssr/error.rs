@@ -58,7 +58,10 @@ impl AuthError {
         match self {
             AuthError::Database(error) => crate::server::store::is_unavailable(error),
             AuthError::Store(error) => error.is_unavailable(),
-            AuthError::Session(error) => crate::server::store::session_store_unavailable(error),
+            AuthError::Session(error) => {
+                use crate::server::store::SessionFault;
+                SessionFault::of(error) == SessionFault::Unavailable
+            }
             _ => false,
         }
     }

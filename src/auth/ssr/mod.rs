@@ -3,7 +3,6 @@
 //! functions in `auth` are thin wrappers over the flows here.
 
 mod accounts;
-mod clock;
 mod devices;
 mod error;
 mod flows;
@@ -17,10 +16,11 @@ mod user_agent;
 pub mod users;
 mod validation;
 
+pub use crate::clock::Clock;
 pub use accounts::{
     change_password, list_sessions, live_sessions, revoke_other_sessions, revoke_session,
+    sign_out_everywhere, SignedOutEverywhere,
 };
-pub use clock::Clock;
 pub use devices::DeviceCookie;
 pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};
 pub use flows::{create_user, register_account, sign_in, sign_out};
@@ -31,7 +31,7 @@ pub use validation::{parse_username, safe_next, PasswordRules};
 
 use super::{AppError, CurrentUser};
 use crate::server::store::Database;
-use crate::server::store::SessionBackend;
+use crate::server::store::Sessions;
 use axum::{extract::ConnectInfo, http::request::Parts};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
@@ -49,7 +49,7 @@ pub struct AuthService {
     pub clock: Clock,
     pub device_cookie: DeviceCookie,
     /// The session store seam: the index of users' sessions and revocation.
-    pub sessions: SessionBackend,
+    pub sessions: Sessions,
     /// How bearer tokens are signed and checked.
     pub tokens: tokens::SharedTokenRules,
 }

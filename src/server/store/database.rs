@@ -3,6 +3,7 @@
 //! `DATABASE_URL`, and the migrations of each, embedded in the binary.
 
 use super::health::{Health, Probe};
+use super::sqlite_readers::{SqliteReaders, READERS};
 use sqlx::{
     migrate::MigrateError,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -33,6 +34,9 @@ pub enum DatabaseError {
 pub struct Database {
     pool: Pool,
     health: Health,
+    /// For a SQLite file only: reads on the request's own thread
+    /// (`sqlite_readers`). `None` for PostgreSQL and an in-memory database.
+    readers: Option<Arc<SqliteReaders>>,
 }
 
 /// A pool of connections to one of the two engines.
@@ -173,9 +177,16 @@ impl Database {
                 }
             })
         });
+        let readers = match &pool {
+            Pool::Sqlite(pool) => {
+                SqliteReaders::for_file(pool.connect_options().get_filename(), READERS)
+            }
+            Pool::Postgres(_) => None,
+        };
         Self {
             pool,
             health: Health::new("database", probe),
+            readers: readers.map(Arc::new),
         }
     }
 
@@ -185,6 +196,11 @@ impl Database {
 
     pub fn health(&self) -> &Health {
         &self.health
+    }
+
+    /// The readers on the request's thread, for a SQLite file.
+    pub(super) fn readers(&self) -> Option<&SqliteReaders> {
+        self.readers.as_deref()
     }
 
     /// Applies the backend's migrations (`migrations/sqlite/` or

@@ -125,3 +125,19 @@ impl Health {
         answered
     }
 }
+
+/// The name of the first of `backends` that does not answer now (the
+/// readiness check), each tried once however often it is named.
+pub async fn first_unready(backends: &[&Health]) -> Option<&'static str> {
+    let mut tried = Vec::new();
+    for health in backends {
+        if tried.contains(&health.name) {
+            continue;
+        }
+        tried.push(health.name);
+        if !health.check().await {
+            return Some(health.name);
+        }
+    }
+    None
+}

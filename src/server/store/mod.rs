@@ -5,12 +5,16 @@
 //!   by the scheme of `DATABASE_URL`, each with its own migrations
 //!   (`migrations/sqlite/`, `migrations/postgres/`) applied at start.
 //! - `sessions`: the session records and the index from users to their
-//!   sessions, with the rules every backend keeps (no save brings back a deleted
-//!   record; the index moves with its record).
-//! - `redis`: session records and their index in Redis instead
-//!   (`SESSION_STORE=redis`), under a key prefix.
-//! - `sqlite_readers`: session reads on the request's own thread, for SQLite
-//!   only, where they pay (BENCHMARKS.md).
+//!   sessions: one contract (`SessionBackend`) with the rules every backend
+//!   keeps (no save brings back a deleted record; the index moves with its
+//!   record), implemented in the database (`sessions/sql.rs`) and in Redis
+//!   (`sessions/redis.rs`, `SESSION_STORE=redis`), and the expiry purge on
+//!   the server's clock (`sessions/purge.rs`).
+//! - `record`: the part of a session record the store indexes.
+//! - `sqlite_readers`: session reads (and a bearer token's holder,
+//!   `token_holder`) on the request's own thread, for a SQLite file only,
+//!   where they pay (BENCHMARKS.md).
+//! - `health`: whether each backend answers, and the readiness check.
 //!
 //! Code outside the seam writes its SQL once, in the dialect both engines
 //! share (`$1` placeholders, `ON CONFLICT`, `RETURNING`), and runs it through
@@ -19,21 +23,20 @@
 mod database;
 mod health;
 mod record;
-mod redis;
 pub mod scratch;
 mod sessions;
 mod sqlite_readers;
+mod token_holder;
 
 pub use database::{
     is_unavailable, observed, redact_password, unavailable_error, Database, DatabaseError,
     Executor, Pool, RunsQueries, SerialLock, Transaction,
 };
-pub use health::Health;
+pub use health::{first_unready, Health};
 pub use record::{SignedIn, SIGNED_IN_KEY};
-pub use redis::{RedisError, RedisSessions};
 pub use sessions::{
-    session_ended, session_store_unavailable, IndexedSession, SessionBackend, StoreError,
-    PURGE_BATCH, READERS,
+    purge_continuously, purge_now, IndexedSession, RedisError, RedisSessions, SessionBackend,
+    SessionFault, Sessions, SqlSessions, StoreError,
 };
 
 /// Runs `$body` with `$executor` bound to the backend's own sqlx executor

@@ -26,11 +26,12 @@ use std::{
     time::Duration,
 };
 
-/// A bearer token's holder, by the user's primary key.
-pub(super) const TOKEN_HOLDER: &str = "SELECT username, token_generation FROM users WHERE id = $1";
-
 /// The session table's primary-key look-up; the caller checks the expiry.
 const LOAD: &str = "SELECT data FROM tower_sessions WHERE id = $1";
+
+/// Read-only connections for session reads: one per async worker thread
+/// would do (a read never yields), a few more cover other callers.
+pub const READERS: usize = 4;
 
 /// Read-only connections to one database file, opened on first use and
 /// reopened after a failure.
@@ -56,14 +57,8 @@ impl SqliteReaders {
         self.look_up(LOAD, id, |row| row.get(0))
     }
 
-    /// The name and token generation of user `user_id` (a bearer token's
-    /// holder), answered as `read` answers.
-    pub fn token_holder(&self, user_id: i64) -> Option<Option<(String, i64)>> {
-        self.look_up(TOKEN_HOLDER, user_id, |row| Ok((row.get(0)?, row.get(1)?)))
-    }
-
-    /// One primary-key look-up on a free reader.
-    fn look_up<K: rusqlite::ToSql, T>(
+    /// One primary-key look-up on a free reader, answered as `read` answers.
+    pub fn look_up<K: rusqlite::ToSql, T>(
         &self,
         query: &str,
         key: K,

@@ -111,7 +111,7 @@ pub async fn authenticate(service: &AuthService, token: &str) -> Result<TokenHol
     let user_id = claims
         .user_id()
         .ok_or(BearerError::Invalid(InvalidToken::Malformed))?;
-    match service.sessions.token_holder(user_id).await? {
+    match service.database.token_holder(user_id).await? {
         Some((username, generation)) if generation == claims.generation => Ok(TokenHolder {
             user_id,
             username,

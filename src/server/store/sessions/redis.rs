@@ -18,9 +18,12 @@
 //! must live on one server: Redis Cluster is not supported (a primary with
 //! replicas or Sentinel is).
 
-use super::health::{Health, Probe};
-use super::record::SignedIn;
-use super::IndexedSession;
+use super::{decode, encode, signed_in, IndexedSession, SessionBackend, StoreError};
+use crate::server::store::{
+    health::{Health, Probe},
+    record::SignedIn,
+};
+use async_trait::async_trait;
 use fred::{
     clients::{Client, Pool},
     error::ErrorKind,
@@ -37,7 +40,7 @@ use std::{
     time::Duration,
 };
 use time::OffsetDateTime;
-use tower_sessions::session::Id;
+use tower_sessions::session::{Id, Record};
 
 /// Connections to Redis, used in turn.
 const CONNECTIONS: usize = 4;
@@ -201,10 +204,6 @@ impl RedisSessions {
         })
     }
 
-    pub fn health(&self) -> &Health {
-        &self.health
-    }
-
     /// A connected client, or `Unavailable` at once: while Redis is away a
     /// command is not queued to wait for it.
     fn client(&self) -> Result<&Client, RedisError> {
@@ -244,26 +243,25 @@ impl RedisSessions {
         format!("{}user:{user_id}", self.prefix)
     }
 
-    /// Writes `data` as record `id` (`create`: only if the id is free;
-    /// otherwise only if the record still exists) with its index entry when
-    /// signed in; `false` when nothing was written.
-    pub async fn write(
+    /// Writes `record` (`create`: only if its id is free; otherwise only if
+    /// it still exists) with its index entry when signed in; `false` when
+    /// nothing was written.
+    async fn write(
         &self,
-        id: &Id,
-        data: Vec<u8>,
-        expiry: OffsetDateTime,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
         create: bool,
-        state: Option<&SignedIn>,
-    ) -> Result<bool, RedisError> {
-        let expires = expiry.unix_timestamp();
+    ) -> Result<bool, StoreError> {
+        let data = encode(record)?;
+        let expires = record.expiry_date.unix_timestamp();
         let mode = if create { "NX" } else { "XX" };
-        let mut keys = vec![self.record_key(id)];
+        let mut keys = vec![self.record_key(&record.id)];
         let mut args: Vec<fred::types::Value> =
             vec![data.as_slice().into(), expires.into(), mode.into()];
-        if let Some(state) = state {
+        if let Some(state) = signed_in {
             keys.push(self.index_key(state.user_id));
             let entry = Entry {
-                id: id.to_string(),
+                id: record.id.to_string(),
                 device: state.device.clone(),
                 client: state.client.clone(),
                 remember: state.remember,
@@ -272,88 +270,20 @@ impl RedisSessions {
                 expires,
             };
             args.push(state.handle.as_str().into());
-            args.push(serde_json::to_string(&entry)?.into());
+            args.push(
+                serde_json::to_string(&entry)
+                    .map_err(RedisError::from)?
+                    .into(),
+            );
         }
         let written: i64 = self.run(&WRITE, keys, args).await?;
         Ok(written == 1)
     }
 
     /// The stored bytes of record `id`: one round trip.
-    pub async fn read(&self, id: &Id) -> Result<Option<Vec<u8>>, RedisError> {
+    async fn read_bytes(&self, id: &Id) -> Result<Option<Vec<u8>>, RedisError> {
         let read = self.client()?.get(self.record_key(id)).await;
         self.observed(read.map_err(RedisError::from))
-    }
-
-    /// Deletes record `id` and, when it was signed in, its index entry.
-    pub async fn delete(&self, id: &Id, state: Option<&SignedIn>) -> Result<(), RedisError> {
-        let mut keys = vec![self.record_key(id)];
-        let mut args = Vec::new();
-        if let Some(state) = state {
-            keys.push(self.index_key(state.user_id));
-            args.push(state.handle.clone());
-        }
-        self.run::<i64, _>(&DELETE, keys, args).await.map(|_| ())
-    }
-
-    /// The live sessions of `user_id` at `now`, most recently active first.
-    pub async fn sessions_of(
-        &self,
-        user_id: i64,
-        now: OffsetDateTime,
-    ) -> Result<Vec<IndexedSession>, RedisError> {
-        let listed: Vec<String> = self
-            .run(
-                &LIST,
-                vec![self.index_key(user_id)],
-                vec![self.prefix.clone()],
-            )
-            .await?;
-        let mut sessions = Vec::with_capacity(listed.len() / 2);
-        for pair in listed.chunks_exact(2) {
-            let entry: Entry = serde_json::from_str(&pair[1])?;
-            if entry.expires > now.unix_timestamp() {
-                sessions.push(IndexedSession {
-                    handle: pair[0].clone(),
-                    device: entry.device,
-                    client: entry.client,
-                    remember: entry.remember,
-                    signed_in_at: entry.signed_in_at,
-                    last_seen: entry.last_seen,
-                });
-            }
-        }
-        sessions
-            .sort_by_key(|session| std::cmp::Reverse((session.last_seen, session.signed_in_at)));
-        Ok(sessions)
-    }
-
-    /// Ends `user_id`'s session named `handle`; `false` when the user has no
-    /// such live session.
-    pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, RedisError> {
-        let ended: i64 = self
-            .run(
-                &REVOKE,
-                vec![self.index_key(user_id)],
-                vec![self.prefix.clone(), handle.to_string()],
-            )
-            .await?;
-        Ok(ended > 0)
-    }
-
-    /// Ends every session of `user_id` but the one named `keep`; how many ended.
-    pub async fn revoke_all_but(
-        &self,
-        user_id: i64,
-        keep: Option<&str>,
-    ) -> Result<u64, RedisError> {
-        let ended: i64 = self
-            .run(
-                &REVOKE_ALL_BUT,
-                vec![self.index_key(user_id)],
-                vec![self.prefix.clone(), keep.unwrap_or_default().to_string()],
-            )
-            .await?;
-        Ok(u64::try_from(ended).unwrap_or_default())
     }
 
     #[cfg(test)]
@@ -380,9 +310,117 @@ impl RedisSessions {
     pub async fn expires_at(&self, id: &Id) -> i64 {
         self.pool.expire_time(self.record_key(id)).await.unwrap()
     }
+}
 
-    /// Closes the connections.
-    pub async fn close(&self) {
+#[async_trait]
+impl SessionBackend for RedisSessions {
+    async fn create(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+    ) -> Result<bool, StoreError> {
+        self.write(record, signed_in, true).await
+    }
+
+    async fn update(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+    ) -> Result<bool, StoreError> {
+        self.write(record, signed_in, false).await
+    }
+
+    async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
+        match self.read_bytes(id).await? {
+            Some(data) => decode(&data).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> Result<(), StoreError> {
+        // The index entry goes too, when the record says whose it is.
+        let state = match self.read_bytes(id).await? {
+            Some(data) => decode(&data).ok().and_then(|record| signed_in(&record)),
+            None => None,
+        };
+        let mut keys = vec![self.record_key(id)];
+        let mut args = Vec::new();
+        if let Some(state) = state {
+            keys.push(self.index_key(state.user_id));
+            args.push(state.handle);
+        }
+        self.run::<i64, _>(&DELETE, keys, args).await?;
+        Ok(())
+    }
+
+    async fn sessions_of(
+        &self,
+        user_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<IndexedSession>, StoreError> {
+        let listed: Vec<String> = self
+            .run(
+                &LIST,
+                vec![self.index_key(user_id)],
+                vec![self.prefix.clone()],
+            )
+            .await?;
+        let mut sessions = Vec::with_capacity(listed.len() / 2);
+        for pair in listed.chunks_exact(2) {
+            let entry: Entry = serde_json::from_str(&pair[1]).map_err(RedisError::from)?;
+            if entry.expires > now.unix_timestamp() {
+                sessions.push(IndexedSession {
+                    handle: pair[0].clone(),
+                    device: entry.device,
+                    client: entry.client,
+                    remember: entry.remember,
+                    signed_in_at: entry.signed_in_at,
+                    last_seen: entry.last_seen,
+                });
+            }
+        }
+        sessions
+            .sort_by_key(|session| std::cmp::Reverse((session.last_seen, session.signed_in_at)));
+        Ok(sessions)
+    }
+
+    async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, StoreError> {
+        let ended: i64 = self
+            .run(
+                &REVOKE,
+                vec![self.index_key(user_id)],
+                vec![self.prefix.clone(), handle.to_string()],
+            )
+            .await?;
+        Ok(ended > 0)
+    }
+
+    async fn revoke_all_but(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
+        let ended: i64 = self
+            .run(
+                &REVOKE_ALL_BUT,
+                vec![self.index_key(user_id)],
+                vec![self.prefix.clone(), keep.unwrap_or_default().to_string()],
+            )
+            .await?;
+        Ok(u64::try_from(ended).unwrap_or_default())
+    }
+
+    /// Redis deletes each record at its expiry (and the index drops its
+    /// entry when it is next read): nothing to do.
+    async fn purge_expired(&self, _now: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    fn expires_records_itself(&self) -> bool {
+        true
+    }
+
+    fn health(&self) -> &Health {
+        &self.health
+    }
+
+    async fn close(&self) {
         let _ = self.pool.quit().await;
     }
 }

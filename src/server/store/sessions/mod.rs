@@ -1,0 +1,328 @@
+//! Session records and the index from users to their sessions: one contract,
+//! [`SessionBackend`], with one implementation per backend (`sql`: SQLite and
+//! PostgreSQL, in tower-sessions-sqlx-store's table; `redis`), and
+//! [`Sessions`], the value the app holds, which speaks tower-sessions'
+//! `SessionStore` to the session layer over whichever backend runs.
+//!
+//! The rules every backend keeps (the store-agnostic suite in `tests.rs`
+//! proves them on each):
+//! - a record is stored in one encoding (MessagePack of the whole record,
+//!   `encode`/`decode` here) with its expiry, and a read past that expiry
+//!   finds nothing;
+//! - `update` only ever writes a record that still exists. tower-sessions'
+//!   own save is an insert-or-update, so a request that loaded a session
+//!   before a sign-out deleted it and saved after (a sliding refresh) brought
+//!   the session back; here that save changes nothing and fails with
+//!   [`StoreError::Ended`], and the session layer clears the cookie;
+//! - a record that carries the signed-in state (`record::SignedIn`) is indexed
+//!   by its user in the same atomic step that writes it; deleting the record
+//!   (sign-out, expiry, revocation, the purge) takes its index entry along;
+//! - revocation names a session by its public handle, so nothing outside the
+//!   seam ever holds another session's id.
+//!
+//! Expired records are deleted by the backend itself (Redis) or by the purge
+//! (`purge`), on the server's clock.
+
+mod purge;
+mod redis;
+mod sql;
+#[cfg(test)]
+mod tests;
+
+pub use purge::{purge_continuously, purge_now};
+pub use redis::{RedisError, RedisSessions};
+pub use sql::SqlSessions;
+
+use super::{health::Health, record::SignedIn, record::SIGNED_IN_KEY};
+use async_trait::async_trait;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, SessionStore,
+};
+
+/// One signed-in session as the index keeps it: what its owner sees on the
+/// account page. Times are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct IndexedSession {
+    pub handle: String,
+    pub device: String,
+    pub client: String,
+    pub remember: bool,
+    pub signed_in_at: i64,
+    pub last_seen: i64,
+}
+
+/// What a backend keeps: records, their index by user, their expiry.
+#[async_trait]
+pub trait SessionBackend: std::fmt::Debug + Send + Sync + 'static {
+    /// Writes a new record, indexed when `signed_in`; `false` (and nothing
+    /// written) when its id is taken.
+    async fn create(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+    ) -> Result<bool, StoreError>;
+
+    /// Writes over a record that still exists, moving its index entry;
+    /// `false` (and nothing written) when it is gone.
+    async fn update(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+    ) -> Result<bool, StoreError>;
+
+    /// The record `id`, if there is one (expired or not: [`Sessions`] checks).
+    async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError>;
+
+    /// Deletes record `id` and its index entry.
+    async fn delete(&self, id: &Id) -> Result<(), StoreError>;
+
+    /// The sessions of `user_id` whose record has not expired at `now`, most
+    /// recently active first.
+    async fn sessions_of(
+        &self,
+        user_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<IndexedSession>, StoreError>;
+
+    /// Ends the session of `user_id` named `handle`; `false` when the user has
+    /// no such session (whether or not another user has).
+    async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, StoreError>;
+
+    /// Ends every session of `user_id` but the one named `keep` (all when
+    /// `None`); how many ended.
+    async fn revoke_all_but(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError>;
+
+    /// Deletes the records that expired before `now`; how many went. A
+    /// backend that expires records itself has nothing to do.
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Whether the backend deletes expired records itself (Redis).
+    fn expires_records_itself(&self) -> bool {
+        false
+    }
+
+    /// Whether the backend answers, as this process last found it.
+    fn health(&self) -> &Health;
+
+    /// Closes the backend's own connections (the database is closed by its
+    /// owner).
+    async fn close(&self) {}
+}
+
+/// Why the session store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend could not be reached: the app answers 503.
+    #[error("{UNAVAILABLE}{0}")]
+    Unavailable(BackendError),
+    /// `update` found its record deleted (sign-out, expiry, revocation)
+    /// after this request loaded it.
+    #[error("the session ended while this request ran")]
+    Ended,
+    /// The backend refused an operation.
+    #[error("session store: {0}")]
+    Failed(BackendError),
+    /// A record could not be encoded or decoded.
+    #[error("session record: {0}")]
+    Encoding(String),
+}
+
+/// The backend's own error.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+    #[error(transparent)]
+    Redis(RedisError),
+    /// tower-sessions-sqlx-store's error, which carries only text.
+    #[error("database: {0}")]
+    Text(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if super::is_unavailable(&error) {
+            Self::Unavailable(BackendError::Database(error))
+        } else {
+            Self::Failed(BackendError::Database(error))
+        }
+    }
+}
+
+impl From<RedisError> for StoreError {
+    fn from(error: RedisError) -> Self {
+        if error.is_unavailable() {
+            Self::Unavailable(BackendError::Redis(error))
+        } else {
+            Self::Failed(BackendError::Redis(error))
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the backend could not be reached (an outage), as opposed to an
+    /// operation it refused.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// How an outage begins in the text tower-sessions carries (its errors hold
+/// only a string); [`SessionFault::of`] reads it back.
+const UNAVAILABLE: &str = "session store unavailable: ";
+
+impl From<StoreError> for session_store::Error {
+    fn from(error: StoreError) -> Self {
+        session_store::Error::Backend(error.to_string())
+    }
+}
+
+/// What a tower-sessions error says about the store: the one place that reads
+/// the text [`StoreError`] became on its way through tower-sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionFault {
+    /// The store could not be reached ([`StoreError::Unavailable`]).
+    Unavailable,
+    /// The record was deleted while the request ran ([`StoreError::Ended`]).
+    Ended,
+    /// Anything else: a fault of ours.
+    Other,
+}
+
+impl SessionFault {
+    pub fn of(error: &tower_sessions::session::Error) -> Self {
+        let tower_sessions::session::Error::Store(session_store::Error::Backend(reason)) = error
+        else {
+            return Self::Other;
+        };
+        if reason.starts_with(UNAVAILABLE) {
+            Self::Unavailable
+        } else if *reason == StoreError::Ended.to_string() {
+            Self::Ended
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// The one encoding of a record in every backend: MessagePack of the whole
+/// record, as tower-sessions' own stores write it.
+fn encode(record: &Record) -> Result<Vec<u8>, StoreError> {
+    rmp_serde::to_vec(record).map_err(|error| StoreError::Encoding(error.to_string()))
+}
+
+fn decode(data: &[u8]) -> Result<Record, StoreError> {
+    rmp_serde::from_slice(data).map_err(|error| StoreError::Encoding(error.to_string()))
+}
+
+/// The signed-in state a record carries, if any: what the index is made of.
+fn signed_in(record: &Record) -> Option<SignedIn> {
+    let value = record.data.get(SIGNED_IN_KEY)?;
+    match serde_json::from_value(value.clone()) {
+        Ok(state) => Some(state),
+        Err(error) => {
+            tracing::warn!(error = %error, "a session record's signed-in state is unreadable; not indexed");
+            None
+        }
+    }
+}
+
+/// The application's session store: the backend the settings chose, as the
+/// session layer (tower-sessions' `SessionStore`) and the account pages (the
+/// index, revocation) use it.
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    backend: Arc<dyn SessionBackend>,
+}
+
+impl Sessions {
+    pub fn new(backend: impl SessionBackend) -> Self {
+        Self {
+            backend: Arc::new(backend),
+        }
+    }
+
+    /// The live sessions of `user_id` at `now`, most recently active first.
+    pub async fn sessions_of(
+        &self,
+        user_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<IndexedSession>, StoreError> {
+        self.backend.sessions_of(user_id, now).await
+    }
+
+    /// Ends the session of `user_id` named `handle`; `false` when the user has
+    /// no such session.
+    pub async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, StoreError> {
+        self.backend.revoke(user_id, handle).await
+    }
+
+    /// Ends every session of `user_id` except the one named `keep` (all of
+    /// them when `None`), and returns how many ended.
+    pub async fn revoke_all_but(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        self.backend.revoke_all_but(user_id, keep).await
+    }
+
+    /// Deletes every record that expired before `now`; how many went.
+    pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.backend.purge_expired(now).await
+    }
+
+    /// Whether the store deletes expired records itself (Redis), so that
+    /// `purge_expired` has nothing to do.
+    pub fn expires_records_itself(&self) -> bool {
+        self.backend.expires_records_itself()
+    }
+
+    /// Whether the store answers, as this process last found it.
+    pub fn health(&self) -> &Health {
+        self.backend.health()
+    }
+
+    /// Closes the store's own connections.
+    pub async fn close(&self) {
+        self.backend.close().await;
+    }
+}
+
+#[async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let signed_in = signed_in(record);
+        // A new id until one is free (a collision of 128 random bits is
+        // theoretical, but an existing record must never be overwritten).
+        while !self.backend.create(record, signed_in.as_ref()).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if self
+            .backend
+            .update(record, signed_in(record).as_ref())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StoreError::Ended.into())
+        }
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        let record = self.backend.read(session_id).await?;
+        // As tower-sessions' own stores: a record past its expiry is not there.
+        Ok(record.filter(|record| record.expiry_date > OffsetDateTime::now_utc()))
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        Ok(self.backend.delete(session_id).await?)
+    }
+}

@@ -1,0 +1,271 @@
+//! Session records in the application's database (SQLite or PostgreSQL), in
+//! tower-sessions-sqlx-store's table (`tower_sessions`, its columns and its
+//! encoding), with the index in `user_sessions`.
+//!
+//! That store reads records when nothing faster can; everything that writes
+//! is ours, for the rules of `sessions`. Session reads, the one query of every
+//! signed-in page, go through `sqlite_readers` on the request's own thread
+//! when the database is a SQLite file, and through the store (the pool)
+//! otherwise or when no reader can answer at once.
+//!
+//! The index row is written in the same transaction as its record, and
+//! deleted with it by the database (`ON DELETE CASCADE`), whichever path
+//! deletes the record.
+//!
+//! Expired records are deleted by the purge, in batches through the expiry
+//! index from the migrations. The store's own SQLite sweep
+//! (`datetime(expiry_date) < datetime('now')`) wraps the column in a
+//! function, so no index can serve it: at a million rows it scans the whole
+//! table while holding SQLite's single write lock. Ours compares the column
+//! itself, and deletes `PURGE_BATCH` rows per statement so sign-ins (which
+//! write) wait for one batch at most.
+
+use super::{decode, encode, BackendError, IndexedSession, SessionBackend, StoreError};
+use crate::server::store::{health::Health, query_on, record::SignedIn, Database, Pool};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, SessionStore,
+};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+/// Rows deleted per statement by the purge.
+pub const PURGE_BATCH: i64 = 2_000;
+
+/// The table both engines keep records in (the store's own columns).
+const TABLE: &str = "tower_sessions";
+
+const INSERT_RECORD: &str = "INSERT INTO tower_sessions (id, data, expiry_date) \
+     VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
+
+/// Updates a record only while it exists.
+const UPDATE_EXISTING: &str = "UPDATE tower_sessions SET data = $2, expiry_date = $3 WHERE id = $1";
+
+const INDEX_SESSION: &str = "INSERT INTO user_sessions \
+     (session_id, handle, user_id, device, client, remember, signed_in_at, last_seen) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen";
+
+pub(super) const LIST_SESSIONS: &str =
+    "SELECT s.handle, s.device, s.client, s.remember, s.signed_in_at, s.last_seen \
+     FROM user_sessions s JOIN tower_sessions t ON t.id = s.session_id \
+     WHERE s.user_id = $1 AND t.expiry_date > $2 \
+     ORDER BY s.last_seen DESC, s.signed_in_at DESC";
+
+const REVOKE_ONE: &str = "DELETE FROM tower_sessions WHERE id = \
+     (SELECT session_id FROM user_sessions WHERE handle = $1 AND user_id = $2)";
+
+const REVOKE_ALL_BUT: &str = "DELETE FROM tower_sessions WHERE id IN \
+     (SELECT session_id FROM user_sessions WHERE user_id = $1 AND handle IS DISTINCT FROM $2)";
+
+const DELETE_RECORD: &str = "DELETE FROM tower_sessions WHERE id = $1";
+
+/// One batch of the purge. SQLite's finds the rows by `rowid` through the
+/// covering expiry index; PostgreSQL has no `rowid`, and its index leads to
+/// the primary key.
+pub(super) const PURGE_EXPIRED_SQLITE: &str = "DELETE FROM tower_sessions WHERE rowid IN \
+     (SELECT rowid FROM tower_sessions WHERE expiry_date < $1 LIMIT $2)";
+const PURGE_EXPIRED_POSTGRES: &str = "DELETE FROM tower_sessions WHERE id IN \
+     (SELECT id FROM tower_sessions WHERE expiry_date < $1 LIMIT $2)";
+
+/// The tower-sessions-sqlx-store store of the database's engine.
+#[derive(Clone, Debug)]
+enum SqlStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Records and their index in the application's database.
+#[derive(Clone, Debug)]
+pub struct SqlSessions {
+    database: Database,
+    store: SqlStore,
+}
+
+impl SqlSessions {
+    /// The table and its expiry index come from the migrations, which must
+    /// have run.
+    pub fn new(database: Database) -> Self {
+        let store = match database.pool() {
+            Pool::Sqlite(pool) => SqlStore::Sqlite(SqliteStore::new(pool.clone())),
+            Pool::Postgres(pool) => SqlStore::Postgres(
+                PostgresStore::new(pool.clone())
+                    .with_schema_name("public")
+                    .and_then(|store| store.with_table_name(TABLE))
+                    .expect("fixed, valid identifiers"),
+            ),
+        };
+        Self { database, store }
+    }
+
+    /// Writes a record with its index row: a new one (`create`) or one that
+    /// still exists; `false` when nothing was written.
+    async fn write(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+        create: bool,
+    ) -> Result<bool, StoreError> {
+        let data = encode(record)?;
+        let statement = if create {
+            INSERT_RECORD
+        } else {
+            UPDATE_EXISTING
+        };
+        let mut transaction = self.database.begin().await?;
+        let written = query_on!(&mut transaction, |executor| sqlx::query(statement)
+            .bind(record.id.to_string())
+            .bind(&data)
+            .bind(record.expiry_date)
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if written == 0 {
+            return Ok(false);
+        }
+        if let Some(state) = signed_in {
+            query_on!(&mut transaction, |executor| sqlx::query(INDEX_SESSION)
+                .bind(record.id.to_string())
+                .bind(&state.handle)
+                .bind(state.user_id)
+                .bind(&state.device)
+                .bind(&state.client)
+                .bind(state.remember)
+                .bind(state.signed_in_at)
+                .bind(state.last_seen)
+                .execute(executor)
+                .await
+                .map(|_| ()))?;
+        }
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// A read through tower-sessions-sqlx-store, inside the database's
+    /// health: refused at once while the database is down, and a failure (the
+    /// store's errors are text) counts as an outage, which the health then
+    /// checks.
+    async fn store_read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
+        let health = self.database.health();
+        if health.is_down() {
+            return Err(crate::server::store::unavailable_error().into());
+        }
+        let read = match &self.store {
+            SqlStore::Sqlite(store) => store.load(id).await,
+            SqlStore::Postgres(store) => store.load(id).await,
+        };
+        match read {
+            Ok(record) => Ok(record),
+            Err(session_store::Error::Backend(reason)) => {
+                health.suspect();
+                Err(StoreError::Unavailable(BackendError::Text(reason)))
+            }
+            Err(error) => Err(StoreError::Encoding(error.to_string())),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionBackend for SqlSessions {
+    async fn create(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+    ) -> Result<bool, StoreError> {
+        self.write(record, signed_in, true).await
+    }
+
+    async fn update(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+    ) -> Result<bool, StoreError> {
+        self.write(record, signed_in, false).await
+    }
+
+    async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
+        let on_this_thread = self
+            .database
+            .readers()
+            .and_then(|readers| readers.read(&id.to_string()));
+        match on_this_thread {
+            Some(Some(data)) => decode(&data).map(Some),
+            Some(None) => Ok(None),
+            None => self.store_read(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> Result<(), StoreError> {
+        // The index row goes with the record (ON DELETE CASCADE).
+        Ok(query_on!(&self.database, |executor| sqlx::query(
+            DELETE_RECORD
+        )
+        .bind(id.to_string())
+        .execute(executor)
+        .await
+        .map(|_| ()))?)
+    }
+
+    async fn sessions_of(
+        &self,
+        user_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<Vec<IndexedSession>, StoreError> {
+        Ok(query_on!(&self.database, |executor| sqlx::query_as(
+            LIST_SESSIONS
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(executor)
+        .await)?)
+    }
+
+    async fn revoke(&self, user_id: i64, handle: &str) -> Result<bool, StoreError> {
+        Ok(query_on!(&self.database, |executor| sqlx::query(
+            REVOKE_ONE
+        )
+        .bind(handle)
+        .bind(user_id)
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected() > 0))?)
+    }
+
+    async fn revoke_all_but(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
+        Ok(query_on!(&self.database, |executor| sqlx::query(
+            REVOKE_ALL_BUT
+        )
+        .bind(user_id)
+        .bind(keep)
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected()))?)
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let purge = match self.database.pool() {
+            Pool::Sqlite(_) => PURGE_EXPIRED_SQLITE,
+            Pool::Postgres(_) => PURGE_EXPIRED_POSTGRES,
+        };
+        let mut deleted = 0;
+        loop {
+            let batch = query_on!(&self.database, |executor| sqlx::query(purge)
+                .bind(now)
+                .bind(PURGE_BATCH)
+                .execute(executor)
+                .await
+                .map(|done| done.rows_affected()))?;
+            deleted += batch;
+            if batch < PURGE_BATCH as u64 {
+                return Ok(deleted);
+            }
+            // Let queued writers (sign-ins, sliding expiry) take the lock.
+            tokio::task::yield_now().await;
+        }
+    }
+
+    fn health(&self) -> &Health {
+        self.database.health()
+    }
+}

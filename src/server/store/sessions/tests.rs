@@ -1,0 +1,490 @@
+//! The store-agnostic suite: every rule of the seam, proven the same way on
+//! every backend (SQLite in memory and on a file, PostgreSQL, Redis).
+
+use super::*;
+use crate::server::store::{
+    query_on,
+    scratch::{ScratchDatabase, ScratchPrefix},
+    sessions::sql::{LIST_SESSIONS, PURGE_BATCH, PURGE_EXPIRED_SQLITE},
+    sqlite_readers::READERS,
+    Database, Pool,
+};
+use std::collections::HashMap;
+use time::Duration as Span;
+
+/// One backend under test, with what the tests look at beside it.
+struct Subject {
+    sessions: Sessions,
+    /// The application's database (the records' too, unless in Redis).
+    database: Database,
+    redis: Option<RedisSessions>,
+}
+
+impl std::ops::Deref for Subject {
+    type Target = Sessions;
+    fn deref(&self) -> &Sessions {
+        &self.sessions
+    }
+}
+
+impl Subject {
+    fn in_database(database: Database) -> Self {
+        Self {
+            sessions: Sessions::new(SqlSessions::new(database.clone())),
+            database,
+            redis: None,
+        }
+    }
+
+    fn in_redis(database: Database, redis: RedisSessions) -> Self {
+        Self {
+            sessions: Sessions::new(redis.clone()),
+            database,
+            redis: Some(redis),
+        }
+    }
+}
+
+/// In memory: every read goes through the pool.
+async fn backend() -> Subject {
+    let backend = Subject::in_database(Database::in_memory().await);
+    assert!(backend.database.readers().is_none());
+    backend
+}
+
+/// On a file, as served: reads go through the SQLite readers.
+async fn file_backend() -> (tempfile::TempDir, Subject) {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("app.db").display());
+    let database = Database::connect(&url).await.unwrap();
+    database.migrate().await.unwrap();
+    let backend = Subject::in_database(database);
+    assert!(backend.database.readers().is_some());
+    (folder, backend)
+}
+
+/// Every kind of backend the seam serves, each on a fresh database:
+/// SQLite in memory and on a file, PostgreSQL, and Redis (beside SQLite).
+struct Backends {
+    all: Vec<Subject>,
+    _folder: tempfile::TempDir,
+    _scratch: ScratchDatabase,
+    _prefix: ScratchPrefix,
+}
+
+impl Backends {
+    /// Those that keep records in the database, which the purge deletes.
+    fn purged(&self) -> impl Iterator<Item = &Subject> {
+        self.all
+            .iter()
+            .filter(|backend| !backend.expires_records_itself())
+    }
+}
+
+async fn every_backend() -> Backends {
+    let (folder, on_file) = file_backend().await;
+    let scratch = ScratchDatabase::create().await;
+    let database = Database::connect(scratch.url()).await.unwrap();
+    database.migrate().await.unwrap();
+    let prefix = ScratchPrefix::create().await;
+    let redis = RedisSessions::connect(prefix.url(), prefix.prefix())
+        .await
+        .unwrap();
+    Backends {
+        all: vec![
+            backend().await,
+            on_file,
+            Subject::in_database(database),
+            Subject::in_redis(Database::in_memory().await, redis),
+        ],
+        _folder: folder,
+        _scratch: scratch,
+        _prefix: prefix,
+    }
+}
+
+#[test]
+fn each_fault_reads_the_same_after_its_way_through_tower_sessions() {
+    let through = |error: StoreError| tower_sessions::session::Error::Store(error.into());
+    for (error, fault) in [
+        (StoreError::Ended, SessionFault::Ended),
+        (sqlx::Error::PoolTimedOut.into(), SessionFault::Unavailable),
+        (RedisError::Unavailable.into(), SessionFault::Unavailable),
+        (sqlx::Error::RowNotFound.into(), SessionFault::Other),
+        (StoreError::Encoding("bad".into()), SessionFault::Other),
+    ] {
+        let shown = error.to_string();
+        assert_eq!(SessionFault::of(&through(error)), fault, "{shown}");
+    }
+}
+
+async fn stored(backend: &Subject, expiry_date: OffsetDateTime) -> Id {
+    let mut record = Record {
+        id: Id::default(),
+        data: HashMap::new(),
+        expiry_date,
+    };
+    backend.create(&mut record).await.unwrap();
+    record.id
+}
+
+#[tokio::test]
+async fn purge_deletes_expired_records_and_keeps_live_ones() {
+    let backends = every_backend().await;
+    for backend in backends.purged() {
+        let now = OffsetDateTime::now_utc();
+        let mut expired = Vec::new();
+        // More than one batch, so the loop is exercised.
+        for n in 0..(PURGE_BATCH + 5) {
+            expired.push(stored(backend, now - Span::seconds(n + 1)).await);
+        }
+        let live = stored(backend, now + Span::hours(1)).await;
+
+        assert_eq!(
+            backend.purge_expired(now).await.unwrap(),
+            PURGE_BATCH as u64 + 5
+        );
+        assert_eq!(count(backend, "tower_sessions").await, 1);
+        assert!(backend.load(&live).await.unwrap().is_some());
+        assert!(backend.load(&expired[0]).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn purge_reads_the_expiry_index_not_the_whole_table() {
+    let backend = backend().await;
+    let Pool::Sqlite(pool) = backend.database.pool() else {
+        unreachable!("in memory is SQLite")
+    };
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+        "EXPLAIN QUERY PLAN {}",
+        PURGE_EXPIRED_SQLITE.replace("DELETE FROM", "SELECT rowid FROM")
+    ))
+    .bind(OffsetDateTime::now_utc())
+    .bind(PURGE_BATCH)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let steps: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+    assert!(
+        steps
+            .iter()
+            .any(|step| step.contains("USING COVERING INDEX tower_sessions_expiry_date")),
+        "{steps:?}"
+    );
+    assert!(
+        !steps
+            .iter()
+            .any(|step| step.starts_with("SCAN tower_sessions")),
+        "{steps:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_store_and_the_purge_agree_on_the_expiry_encoding() {
+    // A record expiring in one second is live for both read paths and kept
+    // by the purge; after that second all treat it as gone.
+    let backends = every_backend().await;
+    for backend in backends.purged() {
+        let now = OffsetDateTime::now_utc();
+        let id = stored(backend, now + Span::milliseconds(1_500)).await;
+        assert_eq!(backend.purge_expired(now).await.unwrap(), 0);
+        assert!(backend.load(&id).await.unwrap().is_some());
+        assert_eq!(
+            backend.purge_expired(now + Span::seconds(2)).await.unwrap(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn both_read_paths_give_back_the_record_the_store_wrote_until_it_expires() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let mut record = Record {
+            id: Id::default(),
+            data: HashMap::from([(
+                "signed_in".to_string(),
+                serde_json::json!({"user_id": 7, "username": "alice"}),
+            )]),
+            expiry_date: OffsetDateTime::now_utc() + Span::hours(1),
+        };
+        backend.create(&mut record).await.unwrap();
+        assert_eq!(
+            backend.load(&record.id).await.unwrap(),
+            Some(record.clone())
+        );
+
+        let expired = stored(backend, OffsetDateTime::now_utc() - Span::seconds(1)).await;
+        assert_eq!(backend.load(&expired).await.unwrap(), None);
+
+        backend.delete(&record.id).await.unwrap();
+        assert_eq!(backend.load(&record.id).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn a_save_never_brings_back_a_deleted_record() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let id = stored(backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+        let mut loaded = backend.load(&id).await.unwrap().unwrap();
+        backend.delete(&id).await.unwrap();
+        loaded.expiry_date += Span::hours(1);
+        let saved = backend.save(&loaded).await;
+        let error = tower_sessions::session::Error::Store(saved.unwrap_err());
+        assert_eq!(SessionFault::of(&error), SessionFault::Ended, "{error}");
+        assert_eq!(backend.load(&id).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn a_save_moves_the_expiry_of_a_live_record() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let id = stored(backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+        let mut loaded = backend.load(&id).await.unwrap().unwrap();
+        loaded.expiry_date += Span::hours(1);
+        backend.save(&loaded).await.unwrap();
+        assert_eq!(backend.load(&id).await.unwrap(), Some(loaded));
+    }
+}
+
+async fn user(backend: &Subject, name: &str) -> i64 {
+    query_on!(&backend.database, |executor| sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, password_hash) VALUES ($1, $1, 'x') \
+         RETURNING id"
+    )
+    .bind(name)
+    .fetch_one(executor)
+    .await)
+    .unwrap()
+}
+
+/// A signed-in record of `user_id`, as sign-in creates it.
+async fn signed_in_record(backend: &Subject, user_id: i64, handle: &str) -> Record {
+    let state = SignedIn {
+        user_id,
+        username: "someone".into(),
+        remember: true,
+        signed_in_at: 1_000,
+        last_seen: 1_000,
+        handle: handle.into(),
+        device: "Chrome on Linux".into(),
+        client: "192.0.2.1".into(),
+    };
+    let mut record = Record {
+        id: Id::default(),
+        data: HashMap::from([(
+            SIGNED_IN_KEY.to_string(),
+            serde_json::to_value(&state).unwrap(),
+        )]),
+        expiry_date: OffsetDateTime::now_utc() + Span::hours(1),
+    };
+    backend.create(&mut record).await.unwrap();
+    record
+}
+
+async fn count(backend: &Subject, table: &str) -> i64 {
+    let query = format!("SELECT count(*) FROM {table}");
+    query_on!(&backend.database, |executor| sqlx::query_scalar(&query)
+        .fetch_one(executor)
+        .await)
+    .unwrap()
+}
+
+async fn index_rows(backend: &Subject) -> i64 {
+    match &backend.redis {
+        Some(redis) => redis.index_entries().await,
+        None => count(backend, "user_sessions").await,
+    }
+}
+
+#[tokio::test]
+async fn redis_expires_a_record_at_its_own_expiry() {
+    let backends = every_backend().await;
+    let redis = backends
+        .all
+        .iter()
+        .find_map(|backend| backend.redis.as_ref());
+    let redis = redis.unwrap();
+    let backend = backends.all.last().unwrap();
+    let expiry = OffsetDateTime::now_utc() + Span::hours(1);
+    let id = stored(backend, expiry).await;
+    assert_eq!(redis.expires_at(&id).await, expiry.unix_timestamp());
+    let expired = stored(backend, OffsetDateTime::now_utc() - Span::seconds(1)).await;
+    assert!(redis.read(&expired).await.unwrap().is_none());
+}
+
+fn handles(sessions: &[IndexedSession]) -> Vec<&str> {
+    sessions
+        .iter()
+        .map(|session| session.handle.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_signed_in_record_is_indexed_and_anonymous_ones_are_not() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let alice = user(backend, "alice").await;
+        stored(backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+        assert_eq!(index_rows(backend).await, 0);
+        signed_in_record(backend, alice, "a1").await;
+        let listed = backend
+            .sessions_of(alice, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert_eq!(
+            listed,
+            vec![IndexedSession {
+                handle: "a1".into(),
+                device: "Chrome on Linux".into(),
+                client: "192.0.2.1".into(),
+                remember: true,
+                signed_in_at: 1_000,
+                last_seen: 1_000,
+            }]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_save_moves_the_index_with_the_record_and_every_deletion_removes_it() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let alice = user(backend, "alice").await;
+        let mut record = signed_in_record(backend, alice, "a1").await;
+        let mut state: SignedIn =
+            serde_json::from_value(record.data[SIGNED_IN_KEY].clone()).unwrap();
+        state.last_seen = 2_000;
+        record
+            .data
+            .insert(SIGNED_IN_KEY.into(), serde_json::to_value(&state).unwrap());
+        backend.save(&record).await.unwrap();
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            backend.sessions_of(alice, now).await.unwrap()[0].last_seen,
+            2_000
+        );
+
+        // Sign-out (delete), revocation and the purge each take the row along.
+        backend.delete(&record.id).await.unwrap();
+        assert_eq!(index_rows(backend).await, 0);
+        signed_in_record(backend, alice, "a2").await;
+        assert!(backend.revoke(alice, "a2").await.unwrap());
+        assert_eq!(index_rows(backend).await, 0);
+        signed_in_record(backend, alice, "a3").await;
+        if backend.expires_records_itself() {
+            // Redis deletes the record at its expiry; the index then
+            // drops its entry when it is next read.
+            let later = now + Span::hours(2);
+            assert!(backend.sessions_of(alice, later).await.unwrap().is_empty());
+            continue;
+        }
+        assert_eq!(
+            backend.purge_expired(now + Span::hours(2)).await.unwrap(),
+            1
+        );
+        assert_eq!(index_rows(backend).await, 0);
+    }
+}
+
+#[tokio::test]
+async fn revocation_reaches_only_the_users_own_sessions() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (alice, bob) = (user(backend, "alice").await, user(backend, "bob").await);
+        let kept = signed_in_record(backend, alice, "a1").await;
+        let other = signed_in_record(backend, alice, "a2").await;
+        let third = signed_in_record(backend, alice, "a3").await;
+        let bobs = signed_in_record(backend, bob, "b1").await;
+
+        assert!(!backend.revoke(alice, "b1").await.unwrap(), "bob's handle");
+        assert!(!backend.revoke(alice, "nope").await.unwrap());
+        assert!(backend.load(&bobs.id).await.unwrap().is_some());
+
+        assert_eq!(backend.revoke_all_but(alice, Some("a1")).await.unwrap(), 2);
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            handles(&backend.sessions_of(alice, now).await.unwrap()),
+            ["a1"]
+        );
+        assert!(backend.load(&kept.id).await.unwrap().is_some());
+        assert!(backend.load(&other.id).await.unwrap().is_none());
+        assert!(backend.load(&third.id).await.unwrap().is_none());
+        assert_eq!(
+            handles(&backend.sessions_of(bob, now).await.unwrap()),
+            ["b1"]
+        );
+
+        assert_eq!(backend.revoke_all_but(alice, None).await.unwrap(), 1);
+        assert!(backend.load(&kept.id).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_save_after_a_revocation_brings_back_neither_record_nor_row() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let alice = user(backend, "alice").await;
+        let record = signed_in_record(backend, alice, "a1").await;
+        backend.revoke(alice, "a1").await.unwrap();
+        assert!(backend.save(&record).await.is_err());
+        assert_eq!(index_rows(backend).await, 0);
+        assert!(backend.load(&record.id).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_list_leaves_out_records_past_their_store_expiry() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let alice = user(backend, "alice").await;
+        signed_in_record(backend, alice, "a1").await;
+        let later = OffsetDateTime::now_utc() + Span::hours(2);
+        assert!(backend.sessions_of(alice, later).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn the_list_reads_the_users_index_not_the_whole_table() {
+    let backend = backend().await;
+    let Pool::Sqlite(pool) = backend.database.pool() else {
+        unreachable!("in memory is SQLite")
+    };
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(&format!("EXPLAIN QUERY PLAN {LIST_SESSIONS}"))
+            .bind(1)
+            .bind(OffsetDateTime::now_utc())
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let steps: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+    assert!(
+        steps.iter().any(|step| step.contains("user_sessions_user")),
+        "{steps:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_more_concurrent_reads_than_readers_all_answer() {
+    let (_folder, backend) = file_backend().await;
+    let live = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+    let reads = (0..READERS * 16).map(|_| {
+        let backend = backend.clone();
+        tokio::spawn(async move { backend.load(&live).await })
+    });
+    for read in reads {
+        assert!(read.await.unwrap().unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn with_every_reader_taken_a_read_goes_through_the_pool() {
+    let (_folder, backend) = file_backend().await;
+    let live = stored(&backend, OffsetDateTime::now_utc() + Span::hours(1)).await;
+    let readers = backend.database.readers().unwrap();
+    let _taken: Vec<_> = readers.taken_for_test();
+    assert!(backend.load(&live).await.unwrap().is_some());
+}
