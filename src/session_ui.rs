@@ -5,7 +5,7 @@
 //! Pages and the app shell import this; it imports neither.
 
 use crate::{
-    auth::{get_current_user, AppError, CurrentUser, Login, Logout},
+    auth::{get_current_user, AppError, CurrentUser, FormLimits, Login, Logout},
     routes::SESSION_ENDED_PAGE,
 };
 use leptos::prelude::*;
@@ -47,6 +47,22 @@ impl Auth {
 
 pub fn use_auth() -> Auth {
     expect_context::<Auth>()
+}
+
+/// The lengths the forms allow, as the server is configured.
+pub fn use_form_limits() -> FormLimits {
+    expect_context::<FormLimits>()
+}
+
+/// On the server: the running configuration's limits. In the browser they
+/// arrive with the page ([`SharedValue`]), so this runs there only for a
+/// page the server did not render, which never happens.
+fn configured_form_limits() -> FormLimits {
+    #[cfg(feature = "ssr")]
+    if let Some(service) = use_context::<crate::auth::ssr::AuthService>() {
+        return service.password_rules.form_limits();
+    }
+    FormLimits::default()
 }
 
 /// What `render` makes of the current user (`None` when signed out), once it
@@ -126,6 +142,7 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
         logout,
     };
     provide_context(auth);
+    provide_context(SharedValue::new(configured_form_limits).into_inner());
     #[cfg(feature = "hydrate")]
     crate::tabs::keep_in_step(auth);
     children()

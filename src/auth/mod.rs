@@ -37,4 +37,7 @@ mod types;
 pub use error::{AppError, InvalidInput};
 pub use password::Password;
 pub use server_fns::*;
-pub use types::{CurrentUser, SessionInfo, TokenAnswer};
+pub use types::{
+    CurrentUser, FormLimits, SessionInfo, TokenAnswer, PASSWORD_MAX_CHARS,
+    PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
+};

@@ -1,6 +1,7 @@
 //! What both sides share about authentication: the signed-in user as the UI
-//! shows it, one session as the account page lists it, and a bearer token as
-//! it is handed out. A leaf: it imports nothing of the crate.
+//! shows it, one session as the account page lists it, a bearer token as it
+//! is handed out, and the limits the forms show. A leaf: it imports nothing
+//! of the crate.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,42 @@ pub struct SessionInfo {
     pub remembered: bool,
     /// The session of the browser asking.
     pub current: bool,
+}
+
+/// The lengths the forms allow and announce, as the server enforces them
+/// (`auth::ssr::validation`, with the configured `password.min_length`).
+/// The server renders them into the page and hands them to the browser with
+/// it (`session_ui::use_form_limits`), so a changed setting shows in every
+/// form, with or without JavaScript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormLimits {
+    pub username_max_chars: usize,
+    pub password_min_chars: usize,
+    pub password_max_chars: usize,
+}
+
+/// The longest username, in characters.
+pub const USERNAME_MAX_CHARS: usize = 64;
+/// The longest password, in characters.
+pub const PASSWORD_MAX_CHARS: usize = 256;
+/// The shortest new password unless `password.min_length` says otherwise.
+pub const PASSWORD_MIN_CHARS_DEFAULT: usize = 8;
+
+impl FormLimits {
+    /// The limits with the password minimum `password_min_chars`.
+    pub fn with_password_minimum(password_min_chars: usize) -> Self {
+        Self {
+            username_max_chars: USERNAME_MAX_CHARS,
+            password_min_chars,
+            password_max_chars: PASSWORD_MAX_CHARS,
+        }
+    }
+}
+
+impl Default for FormLimits {
+    fn default() -> Self {
+        Self::with_password_minimum(PASSWORD_MIN_CHARS_DEFAULT)
+    }
 }
 
 /// A bearer token as `POST /api/token` answers it (RFC 6749's field names).

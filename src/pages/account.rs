@@ -8,7 +8,7 @@ use crate::{
         count_tokens, list_sessions, AppError, ChangePassword, CreateToken, RevokeSession,
         RevokeTokens, SessionInfo, TokenAnswer,
     },
-    session_ui::{use_auth, SignOutButton},
+    session_ui::{use_auth, use_form_limits, SignOutButton},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -145,6 +145,7 @@ fn SessionItem(session: SessionInfo) -> impl IntoView {
 fn PasswordChange(username: String) -> impl IntoView {
     let actions = use_account_actions();
     let query = use_query_map();
+    let longest = use_form_limits().password_max_chars;
     let changed = move || {
         matches!(actions.change_password.value().get(), Some(Ok(())))
             || (actions.change_password.value().get().is_none()
@@ -163,15 +164,15 @@ fn PasswordChange(username: String) -> impl IntoView {
                 <input type="text" name="username" autocomplete="username" value=username hidden/>
                 <label>
                     "Current password"
-                    <input type="password" name="current_password" autocomplete="current-password" required maxlength="256"/>
+                    <input type="password" name="current_password" autocomplete="current-password" required maxlength=longest/>
                 </label>
                 <label>
                     "New password"
-                    <input type="password" name="new_password" autocomplete="new-password" required maxlength="256"/>
+                    <input type="password" name="new_password" autocomplete="new-password" required maxlength=longest/>
                 </label>
                 <label>
                     "Confirm new password"
-                    <input type="password" name="confirm_password" autocomplete="new-password" required maxlength="256"/>
+                    <input type="password" name="confirm_password" autocomplete="new-password" required maxlength=longest/>
                 </label>
                 <button type="submit">"Change password"</button>
             </ActionForm>

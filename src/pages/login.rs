@@ -1,11 +1,15 @@
 use super::error_message;
-use crate::{auth::Login, session_ui::use_auth};
+use crate::{
+    auth::Login,
+    session_ui::{use_auth, use_form_limits},
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = use_auth();
+    let limits = use_form_limits();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let registered = move || query.read().get("registered").is_some();
@@ -23,11 +27,11 @@ pub fn LoginPage() -> impl IntoView {
         <ActionForm action=auth.login>
             <label>
                 "Username"
-                <input type="text" name="username" autocomplete="username" required maxlength="64"/>
+                <input type="text" name="username" autocomplete="username" required maxlength=limits.username_max_chars/>
             </label>
             <label>
                 "Password"
-                <input type="password" name="password" autocomplete="current-password" required maxlength="256"/>
+                <input type="password" name="password" autocomplete="current-password" required maxlength=limits.password_max_chars/>
             </label>
             <label class="remember">
                 <input type="checkbox" name="remember" value="on"/>

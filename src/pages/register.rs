@@ -1,21 +1,22 @@
 use super::error_message;
-use crate::auth::Register;
+use crate::{auth::Register, session_ui::use_form_limits};
 use leptos::prelude::*;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     // Here, not in the shared `Auth`: its code loads with this page.
     let register = ServerAction::<Register>::new();
+    let limits = use_form_limits();
     view! {
         <h1>"Create an account"</h1>
         <ActionForm action=register>
             <label>
                 "Username"
-                <input type="text" name="username" autocomplete="username" required maxlength="64"/>
+                <input type="text" name="username" autocomplete="username" required maxlength=limits.username_max_chars/>
             </label>
             <label>
-                "Password (at least 8 characters)"
-                <input type="password" name="password" autocomplete="new-password" required maxlength="256"/>
+                {format!("Password (at least {} characters)", limits.password_min_chars)}
+                <input type="password" name="password" autocomplete="new-password" required maxlength=limits.password_max_chars/>
             </label>
             <button type="submit">"Create account"</button>
         </ActionForm>

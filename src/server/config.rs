@@ -365,7 +365,7 @@ impl Default for PasswordSettings {
     fn default() -> Self {
         let argon2 = PasswordParams::default();
         Self {
-            min_length: 8,
+            min_length: crate::auth::PASSWORD_MIN_CHARS_DEFAULT,
             argon2_memory_kib: argon2.memory_kib,
             argon2_iterations: argon2.iterations,
             argon2_parallelism: argon2.parallelism,
@@ -565,7 +565,7 @@ impl Settings {
                 "a cookie.name starting with __Host- needs cookie.secure = true",
             ),
             (
-                (1..=256).contains(&self.password.min_length),
+                (1..=crate::auth::PASSWORD_MAX_CHARS).contains(&self.password.min_length),
                 "password.min_length must be between 1 and 256",
             ),
             (

@@ -94,3 +94,34 @@ async fn a_lookalike_username_with_an_invisible_character_is_refused() {
         assert!(response.text().await.unwrap().contains("invisible"));
     }
 }
+
+#[tokio::test]
+async fn the_forms_show_the_configured_password_minimum_and_the_lengths_the_server_takes() {
+    let (mut settings, storage) = crate::helpers::test_settings().await;
+    settings.password.min_length = 12;
+    let app = crate::helpers::spawn_app_with(settings, std::sync::Arc::new(storage)).await;
+
+    // Without JavaScript: the page as the server renders it.
+    let page = app.get("/register").await.text().await.unwrap();
+    assert!(page.contains("Password (at least 12 characters)"), "{page}");
+    assert!(!page.contains("at least 8"), "{page}");
+    assert!(page.contains(r#"name="username" autocomplete="username" required maxlength="64""#));
+    assert!(page.contains(r#"autocomplete="new-password" required maxlength="256""#));
+    // With JavaScript: the browser takes the same limits from the page.
+    let shared = page
+        .replace('\\', "")
+        .contains(r#"{"username_max_chars":64,"password_min_chars":12,"password_max_chars":256}"#);
+    assert!(shared, "{page}");
+
+    // The hint and the rule agree.
+    let refused = app.register("bob", "eleven char").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("at least 12"));
+    assert_eq!(
+        app.register("bob", "twelve chars").await.status(),
+        StatusCode::OK
+    );
+
+    let login = app.get("/login").await.text().await.unwrap();
+    assert!(login.contains(r#"autocomplete="current-password" required maxlength="256""#));
+}

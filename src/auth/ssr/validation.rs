@@ -12,19 +12,24 @@
 //! later does not lock existing users out.
 
 use super::AuthError;
-use crate::auth::InvalidInput;
+use crate::auth::{FormLimits, InvalidInput, PASSWORD_MAX_CHARS, USERNAME_MAX_CHARS};
 use precis_core::profile::PrecisFastInvocation;
 use precis_profiles::{UsernameCaseMapped, UsernameCasePreserved};
 use unicode_normalization::UnicodeNormalization;
 
-pub const USERNAME_MAX_CHARS: usize = 64;
-pub const PASSWORD_MAX_CHARS: usize = 256;
 /// Where a user goes after sign-in when `next` is missing or not a local path.
 pub const DEFAULT_AFTER_SIGN_IN: &str = "/dashboard";
 
 #[derive(Clone, Copy, Debug)]
 pub struct PasswordRules {
     pub min_chars: usize,
+}
+
+impl PasswordRules {
+    /// What the forms show of these rules and the fixed maximums.
+    pub fn form_limits(self) -> FormLimits {
+        FormLimits::with_password_minimum(self.min_chars)
+    }
 }
 
 /// A username as shown (`display`) and as compared (`key`).
