@@ -33,10 +33,12 @@ fn status_of(error: &AppError) -> StatusCode {
 /// Puts the error's status and `Retry-After` on `response`.
 fn apply(error: &AppError, response: &mut Response) {
     *response.status_mut() = status_of(error);
+    set_retry_after(error, response.headers_mut());
+}
+
+fn set_retry_after(error: &AppError, headers: &mut header::HeaderMap) {
     if let Some(retry_after_secs) = error.retry_after_secs() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     }
 }
 
@@ -74,11 +76,7 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = status_of(&error);
-        if let Some(retry_after_secs) = error.retry_after_secs() {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-        }
+        set_retry_after(&error, &mut parts.headers);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -4,11 +4,9 @@
 pub mod api;
 pub mod config;
 pub mod errors;
-pub mod headers;
-pub mod middleware;
+pub mod http;
 pub mod outage;
 pub mod serve;
-pub mod session_layer;
 pub mod split_build;
 pub mod startup;
 pub mod state;

@@ -5,7 +5,7 @@
 //! - `header_timeout`: a client gets this long to send a request's headers,
 //!   counted from the moment the connection waits for them, so it also closes
 //!   an idle keep-alive connection;
-//! - the body timeout is `middleware::limit_body`'s (408);
+//! - the body timeout is `http::body_limit`'s (408);
 //! - `max_connections`: past it no new connection is accepted until one
 //!   closes (they wait in the kernel's backlog).
 //!

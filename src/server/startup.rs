@@ -3,10 +3,16 @@
 
 use super::{
     config::{ConfigError, SessionStoreKind, Settings},
-    headers::{security_headers, Hsts},
-    middleware::{self, SiteScheme},
+    http::{
+        body_limit::limit_body,
+        forwarded::{forwarded_client, TrustedProxies},
+        headers::{security_headers, Hsts},
+        no_store::no_store,
+        same_origin::{same_origin_only, SiteScheme},
+        session_layer::{manage_sessions, SessionLayer},
+        signed_in::{require_sign_in, resolve_signed_in},
+    },
     serve::ConnectionLimits,
-    session_layer::{manage_sessions, SessionLayer},
     state::AppState,
     store::{
         purge_continuously, redact_password, Database, DatabaseError, RedisError, RedisSessions,
@@ -30,7 +36,7 @@ pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DatabaseError),
     /// `url` without its password.
-    #[error("cannot reach the session store {url} (REDIS_URL): {source}")]
+    #[error("cannot reach the session store {url} (SESSION_REDIS_URL): {source}")]
     Redis { url: String, source: RedisError },
     #[error("password hashing: {0}")]
     Hashing(#[from] AuthError),
@@ -110,7 +116,7 @@ pub async fn build(
     super::split_build::check(&pkg_dir, &leptos_options.output_name)?;
     let auth = auth_service(settings).await?;
     if settings.tokens.configured_keys().is_none() {
-        tracing::warn!("no TOKEN_KEYS: bearer tokens are signed with a random key that ends with this process (development only)");
+        tracing::warn!("no TOKENS_KEYS: bearer tokens are signed with a random key that ends with this process (development only)");
     }
     let database = auth.database.clone();
     let store = auth.sessions.clone();
@@ -128,7 +134,7 @@ pub async fn build(
     let live_reload = std::env::var("LEPTOS_WATCH").is_ok();
     let context = move || {
         provide_context(auth.clone());
-        super::headers::provide_page_policy(live_reload);
+        super::http::headers::provide_page_policy(live_reload);
     };
     let routes = generate_route_list(App);
     let router = Router::new()
@@ -144,33 +150,27 @@ pub async fn build(
         >(context, shell))
         // Innermost: a server function's error answer gets its status.
         .layer(from_fn(super::errors::server_fn_status))
-        .layer(from_fn(middleware::require_sign_in))
-        .layer(from_fn_with_state(
-            state.auth.clone(),
-            middleware::resolve_signed_in,
-        ))
+        .layer(from_fn(require_sign_in))
+        .layer(from_fn_with_state(state.auth.clone(), resolve_signed_in))
         .layer(from_fn_with_state(sessions, manage_sessions))
-        .layer(from_fn(middleware::no_store))
+        .layer(from_fn(no_store))
         .layer(from_fn_with_state(
             SiteScheme(if settings.cookie.secure {
                 "https"
             } else {
                 "http"
             }),
-            middleware::same_origin_only,
+            same_origin_only,
         ))
-        .layer(from_fn_with_state(
-            settings.body_limits(),
-            middleware::limit_body,
-        ))
+        .layer(from_fn_with_state(settings.body_limits(), limit_body))
         .layer(from_fn_with_state(
             Hsts::new(settings.server.hsts_max_age_secs),
             security_headers,
         ))
         // First of all: who the client is, behind trusted proxies.
         .layer(from_fn_with_state(
-            middleware::TrustedProxies(settings.server.trusted_proxies.clone().into()),
-            middleware::forwarded_client,
+            TrustedProxies(settings.server.trusted_proxies.clone().into()),
+            forwarded_client,
         ))
         // Outside every layer: a liveness probe for load balancers, which
         // reads no session and renders nothing.

@@ -6,9 +6,9 @@
 //! configured keys only; `iss`, `aud`, `sub`, `nbf` and `exp` are required;
 //! the times are checked against the server's clock with a fixed leeway.
 //!
-//! Keys come from configuration (`TOKEN_KEYS`), never from the repository:
+//! Keys come from configuration (`TOKENS_KEYS`), never from the repository:
 //! `kid=value` pairs, separated by commas or white space. Several keys verify
-//! at once and one signs (`TOKEN_SIGNING_KEY`, else the first listed), so a
+//! at once and one signs (`TOKENS_SIGNING_KEY`, else the first listed), so a
 //! key is rotated without signing anyone out. Values are base64 (standard or
 //! URL-safe, padding optional):
 //! - HS256: a secret of at least 32 bytes;
@@ -72,7 +72,7 @@ impl std::str::FromStr for TokenAlgorithm {
 /// Why the configured keys cannot be used; the server refuses to start.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    #[error("no token signing key: set TOKEN_KEYS (see the README's API section)")]
+    #[error("no token signing key: set TOKENS_KEYS (see the README's API section)")]
     NoKey,
     #[error("TOKEN_KEYS: entry {0} is not kid=value")]
     Syntax(usize),
@@ -86,7 +86,7 @@ pub enum KeyError {
     Duplicate(String),
     #[error("TOKEN_KEYS: a public-only key ({0:?}) needs TOKEN_ALGORITHM=EdDSA")]
     PublicWithHmac(String),
-    #[error("TOKEN_SIGNING_KEY: {0:?} is not a signing key in TOKEN_KEYS")]
+    #[error("TOKENS_SIGNING_KEY: {0:?} is not a signing key in TOKENS_KEYS")]
     UnknownSigningKey(String),
 }
 

@@ -9,7 +9,7 @@
 //! here the store refuses to save a deleted record (`store::sessions`) and this
 //! layer answers with a removal cookie instead.
 
-use super::store::{SessionFault, Sessions};
+use crate::server::store::{SessionFault, Sessions};
 use crate::{auth::AppError, cookies};
 use axum::{
     extract::{Request, State},
@@ -105,7 +105,7 @@ pub async fn manage_sessions(
                 tracing::info!("session ended while a request ran; its cookie is cleared");
                 set_cookie(&mut response, &layer.removal_cookie());
             }
-            SessionFault::Unavailable => return super::outage::unavailable_page(),
+            SessionFault::Unavailable => return crate::server::outage::unavailable_page(),
             SessionFault::Other => {
                 tracing::error!(error = %error, "session save failed");
                 return AppError::Internal.into_response();

@@ -1,0 +1,300 @@
+//! The sections of the settings, each key with its default: the one place
+//! the defaults are written.
+
+use super::{ConfigError, SecretText};
+use crate::{
+    auth::ssr::{tokens::jwt::TokenAlgorithm, PasswordParams},
+    server::store::redact_password,
+};
+use serde::{Deserialize, Serialize};
+use std::{net::IpAddr, str::FromStr};
+
+/// Bearer tokens (`POST /api/token`, `GET /api/me`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    /// `HS256` (default) or `EdDSA`.
+    pub algorithm: TokenAlgorithm,
+    /// `kid=value` pairs (see `auth::ssr::tokens::jwt`): a secret, so best
+    /// given in the environment (`TOKENS_KEYS`) from a secret store.
+    pub keys: Option<SecretText>,
+    /// The `kid` that signs new tokens; the first listed by default.
+    pub signing_key: Option<String>,
+    pub lifetime_secs: u64,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl TokenSettings {
+    /// The keys given, if any (a blank value counts as none).
+    pub fn configured_keys(&self) -> Option<&str> {
+        self.keys
+            .as_ref()
+            .map(SecretText::expose)
+            .filter(|keys| !keys.trim().is_empty())
+    }
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            algorithm: TokenAlgorithm::Hs256,
+            keys: None,
+            signing_key: None,
+            lifetime_secs: 86_400,
+            issuer: "persistent-login".into(),
+            audience: "persistent-login-api".into(),
+        }
+    }
+}
+
+/// Where the app runs: `production` refuses to start without what a public
+/// deployment needs (a token signing key); `development` (the default)
+/// makes up for it, with a warning.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleSettings {
+    /// Failed sign-ins for one account before it is throttled.
+    pub account_max_failures: u32,
+    /// Failed sign-ins from one client address before it is throttled.
+    pub address_max_failures: u32,
+    /// Quiet time after which failure counts start again.
+    pub window_secs: u64,
+    /// First throttling delay; it doubles with each further failure.
+    pub base_delay_secs: u64,
+    pub max_delay_secs: u64,
+    /// Sign-ups allowed from one client address per `sign_up_window_secs`.
+    pub sign_ups_per_address: u32,
+    pub sign_up_window_secs: u64,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            account_max_failures: 5,
+            address_max_failures: 20,
+            window_secs: 900,
+            base_delay_secs: 30,
+            max_delay_secs: 900,
+            sign_ups_per_address: 10,
+            sign_up_window_secs: 3600,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// SQLite URL (`sqlite://…`); the file and its folder are created on
+    /// first start. Any other scheme is refused at start.
+    pub url: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_timeout_secs: u64,
+    pub absolute_lifetime_secs: u64,
+    pub refresh_interval_secs: u64,
+    pub cleanup_interval_secs: u64,
+    /// Where session records live: `database` (the default) or `redis`.
+    pub store: SessionStoreKind,
+    /// The Redis server for `store = "redis"` (`redis://[:password@]host:port[/db]`);
+    /// it may hold a password, so it is never printed whole.
+    pub redis_url: Option<SecretText>,
+    /// Prepended to every Redis key this app writes.
+    pub key_prefix: String,
+}
+
+/// Where session records live.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStoreKind {
+    /// The application's database (`DATABASE_URL`).
+    #[default]
+    Database,
+    /// Redis (`SESSION_REDIS_URL`).
+    Redis,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CookieSettings {
+    pub name: String,
+    /// Set for HTTPS deployments: adds `Secure` to the session cookie.
+    pub secure: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    pub min_length: usize,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Hashes allowed at once; 0 means one fewer than the CPU cores (at least one).
+    pub max_concurrent_hashes: usize,
+    /// The hashing threads' nice value, 0 to 19; a starved hash is raised to 0.
+    pub hashing_nice: i32,
+    /// How long a sign-in may wait for a hashing thread before it gets 503.
+    pub hash_queue_timeout_ms: u64,
+    /// How many sign-ins may wait for a hashing thread at once; more get 503.
+    pub hash_queue_max: usize,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Request bodies over this many bytes are answered 413 before parsing.
+    pub body_limit_bytes: usize,
+    /// A client gets this long to send a request's headers (and an idle
+    /// keep-alive connection is closed after it).
+    pub header_timeout_secs: u64,
+    /// A client gets this long to send a request's body; then 408.
+    pub body_timeout_secs: u64,
+    /// Open connections at most; more wait to be accepted.
+    pub max_connections: usize,
+    /// `Strict-Transport-Security: max-age=…` on every answer; 0 sends none.
+    /// Set it only where the site is served over HTTPS alone.
+    pub hsts_max_age_secs: u64,
+    /// `development` or `production` (`SERVER_ENVIRONMENT`).
+    pub environment: Environment,
+    /// Reverse proxies (nginx, a load balancer) whose `X-Forwarded-For` is
+    /// believed: a request from one of these addresses is taken to come from
+    /// the address the proxies recorded. Empty (the default): the header is
+    /// ignored, since any client can send it.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// A list, given as one (`["10.0.0.5"]` in the file) or as comma-separated
+/// text (`10.0.0.5, ::1` in the environment).
+fn list_or_comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: FromStr + Deserialize<'de>,
+    T::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given<T> {
+        List(Vec<T>),
+        Text(String),
+    }
+    match Given::<T>::deserialize(deserializer)? {
+        Given::List(list) => Ok(list),
+        Given::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| item.parse().map_err(serde::de::Error::custom))
+            .collect(),
+    }
+}
+
+impl SessionSettings {
+    /// The Redis URL, if one is set (a blank value counts as none).
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis_url
+            .as_ref()
+            .map(SecretText::expose)
+            .filter(|url| !url.trim().is_empty())
+    }
+}
+
+impl DatabaseSettings {
+    /// Refuses a URL this build cannot serve, naming only its scheme (a
+    /// server URL may hold a password). Without this, SQLite's driver took
+    /// `postgres://host/db` for a file path and made a folder `postgres:`.
+    pub fn check_url(&self) -> Result<(), ConfigError> {
+        let scheme = self
+            .url
+            .split_once(':')
+            .map_or("", |(scheme, _)| scheme)
+            .to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" | "postgres" | "postgresql" => Ok(()),
+            "" => Err(ConfigError::Invalid(
+                "DATABASE_URL must be a URL such as sqlite://data/app.db or postgres://host/db"
+                    .into(),
+            )),
+            other => Err(ConfigError::Invalid(format!(
+                "DATABASE_URL: the scheme {other:?} is not supported; use sqlite:// or postgres://"
+            ))),
+        }
+    }
+
+    /// The URL with any password replaced by `***`: what logs and errors show.
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url)
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/app.db".into(),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 86_400,
+            absolute_lifetime_secs: 30 * 86_400,
+            refresh_interval_secs: 60,
+            cleanup_interval_secs: 600,
+            store: SessionStoreKind::Database,
+            redis_url: None,
+            key_prefix: "session:".into(),
+        }
+    }
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        Self {
+            name: "session".into(),
+            secure: false,
+        }
+    }
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        let argon2 = PasswordParams::default();
+        Self {
+            min_length: crate::auth::PASSWORD_MIN_CHARS_DEFAULT,
+            argon2_memory_kib: argon2.memory_kib,
+            argon2_iterations: argon2.iterations,
+            argon2_parallelism: argon2.parallelism,
+            max_concurrent_hashes: 0,
+            hashing_nice: 19,
+            hash_queue_timeout_ms: 3_000,
+            hash_queue_max: 64,
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 16 * 1024,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            max_connections: 1024,
+            hsts_max_age_secs: 0,
+            environment: Environment::Development,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! What start-up refuses: settings that contradict each other or cannot
+//! work, each with a message naming the key.
+
+use super::{ConfigError, SessionStoreKind, Settings};
+
+impl Settings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.database.check_url()?;
+        let session = &self.session;
+        let rules = [
+            (
+                session.idle_timeout_secs > 0,
+                "session.idle_timeout_secs must be above 0",
+            ),
+            (
+                session.absolute_lifetime_secs >= session.idle_timeout_secs,
+                "session.absolute_lifetime_secs must be at least session.idle_timeout_secs",
+            ),
+            (
+                session.refresh_interval_secs <= session.idle_timeout_secs,
+                "session.refresh_interval_secs must not exceed session.idle_timeout_secs",
+            ),
+            (
+                session.cleanup_interval_secs > 0,
+                "session.cleanup_interval_secs must be above 0",
+            ),
+            (
+                session.store != SessionStoreKind::Redis
+                    || session
+                        .redis_url()
+                        .is_some_and(|url| url.starts_with("redis://")),
+                "session.store = \"redis\" needs SESSION_REDIS_URL = redis://host:port",
+            ),
+            (
+                !session.key_prefix.is_empty()
+                    && session.key_prefix.len() <= 64
+                    && !session.key_prefix.chars().any(char::is_whitespace),
+                "session.key_prefix must be 1 to 64 characters, no spaces",
+            ),
+            (
+                !self.cookie.name.is_empty()
+                    && self
+                        .cookie
+                        .name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)),
+                "cookie.name must be letters, digits, '-' or '_'",
+            ),
+            (
+                !self.cookie.name.starts_with("__Host-") || self.cookie.secure,
+                "a cookie.name starting with __Host- needs cookie.secure = true",
+            ),
+            (
+                (1..=crate::auth::PASSWORD_MAX_CHARS).contains(&self.password.min_length),
+                "password.min_length must be between 1 and 256",
+            ),
+            (
+                (0..=19).contains(&self.password.hashing_nice),
+                "password.hashing_nice must be between 0 and 19",
+            ),
+            (
+                self.password.hash_queue_timeout_ms > 0,
+                "password.hash_queue_timeout_ms must be above 0",
+            ),
+            (
+                self.server.header_timeout_secs > 0
+                    && self.server.body_timeout_secs > 0
+                    && self.server.max_connections > 0,
+                "server.header_timeout_secs, server.body_timeout_secs and server.max_connections must be above 0",
+            ),
+            (
+                self.server.body_limit_bytes >= 1024,
+                "server.body_limit_bytes must be at least 1024",
+            ),
+            (
+                self.throttle.account_max_failures > 0
+                    && self.throttle.address_max_failures > 0
+                    && self.throttle.sign_ups_per_address > 0,
+                "throttle limits must be above 0",
+            ),
+            (
+                (60..=31_536_000).contains(&self.tokens.lifetime_secs),
+                "tokens.lifetime_secs must be between 60 and 31536000 (a year)",
+            ),
+            (
+                !self.tokens.issuer.is_empty() && !self.tokens.audience.is_empty(),
+                "tokens.issuer and tokens.audience must not be empty",
+            ),
+            (
+                self.throttle.base_delay_secs > 0
+                    && self.throttle.max_delay_secs >= self.throttle.base_delay_secs,
+                "throttle.max_delay_secs must be at least throttle.base_delay_secs, which must be above 0",
+            ),
+        ];
+        match rules.iter().find(|(ok, _)| !ok) {
+            Some((_, message)) => Err(ConfigError::Invalid((*message).into())),
+            None => Ok(()),
+        }
+    }
+}
