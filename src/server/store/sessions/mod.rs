@@ -54,23 +54,26 @@ pub struct IndexedSession {
     pub last_seen: i64,
 }
 
+/// Which records a write may touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// A new record: nothing is written when its id is taken.
+    Create,
+    /// A record that still exists: nothing is written when it is gone.
+    Update,
+}
+
 /// What a backend keeps: records, their index by user, their expiry.
 #[async_trait]
 pub trait SessionBackend: std::fmt::Debug + Send + Sync + 'static {
-    /// Writes a new record, indexed when `signed_in`; `false` (and nothing
-    /// written) when its id is taken.
-    async fn create(
+    /// Writes `record` as `mode` allows, with its index entry when
+    /// `signed_in` (moving it on an update), in one atomic step; `false`
+    /// when nothing was written.
+    async fn write(
         &self,
         record: &Record,
         signed_in: Option<&SignedIn>,
-    ) -> Result<bool, StoreError>;
-
-    /// Writes over a record that still exists, moving its index entry;
-    /// `false` (and nothing written) when it is gone.
-    async fn update(
-        &self,
-        record: &Record,
-        signed_in: Option<&SignedIn>,
+        mode: Write,
     ) -> Result<bool, StoreError>;
 
     /// The record `id`, if there is one (expired or not: [`Sessions`] checks).
@@ -298,16 +301,21 @@ impl SessionStore for Sessions {
         let signed_in = signed_in(record);
         // A new id until one is free (a collision of 128 random bits is
         // theoretical, but an existing record must never be overwritten).
-        while !self.backend.create(record, signed_in.as_ref()).await? {
+        while !self
+            .backend
+            .write(record, signed_in.as_ref(), Write::Create)
+            .await?
+        {
             record.id = Id::default();
         }
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let signed_in = signed_in(record);
         if self
             .backend
-            .update(record, signed_in(record).as_ref())
+            .write(record, signed_in.as_ref(), Write::Update)
             .await?
         {
             Ok(())

@@ -39,8 +39,8 @@ mod tests {
         SessionStore,
     };
 
-    #[tokio::test]
-    async fn the_purge_follows_the_servers_clock_not_the_wall_clock() {
+    /// SQLite in memory, with one record that expires in an hour.
+    async fn one_record_for_an_hour() -> (Sessions, Record) {
         let sessions = Sessions::new(SqlSessions::new(Database::in_memory().await));
         let mut record = Record {
             id: Id::default(),
@@ -48,6 +48,12 @@ mod tests {
             expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1),
         };
         sessions.create(&mut record).await.unwrap();
+        (sessions, record)
+    }
+
+    #[tokio::test]
+    async fn the_purge_follows_the_servers_clock_not_the_wall_clock() {
+        let (sessions, _) = one_record_for_an_hour().await;
         let clock = Clock::default();
         assert_eq!(purge_now(&sessions, &clock).await.unwrap(), 0);
         clock.advance(2 * 3_600);
@@ -56,13 +62,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_continuous_purge_deletes_what_expired_on_the_clock() {
-        let sessions = Sessions::new(SqlSessions::new(Database::in_memory().await));
-        let mut record = Record {
-            id: Id::default(),
-            data: HashMap::new(),
-            expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1),
-        };
-        sessions.create(&mut record).await.unwrap();
+        let (sessions, record) = one_record_for_an_hour().await;
         let clock = Clock::default();
         let task = tokio::spawn(purge_continuously(
             sessions.clone(),

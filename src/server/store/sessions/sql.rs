@@ -20,7 +20,7 @@
 //! itself, and deletes `PURGE_BATCH` rows per statement so sign-ins (which
 //! write) wait for one batch at most.
 
-use super::{decode, encode, BackendError, IndexedSession, SessionBackend, StoreError};
+use super::{decode, encode, BackendError, IndexedSession, SessionBackend, StoreError, Write};
 use crate::server::store::{health::Health, query_on, record::SignedIn, Database, Pool};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -99,16 +99,42 @@ impl SqlSessions {
         Self { database, store }
     }
 
-    /// Writes a record with its index row: a new one (`create`) or one that
-    /// still exists; `false` when nothing was written.
+    /// A read through tower-sessions-sqlx-store, inside the database's
+    /// health: refused at once while the database is down, and a failure (the
+    /// store's errors are text) counts as an outage, which the health then
+    /// checks.
+    async fn store_read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
+        let health = self.database.health();
+        if health.is_down() {
+            return Err(crate::server::store::unavailable_error().into());
+        }
+        let read = match &self.store {
+            SqlStore::Sqlite(store) => store.load(id).await,
+            SqlStore::Postgres(store) => store.load(id).await,
+        };
+        match read {
+            Ok(record) => Ok(record),
+            Err(session_store::Error::Backend(reason)) => {
+                health.suspect();
+                Err(StoreError::Unavailable(BackendError::Text(reason)))
+            }
+            Err(error) => Err(StoreError::Encoding(error.to_string())),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionBackend for SqlSessions {
+    /// One transaction: the record (`INSERT … ON CONFLICT DO NOTHING` to
+    /// create, `UPDATE` of a row that still exists), then its index row.
     async fn write(
         &self,
         record: &Record,
         signed_in: Option<&SignedIn>,
-        create: bool,
+        mode: Write,
     ) -> Result<bool, StoreError> {
         let data = encode(record)?;
-        let statement = if create {
+        let statement = if mode == Write::Create {
             INSERT_RECORD
         } else {
             UPDATE_EXISTING
@@ -140,48 +166,6 @@ impl SqlSessions {
         }
         transaction.commit().await?;
         Ok(true)
-    }
-
-    /// A read through tower-sessions-sqlx-store, inside the database's
-    /// health: refused at once while the database is down, and a failure (the
-    /// store's errors are text) counts as an outage, which the health then
-    /// checks.
-    async fn store_read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
-        let health = self.database.health();
-        if health.is_down() {
-            return Err(crate::server::store::unavailable_error().into());
-        }
-        let read = match &self.store {
-            SqlStore::Sqlite(store) => store.load(id).await,
-            SqlStore::Postgres(store) => store.load(id).await,
-        };
-        match read {
-            Ok(record) => Ok(record),
-            Err(session_store::Error::Backend(reason)) => {
-                health.suspect();
-                Err(StoreError::Unavailable(BackendError::Text(reason)))
-            }
-            Err(error) => Err(StoreError::Encoding(error.to_string())),
-        }
-    }
-}
-
-#[async_trait]
-impl SessionBackend for SqlSessions {
-    async fn create(
-        &self,
-        record: &Record,
-        signed_in: Option<&SignedIn>,
-    ) -> Result<bool, StoreError> {
-        self.write(record, signed_in, true).await
-    }
-
-    async fn update(
-        &self,
-        record: &Record,
-        signed_in: Option<&SignedIn>,
-    ) -> Result<bool, StoreError> {
-        self.write(record, signed_in, false).await
     }
 
     async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError> {

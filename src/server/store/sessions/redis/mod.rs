@@ -20,7 +20,7 @@
 
 mod scripts;
 
-use super::{decode, encode, signed_in, IndexedSession, SessionBackend, StoreError};
+use super::{decode, encode, signed_in, IndexedSession, SessionBackend, StoreError, Write};
 use crate::server::store::{
     health::{Health, Probe},
     record::SignedIn,
@@ -173,43 +173,6 @@ impl RedisSessions {
         format!("{}user:{user_id}", self.prefix)
     }
 
-    /// Writes `record` (`create`: only if its id is free; otherwise only if
-    /// it still exists) with its index entry when signed in; `false` when
-    /// nothing was written.
-    async fn write(
-        &self,
-        record: &Record,
-        signed_in: Option<&SignedIn>,
-        create: bool,
-    ) -> Result<bool, StoreError> {
-        let data = encode(record)?;
-        let expires = record.expiry_date.unix_timestamp();
-        let mode = if create { "NX" } else { "XX" };
-        let mut keys = vec![self.record_key(&record.id)];
-        let mut args: Vec<fred::types::Value> =
-            vec![data.as_slice().into(), expires.into(), mode.into()];
-        if let Some(state) = signed_in {
-            keys.push(self.index_key(state.user_id));
-            let entry = Entry {
-                id: record.id.to_string(),
-                device: state.device.clone(),
-                client: state.client.clone(),
-                remember: state.remember,
-                signed_in_at: state.signed_in_at,
-                last_seen: state.last_seen,
-                expires,
-            };
-            args.push(state.handle.as_str().into());
-            args.push(
-                serde_json::to_string(&entry)
-                    .map_err(RedisError::from)?
-                    .into(),
-            );
-        }
-        let written: i64 = self.run(&WRITE, keys, args).await?;
-        Ok(written == 1)
-    }
-
     /// The stored bytes of record `id`: one round trip.
     async fn read_bytes(&self, id: &Id) -> Result<Option<Vec<u8>>, RedisError> {
         let read = self.client()?.get(self.record_key(id)).await;
@@ -244,20 +207,40 @@ impl RedisSessions {
 
 #[async_trait]
 impl SessionBackend for RedisSessions {
-    async fn create(
+    /// One script (`WRITE`): the record with `SET … NX` to create or `XX` to
+    /// update, then its index entry.
+    async fn write(
         &self,
         record: &Record,
         signed_in: Option<&SignedIn>,
+        mode: Write,
     ) -> Result<bool, StoreError> {
-        self.write(record, signed_in, true).await
-    }
-
-    async fn update(
-        &self,
-        record: &Record,
-        signed_in: Option<&SignedIn>,
-    ) -> Result<bool, StoreError> {
-        self.write(record, signed_in, false).await
+        let data = encode(record)?;
+        let expires = record.expiry_date.unix_timestamp();
+        let condition = if mode == Write::Create { "NX" } else { "XX" };
+        let mut keys = vec![self.record_key(&record.id)];
+        let mut args: Vec<fred::types::Value> =
+            vec![data.as_slice().into(), expires.into(), condition.into()];
+        if let Some(state) = signed_in {
+            keys.push(self.index_key(state.user_id));
+            let entry = Entry {
+                id: record.id.to_string(),
+                device: state.device.clone(),
+                client: state.client.clone(),
+                remember: state.remember,
+                signed_in_at: state.signed_in_at,
+                last_seen: state.last_seen,
+                expires,
+            };
+            args.push(state.handle.as_str().into());
+            args.push(
+                serde_json::to_string(&entry)
+                    .map_err(RedisError::from)?
+                    .into(),
+            );
+        }
+        let written: i64 = self.run(&WRITE, keys, args).await?;
+        Ok(written == 1)
     }
 
     async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
