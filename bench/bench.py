@@ -152,7 +152,7 @@ class Server:
         return pids
 
 
-def ours(workdir, database, extra_env=None):
+def ours(workdir, database, extra_env=None, binary=None):
     env = dict(os.environ)
     env.update(
         {
@@ -166,7 +166,7 @@ def ours(workdir, database, extra_env=None):
     )
     env.pop("LEPTOS_WATCH", None)
     env.update(extra_env or {})
-    return Server("ours", [str(BINARY)], env, OURS_PORT, workdir)
+    return Server("ours", [str(binary or BINARY)], env, OURS_PORT, workdir)
 
 
 def peer(workdir, python, database, workers, extra_env=None):
@@ -1126,6 +1126,82 @@ def write_stores_report(figures, finished):
                 "Session stores: SQLite, PostgreSQL, Redis (#12)")
 
 
+# -------------------------------------------------------------------- compare
+
+
+COMPARED = [
+    ("login_page", "anonymous `/login`"),
+    ("dashboard", "`/dashboard` (SQLite)"),
+    ("bearer", "`GET /api/me` by bearer token (SQLite)"),
+    ("dashboard_postgresql", "`/dashboard`, sessions in PostgreSQL"),
+    ("dashboard_redis", "`/dashboard`, sessions in Redis"),
+]
+
+
+def compare_figures(workdir, baseline, seconds, rounds=3):
+    """This build beside `baseline` (another build of ours, such as the commit
+    before a change), in one run: the two take turns, round after round, so
+    a drift of the machine falls on both. Per build and figure, the median
+    req/s under 16 connections."""
+    database = f"pl_bench_{secrets.token_hex(6)}"
+    psql("postgres", f"CREATE DATABASE {database}")
+    postgres_url = POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + database
+    redis = ThrowawayRedis(workdir)
+    redis.start()
+    stores = [
+        ("sqlite", {}),
+        ("postgresql", {"DATABASE_URL": postgres_url}),
+        ("redis", {"DATABASE_URL": postgres_url, "SESSION_STORE": "redis",
+                   "SESSION_REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}"}),
+    ]
+    builds = [("this build", BINARY), ("baseline", Path(baseline))]
+    runs = {(build, figure): [] for build, _ in builds for figure, _ in COMPARED}
+    try:
+        for round_ in range(rounds):
+            for build, binary in (builds if round_ % 2 == 0 else builds[::-1]):
+                for store, env in stores:
+                    log(f"compare: round {round_ + 1}, {build}, {store}")
+                    psql(database, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                    redis_cli("FLUSHALL")
+                    server = ours(workdir, workdir / f"compare-{round_}-{store}-{len(build)}.db",
+                                  env, binary=binary)
+                    server.start()
+                    try:
+                        cookies = bench_sessions()
+                        check_signed_in(OURS_PORT, cookies)
+                        dashboard = rotating_cookies(cookies, "/dashboard")
+                        if store != "sqlite":
+                            runs[(build, f"dashboard_{store}")].append(
+                                wrk(OURS_PORT, "/dashboard", seconds, 16, dashboard))
+                            continue
+                        tokens = [token_for_ours(OURS_PORT, n) for n in range(SESSIONS)]
+                        bearer = rotating_headers(
+                            "Authorization", [f"Bearer {t}" for t in tokens], "/api/me")
+                        runs[(build, "login_page")].append(wrk(OURS_PORT, "/login", seconds, 16))
+                        runs[(build, "dashboard")].append(
+                            wrk(OURS_PORT, "/dashboard", seconds, 16, dashboard))
+                        runs[(build, "bearer")].append(
+                            wrk(OURS_PORT, "/api/me", seconds, 16, bearer))
+                    finally:
+                        server.stop()
+    finally:
+        redis.stop()
+        psql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    return {build: {figure: median_run(runs[(build, figure)], "rps") for figure, _ in COMPARED}
+            for build, _ in builds}
+
+
+def compare_markdown(f, baseline_name):
+    lines = [
+        f"| Figure (req/s, 16 connections) | This build | Baseline ({baseline_name}) | Ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for figure, label in COMPARED:
+        new, old = f["this build"][figure]["rps"], f["baseline"][figure]["rps"]
+        lines.append(f"| {label} | {new:,.0f} | {old:,.0f} | {new / old:.2f}× |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------- main
 
 
@@ -1146,6 +1222,12 @@ def main():
                              "the Flask + Redis peer (about 5 minutes)")
     parser.add_argument("--only-fairness", action="store_true",
                         help="measure only the hashing-priority comparison (about 8 minutes)")
+    parser.add_argument("--compare-with", metavar="BINARY",
+                        help="measure only /login, /dashboard (SQLite, PostgreSQL, Redis) and "
+                             "GET /api/me by bearer token for this build and BINARY (another "
+                             "build of ours), taking turns in one run (about 10 minutes)")
+    parser.add_argument("--baseline-name", default="baseline",
+                        help="what to call the --compare-with build in the report")
     args = parser.parse_args()
     if not BINARY.exists():
         sys.exit(f"bench: {BINARY} missing; run bench/run.sh")
@@ -1174,6 +1256,17 @@ def main():
         table = markdown(results)
         if not args.no_report:
             write_report(results, table)
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(table)
+        return
+    if args.compare_with:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        figures = compare_figures(workdir, args.compare_with, args.seconds)
+        table = compare_markdown(figures, args.baseline_name)
+        if not args.no_report:
+            write_block("compare", table,
+                        datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                        "This build beside a baseline (`bench/run.sh --compare-with`)")
         shutil.rmtree(workdir, ignore_errors=True)
         print(table)
         return
