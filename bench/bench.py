@@ -1193,12 +1193,15 @@ def compare_figures(workdir, baseline, seconds, rounds=3):
 
 def compare_markdown(f, baseline_name):
     lines = [
-        f"| Figure (req/s, 16 connections) | This build | Baseline ({baseline_name}) | Ratio |",
-        "|---|---:|---:|---:|",
+        f"| Figure (req/s, 16 connections, median) | This build | Baseline ({baseline_name}) "
+        "| Ratio | This build's runs | The baseline's runs |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
+    runs = lambda figure: " / ".join(f"{rps:,.0f}" for rps in figure["rps_runs"])
     for figure, label in COMPARED:
-        new, old = f["this build"][figure]["rps"], f["baseline"][figure]["rps"]
-        lines.append(f"| {label} | {new:,.0f} | {old:,.0f} | {new / old:.2f}× |")
+        new, old = f["this build"][figure], f["baseline"][figure]
+        lines.append(f"| {label} | {new['rps']:,.0f} | {old['rps']:,.0f} "
+                     f"| {new['rps'] / old['rps']:.2f}× | {runs(new)} | {runs(old)} |")
     return "\n".join(lines)
 
 

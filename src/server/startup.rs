@@ -121,7 +121,7 @@ pub async fn build(
     let database = auth.database.clone();
     let store = auth.sessions.clone();
     let clock = auth.clock.clone();
-    let background = auth.clone();
+    let service = auth.clone();
     let state = AppState {
         leptos_options: leptos_options.clone(),
         auth: auth.clone(),
@@ -184,7 +184,7 @@ pub async fn build(
         .await
         .map_err(|source| StartupError::Bind { address, source })?;
     let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
-    let cleanup = background_tasks(&background, cleanup_every);
+    let background = background_tasks(&service, cleanup_every);
     Ok(Application {
         listener,
         clock,
@@ -192,7 +192,7 @@ pub async fn build(
         router,
         database,
         sessions: store,
-        background: cleanup,
+        background,
     })
 }
 
