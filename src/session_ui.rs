@@ -142,7 +142,7 @@ pub fn AuthProvider(children: Children) -> impl IntoView {
         logout,
     };
     provide_context(auth);
-    provide_context(SharedValue::new(configured_form_limits).into_inner());
+    provide_context(SharedValue::new_str(configured_form_limits).into_inner());
     #[cfg(feature = "hydrate")]
     crate::tabs::keep_in_step(auth);
     children()
