@@ -38,6 +38,10 @@ pub enum AppError {
     /// Too many failed sign-ins or sign-ups; try again after the delay (429).
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// The user holds the most bearer tokens allowed; one expires in
+    /// `retry_after_secs`, or revoking them frees the way (429).
+    #[error("You already hold {max} API tokens, the most allowed. Revoke them on the account page, or try again when one expires in {retry_after_secs} seconds.")]
+    TooManyTokens { max: usize, retry_after_secs: i64 },
     /// The request could not be understood: missing or malformed fields (400).
     /// The detail is logged on the server.
     #[error("The request was malformed: a field is missing or invalid.")]
@@ -169,7 +173,7 @@ impl AppError {
             | AppError::Unauthenticated
             | AppError::InvalidToken => 401,
             AppError::UnknownSession => 404,
-            AppError::TooManyAttempts { .. } => 429,
+            AppError::TooManyAttempts { .. } | AppError::TooManyTokens { .. } => 429,
             AppError::BadRequest => 400,
             AppError::Busy { .. } | AppError::Unavailable { .. } | AppError::NoTokensHere => 503,
             AppError::Internal => 500,
@@ -180,6 +184,9 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<i64> {
         match self {
             AppError::TooManyAttempts { retry_after_secs }
+            | AppError::TooManyTokens {
+                retry_after_secs, ..
+            }
             | AppError::Busy { retry_after_secs }
             | AppError::Unavailable { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
@@ -213,6 +220,7 @@ impl From<AppError> for ErrorBody {
             AppError::SessionEnded => "session_ended",
             AppError::UnknownSession => "unknown_session",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::TooManyTokens { .. } => "too_many_tokens",
             AppError::BadRequest => "bad_request",
             AppError::Busy { .. } => "busy",
             AppError::Unavailable { .. } => "unavailable",
@@ -226,6 +234,7 @@ impl From<AppError> for ErrorBody {
                 let (rule, limit) = input.to_wire();
                 (Some(rule.to_string()), limit)
             }
+            AppError::TooManyTokens { max, .. } => (None, Some(max)),
             _ => (None, None),
         };
         Self {
@@ -252,6 +261,10 @@ impl From<ErrorBody> for AppError {
             "unknown_session" => AppError::UnknownSession,
             "bad_request" => AppError::BadRequest,
             "too_many_attempts" => AppError::TooManyAttempts {
+                retry_after_secs: body.retry_after_secs.unwrap_or(60),
+            },
+            "too_many_tokens" => AppError::TooManyTokens {
+                max: body.limit.unwrap_or_default(),
                 retry_after_secs: body.retry_after_secs.unwrap_or(60),
             },
             "busy" => AppError::Busy {
@@ -318,6 +331,14 @@ mod tests {
             serde_json::from_str::<AppError>(&json).unwrap(),
             AppError::InvalidCredentials
         );
+        // The token limit comes back with its number and its wait.
+        let error = AppError::TooManyTokens {
+            max: 20,
+            retry_after_secs: 3_600,
+        };
+        let json = serde_json::to_string(&error).unwrap();
+        assert!(json.contains(r#""limit":20"#), "{json}");
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error);
     }
 
     #[test]

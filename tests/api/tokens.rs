@@ -609,3 +609,102 @@ async fn production_refuses_to_start_without_a_long_enough_key() {
     let token = token_for(&app, "alice").await;
     assert_eq!(me(&app, &token).await.status(), StatusCode::OK);
 }
+
+/// An app whose users may hold `max` tokens at once.
+async fn app_with_token_limit(max: usize) -> TestApp {
+    let (mut settings, dir) = settings_with_key().await;
+    settings.tokens.max_outstanding = max;
+    spawn_app_with(settings, dir).await
+}
+
+#[tokio::test]
+async fn past_the_token_limit_a_user_gets_429_and_nothing_changes_until_one_expires_or_all_are_revoked(
+) {
+    let app = app_with_token_limit(3).await;
+    app.register("alice", PASSWORD).await;
+    app.register("bob", PASSWORD).await;
+    let alice = Browser::new(&app, UA);
+    alice.sign_in("alice", PASSWORD).await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        tokens.push(token_for(&app, "alice").await);
+    }
+
+    // By password and from the account page alike: 429, a clear message,
+    // when to try again, and no fourth token.
+    let refused = issue(&app, "alice", PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = refused.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((86_000..=86_400).contains(&retry_after), "{retry_after}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_tokens");
+    assert!(
+        body["message"].as_str().unwrap().contains("3 API tokens"),
+        "{body}"
+    );
+    let from_page = alice.post("/api/tokens/new", &[]).await;
+    assert_eq!(from_page.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(outstanding(&alice).await, 3);
+    for token in &tokens {
+        assert_eq!(me(&app, token).await.status(), StatusCode::OK);
+    }
+    // Another user is not held by alice's tokens.
+    token_for(&app, "bob").await;
+
+    // Revoking them frees the way at once.
+    alice.post("/api/tokens/revoke", &[]).await;
+    for _ in 0..3 {
+        token_for(&app, "alice").await;
+    }
+    assert_eq!(
+        issue(&app, "alice", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // And so does the first one's expiry (a day later: alice signs in anew).
+    app.clock.advance(86_401);
+    token_for(&app, "alice").await;
+    let next_day = Browser::new(&app, UA);
+    next_day.sign_in("alice", PASSWORD).await;
+    assert_eq!(outstanding(&next_day).await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_token_requests_never_pass_the_limit() {
+    let app = app_with_token_limit(3).await;
+    // Several rounds, each a new user and twelve requests at once: without
+    // one issue at a time across instances, PostgreSQL let four or more
+    // through in some rounds.
+    for round in 0..4 {
+        let username = format!("alice{round}");
+        app.register(&username, PASSWORD).await;
+        let url = app.url("/api/token");
+        let requests: Vec<_> = (0..12)
+            .map(|_| {
+                let (url, username) = (url.clone(), username.clone());
+                tokio::spawn(async move {
+                    client_with(Arc::default())
+                        .post(url)
+                        .form(&[("username", username.as_str()), ("password", PASSWORD)])
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for request in requests {
+            statuses.push(request.await.unwrap());
+        }
+        let count = |status| statuses.iter().filter(|got| **got == status).count();
+        let answers = (count(StatusCode::OK), count(StatusCode::TOO_MANY_REQUESTS));
+        assert_eq!(answers, (3, 9), "round {round}");
+        let browser = Browser::new(&app, UA);
+        browser.sign_in(&username, PASSWORD).await;
+        assert_eq!(outstanding(&browser).await, 3, "round {round}");
+    }
+}

@@ -21,6 +21,8 @@ pub enum AuthError {
     BadRequest,
     #[error("throttled for {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    #[error("holds {max} tokens already; one expires in {retry_after_secs} s")]
+    TooManyTokens { max: usize, retry_after_secs: i64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("session store error: {0}")]
@@ -80,6 +82,13 @@ impl AuthError {
             AuthError::SessionEnded => AppError::SessionEnded,
             AuthError::UnknownSession => AppError::UnknownSession,
             AuthError::BadRequest => AppError::BadRequest,
+            AuthError::TooManyTokens {
+                max,
+                retry_after_secs,
+            } => AppError::TooManyTokens {
+                max: *max,
+                retry_after_secs: *retry_after_secs,
+            },
             AuthError::Throttled { retry_after_secs } => AppError::TooManyAttempts {
                 retry_after_secs: *retry_after_secs,
             },

@@ -23,6 +23,10 @@ pub struct TokenSettings {
     pub lifetime_secs: u64,
     pub issuer: String,
     pub audience: String,
+    /// Tokens one user may hold at once (not expired, not revoked); past
+    /// it, `POST /api/token` answers 429 until one expires or the user
+    /// revokes them. 0: no limit.
+    pub max_outstanding: usize,
 }
 
 impl TokenSettings {
@@ -44,6 +48,7 @@ impl Default for TokenSettings {
             lifetime_secs: 86_400,
             issuer: "persistent-login".into(),
             audience: "persistent-login-api".into(),
+            max_outstanding: 20,
         }
     }
 }

@@ -35,7 +35,8 @@ impl Settings {
             tokens.issuer.clone(),
             tokens.audience.clone(),
             i64::try_from(tokens.lifetime_secs).unwrap_or(i64::MAX),
-        ))
+        )
+        .with_max_outstanding(tokens.max_outstanding))
     }
 
     pub fn session_policy(&self) -> SessionPolicy {

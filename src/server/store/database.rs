@@ -130,13 +130,16 @@ pub fn observed<T>(health: &Health, result: Result<T, sqlx::Error>) -> Result<T,
 pub enum SerialLock {
     /// The sign-in and sign-up throttle counters.
     Throttle,
+    /// Issuing bearer tokens, whose number per user is limited.
+    TokenIssue,
 }
 
 impl SerialLock {
     /// The PostgreSQL advisory lock's key: any fixed number unique in this app.
     fn key(self) -> i64 {
         match self {
-            Self::Throttle => 0x706c_7468, // "plth"
+            Self::Throttle => 0x706c_7468,   // "plth"
+            Self::TokenIssue => 0x706c_746b, // "pltk"
         }
     }
 }

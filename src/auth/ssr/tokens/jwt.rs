@@ -288,6 +288,8 @@ pub struct TokenRules {
     pub issuer: String,
     pub audience: String,
     pub lifetime_secs: i64,
+    /// Tokens one user may hold at once; 0 for no limit.
+    pub max_outstanding: usize,
 }
 
 /// The header fields read before any key is used.
@@ -304,6 +306,14 @@ impl TokenRules {
             issuer,
             audience,
             lifetime_secs,
+            max_outstanding: 0,
+        }
+    }
+
+    pub fn with_max_outstanding(self, max_outstanding: usize) -> Self {
+        Self {
+            max_outstanding,
+            ..self
         }
     }
 

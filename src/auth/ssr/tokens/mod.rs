@@ -14,7 +14,7 @@ pub mod jwt;
 
 use super::{flows::check_credentials, random, AuthError, AuthService, RequestContext};
 use crate::auth::{Password, TokenAnswer};
-use crate::server::store::{query_on, Database};
+use crate::server::store::{query_on, Database, SerialLock, Transaction};
 use jwt::{InvalidToken, TokenRules};
 
 /// The user a valid bearer token names.
@@ -61,7 +61,12 @@ async fn issue(
     let now = service.clock.now();
     let jti = random::token();
     let expires_at = now + rules.lifetime_secs;
-    let mut transaction = service.database.begin().await?;
+    // One issue at a time, on every instance, so that the limit holds
+    // exactly under concurrent requests.
+    let mut transaction = service
+        .database
+        .begin_serialized(SerialLock::TokenIssue)
+        .await?;
     query_on!(&mut transaction, |executor| sqlx::query(
         "DELETE FROM api_tokens WHERE user_id = $1 AND expires_at <= $2"
     )
@@ -70,6 +75,18 @@ async fn issue(
     .execute(executor)
     .await
     .map(|_| ()))?;
+    let max = rules.max_outstanding;
+    if max > 0 {
+        let (held, first_expiry) = held_tokens(&mut transaction, user_id, now).await?;
+        if held >= max as i64 {
+            let retry_after_secs = first_expiry.map_or(1, |at| (at - now).max(1));
+            tracing::warn!(target: "audit", event = "token_issued", user_id, client, held, outcome = "too_many_tokens");
+            return Err(AuthError::TooManyTokens {
+                max,
+                retry_after_secs,
+            });
+        }
+    }
     let generation: Option<i64> =
         query_on!(&mut transaction, |executor| sqlx::query_scalar(ISSUE)
             .bind(&jti)
@@ -91,6 +108,23 @@ async fn issue(
         token_type: "Bearer".into(),
         expires_in: rules.lifetime_secs,
     })
+}
+
+/// How many tokens `user_id` holds now (issued since the last revocation,
+/// not expired), and when the first of them expires.
+async fn held_tokens(
+    transaction: &mut Transaction,
+    user_id: i64,
+    now: i64,
+) -> Result<(i64, Option<i64>), sqlx::Error> {
+    query_on!(transaction, |executor| sqlx::query_as(
+        "SELECT COUNT(*), MIN(t.expires_at) FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.user_id = $1 AND t.generation = u.token_generation AND t.expires_at > $2",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(executor)
+    .await)
 }
 
 /// Why a bearer request was refused: the token's fault (401), or ours.
