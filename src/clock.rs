@@ -18,11 +18,22 @@ impl Clock {
         OffsetDateTime::now_utc().unix_timestamp() + self.offset_secs.load(Ordering::Relaxed)
     }
 
+    /// `now` as a date and time.
+    pub fn now_utc(&self) -> OffsetDateTime {
+        utc(self.now())
+    }
+
     /// Moves the clock ahead by `secs`. For tests: a server's clock is never
     /// moved in production.
     pub fn advance(&self, secs: i64) {
         self.offset_secs.fetch_add(secs, Ordering::Relaxed);
     }
+}
+
+/// The instant `seconds` after the Unix epoch (the epoch itself for a value
+/// out of range).
+pub fn utc(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]

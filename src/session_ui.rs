@@ -54,15 +54,12 @@ pub fn use_form_limits() -> FormLimits {
     expect_context::<FormLimits>()
 }
 
-/// On the server: the running configuration's limits. In the browser they
-/// arrive with the page ([`SharedValue`]), so this runs there only for a
-/// page the server did not render, which never happens.
+/// On the server: the running configuration's limits, which the server
+/// provides to every page. In the browser they arrive with the page
+/// ([`SharedValue`]), so this runs there only for a page the server did not
+/// render, which never happens.
 fn configured_form_limits() -> FormLimits {
-    #[cfg(feature = "ssr")]
-    if let Some(service) = use_context::<crate::auth::ssr::AuthService>() {
-        return service.password_rules.form_limits();
-    }
-    FormLimits::default()
+    use_context::<FormLimits>().unwrap_or_default()
 }
 
 /// What `render` makes of the current user (`None` when signed out), once it

@@ -132,8 +132,10 @@ pub async fn build(
     // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open
     // the live-reload websocket (the same test as Leptos's `AutoReload`).
     let live_reload = std::env::var("LEPTOS_WATCH").is_ok();
+    let form_limits = auth.password_rules.form_limits();
     let context = move || {
         provide_context(auth.clone());
+        provide_context(form_limits);
         super::http::headers::provide_page_policy(live_reload);
     };
     let routes = generate_route_list(App);

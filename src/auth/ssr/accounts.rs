@@ -12,7 +12,6 @@ use super::{
 use crate::auth::{InvalidInput, Password, SessionInfo};
 use crate::server::store::StoreError;
 use secrecy::SecretString;
-use time::OffsetDateTime;
 
 /// The user's live sessions, most recently active first, this one marked.
 pub async fn list_sessions(cx: &RequestContext) -> Result<Vec<SessionInfo>, AuthError> {
@@ -28,7 +27,7 @@ pub async fn live_sessions(
     current: Option<&str>,
 ) -> Result<Vec<SessionInfo>, StoreError> {
     let now = service.clock.now();
-    let at = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let at = crate::clock::utc(now);
     let policy = &service.policy;
     Ok(service
         .sessions

@@ -18,7 +18,7 @@ use crate::{
     auth::{CurrentUser, SessionInfo},
     server::store::IndexedSession,
 };
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tower_sessions::{Expiry, Session};
 
 /// Where a new session is signed in from.
@@ -77,7 +77,7 @@ impl SessionPolicy {
     /// The record's expiry, which also shapes the cookie.
     pub fn expiry(&self, state: &SignedIn) -> Expiry {
         if state.remember {
-            Expiry::AtDateTime(unix(self.idle_deadline(state)))
+            Expiry::AtDateTime(crate::clock::utc(self.idle_deadline(state)))
         } else {
             Expiry::OnSessionEnd
         }
@@ -107,10 +107,6 @@ impl SessionPolicy {
             current,
         }
     }
-}
-
-fn unix(seconds: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Signs `user` in on this session: a new session id (no fixation), the signed-in
@@ -252,7 +248,10 @@ mod tests {
     #[test]
     fn remember_me_chooses_a_dated_cookie_otherwise_a_browser_session_cookie() {
         let remembered = signed_in(true, 0, 0);
-        assert_eq!(policy().expiry(&remembered), Expiry::AtDateTime(unix(DAY)));
+        assert_eq!(
+            policy().expiry(&remembered),
+            Expiry::AtDateTime(crate::clock::utc(DAY))
+        );
         let not_remembered = signed_in(false, 0, 0);
         assert_eq!(policy().expiry(&not_remembered), Expiry::OnSessionEnd);
     }

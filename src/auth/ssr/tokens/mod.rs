@@ -110,21 +110,23 @@ async fn issue(
     })
 }
 
-/// How many tokens `user_id` holds now (issued since the last revocation,
-/// not expired), and when the first of them expires.
+/// How many tokens user `$1` holds at `$2` (issued since the last
+/// revocation, not expired), and when the first of them expires.
+const HELD: &str = "SELECT COUNT(*), MIN(t.expires_at) FROM api_tokens t \
+     JOIN users u ON u.id = t.user_id \
+     WHERE t.user_id = $1 AND t.generation = u.token_generation AND t.expires_at > $2";
+
+/// [`HELD`] inside the issuing transaction.
 async fn held_tokens(
     transaction: &mut Transaction,
     user_id: i64,
     now: i64,
 ) -> Result<(i64, Option<i64>), sqlx::Error> {
-    query_on!(transaction, |executor| sqlx::query_as(
-        "SELECT COUNT(*), MIN(t.expires_at) FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.user_id = $1 AND t.generation = u.token_generation AND t.expires_at > $2",
-    )
-    .bind(user_id)
-    .bind(now)
-    .fetch_one(executor)
-    .await)
+    query_on!(transaction, |executor| sqlx::query_as(HELD)
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(executor)
+        .await)
 }
 
 /// Why a bearer request was refused: the token's fault (401), or ours.
@@ -157,14 +159,12 @@ pub async fn authenticate(service: &AuthService, token: &str) -> Result<TokenHol
 
 /// Tokens issued to the user since the last revocation and not yet expired.
 pub async fn outstanding(database: &Database, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
-    query_on!(database, |executor| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.user_id = $1 AND t.generation = u.token_generation AND t.expires_at > $2",
-    )
-    .bind(user_id)
-    .bind(now)
-    .fetch_one(executor)
-    .await)
+    let (held, _): (i64, Option<i64>) = query_on!(database, |executor| sqlx::query_as(HELD)
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(executor)
+        .await)?;
+    Ok(held)
 }
 
 /// Refuses every token the user holds from now on; returns how many

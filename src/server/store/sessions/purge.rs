@@ -6,13 +6,10 @@
 use super::{Sessions, StoreError};
 use crate::clock::Clock;
 use std::time::Duration;
-use time::OffsetDateTime;
 
 /// Deletes the records that expired by `clock`; how many went.
 pub async fn purge_now(sessions: &Sessions, clock: &Clock) -> Result<u64, StoreError> {
-    let now =
-        OffsetDateTime::from_unix_timestamp(clock.now()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    sessions.purge_expired(now).await
+    sessions.purge_expired(clock.now_utc()).await
 }
 
 /// Purges every `every`, the first time one interval after start (so
@@ -34,6 +31,7 @@ mod tests {
     use super::*;
     use crate::server::store::{sessions::SqlSessions, Database};
     use std::collections::HashMap;
+    use time::OffsetDateTime;
     use tower_sessions::{
         session::{Id, Record},
         SessionStore,
