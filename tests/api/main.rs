@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod busy;
+mod connection_slots;
 mod dashboard;
 mod health;
 mod login;

@@ -80,12 +80,25 @@ async fn a_body_sent_a_byte_at_a_time_gets_408() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
 
+/// A connection whose request is being answered (here: its body is still
+/// coming) is never closed to make room, so past the bound a new connection
+/// waits until one closes. (Idle and half-sent ones make room:
+/// `connection_slots.rs`.)
 #[tokio::test]
-async fn connections_beyond_the_bound_wait_until_one_closes() {
+async fn when_every_slot_is_answering_a_new_connection_waits_until_one_closes() {
     let app = app_with_short_limits(2).await;
-    // Two idle connections take both places (for up to the header timeout).
-    let first = TcpStream::connect(app.address).await.unwrap();
-    let _second = TcpStream::connect(app.address).await.unwrap();
+    let mut sending = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(app.address).await.unwrap();
+        stream
+            .write_all(
+                b"POST /api/login HTTP/1.1\r\nHost: x\r\n\
+                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nu",
+            )
+            .await
+            .unwrap();
+        sending.push(stream);
+    }
     sleep(Duration::from_millis(100)).await;
     let client = reqwest::Client::new();
     let waiting = client
@@ -94,7 +107,7 @@ async fn connections_beyond_the_bound_wait_until_one_closes() {
         .send()
         .await;
     assert!(waiting.is_err(), "answered beyond the bound: {waiting:?}");
-    drop(first);
+    drop(sending.pop());
     let answered = client
         .get(app.url("/healthz"))
         .timeout(PATIENCE)

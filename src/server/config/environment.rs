@@ -21,6 +21,10 @@ pub const RENAMED: &[(&str, &str)] = &[
     ("BODY_TIMEOUT_SECS", "server.body_timeout_secs"),
     ("HEADER_TIMEOUT_SECS", "server.header_timeout_secs"),
     ("MAX_CONNECTIONS", "server.max_connections"),
+    (
+        "MAX_CONNECTIONS_PER_ADDRESS",
+        "server.max_connections_per_address",
+    ),
     ("HSTS_MAX_AGE_SECS", "server.hsts_max_age_secs"),
     ("APP_ENV", "server.environment"),
     ("TRUSTED_PROXIES", "server.trusted_proxies"),

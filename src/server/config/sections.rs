@@ -165,8 +165,14 @@ pub struct ServerSettings {
     pub header_timeout_secs: u64,
     /// A client gets this long to send a request's body; then 408.
     pub body_timeout_secs: u64,
-    /// Open connections at most; more wait to be accepted.
+    /// Open connections at most. When all are taken, the one that has sent
+    /// the least (idle first, then half-sent) is closed to make room; only
+    /// when every one is answering a request do new ones wait.
     pub max_connections: usize,
+    /// Open connections one client address (an IPv6 client's /64) may hold;
+    /// one more is answered 429 and closed. The trusted proxies are exempt.
+    /// 0: no share.
+    pub max_connections_per_address: usize,
     /// `Strict-Transport-Security: max-age=…` on every answer; 0 sends none.
     /// Set it only where the site is served over HTTPS alone.
     pub hsts_max_age_secs: u64,
@@ -297,6 +303,7 @@ impl Default for ServerSettings {
             header_timeout_secs: 10,
             body_timeout_secs: 10,
             max_connections: 1024,
+            max_connections_per_address: 64,
             hsts_max_age_secs: 0,
             environment: Environment::Development,
             trusted_proxies: Vec::new(),

@@ -89,6 +89,8 @@ impl Settings {
         ConnectionLimits {
             header_timeout: Duration::from_secs(self.server.header_timeout_secs),
             max_connections: self.server.max_connections,
+            max_connections_per_address: self.server.max_connections_per_address,
+            exempt: self.server.trusted_proxies.clone().into(),
         }
     }
 
