@@ -1191,6 +1191,131 @@ def compare_figures(workdir, baseline, seconds, rounds=3):
             for build, _ in builds}
 
 
+# ------------------------------------------------------------ connection slots
+
+HALF_A_REQUEST = b"GET /login HTTP/1.1\r\nHo"
+SLOTS_ATTACK_CONNECTIONS = 1100  # more than server.max_connections (1024)
+
+
+def slots_attack(port, sources, connections, seconds, opened):
+    """In its own process: `connections` connections spread over the source
+    addresses, each sending half a request line and opened again as soon as
+    the server closes it (issue #21's attack). Counts the connections opened
+    into `opened` (a multiprocessing.Value)."""
+    import asyncio
+
+    async def one(source, deadline):
+        while time.monotonic() < deadline:
+            writer = None
+            try:
+                reader, writer = await asyncio.open_connection(
+                    "127.0.0.1", port, local_addr=(source, 0))
+                with opened.get_lock():
+                    opened.value += 1
+                writer.write(HALF_A_REQUEST)
+                await asyncio.wait_for(reader.read(), max(0.01, deadline - time.monotonic()))
+            except (OSError, asyncio.TimeoutError):
+                await asyncio.sleep(0.01)  # out of ports, say
+            finally:
+                if writer is not None:
+                    writer.close()
+
+    async def everyone():
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(one(sources[i % len(sources)], deadline)
+                               for i in range(connections)))
+
+    asyncio.run(everyone())
+
+
+def visitor_pages(port, seconds, source="127.0.0.2"):
+    """A visitor from another address loads /login again and again, each time
+    on a new connection, for `seconds`; the latencies (ms) and failures."""
+    latencies, failures = [], 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        try:
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", port, timeout=30, source_address=(source, 0))
+            connection.request("GET", "/login")
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            if response.status != 200:
+                failures += 1
+                continue
+        except OSError:
+            failures += 1
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.2)  # a person, not a load generator
+    return latencies, failures
+
+
+def latency_summary(latencies, failures):
+    ordered = sorted(latencies) or [float("nan")]
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"pages": len(latencies), "failures": failures, "p50_ms": pick(0.50),
+            "p99_ms": pick(0.99), "max_ms": ordered[-1]}
+
+
+def slots_figures(workdir, seconds):
+    """The visitor alone, then beside 1,100 half-sent connections from one
+    address, then from 20 addresses (together past every slot), all on the
+    release build with its defaults."""
+    import multiprocessing
+
+    server = ours(workdir, workdir / "slots.db")
+    server.start()
+    figures = {}
+    try:
+        figures["alone"] = latency_summary(*visitor_pages(OURS_PORT, seconds))
+        for name, sources in [
+            ("one_address", ["127.0.0.1"]),
+            ("twenty_addresses", [f"127.0.1.{n}" for n in range(1, 21)]),
+        ]:
+            log(f"connection slots: the visitor beside {SLOTS_ATTACK_CONNECTIONS} half-sent "
+                f"connections from {len(sources)} address(es)")
+            opened = multiprocessing.Value("l", 0)
+            attacker = multiprocessing.Process(
+                target=slots_attack,
+                args=(OURS_PORT, sources, SLOTS_ATTACK_CONNECTIONS, seconds + 4, opened))
+            attacker.start()
+            time.sleep(2)  # every slot it can get is taken
+            result = latency_summary(*visitor_pages(OURS_PORT, seconds))
+            attacker.join()
+            result["attacker_connections_per_s"] = opened.value / (seconds + 4)
+            figures[name] = result
+    finally:
+        server.stop()
+    return figures
+
+
+def slots_markdown(f):
+    alone = f["alone"]
+    lines = [
+        "| The visitor (`GET /login`, a new connection each, from 127.0.0.2) | Pages | "
+        "Failed | p50 | p99 | Slowest | p99 vs alone (target ≤ 3×) | Slowest under 1 s "
+        "| Attacker's connections opened per s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    names = {
+        "alone": "alone",
+        "one_address": f"beside {SLOTS_ATTACK_CONNECTIONS:,} half-sent connections from one address",
+        "twenty_addresses": f"beside {SLOTS_ATTACK_CONNECTIONS:,} half-sent connections from 20 "
+                            "addresses (past every slot)",
+    }
+    for key, name in names.items():
+        r = f[key]
+        versus = "" if key == "alone" else f"{r['p99_ms'] / alone['p99_ms']:.1f}×"
+        under = "yes" if r["max_ms"] < 1000 and not r["failures"] else "**no**"
+        rate = "" if key == "alone" else f"{r['attacker_connections_per_s']:,.0f}"
+        lines.append(f"| {name} | {r['pages']} | {r['failures']} | {r['p50_ms']:.1f} ms "
+                     f"| {r['p99_ms']:.1f} ms | {r['max_ms']:.1f} ms | {versus} | {under} | {rate} |")
+    return "\n".join(lines)
+
+
 def compare_markdown(f, baseline_name):
     lines = [
         f"| Figure (req/s, 16 connections, median) | This build | Baseline ({baseline_name}) "
@@ -1229,6 +1354,9 @@ def main():
                         help="measure only /login, /dashboard (SQLite, PostgreSQL, Redis) and "
                              "GET /api/me by bearer token for this build and BINARY (another "
                              "build of ours), taking turns in one run (about 10 minutes)")
+    parser.add_argument("--only-slots", action="store_true",
+                        help="measure only the visitor beside issue #21's connection attack "
+                             "(about 1 minute)")
     parser.add_argument("--baseline-name", default="baseline",
                         help="what to call the --compare-with build in the report")
     args = parser.parse_args()
@@ -1284,6 +1412,19 @@ def main():
             write_stores_report(figures, finished)
         shutil.rmtree(workdir, ignore_errors=True)
         print(stores_markdown(figures))
+        return
+    if args.only_slots:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        figures = slots_figures(workdir, args.seconds)
+        table = slots_markdown(figures)
+        results = json.loads(RESULTS.read_text())
+        results["slots"] = figures
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        if not args.no_report:
+            write_block("slots", table, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                        "Connection slots under attack (`bench/run.sh --only-slots`)")
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(table)
         return
     if args.only_fairness:
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -1341,6 +1482,8 @@ def main():
         results["fairness"] = fairness_figures(workdir, args.seconds)
 
         results["stores"] = stores_figures(workdir, args.python, args.seconds)
+
+        results["slots"] = slots_figures(workdir, args.seconds)
     finally:
         for s in servers:
             s.stop()
@@ -1352,6 +1495,8 @@ def main():
         write_report(results, table)
         write_fairness_report(results["fairness"], results["finished"])
         write_stores_report(results["stores"], results["finished"])
+        write_block("slots", slots_markdown(results["slots"]), results["finished"],
+                    "Connection slots under attack (`bench/run.sh --only-slots`)")
     shutil.rmtree(workdir, ignore_errors=True)
     print(table)
     missed = [t["target"] for t in results["targets"] if not t["met"]]

@@ -1,12 +1,14 @@
 //! The audit log: sign-up, sign-in success and failure, throttling, sign-out,
 //! session revocation and password changes are logged with user id, client address and outcome, and nothing
 //! in the log (at any level) holds a password, a password hash, a session id
-//! or a bearer token. Bearer tokens issued are logged as sign-ins `via="token"`.
+//! or a bearer token. Bearer tokens issued are logged as sign-ins `via="token"`;
+//! a session ended to make room for a sign-in past the limit per user, with
+//! its reason.
 
 #[path = "api/helpers.rs"]
 mod helpers;
 
-use helpers::{cookie_pair, session_set_cookie, spawn_app, PASSWORD};
+use helpers::{cookie_pair, session_set_cookie, spawn_app_with, test_settings, Browser, PASSWORD};
 use std::{
     io::Write,
     sync::{Arc, Mutex},
@@ -42,7 +44,9 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         .with_writer(move || writer.clone())
         .init();
 
-    let app = spawn_app().await;
+    let (mut settings, storage) = test_settings().await;
+    settings.session.max_per_user = 2;
+    let app = spawn_app_with(settings, Arc::new(storage)).await;
     let wrong_password = "a wrong guess 123";
     app.register("alice", PASSWORD).await;
     for _ in 0..5 {
@@ -88,6 +92,13 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         .await;
     assert_eq!(revoked.status(), 200);
     app.logout().await;
+    // Carol signs in on a third device past her limit of two.
+    app.register("carol", PASSWORD).await;
+    for _ in 0..3 {
+        Browser::new(&app, "curl/8.5.0")
+            .sign_in("carol", PASSWORD)
+            .await;
+    }
 
     let pool = app.database().await;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
@@ -107,6 +118,7 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         r#"event="password_change" user_id=2 client="127.0.0.1" sessions_ended=0 tokens_ended=1 outcome="success""#,
         r#"event="sessions_revoked" user_id=2 client="127.0.0.1" ended=0 tokens_ended=0 outcome="success""#,
         r#"event="sign_out" user_id=2 client="127.0.0.1" outcome="success""#,
+        r#"event="session_ended" reason="session_limit" user_id=3 max_per_user=2 ended_device=""#,
     ] {
         assert!(log.contains(expected), "missing {expected}");
     }

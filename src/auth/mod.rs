@@ -38,6 +38,6 @@ pub use error::{AppError, InvalidInput};
 pub use password::Password;
 pub use server_fns::*;
 pub use types::{
-    CurrentUser, FormLimits, SessionInfo, TokenAnswer, PASSWORD_MAX_CHARS,
-    PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
+    CurrentUser, EndedSessionInfo, EndedSessions, FormLimits, SessionInfo, TokenAnswer,
+    PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
 };

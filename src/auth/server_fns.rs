@@ -3,7 +3,7 @@
 
 #[cfg(feature = "ssr")]
 use super::ssr;
-use super::{AppError, CurrentUser, Password, SessionInfo, TokenAnswer};
+use super::{AppError, CurrentUser, EndedSessions, Password, SessionInfo, TokenAnswer};
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "register")]
@@ -42,6 +42,14 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::list_sessions(&cx).await)
+}
+
+/// The signed-in user's sessions that the server ended to make room for a
+/// new sign-in past the limit per user, newest first.
+#[server(prefix = "/api", endpoint = "sessions/ended")]
+pub async fn list_ended_sessions() -> Result<EndedSessions, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::ended_sessions(&cx).await)
 }
 
 /// Ends one session of the signed-in user (`session` = its handle), or every

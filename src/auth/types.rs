@@ -37,6 +37,25 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+/// Sessions the server ended on its own to make room for a new sign-in (an
+/// account keeps at most `max_per_user` sessions), newest first, as the
+/// account page tells their owner.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSessions {
+    pub max_per_user: usize,
+    pub sessions: Vec<EndedSessionInfo>,
+}
+
+/// One session ended to make room: where it was and when it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSessionInfo {
+    pub device: String,
+    pub client: String,
+    pub signed_in_at: i64,
+    pub last_active_at: i64,
+    pub ended_at: i64,
+}
+
 /// The lengths the forms allow and announce, as the server enforces them
 /// (`auth::ssr::validation`, with the configured `password.min_length`).
 /// The server renders them into the page and hands them to the browser with

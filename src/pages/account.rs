@@ -5,8 +5,8 @@
 use super::{error_message, Moment, SignedInOnly};
 use crate::{
     auth::{
-        count_tokens, list_sessions, AppError, ChangePassword, CreateToken, RevokeSession,
-        RevokeTokens, SessionInfo, TokenAnswer,
+        count_tokens, list_ended_sessions, list_sessions, AppError, ChangePassword, CreateToken,
+        EndedSessions, RevokeSession, RevokeTokens, SessionInfo, TokenAnswer,
     },
     session_ui::{use_auth, use_form_limits, SignOutButton},
 };
@@ -57,6 +57,7 @@ pub fn AccountPage() -> impl IntoView {
             <h1>"Your account"</h1>
             <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
             <Sessions/>
+            <EndedToMakeRoom/>
             <ApiTokens/>
             <PasswordChange username=user.username/>
         }/>
@@ -98,6 +99,49 @@ fn Sessions() -> impl IntoView {
             </Transition>
             {error_message::<RevokeSession>(move || actions.revoke.value().get())}
         </section>
+    }
+}
+
+/// The sessions the server ended to make room for a sign-in past the limit
+/// per user, and why; nothing when there are none.
+#[component]
+fn EndedToMakeRoom() -> impl IntoView {
+    let actions = use_account_actions();
+    let ended = Resource::new(
+        move || actions.change_password.version().get(),
+        |_| list_ended_sessions(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let EndedSessions { max_per_user, sessions } = ended.await.unwrap_or_default();
+                (!sessions.is_empty()).then(|| view! {
+                    <section aria-labelledby="ended-heading" data-testid="ended-sessions">
+                        <h2 id="ended-heading">"Signed out to make room"</h2>
+                        <p>
+                            {format!("An account stays signed in on at most {max_per_user} devices at once. ")}
+                            "Signing in on another device ended these sessions, the least recently active first. "
+                            "If that sign-in was not you, change your password."
+                        </p>
+                        <ul class="sessions">
+                            {sessions.into_iter().map(|session| view! {
+                                <li class="session" data-testid="ended-session">
+                                    <p class="device"><strong>{session.device}</strong></p>
+                                    <dl>
+                                        <dt>"From"</dt>
+                                        <dd>{session.client}</dd>
+                                        <dt>"Last active"</dt>
+                                        <dd><Moment at=session.last_active_at/></dd>
+                                        <dt>"Ended"</dt>
+                                        <dd><Moment at=session.ended_at/></dd>
+                                    </dl>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }
 

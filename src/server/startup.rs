@@ -74,18 +74,21 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
         settings.password_params(),
         settings.hashing_policy(),
     )?);
+    let clock = Clock::default();
     Ok(AuthService {
         database: database.clone(),
         hasher,
         policy: settings.session_policy(),
         password_rules: settings.password_rules(),
         throttle: settings.throttle_rules(),
-        clock: Clock::default(),
+        clock: clock.clone(),
         device_cookie: DeviceCookie::beside_session_cookie(
             &settings.cookie.name,
             settings.cookie.secure,
         ),
-        sessions: session_store(settings, database).await?,
+        sessions: session_store(settings, database)
+            .await?
+            .with_max_per_user(settings.session.max_per_user, clock),
         tokens,
     })
 }

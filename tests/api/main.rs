@@ -13,6 +13,7 @@ mod logout;
 mod register;
 mod security;
 mod session_lifetime;
+mod session_limit;
 mod slow_clients;
 mod throttling;
 mod tokens;

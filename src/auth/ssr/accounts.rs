@@ -9,7 +9,7 @@ use super::{
     validation::{new_password, parse_username, presented_password},
     AuthError, AuthService, RequestContext,
 };
-use crate::auth::{InvalidInput, Password, SessionInfo};
+use crate::auth::{EndedSessionInfo, EndedSessions, InvalidInput, Password, SessionInfo};
 use crate::server::store::StoreError;
 use secrecy::SecretString;
 
@@ -17,6 +17,30 @@ use secrecy::SecretString;
 pub async fn list_sessions(cx: &RequestContext) -> Result<Vec<SessionInfo>, AuthError> {
     let signed_in = cx.require_signed_in()?;
     Ok(live_sessions(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?)
+}
+
+/// The user's sessions that the server ended to make room for a new
+/// sign-in, within the last month, newest first.
+pub async fn ended_sessions(cx: &RequestContext) -> Result<EndedSessions, AuthError> {
+    let signed_in = cx.require_signed_in()?;
+    let sessions = cx
+        .state
+        .sessions
+        .ended_sessions_of(signed_in.user_id)
+        .await?;
+    Ok(EndedSessions {
+        max_per_user: cx.state.sessions.max_per_user(),
+        sessions: sessions
+            .into_iter()
+            .map(|ended| EndedSessionInfo {
+                device: ended.device,
+                client: ended.client,
+                signed_in_at: ended.signed_in_at,
+                last_active_at: ended.last_seen,
+                ended_at: ended.ended_at,
+            })
+            .collect(),
+    })
 }
 
 /// The live sessions of `user_id`, most recently active first; the one named

@@ -18,8 +18,8 @@ mod validation;
 
 pub use crate::clock::Clock;
 pub use accounts::{
-    change_password, list_sessions, live_sessions, revoke_other_sessions, revoke_session,
-    sign_out_everywhere, SignedOutEverywhere,
+    change_password, ended_sessions, list_sessions, live_sessions, revoke_other_sessions,
+    revoke_session, sign_out_everywhere, SignedOutEverywhere,
 };
 pub use devices::DeviceCookie;
 pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};

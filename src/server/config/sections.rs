@@ -117,6 +117,9 @@ pub struct SessionSettings {
     pub redis_url: Option<SecretText>,
     /// Prepended to every Redis key this app writes.
     pub key_prefix: String,
+    /// Live signed-in sessions one user may have; a sign-in past it ends the
+    /// least recently active one. 0: no limit.
+    pub max_per_user: usize,
 }
 
 /// Where session records live.
@@ -267,6 +270,7 @@ impl Default for SessionSettings {
             store: SessionStoreKind::Database,
             redis_url: None,
             key_prefix: "session:".into(),
+            max_per_user: 50,
         }
     }
 }

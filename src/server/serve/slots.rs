@@ -6,15 +6,20 @@
 //!   share); one more is refused. IPv6 clients count by their /64, which
 //!   one host usually holds whole. Trusted proxies are exempt: every visitor
 //!   behind them shares their address.
-//! - When all `max_total` slots are taken, the connection that has sent the
-//!   least is closed to make room: first one waiting idle (a keep-alive
-//!   connection between requests, or one that has sent nothing), then one
-//!   part-way through a request's headers, the fewest bytes first; among
-//!   equals, the one whose address holds the most slots, then the oldest.
-//!   A connection opened less than `YOUNG` ago goes last, so a visitor's new
-//!   connection is not closed by the next one before it could send its
-//!   request. A connection whose request is being answered is never closed
-//!   for room; when every slot is answering, the new connection waits.
+//! - When all `max_total` slots are taken, one connection is closed to make
+//!   room, chosen in this order:
+//!   1. one opened over `YOUNG` ago that waits idle (a keep-alive connection
+//!      between requests, or one that has sent nothing);
+//!   2. one opened over `YOUNG` ago part-way through a request's headers;
+//!   3. one opened less than `YOUNG` ago, whatever it has sent (its bytes
+//!      may not have been read yet, so a visitor's new connection is not
+//!      taken for a silent one);
+//!
+//!   within each, the address holding the most slots first (so a crowd of
+//!   one address makes room before a lone visitor), then the fewest bytes
+//!   sent, then the oldest. A connection whose request is being answered is
+//!   never closed for room; when every slot is answering, the new connection
+//!   waits.
 
 use std::{
     cmp::Reverse,
@@ -204,7 +209,12 @@ impl Table {
                 let unanswered = open.progress.unanswered_bytes()?;
                 let young = now.saturating_duration_since(open.opened) < YOUNG;
                 let holds = self.per_key.get(&open.key).copied().unwrap_or(0);
-                Some(((young, unanswered, Reverse(holds), *id), *id))
+                let rank = if young {
+                    (2, Reverse(holds), 0, *id)
+                } else {
+                    (u8::from(unanswered > 0), Reverse(holds), unanswered, *id)
+                };
+                Some((rank, *id))
             })
             .min_by_key(|(rank, _)| *rank)
             .map(|(_, id)| id)
@@ -457,6 +467,27 @@ mod tests {
             1
         );
         assert_eq!(slots.open(ip("10.0.0.2")), (3, 1));
+    }
+
+    #[test]
+    fn among_young_connections_the_crowded_address_makes_room_before_a_lone_visitor() {
+        let slots = rules(4, 0, &[]);
+        let now = Instant::now();
+        // The visitor's request is not read yet: it looks silent.
+        let mut visitor = admit_at(&slots, "10.0.0.1", now);
+        let mut crowd = [
+            admit_at(&slots, "10.0.0.2", now),
+            admit_at(&slots, "10.0.0.2", now),
+            admit_at(&slots, "10.0.0.2", now),
+        ];
+        for held in &crowd {
+            held.sent(25);
+        }
+        let _new = admit_at(&slots, "10.0.0.3", now);
+        let _newer = admit_at(&slots, "10.0.0.4", now);
+        assert!(!visitor.was_closed());
+        let closed: Vec<bool> = crowd.iter_mut().map(Held::was_closed).collect();
+        assert_eq!(closed, [true, true, false], "the oldest of the crowd first");
     }
 
     #[test]

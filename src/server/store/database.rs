@@ -132,14 +132,19 @@ pub enum SerialLock {
     Throttle,
     /// Issuing bearer tokens, whose number per user is limited.
     TokenIssue,
+    /// Creating a signed-in session of one user, whose number is limited.
+    SessionsOf(i64),
 }
 
 impl SerialLock {
-    /// The PostgreSQL advisory lock's key: any fixed number unique in this app.
+    /// The PostgreSQL advisory lock's key: a fixed number unique in this app,
+    /// or for one user's sessions "pls" in the top bits above the user's id
+    /// (which never reaches them), so no two locks share a key.
     fn key(self) -> i64 {
         match self {
             Self::Throttle => 0x706c_7468,   // "plth"
             Self::TokenIssue => 0x706c_746b, // "pltk"
+            Self::SessionsOf(user_id) => 0x0070_6c73 << 40 | (user_id & 0x00ff_ffff_ffff),
         }
     }
 }

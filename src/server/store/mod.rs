@@ -35,8 +35,8 @@ pub use database::{
 pub use health::{first_unready, Health};
 pub use record::{SignedIn, SIGNED_IN_KEY};
 pub use sessions::{
-    purge_continuously, purge_now, IndexedSession, RedisError, RedisSessions, SessionBackend,
-    SessionFault, Sessions, SqlSessions, StoreError,
+    purge_continuously, purge_now, EndedSession, IndexedSession, RedisError, RedisSessions,
+    SessionBackend, SessionFault, Sessions, SqlSessions, StoreError,
 };
 
 /// Runs `$body` with `$executor` bound to the backend's own sqlx executor

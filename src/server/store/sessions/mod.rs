@@ -18,7 +18,11 @@
 //!   by its user in the same atomic step that writes it; deleting the record
 //!   (sign-out, expiry, revocation, the purge) takes its index entry along;
 //! - revocation names a session by its public handle, so nothing outside the
-//!   seam ever holds another session's id.
+//!   seam ever holds another session's id;
+//! - a user has at most `max_per_user` live signed-in sessions: the write
+//!   that creates one more ends the least recently active ones in the same
+//!   atomic step (taking its turn per user on every instance), and keeps a
+//!   note of each ([`EndedSession`]) for its owner's account page.
 //!
 //! Expired records are deleted by the backend itself (Redis) or by the purge
 //! (`purge`), on the server's clock.
@@ -34,6 +38,7 @@ pub use redis::{RedisError, RedisSessions};
 pub use sql::SqlSessions;
 
 use super::{health::Health, record::SignedIn, record::SIGNED_IN_KEY};
+use crate::clock::Clock;
 use async_trait::async_trait;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -54,27 +59,64 @@ pub struct IndexedSession {
     pub last_seen: i64,
 }
 
+/// A session the server ended on its own (to make room for a new sign-in
+/// past the limit per user), as its owner is told. Times are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+pub struct EndedSession {
+    pub device: String,
+    pub client: String,
+    pub signed_in_at: i64,
+    pub last_seen: i64,
+    pub ended_at: i64,
+}
+
+/// How long, and how many, notes of ended sessions are kept per user.
+pub const ENDED_KEPT_SECS: i64 = 30 * 86_400;
+pub const ENDED_KEPT_MAX: usize = 20;
+
 /// Which records a write may touch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Write {
-    /// A new record: nothing is written when its id is taken.
-    Create,
+    /// A new record: nothing is written when its id is taken. A signed-in
+    /// record leaves its user at most `max_per_user` live sessions (0: no
+    /// limit), ending the least recently active others, at `now` (Unix
+    /// seconds).
+    Create { max_per_user: usize, now: i64 },
     /// A record that still exists: nothing is written when it is gone.
     Update,
+}
+
+/// What a write did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Nothing: the id was taken (create) or the record gone (update).
+    Nothing,
+    /// The record, and the sessions it ended to make room (least recently
+    /// active first).
+    Stored { made_room: Vec<EndedSession> },
 }
 
 /// What a backend keeps: records, their index by user, their expiry.
 #[async_trait]
 pub trait SessionBackend: std::fmt::Debug + Send + Sync + 'static {
     /// Writes `record` as `mode` allows, with its index entry when
-    /// `signed_in` (moving it on an update), in one atomic step; `false`
-    /// when nothing was written.
+    /// `signed_in` (moving it on an update), and on a create the sessions it
+    /// ends to keep the user within the limit and their notes, in one atomic
+    /// step.
     async fn write(
         &self,
         record: &Record,
         signed_in: Option<&SignedIn>,
         mode: Write,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Written, StoreError>;
+
+    /// The notes of `user_id`'s sessions ended by the server since `since`
+    /// (Unix seconds), newest first, at most [`ENDED_KEPT_MAX`].
+    async fn ended_sessions_of(
+        &self,
+        user_id: i64,
+        since: i64,
+    ) -> Result<Vec<EndedSession>, StoreError>;
 
     /// The record `id`, if there is one (expired or not: [`Sessions`] checks).
     async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError>;
@@ -98,7 +140,8 @@ pub trait SessionBackend: std::fmt::Debug + Send + Sync + 'static {
     /// `None`); how many ended.
     async fn revoke_all_but(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError>;
 
-    /// Deletes the records that expired before `now`; how many went. A
+    /// Deletes the records that expired before `now`, and the notes of ended
+    /// sessions older than [`ENDED_KEPT_SECS`]; how many records went. A
     /// backend that expires records itself has nothing to do.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
 
@@ -239,13 +282,41 @@ fn signed_in(record: &Record) -> Option<SignedIn> {
 #[derive(Clone, Debug)]
 pub struct Sessions {
     backend: Arc<dyn SessionBackend>,
+    /// Live signed-in sessions per user at most; 0: no limit.
+    max_per_user: usize,
+    clock: Clock,
 }
 
 impl Sessions {
+    /// Without a limit per user, on the system's clock.
     pub fn new(backend: impl SessionBackend) -> Self {
         Self {
             backend: Arc::new(backend),
+            max_per_user: 0,
+            clock: Clock::default(),
         }
+    }
+
+    /// At most `max_per_user` live signed-in sessions per user (0: no limit),
+    /// counted on `clock`.
+    pub fn with_max_per_user(self, max_per_user: usize, clock: Clock) -> Self {
+        Self {
+            max_per_user,
+            clock,
+            ..self
+        }
+    }
+
+    /// Live signed-in sessions per user at most; 0: no limit.
+    pub fn max_per_user(&self) -> usize {
+        self.max_per_user
+    }
+
+    /// The notes of the sessions of `user_id` that the server ended within
+    /// the last [`ENDED_KEPT_SECS`], newest first.
+    pub async fn ended_sessions_of(&self, user_id: i64) -> Result<Vec<EndedSession>, StoreError> {
+        let since = self.clock.now() - ENDED_KEPT_SECS;
+        self.backend.ended_sessions_of(user_id, since).await
     }
 
     /// The live sessions of `user_id` at `now`, most recently active first.
@@ -299,28 +370,34 @@ impl Sessions {
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let signed_in = signed_in(record);
+        let mode = Write::Create {
+            max_per_user: self.max_per_user,
+            now: self.clock.now(),
+        };
         // A new id until one is free (a collision of 128 random bits is
         // theoretical, but an existing record must never be overwritten).
-        while !self
-            .backend
-            .write(record, signed_in.as_ref(), Write::Create)
-            .await?
-        {
-            record.id = Id::default();
+        loop {
+            match self.backend.write(record, signed_in.as_ref(), mode).await? {
+                Written::Nothing => record.id = Id::default(),
+                Written::Stored { made_room } => {
+                    if let Some(state) = &signed_in {
+                        audit_made_room(state, &made_room, self.max_per_user);
+                    }
+                    return Ok(());
+                }
+            }
         }
-        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let signed_in = signed_in(record);
-        if self
+        match self
             .backend
             .write(record, signed_in.as_ref(), Write::Update)
             .await?
         {
-            Ok(())
-        } else {
-            Err(StoreError::Ended.into())
+            Written::Stored { .. } => Ok(()),
+            Written::Nothing => Err(StoreError::Ended.into()),
         }
     }
 
@@ -332,5 +409,23 @@ impl SessionStore for Sessions {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         Ok(self.backend.delete(session_id).await?)
+    }
+}
+
+/// One audit line per session ended to make room for the sign-in `state`.
+fn audit_made_room(state: &SignedIn, made_room: &[EndedSession], max_per_user: usize) {
+    for ended in made_room {
+        tracing::info!(
+            target: "audit",
+            event = "session_ended",
+            reason = "session_limit",
+            user_id = state.user_id,
+            max_per_user,
+            ended_device = ended.device.as_str(),
+            ended_client = ended.client.as_str(),
+            ended_last_seen = ended.last_seen,
+            client = state.client.as_str(),
+            outcome = "success"
+        );
     }
 }

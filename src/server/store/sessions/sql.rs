@@ -20,8 +20,13 @@
 //! itself, and deletes `PURGE_BATCH` rows per statement so sign-ins (which
 //! write) wait for one batch at most.
 
-use super::{decode, encode, BackendError, IndexedSession, SessionBackend, StoreError, Write};
-use crate::server::store::{health::Health, query_on, record::SignedIn, Database, Pool};
+use super::{
+    decode, encode, BackendError, EndedSession, IndexedSession, SessionBackend, StoreError, Write,
+    Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
+};
+use crate::server::store::{
+    health::Health, query_on, record::SignedIn, Database, Pool, SerialLock, Transaction,
+};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -60,6 +65,35 @@ const REVOKE_ALL_BUT: &str = "DELETE FROM tower_sessions WHERE id IN \
      (SELECT session_id FROM user_sessions WHERE user_id = $1 AND handle IS DISTINCT FROM $2)";
 
 const DELETE_RECORD: &str = "DELETE FROM tower_sessions WHERE id = $1";
+
+/// The user's live sessions other than `$2` past the newest `$4`: those a
+/// new sign-in ends to stay within the limit, least recently active first
+/// once reversed. (`LIMIT $5` is "all": SQLite has no `LIMIT ALL`.)
+const PAST_THE_LIMIT: &str =
+    "SELECT s.session_id, s.device, s.client, s.signed_in_at, s.last_seen \
+     FROM user_sessions s JOIN tower_sessions t ON t.id = s.session_id \
+     WHERE s.user_id = $1 AND s.session_id <> $2 AND t.expiry_date > $3 \
+     ORDER BY s.last_seen DESC, s.signed_in_at DESC LIMIT $5 OFFSET $4";
+
+const NOTE_ENDED: &str = "INSERT INTO ended_sessions \
+     (user_id, device, client, signed_in_at, last_seen, ended_at, reason) \
+     VALUES ($1, $2, $3, $4, $5, $6, 'session_limit')";
+
+const ENDED_OF: &str = "SELECT device, client, signed_in_at, last_seen, ended_at \
+     FROM ended_sessions WHERE user_id = $1 AND ended_at >= $2 \
+     ORDER BY ended_at DESC LIMIT $3";
+
+const PURGE_ENDED: &str = "DELETE FROM ended_sessions WHERE ended_at < $1";
+
+/// A session past the limit, as `PAST_THE_LIMIT` reads it.
+#[derive(sqlx::FromRow)]
+struct PastTheLimit {
+    session_id: String,
+    device: String,
+    client: String,
+    signed_in_at: i64,
+    last_seen: i64,
+}
 
 /// One batch of the purge. SQLite's finds the rows by `rowid` through the
 /// covering expiry index; PostgreSQL has no `rowid`, and its index leads to
@@ -126,20 +160,33 @@ impl SqlSessions {
 #[async_trait]
 impl SessionBackend for SqlSessions {
     /// One transaction: the record (`INSERT … ON CONFLICT DO NOTHING` to
-    /// create, `UPDATE` of a row that still exists), then its index row.
+    /// create, `UPDATE` of a row that still exists), its index row, and on a
+    /// signed-in create the sessions past the limit with their notes. That
+    /// transaction takes its turn per user (SQLite's write lock; on
+    /// PostgreSQL an advisory lock on the user), so concurrent sign-ins
+    /// cannot each see room for one more.
     async fn write(
         &self,
         record: &Record,
         signed_in: Option<&SignedIn>,
         mode: Write,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Written, StoreError> {
         let data = encode(record)?;
-        let statement = if mode == Write::Create {
-            INSERT_RECORD
-        } else {
-            UPDATE_EXISTING
+        let (statement, limit) = match (mode, signed_in) {
+            (Write::Create { max_per_user, now }, Some(state)) if max_per_user > 0 => {
+                (INSERT_RECORD, Some((state.user_id, max_per_user, now)))
+            }
+            (Write::Create { .. }, _) => (INSERT_RECORD, None),
+            (Write::Update, _) => (UPDATE_EXISTING, None),
         };
-        let mut transaction = self.database.begin().await?;
+        let mut transaction = match limit {
+            Some((user_id, ..)) => {
+                self.database
+                    .begin_serialized(SerialLock::SessionsOf(user_id))
+                    .await?
+            }
+            None => self.database.begin().await?,
+        };
         let written = query_on!(&mut transaction, |executor| sqlx::query(statement)
             .bind(record.id.to_string())
             .bind(&data)
@@ -148,7 +195,7 @@ impl SessionBackend for SqlSessions {
             .await
             .map(|done| done.rows_affected()))?;
         if written == 0 {
-            return Ok(false);
+            return Ok(Written::Nothing);
         }
         if let Some(state) = signed_in {
             query_on!(&mut transaction, |executor| sqlx::query(INDEX_SESSION)
@@ -164,8 +211,29 @@ impl SessionBackend for SqlSessions {
                 .await
                 .map(|_| ()))?;
         }
+        let made_room = match limit {
+            Some((user_id, max_per_user, now)) => {
+                make_room(&mut transaction, &record.id, user_id, max_per_user, now).await?
+            }
+            None => Vec::new(),
+        };
         transaction.commit().await?;
-        Ok(true)
+        Ok(Written::Stored { made_room })
+    }
+
+    async fn ended_sessions_of(
+        &self,
+        user_id: i64,
+        since: i64,
+    ) -> Result<Vec<EndedSession>, StoreError> {
+        Ok(query_on!(&self.database, |executor| sqlx::query_as(
+            ENDED_OF
+        )
+        .bind(user_id)
+        .bind(since)
+        .bind(ENDED_KEPT_MAX as i64)
+        .fetch_all(executor)
+        .await)?)
     }
 
     async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
@@ -232,6 +300,12 @@ impl SessionBackend for SqlSessions {
             Pool::Sqlite(_) => PURGE_EXPIRED_SQLITE,
             Pool::Postgres(_) => PURGE_EXPIRED_POSTGRES,
         };
+        let notes_before = now.unix_timestamp() - ENDED_KEPT_SECS;
+        query_on!(&self.database, |executor| sqlx::query(PURGE_ENDED)
+            .bind(notes_before)
+            .execute(executor)
+            .await
+            .map(|_| ()))?;
         let mut deleted = 0;
         loop {
             let batch = query_on!(&self.database, |executor| sqlx::query(purge)
@@ -252,4 +326,53 @@ impl SessionBackend for SqlSessions {
     fn health(&self) -> &Health {
         self.database.health()
     }
+}
+
+/// Ends `user_id`'s live sessions other than `new` past the newest
+/// `max_per_user - 1`, noting each, inside the write's transaction; the
+/// ended ones, least recently active first.
+async fn make_room(
+    transaction: &mut Transaction,
+    new: &Id,
+    user_id: i64,
+    max_per_user: usize,
+    now: i64,
+) -> Result<Vec<EndedSession>, StoreError> {
+    let keep = i64::try_from(max_per_user - 1).unwrap_or(i64::MAX);
+    let past: Vec<PastTheLimit> =
+        query_on!(&mut *transaction, |executor| sqlx::query_as(PAST_THE_LIMIT)
+            .bind(user_id)
+            .bind(new.to_string())
+            .bind(crate::clock::utc(now))
+            .bind(keep)
+            .bind(i64::MAX)
+            .fetch_all(executor)
+            .await)?;
+    let mut ended = Vec::with_capacity(past.len());
+    for session in past.into_iter().rev() {
+        // The index row goes with the record (ON DELETE CASCADE).
+        query_on!(&mut *transaction, |executor| sqlx::query(DELETE_RECORD)
+            .bind(&session.session_id)
+            .execute(executor)
+            .await
+            .map(|_| ()))?;
+        query_on!(&mut *transaction, |executor| sqlx::query(NOTE_ENDED)
+            .bind(user_id)
+            .bind(&session.device)
+            .bind(&session.client)
+            .bind(session.signed_in_at)
+            .bind(session.last_seen)
+            .bind(now)
+            .execute(executor)
+            .await
+            .map(|_| ()))?;
+        ended.push(EndedSession {
+            device: session.device,
+            client: session.client,
+            signed_in_at: session.signed_in_at,
+            last_seen: session.last_seen,
+            ended_at: now,
+        });
+    }
+    Ok(ended)
 }

@@ -262,13 +262,23 @@ async fn user(backend: &Subject, name: &str) -> i64 {
 }
 
 /// A signed-in record of `user_id`, as sign-in creates it.
-async fn signed_in_record(backend: &Subject, user_id: i64, handle: &str) -> Record {
+async fn signed_in_record(backend: &Sessions, user_id: i64, handle: &str) -> Record {
+    signed_in_last_seen(backend, user_id, handle, 1_000).await
+}
+
+/// The same, last active at `last_seen`.
+async fn signed_in_last_seen(
+    backend: &Sessions,
+    user_id: i64,
+    handle: &str,
+    last_seen: i64,
+) -> Record {
     let state = SignedIn {
         user_id,
         username: "someone".into(),
         remember: true,
         signed_in_at: 1_000,
-        last_seen: 1_000,
+        last_seen,
         handle: handle.into(),
         device: "Chrome on Linux".into(),
         client: "192.0.2.1".into(),
@@ -487,4 +497,97 @@ async fn with_every_reader_taken_a_read_goes_through_the_pool() {
     let readers = backend.database.readers().unwrap();
     let _taken: Vec<_> = readers.taken_for_test();
     assert!(backend.load(&live).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn past_the_limit_a_sign_in_ends_the_least_recently_active_session_and_notes_it() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let clock = crate::clock::Clock::default();
+        let limited = backend.sessions.clone().with_max_per_user(3, clock.clone());
+        let alice = user(backend, "alice").await;
+        let bob = user(backend, "bob").await;
+        signed_in_last_seen(&limited, bob, "b1", 500).await;
+        let oldest = signed_in_last_seen(&limited, alice, "a1", 1_000).await;
+        signed_in_last_seen(&limited, alice, "a2", 3_000).await;
+        signed_in_last_seen(&limited, alice, "a3", 2_000).await;
+        assert!(limited.ended_sessions_of(alice).await.unwrap().is_empty());
+
+        signed_in_last_seen(&limited, alice, "a4", 4_000).await;
+        let now = OffsetDateTime::now_utc();
+        let listed = limited.sessions_of(alice, now).await.unwrap();
+        assert_eq!(handles(&listed), ["a4", "a2", "a3"]);
+        assert_eq!(limited.load(&oldest.id).await.unwrap(), None);
+        let ended = limited.ended_sessions_of(alice).await.unwrap();
+        assert_eq!(
+            ended,
+            vec![EndedSession {
+                device: "Chrome on Linux".into(),
+                client: "192.0.2.1".into(),
+                signed_in_at: 1_000,
+                last_seen: 1_000,
+                ended_at: clock.now(),
+            }]
+        );
+        // Another user's sessions neither count nor end.
+        assert_eq!(
+            handles(&limited.sessions_of(bob, now).await.unwrap()),
+            ["b1"]
+        );
+        assert!(limited.ended_sessions_of(bob).await.unwrap().is_empty());
+        // Without a limit nothing ends.
+        signed_in_last_seen(backend, alice, "a5", 5_000).await;
+        assert_eq!(limited.sessions_of(alice, now).await.unwrap().len(), 4);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_sign_ins_never_pass_the_limit() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let limited = backend
+            .sessions
+            .clone()
+            .with_max_per_user(4, crate::clock::Clock::default());
+        let alice = user(backend, "alice").await;
+        let sign_ins = (0..16).map(|n| {
+            let limited = limited.clone();
+            tokio::spawn(async move {
+                signed_in_last_seen(&limited, alice, &format!("a{n}"), 1_000 + n).await;
+            })
+        });
+        for sign_in in sign_ins.collect::<Vec<_>>() {
+            sign_in.await.unwrap();
+        }
+        let listed = limited
+            .sessions_of(alice, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 4, "{:?}", handles(&listed));
+        assert_eq!(index_rows(backend).await, 4);
+        assert_eq!(limited.ended_sessions_of(alice).await.unwrap().len(), 12);
+    }
+}
+
+#[tokio::test]
+async fn the_purge_forgets_notes_of_ended_sessions_after_a_month() {
+    let backends = every_backend().await;
+    for backend in backends.purged() {
+        let limited = backend
+            .sessions
+            .clone()
+            .with_max_per_user(1, crate::clock::Clock::default());
+        let alice = user(backend, "alice").await;
+        signed_in_record(&limited, alice, "a1").await;
+        signed_in_record(&limited, alice, "a2").await;
+        assert_eq!(count(backend, "ended_sessions").await, 1);
+        let now = OffsetDateTime::now_utc();
+        backend.purge_expired(now).await.unwrap();
+        assert_eq!(count(backend, "ended_sessions").await, 1);
+        backend
+            .purge_expired(now + Span::seconds(ENDED_KEPT_SECS + 1))
+            .await
+            .unwrap();
+        assert_eq!(count(backend, "ended_sessions").await, 0);
+    }
 }

@@ -20,7 +20,10 @@
 
 mod scripts;
 
-use super::{decode, encode, signed_in, IndexedSession, SessionBackend, StoreError, Write};
+use super::{
+    decode, encode, signed_in, EndedSession, IndexedSession, SessionBackend, StoreError, Write,
+    Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
+};
 use crate::server::store::{
     health::{Health, Probe},
     record::SignedIn,
@@ -36,7 +39,7 @@ use fred::{
         Builder, FromValue, MultipleValues,
     },
 };
-use scripts::{DELETE, LIST, REVOKE, REVOKE_ALL_BUT, WRITE};
+use scripts::{DELETE, ENDED, LIST, REVOKE, REVOKE_ALL_BUT, WRITE};
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
@@ -173,6 +176,11 @@ impl RedisSessions {
         format!("{}user:{user_id}", self.prefix)
     }
 
+    /// The notes of the user's sessions ended to make room, newest first.
+    fn ended_key(&self, user_id: i64) -> String {
+        format!("{}ended:{user_id}", self.prefix)
+    }
+
     /// The stored bytes of record `id`: one round trip.
     async fn read_bytes(&self, id: &Id) -> Result<Option<Vec<u8>>, RedisError> {
         let read = self.client()?.get(self.record_key(id)).await;
@@ -208,21 +216,27 @@ impl RedisSessions {
 #[async_trait]
 impl SessionBackend for RedisSessions {
     /// One script (`WRITE`): the record with `SET … NX` to create or `XX` to
-    /// update, then its index entry.
+    /// update, then its index entry, and on a signed-in create the sessions
+    /// past the limit with their notes. Redis runs a script whole, so
+    /// concurrent sign-ins take their turn.
     async fn write(
         &self,
         record: &Record,
         signed_in: Option<&SignedIn>,
         mode: Write,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Written, StoreError> {
         let data = encode(record)?;
         let expires = record.expiry_date.unix_timestamp();
-        let condition = if mode == Write::Create { "NX" } else { "XX" };
+        let (condition, max_per_user, now) = match mode {
+            Write::Create { max_per_user, now } => ("NX", max_per_user, now),
+            Write::Update => ("XX", 0, 0),
+        };
         let mut keys = vec![self.record_key(&record.id)];
         let mut args: Vec<fred::types::Value> =
             vec![data.as_slice().into(), expires.into(), condition.into()];
         if let Some(state) = signed_in {
             keys.push(self.index_key(state.user_id));
+            keys.push(self.ended_key(state.user_id));
             let entry = Entry {
                 id: record.id.to_string(),
                 device: state.device.clone(),
@@ -238,9 +252,46 @@ impl SessionBackend for RedisSessions {
                     .map_err(RedisError::from)?
                     .into(),
             );
+            args.push(i64::try_from(max_per_user).unwrap_or(i64::MAX).into());
+            args.push(now.into());
+            args.push(self.prefix.as_str().into());
+            args.push((ENDED_KEPT_MAX as i64).into());
+            args.push(ENDED_KEPT_SECS.into());
         }
-        let written: i64 = self.run(&WRITE, keys, args).await?;
-        Ok(written == 1)
+        let answer: Vec<String> = self.run(&WRITE, keys, args).await?;
+        let Some((written, notes)) = answer.split_first() else {
+            return Ok(Written::Nothing);
+        };
+        if written != "1" {
+            return Ok(Written::Nothing);
+        }
+        let made_room = notes
+            .iter()
+            .map(|note| serde_json::from_str(note).map_err(RedisError::from))
+            .collect::<Result<_, _>>()?;
+        Ok(Written::Stored { made_room })
+    }
+
+    async fn ended_sessions_of(
+        &self,
+        user_id: i64,
+        since: i64,
+    ) -> Result<Vec<EndedSession>, StoreError> {
+        let notes: Vec<String> = self
+            .run(
+                &ENDED,
+                vec![self.ended_key(user_id)],
+                vec![ENDED_KEPT_MAX as i64],
+            )
+            .await?;
+        let mut ended = Vec::new();
+        for note in notes {
+            let note: EndedSession = serde_json::from_str(&note).map_err(RedisError::from)?;
+            if note.ended_at >= since {
+                ended.push(note);
+            }
+        }
+        Ok(ended)
     }
 
     async fn read(&self, id: &Id) -> Result<Option<Record>, StoreError> {
