@@ -1231,7 +1231,7 @@ def slots_attack(port, sources, connections, seconds, opened):
 def visitor_pages(port, seconds, source="127.0.0.2"):
     """A visitor from another address loads /login again and again, each time
     on a new connection, for `seconds`; the latencies (ms) and failures."""
-    latencies, failures = [], 0
+    latencies, failures = [], []
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         started = time.perf_counter()
@@ -1243,10 +1243,10 @@ def visitor_pages(port, seconds, source="127.0.0.2"):
             response.read()
             connection.close()
             if response.status != 200:
-                failures += 1
+                failures.append(f"HTTP {response.status}")
                 continue
-        except OSError:
-            failures += 1
+        except (OSError, http.client.HTTPException) as error:
+            failures.append(type(error).__name__)
             continue
         latencies.append((time.perf_counter() - started) * 1000)
         time.sleep(0.2)  # a person, not a load generator
@@ -1256,7 +1256,8 @@ def visitor_pages(port, seconds, source="127.0.0.2"):
 def latency_summary(latencies, failures):
     ordered = sorted(latencies) or [float("nan")]
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"pages": len(latencies), "failures": failures, "p50_ms": pick(0.50),
+    return {"pages": len(latencies), "failures": len(failures),
+            "failure_kinds": sorted(set(failures)), "p50_ms": pick(0.50),
             "p99_ms": pick(0.99), "max_ms": ordered[-1]}
 
 
@@ -1311,7 +1312,8 @@ def slots_markdown(f):
         versus = "" if key == "alone" else f"{r['p99_ms'] / alone['p99_ms']:.1f}×"
         under = "yes" if r["max_ms"] < 1000 and not r["failures"] else "**no**"
         rate = "" if key == "alone" else f"{r['attacker_connections_per_s']:,.0f}"
-        lines.append(f"| {name} | {r['pages']} | {r['failures']} | {r['p50_ms']:.1f} ms "
+        failed = f"{r['failures']}" + (f" ({', '.join(r['failure_kinds'])})" if r["failures"] else "")
+        lines.append(f"| {name} | {r['pages']} | {failed} | {r['p50_ms']:.1f} ms "
                      f"| {r['p99_ms']:.1f} ms | {r['max_ms']:.1f} ms | {versus} | {under} | {rate} |")
     return "\n".join(lines)
 

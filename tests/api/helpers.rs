@@ -340,6 +340,13 @@ impl<'a> Browser<'a> {
         response.json().await.unwrap()
     }
 
+    /// The HTML of the page at `path`.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.client.get(self.app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        response.text().await.unwrap()
+    }
+
     pub async fn dashboard(&self) -> StatusCode {
         self.client
             .get(self.app.url("/dashboard"))

@@ -92,15 +92,7 @@ async fn past_the_limit_a_sign_in_ends_the_least_recently_active_session_and_the
         .unwrap()
         .starts_with("Firefox on Windows"));
     assert_eq!(sessions[0]["ended_at"], app.clock.now());
-    let page = new
-        .client
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = new.page("/account").await;
     assert!(page.contains("Signed out to make room"), "{page}");
     assert!(page.contains("at most 3 devices at once"));
     assert!(page.contains("Firefox on Windows"));
@@ -126,15 +118,7 @@ async fn a_user_within_the_limit_is_told_nothing_and_zero_means_no_limit() {
         .await
         .unwrap();
     assert_eq!(ended["sessions"].as_array().unwrap().len(), 0);
-    let page = browsers[0]
-        .client
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = browsers[0].page("/account").await;
     assert!(!page.contains("Signed out to make room"));
 }
 

@@ -21,6 +21,20 @@ async fn app_with_short_limits(max_connections: usize) -> TestApp {
     spawn_app_with(settings, Arc::new(dir)).await
 }
 
+/// A sign-in whose body (100 bytes announced) has only begun: its request is
+/// being answered, waiting for the rest.
+async fn half_a_body(app: &TestApp) -> TcpStream {
+    let mut stream = TcpStream::connect(app.address).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/login HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nu",
+        )
+        .await
+        .unwrap();
+    stream
+}
+
 /// Reads until the server closes the connection; what it sent before that.
 async fn until_closed(stream: &mut TcpStream) -> String {
     let mut answer = Vec::new();
@@ -59,14 +73,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
 #[tokio::test]
 async fn a_body_sent_a_byte_at_a_time_gets_408() {
     let app = app_with_short_limits(16).await;
-    let mut stream = TcpStream::connect(app.address).await.unwrap();
-    stream
-        .write_all(
-            b"POST /api/login HTTP/1.1\r\nHost: x\r\n\
-              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nu",
-        )
-        .await
-        .unwrap();
+    let mut stream = half_a_body(&app).await;
     let trickle = async {
         for _ in 0..20 {
             sleep(Duration::from_millis(300)).await;
@@ -89,15 +96,7 @@ async fn when_every_slot_is_answering_a_new_connection_waits_until_one_closes() 
     let app = app_with_short_limits(2).await;
     let mut sending = Vec::new();
     for _ in 0..2 {
-        let mut stream = TcpStream::connect(app.address).await.unwrap();
-        stream
-            .write_all(
-                b"POST /api/login HTTP/1.1\r\nHost: x\r\n\
-                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nu",
-            )
-            .await
-            .unwrap();
-        sending.push(stream);
+        sending.push(half_a_body(&app).await);
     }
     sleep(Duration::from_millis(100)).await;
     let client = reqwest::Client::new();
