@@ -129,6 +129,8 @@ pub async fn start(
         handle: super::random::token(),
         device: origin.device,
         client: origin.client,
+        id_issued_at: now,
+        id_presented: true,
     };
     renew(session, policy, &state).await?;
     Ok(state)
@@ -213,6 +215,8 @@ mod tests {
             handle: "0".repeat(32),
             device: "Firefox on Linux".into(),
             client: "127.0.0.1".into(),
+            id_issued_at: signed_in_at,
+            id_presented: true,
         }
     }
 

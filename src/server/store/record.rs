@@ -24,4 +24,17 @@ pub struct SignedIn {
     pub device: String,
     /// The client's IP address at sign-in.
     pub client: String,
+    /// When the session's current id was issued (at sign-in or by rotation).
+    /// Records from before rotation have 0.
+    #[serde(default)]
+    pub id_issued_at: i64,
+    /// Whether a request has presented the current id. False from a
+    /// rotation until then: while it is, the id it replaced still leads to
+    /// it (the browser may never have stored the new cookie).
+    #[serde(default = "presented")]
+    pub id_presented: bool,
+}
+
+fn presented() -> bool {
+    true
 }

@@ -22,7 +22,13 @@
 //! - a user has at most `max_per_user` live signed-in sessions: the write
 //!   that creates one more ends the least recently active ones in the same
 //!   atomic step (taking its turn per user on every instance), and keeps a
-//!   note of each ([`EndedSession`]) for its owner's account page.
+//!   note of each ([`EndedSession`]) for its owner's account page;
+//! - a signed-in session's id may be rotated: the record moves to a new id
+//!   with its index entry, exactly once per id whatever runs at once, and the
+//!   old id is kept only as a hash, with its session, to say what it was
+//!   when it comes back ([`Retired`]): a way to the successor (within the
+//!   grace, or while the successor was never presented), or a reuse, which
+//!   ends the session in the same atomic step.
 //!
 //! Expired records are deleted by the backend itself (Redis) or by the purge
 //! (`purge`), on the server's clock.
@@ -74,6 +80,53 @@ pub struct EndedSession {
 pub const ENDED_KEPT_SECS: i64 = 30 * 86_400;
 pub const ENDED_KEPT_MAX: usize = 20;
 
+/// What became of an id presented that has no live record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Retired {
+    /// No live session knows it: never issued, expired, or its session ended.
+    Unknown,
+    /// The id the live id `successor` replaced, presented within the grace
+    /// or while `successor` was never presented (its answer was lost): the
+    /// browser gets `successor`.
+    Replaced { successor: Id },
+    /// Presented after its successor was used, or older than the id the
+    /// live one replaced: someone else holds a copy. The session has ended.
+    Reused { user_id: i64, handle: String },
+}
+
+/// A retired id as the backend keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetiredId {
+    /// The id that replaced it: live, or retired in turn.
+    pub successor: Id,
+    pub retired_at: i64,
+    pub user_id: i64,
+    pub handle: String,
+}
+
+/// What a rotation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// The session lives on under the new id; the old one is retired.
+    Rotated,
+    /// Another request rotated the old id first: the session lives on under
+    /// `successor`, and nothing was written.
+    AlreadyRotated { successor: Id },
+    /// The old id is no live session (it ended meanwhile).
+    Gone,
+    /// The new id is taken (128 random bits: in theory): nothing was written.
+    IdTaken,
+}
+
+/// The hash a retired id is kept as: blake2s-256, in hex.
+fn id_hash(id: &Id) -> String {
+    use blake2::{Blake2s256, Digest};
+    Blake2s256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// Which records a write may touch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Write {
@@ -109,6 +162,23 @@ pub trait SessionBackend: std::fmt::Debug + Send + Sync + 'static {
         signed_in: Option<&SignedIn>,
         mode: Write,
     ) -> Result<Written, StoreError>;
+
+    /// Moves the live signed-in session `old` to `record` (a new id, the same
+    /// signed-in state `signed_in`, its index entry moved along) and retires
+    /// `old` at `now`, kept until `retired_until` (Unix seconds) at the
+    /// latest; exactly one successor per id, whatever runs at once.
+    async fn rotate(
+        &self,
+        old: &Id,
+        record: &Record,
+        signed_in: &SignedIn,
+        now: i64,
+        retired_until: i64,
+    ) -> Result<Rotation, StoreError>;
+
+    /// The retired id `id`, while its session lives (or until the session
+    /// could have ended, for a backend that cannot tell).
+    async fn retired_id(&self, id: &Id) -> Result<Option<RetiredId>, StoreError>;
 
     /// The notes of `user_id`'s sessions ended by the server since `since`
     /// (Unix seconds), newest first, at most [`ENDED_KEPT_MAX`].
@@ -304,6 +374,83 @@ impl Sessions {
             max_per_user,
             clock,
             ..self
+        }
+    }
+
+    /// Moves the live signed-in session `old` to a new id (see
+    /// [`SessionBackend::rotate`]), its id issued now and not yet presented;
+    /// the new id when it moved or another request moved it first, `None`
+    /// when the session is gone.
+    pub async fn rotate(&self, old: &Id, retired_until: i64) -> Result<Option<Id>, StoreError> {
+        let Some(record) = self.backend.read(old).await? else {
+            return self.successor_of(old).await;
+        };
+        let record = &record;
+        let Some(mut state) = signed_in(record) else {
+            return Err(StoreError::Encoding(
+                "only a signed-in session rotates".into(),
+            ));
+        };
+        state.id_issued_at = self.clock.now();
+        state.id_presented = false;
+        let mut moved = record.clone();
+        let value = serde_json::to_value(&state)
+            .map_err(|error| StoreError::Encoding(error.to_string()))?;
+        moved.data.insert(SIGNED_IN_KEY.to_string(), value);
+        loop {
+            moved.id = Id::default();
+            match self
+                .backend
+                .rotate(old, &moved, &state, self.clock.now(), retired_until)
+                .await?
+            {
+                Rotation::Rotated => return Ok(Some(moved.id)),
+                Rotation::AlreadyRotated { successor } => return Ok(Some(successor)),
+                Rotation::Gone => return Ok(None),
+                Rotation::IdTaken => continue,
+            }
+        }
+    }
+
+    /// The id that replaced `id`, if it was rotated.
+    async fn successor_of(&self, id: &Id) -> Result<Option<Id>, StoreError> {
+        Ok(self
+            .backend
+            .retired_id(id)
+            .await?
+            .map(|retired| retired.successor))
+    }
+
+    /// What the presented `id`, which has no live record, was, with a grace
+    /// of `grace_secs` after its rotation. The id a live session replaced
+    /// leads to it within the grace, and after it while no request has
+    /// presented the new id; any other retired id of a live session is a
+    /// reuse, and the session ends (whichever id it has by then).
+    pub async fn retired(&self, id: &Id, grace_secs: i64) -> Result<Retired, StoreError> {
+        let Some(retired) = self.backend.retired_id(id).await? else {
+            return Ok(Retired::Unknown);
+        };
+        let now = self.clock.now();
+        let successor = self.backend.read(&retired.successor).await?;
+        let live = successor.filter(|record| record.expiry_date > self.clock.now_utc());
+        if let Some(state) = live.as_ref().and_then(signed_in) {
+            if now < retired.retired_at + grace_secs || !state.id_presented {
+                return Ok(Retired::Replaced {
+                    successor: retired.successor,
+                });
+            }
+        }
+        if self
+            .backend
+            .revoke(retired.user_id, &retired.handle)
+            .await?
+        {
+            Ok(Retired::Reused {
+                user_id: retired.user_id,
+                handle: retired.handle,
+            })
+        } else {
+            Ok(Retired::Unknown)
         }
     }
 

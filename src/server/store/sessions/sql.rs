@@ -21,8 +21,8 @@
 //! write) wait for one batch at most.
 
 use super::{
-    decode, encode, BackendError, EndedSession, IndexedSession, SessionBackend, StoreError, Write,
-    Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
+    decode, encode, id_hash, BackendError, EndedSession, IndexedSession, RetiredId, Rotation,
+    SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
 };
 use crate::server::store::{
     health::Health, query_on, record::SignedIn, Database, Pool, SerialLock, Transaction,
@@ -84,6 +84,29 @@ const ENDED_OF: &str = "SELECT device, client, signed_in_at, last_seen, ended_at
      ORDER BY ended_at DESC LIMIT $3";
 
 const PURGE_ENDED: &str = "DELETE FROM ended_sessions WHERE ended_at < $1";
+
+/// Moves a session's index row to its new id: the statement only one
+/// rotation of an id can win (the row is locked by the first, and no longer
+/// matches for the others).
+const MOVE_INDEX: &str = "UPDATE user_sessions SET session_id = $2 WHERE session_id = $1";
+
+const RETIRE: &str = "INSERT INTO retired_session_ids \
+     (id_hash, handle, user_id, successor_id, retired_at) \
+     SELECT $1, handle, user_id, $2, $3 FROM user_sessions WHERE session_id = $2";
+
+const SUCCESSOR_OF: &str = "SELECT successor_id FROM retired_session_ids WHERE id_hash = $1";
+
+const RETIRED_ID: &str = "SELECT successor_id, retired_at, user_id, handle \
+     FROM retired_session_ids WHERE id_hash = $1";
+
+/// A retired id as `RETIRED_ID` reads it.
+#[derive(sqlx::FromRow)]
+struct RetiredRow {
+    successor_id: String,
+    retired_at: i64,
+    user_id: i64,
+    handle: String,
+}
 
 /// A session past the limit, as `PAST_THE_LIMIT` reads it.
 #[derive(sqlx::FromRow)]
@@ -219,6 +242,82 @@ impl SessionBackend for SqlSessions {
         };
         transaction.commit().await?;
         Ok(Written::Stored { made_room })
+    }
+
+    /// One transaction: the new record, the index row moved to it (which
+    /// only one rotation of `old` can do), the old record deleted and its
+    /// hash kept. A loser rolls back and reads the winner's successor.
+    async fn rotate(
+        &self,
+        old: &Id,
+        record: &Record,
+        _signed_in: &SignedIn,
+        now: i64,
+        _retired_until: i64,
+    ) -> Result<Rotation, StoreError> {
+        let data = encode(record)?;
+        let new = record.id.to_string();
+        let mut transaction = self.database.begin().await?;
+        let inserted = query_on!(&mut transaction, |executor| sqlx::query(INSERT_RECORD)
+            .bind(&new)
+            .bind(&data)
+            .bind(record.expiry_date)
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if inserted == 0 {
+            return Ok(Rotation::IdTaken);
+        }
+        let moved = query_on!(&mut transaction, |executor| sqlx::query(MOVE_INDEX)
+            .bind(old.to_string())
+            .bind(&new)
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if moved == 0 {
+            drop(transaction);
+            let successor: Option<String> =
+                query_on!(&self.database, |executor| sqlx::query_scalar(SUCCESSOR_OF)
+                    .bind(id_hash(old))
+                    .fetch_optional(executor)
+                    .await)?;
+            return Ok(match successor.and_then(|id| id.parse().ok()) {
+                Some(successor) => Rotation::AlreadyRotated { successor },
+                None => Rotation::Gone,
+            });
+        }
+        query_on!(&mut transaction, |executor| sqlx::query(DELETE_RECORD)
+            .bind(old.to_string())
+            .execute(executor)
+            .await
+            .map(|_| ()))?;
+        query_on!(&mut transaction, |executor| sqlx::query(RETIRE)
+            .bind(id_hash(old))
+            .bind(&new)
+            .bind(now)
+            .execute(executor)
+            .await
+            .map(|_| ()))?;
+        transaction.commit().await?;
+        Ok(Rotation::Rotated)
+    }
+
+    /// The row of a retired id: deleted with its session (`ON DELETE
+    /// CASCADE` from the index row).
+    async fn retired_id(&self, id: &Id) -> Result<Option<RetiredId>, StoreError> {
+        let row: Option<RetiredRow> =
+            query_on!(&self.database, |executor| sqlx::query_as(RETIRED_ID)
+                .bind(id_hash(id))
+                .fetch_optional(executor)
+                .await)?;
+        Ok(row.and_then(|row| {
+            Some(RetiredId {
+                successor: row.successor_id.parse().ok()?,
+                retired_at: row.retired_at,
+                user_id: row.user_id,
+                handle: row.handle,
+            })
+        }))
     }
 
     async fn ended_sessions_of(

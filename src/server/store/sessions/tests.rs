@@ -282,6 +282,8 @@ async fn signed_in_last_seen(
         handle: handle.into(),
         device: "Chrome on Linux".into(),
         client: "192.0.2.1".into(),
+        id_issued_at: 1_000,
+        id_presented: true,
     };
     let mut record = Record {
         id: Id::default(),
@@ -589,5 +591,240 @@ async fn the_purge_forgets_notes_of_ended_sessions_after_a_month() {
             .await
             .unwrap();
         assert_eq!(count(backend, "ended_sessions").await, 0);
+    }
+}
+
+/// `backend` on a clock the test moves.
+fn on_clock(backend: &Subject) -> (Sessions, crate::clock::Clock) {
+    let clock = crate::clock::Clock::default();
+    let sessions = backend.sessions.clone().with_max_per_user(0, clock.clone());
+    (sessions, clock)
+}
+
+/// The signed-in state of live record `id`.
+async fn state_of(sessions: &Sessions, id: &Id) -> Option<SignedIn> {
+    let record = sessions.load(id).await.unwrap()?;
+    signed_in(&record)
+}
+
+/// A request presents the new id: its record says so.
+async fn present(sessions: &Sessions, id: &Id) {
+    let mut record = sessions.load(id).await.unwrap().unwrap();
+    let mut state = signed_in(&record).unwrap();
+    state.id_presented = true;
+    record.data.insert(
+        SIGNED_IN_KEY.to_string(),
+        serde_json::to_value(&state).unwrap(),
+    );
+    sessions.save(&record).await.unwrap();
+}
+
+const GRACE: i64 = 60;
+const A_DAY_LATER: i64 = 86_400 * 2;
+
+fn ahead() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp() + A_DAY_LATER
+}
+
+#[tokio::test]
+async fn a_rotation_moves_the_session_to_a_new_id_with_its_handle_and_index_entry() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (sessions, clock) = on_clock(backend);
+        let alice = user(backend, "alice").await;
+        let record = signed_in_record(&sessions, alice, "a1").await;
+        let rotated_at = clock.now();
+        let new = sessions.rotate(&record.id, ahead()).await.unwrap().unwrap();
+        assert_ne!(new, record.id);
+        assert_eq!(sessions.load(&record.id).await.unwrap(), None);
+        let moved = state_of(&sessions, &new).await.unwrap();
+        let before = signed_in(&record).unwrap();
+        assert_eq!(
+            (
+                moved.handle.as_str(),
+                moved.user_id,
+                moved.signed_in_at,
+                moved.last_seen
+            ),
+            ("a1", alice, before.signed_in_at, before.last_seen)
+        );
+        assert!((rotated_at..=clock.now()).contains(&moved.id_issued_at));
+        assert_eq!(
+            (moved.id_issued_at.min(rotated_at), moved.id_presented),
+            (rotated_at, false)
+        );
+        let listed = sessions
+            .sessions_of(alice, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert_eq!(handles(&listed), ["a1"]);
+        assert_eq!(index_rows(backend).await, 1);
+        // A rotated session ends like any other.
+        assert!(sessions.revoke(alice, "a1").await.unwrap());
+        assert_eq!(sessions.load(&new).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn twenty_rotations_of_one_id_at_once_make_one_successor() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (sessions, _) = on_clock(backend);
+        let alice = user(backend, "alice").await;
+        let record = signed_in_record(&sessions, alice, "a1").await;
+        let rotations: Vec<_> = (0..20)
+            .map(|_| {
+                let (sessions, record) = (sessions.clone(), record.clone());
+                tokio::spawn(async move { sessions.rotate(&record.id, ahead()).await })
+            })
+            .collect();
+        let mut successors = Vec::new();
+        for rotation in rotations {
+            successors.push(rotation.await.unwrap().unwrap().unwrap());
+        }
+        successors.dedup();
+        assert_eq!(successors.len(), 1, "{successors:?}");
+        assert!(state_of(&sessions, &successors[0]).await.is_some());
+        assert_eq!(index_rows(backend).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn the_replaced_id_leads_to_its_successor_in_the_grace_and_until_the_successor_is_presented()
+{
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (sessions, clock) = on_clock(backend);
+        let alice = user(backend, "alice").await;
+        let record = signed_in_record(&sessions, alice, "a1").await;
+        let new = sessions.rotate(&record.id, ahead()).await.unwrap().unwrap();
+        let replaced = Retired::Replaced { successor: new };
+        assert_eq!(sessions.retired(&record.id, GRACE).await.unwrap(), replaced);
+        // After the grace, the new cookie may never have arrived: still led on.
+        clock.advance(GRACE + 1);
+        assert_eq!(sessions.retired(&record.id, GRACE).await.unwrap(), replaced);
+        // Once the new id has been presented, the old one coming back is a copy.
+        present(&sessions, &new).await;
+        assert_eq!(
+            sessions.retired(&record.id, GRACE).await.unwrap(),
+            Retired::Reused {
+                user_id: alice,
+                handle: "a1".into()
+            }
+        );
+        assert_eq!(
+            sessions.load(&new).await.unwrap(),
+            None,
+            "the session ended"
+        );
+        assert_eq!(index_rows(backend).await, 0);
+        assert_eq!(
+            sessions.retired(&record.id, GRACE).await.unwrap(),
+            Retired::Unknown
+        );
+    }
+}
+
+#[tokio::test]
+async fn within_the_grace_a_presented_successor_still_lets_the_old_id_lead_to_it() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (sessions, _) = on_clock(backend);
+        let alice = user(backend, "alice").await;
+        let record = signed_in_record(&sessions, alice, "a1").await;
+        let new = sessions.rotate(&record.id, ahead()).await.unwrap().unwrap();
+        present(&sessions, &new).await;
+        assert_eq!(
+            sessions.retired(&record.id, GRACE).await.unwrap(),
+            Retired::Replaced { successor: new }
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_id_older_than_the_one_replaced_last_is_a_reuse_at_any_time() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (sessions, _) = on_clock(backend);
+        let alice = user(backend, "alice").await;
+        let first = signed_in_record(&sessions, alice, "a1").await;
+        let second = sessions.rotate(&first.id, ahead()).await.unwrap().unwrap();
+        let third = sessions.rotate(&second, ahead()).await.unwrap().unwrap();
+        assert_eq!(
+            sessions.retired(&second, GRACE).await.unwrap(),
+            Retired::Replaced { successor: third }
+        );
+        assert!(matches!(
+            sessions.retired(&first.id, GRACE).await.unwrap(),
+            Retired::Reused { .. }
+        ));
+        assert_eq!(sessions.load(&third).await.unwrap(), None);
+        assert_eq!(
+            sessions.retired(&second, GRACE).await.unwrap(),
+            Retired::Unknown
+        );
+    }
+}
+
+#[tokio::test]
+async fn retired_ids_go_with_their_session_and_others_are_unknown() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (sessions, _) = on_clock(backend);
+        let alice = user(backend, "alice").await;
+        assert_eq!(
+            sessions.retired(&Id::default(), GRACE).await.unwrap(),
+            Retired::Unknown
+        );
+        // Ended by revocation, by signing out everywhere, by signing out.
+        for (n, end) in ["revoke", "revoke_all_but", "delete"]
+            .into_iter()
+            .enumerate()
+        {
+            let handle = format!("a{n}");
+            let record = signed_in_record(&sessions, alice, &handle).await;
+            let new = sessions.rotate(&record.id, ahead()).await.unwrap().unwrap();
+            match end {
+                "revoke" => assert!(sessions.revoke(alice, &handle).await.unwrap()),
+                "revoke_all_but" => {
+                    assert_eq!(sessions.revoke_all_but(alice, None).await.unwrap(), 1)
+                }
+                _ => SessionStore::delete(&sessions, &new).await.unwrap(),
+            }
+            assert_eq!(
+                backend
+                    .sessions
+                    .backend
+                    .retired_id(&record.id)
+                    .await
+                    .unwrap(),
+                None,
+                "{end}"
+            );
+            assert_eq!(
+                sessions.retired(&record.id, GRACE).await.unwrap(),
+                Retired::Unknown
+            );
+        }
+        // Ended to make room for a sign-in past the limit.
+        let limited = sessions
+            .clone()
+            .with_max_per_user(1, crate::clock::Clock::default());
+        let record = signed_in_record(&limited, alice, "b1").await;
+        limited.rotate(&record.id, ahead()).await.unwrap().unwrap();
+        signed_in_record(&limited, alice, "b2").await;
+        assert_eq!(
+            backend
+                .sessions
+                .backend
+                .retired_id(&record.id)
+                .await
+                .unwrap(),
+            None,
+            "made room"
+        );
+        if backend.redis.is_none() {
+            assert_eq!(count(backend, "retired_session_ids").await, 0);
+        }
     }
 }

@@ -21,8 +21,8 @@
 mod scripts;
 
 use super::{
-    decode, encode, signed_in, EndedSession, IndexedSession, SessionBackend, StoreError, Write,
-    Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
+    decode, encode, id_hash, signed_in, EndedSession, IndexedSession, RetiredId, Rotation,
+    SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
 };
 use crate::server::store::{
     health::{Health, Probe},
@@ -39,7 +39,7 @@ use fred::{
         Builder, FromValue, MultipleValues,
     },
 };
-use scripts::{DELETE, ENDED, LIST, REVOKE, REVOKE_ALL_BUT, WRITE};
+use scripts::{DELETE, ENDED, LIST, REVOKE, REVOKE_ALL_BUT, ROTATE, WRITE};
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
@@ -176,6 +176,16 @@ impl RedisSessions {
         format!("{}user:{user_id}", self.prefix)
     }
 
+    /// A retired id of a rotated session, by its hash.
+    fn retired_key(&self, id: &Id) -> String {
+        format!("{}retired:{}", self.prefix, id_hash(id))
+    }
+
+    /// The hashes of a session's retired ids.
+    fn family_key(&self, handle: &str) -> String {
+        format!("{}family:{handle}", self.prefix)
+    }
+
     /// The notes of the user's sessions ended to make room, newest first.
     fn ended_key(&self, user_id: i64) -> String {
         format!("{}ended:{user_id}", self.prefix)
@@ -272,6 +282,71 @@ impl SessionBackend for RedisSessions {
         Ok(Written::Stored { made_room })
     }
 
+    /// One script (`ROTATE`): the new record, the index entry moved to it,
+    /// the old record deleted and its hash kept in the session's family
+    /// until `retired_until`.
+    async fn rotate(
+        &self,
+        old: &Id,
+        record: &Record,
+        signed_in: &SignedIn,
+        now: i64,
+        retired_until: i64,
+    ) -> Result<Rotation, StoreError> {
+        let data = encode(record)?;
+        let keys = vec![
+            self.record_key(old),
+            self.record_key(&record.id),
+            self.index_key(signed_in.user_id),
+            self.retired_key(old),
+            self.family_key(&signed_in.handle),
+        ];
+        let args: Vec<fred::types::Value> = vec![
+            data.as_slice().into(),
+            record.expiry_date.unix_timestamp().into(),
+            signed_in.handle.as_str().into(),
+            record.id.to_string().into(),
+            now.into(),
+            retired_until.into(),
+            id_hash(old).into(),
+            signed_in.user_id.into(),
+            old.to_string().into(),
+        ];
+        let answer: Vec<String> = self.run(&ROTATE, keys, args).await?;
+        Ok(match answer.as_slice() {
+            [done] if done == "rotated" => Rotation::Rotated,
+            [done, successor] if done == "already" => match successor.parse() {
+                Ok(successor) => Rotation::AlreadyRotated { successor },
+                Err(_) => Rotation::Gone,
+            },
+            [done] if done == "taken" => Rotation::IdTaken,
+            _ => Rotation::Gone,
+        })
+    }
+
+    /// The retired key, which expires when the session could have ended at
+    /// the latest and is deleted with the session.
+    async fn retired_id(&self, id: &Id) -> Result<Option<RetiredId>, StoreError> {
+        #[derive(Deserialize)]
+        struct Kept {
+            successor: String,
+            retired_at: i64,
+            user_id: i64,
+            handle: String,
+        }
+        let read: Result<Option<String>, _> = self.client()?.get(self.retired_key(id)).await;
+        let Some(kept) = self.observed(read.map_err(RedisError::from))? else {
+            return Ok(None);
+        };
+        let kept: Kept = serde_json::from_str(&kept).map_err(RedisError::from)?;
+        Ok(kept.successor.parse().ok().map(|successor| RetiredId {
+            successor,
+            retired_at: kept.retired_at,
+            user_id: kept.user_id,
+            handle: kept.handle,
+        }))
+    }
+
     async fn ended_sessions_of(
         &self,
         user_id: i64,
@@ -312,6 +387,7 @@ impl SessionBackend for RedisSessions {
         if let Some(state) = state {
             keys.push(self.index_key(state.user_id));
             args.push(state.handle);
+            args.push(self.prefix.clone());
         }
         self.run::<i64, _>(&DELETE, keys, args).await?;
         Ok(())

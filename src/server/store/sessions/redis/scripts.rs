@@ -5,6 +5,21 @@
 use fred::types::scripts::Script;
 use std::sync::LazyLock;
 
+/// A Lua function the scripts that end sessions begin with: deletes the
+/// retired ids of the session `handle` (keys under `prefix`).
+macro_rules! end_family {
+    () => {
+        "local function end_family(prefix, handle)
+           local family = prefix .. 'family:' .. handle
+           for _, hash in ipairs(redis.call('SMEMBERS', family)) do
+             redis.call('DEL', prefix .. 'retired:' .. hash)
+           end
+           redis.call('DEL', family)
+         end
+         "
+    };
+}
+
 /// Writes a record (`ARGV[3]`: `NX` to create, `XX` to update one that still
 /// exists) and, when `KEYS[2]` is given, its index entry (`ARGV[4]` its
 /// handle, `ARGV[5]` the entry); the index expires no earlier than its latest
@@ -15,7 +30,8 @@ use std::sync::LazyLock;
 /// their id. Answers `'0'` when nothing was written (the id is taken, or the
 /// record is gone), else `'1'` and the notes of the sessions ended.
 pub(super) static WRITE: LazyLock<Script> = LazyLock::new(|| {
-    Script::from_lua(
+    Script::from_lua(concat!(
+        end_family!(),
         "if not redis.call('SET', KEYS[1], ARGV[1], ARGV[3], 'EXAT', ARGV[2]) then return {'0'} end
          local answer = {'1'}
          if not KEYS[2] then return answer end
@@ -45,6 +61,7 @@ pub(super) static WRITE: LazyLock<Script> = LazyLock::new(|| {
            local entry = others[i][2]
            redis.call('HDEL', KEYS[2], others[i][1])
            redis.call('DEL', ARGV[8] .. entry.id)
+           end_family(ARGV[8], others[i][1])
            local note = cjson.encode({device = entry.device, client = entry.client,
              signed_in_at = entry.signed_in_at, last_seen = entry.last_seen,
              ended_at = tonumber(ARGV[7])})
@@ -55,17 +72,22 @@ pub(super) static WRITE: LazyLock<Script> = LazyLock::new(|| {
            redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[9]) - 1)
            redis.call('EXPIRE', KEYS[3], ARGV[10])
          end
-         return answer",
-    )
+         return answer"
+    ))
 });
 
-/// Deletes a record and, when `KEYS[2]` is given, its index entry `ARGV[1]`.
+/// Deletes a record and, when `KEYS[2]` is given, its index entry `ARGV[1]`
+/// and the session's retired ids (keys under `ARGV[2]`).
 pub(super) static DELETE: LazyLock<Script> = LazyLock::new(|| {
-    Script::from_lua(
+    Script::from_lua(concat!(
+        end_family!(),
         "redis.call('DEL', KEYS[1])
-         if KEYS[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
-         return 1",
-    )
+         if KEYS[2] then
+           redis.call('HDEL', KEYS[2], ARGV[1])
+           end_family(ARGV[2], ARGV[1])
+         end
+         return 1"
+    ))
 });
 
 /// The handles and index entries of `KEYS[1]` whose record still exists, in
@@ -86,29 +108,70 @@ pub(super) static LIST: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// Ends the session the user's index names `ARGV[2]`: 1 if a live one ended.
+/// Ends the session the user's index names `ARGV[2]`, with its retired ids:
+/// 1 if a live one ended.
 pub(super) static REVOKE: LazyLock<Script> = LazyLock::new(|| {
-    Script::from_lua(
+    Script::from_lua(concat!(
+        end_family!(),
         "local entry = redis.call('HGET', KEYS[1], ARGV[2])
          if not entry then return 0 end
          redis.call('HDEL', KEYS[1], ARGV[2])
-         return redis.call('DEL', ARGV[1] .. cjson.decode(entry).id)",
-    )
+         end_family(ARGV[1], ARGV[2])
+         return redis.call('DEL', ARGV[1] .. cjson.decode(entry).id)"
+    ))
 });
 
 /// Ends every session in the user's index except the one named `ARGV[2]`
 /// (none when empty): how many live ones ended.
 pub(super) static REVOKE_ALL_BUT: LazyLock<Script> = LazyLock::new(|| {
-    Script::from_lua(
+    Script::from_lua(concat!(
+        end_family!(),
         "local all = redis.call('HGETALL', KEYS[1])
          local ended = 0
          for i = 1, #all, 2 do
            if all[i] ~= ARGV[2] then
              redis.call('HDEL', KEYS[1], all[i])
+             end_family(ARGV[1], all[i])
              ended = ended + redis.call('DEL', ARGV[1] .. cjson.decode(all[i + 1]).id)
            end
          end
-         return ended",
+         return ended"
+    ))
+});
+
+/// Moves the live session whose record is `KEYS[1]` (id `ARGV[9]`, handle
+/// `ARGV[3]` in the index `KEYS[3]`) to the record `KEYS[2]` (id `ARGV[4]`,
+/// data `ARGV[1]`, expiring at `ARGV[2]`), and keeps the old id as the
+/// retired key `KEYS[4]` in the session's family `KEYS[5]` (member
+/// `ARGV[7]`, the old id's hash) until `ARGV[6]`, retired at `ARGV[5]`, of
+/// user `ARGV[8]`. Answers `{'rotated'}`, `{'already', successor}` when the
+/// old id was rotated before, `{'gone'}` when it is no live session, or
+/// `{'taken'}` when the new id is.
+pub(super) static ROTATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        "local retired = redis.call('GET', KEYS[4])
+         if retired then return {'already', cjson.decode(retired).successor} end
+         if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
+         local entry = redis.call('HGET', KEYS[3], ARGV[3])
+         if not entry then return {'gone'} end
+         entry = cjson.decode(entry)
+         if entry.id ~= ARGV[9] then return {'gone'} end
+         if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EXAT', ARGV[2]) then return {'taken'} end
+         redis.call('DEL', KEYS[1])
+         entry.id = ARGV[4]
+         entry.expires = tonumber(ARGV[2])
+         redis.call('HSET', KEYS[3], ARGV[3], cjson.encode(entry))
+         if redis.call('EXPIRETIME', KEYS[3]) < tonumber(ARGV[2]) then
+           redis.call('EXPIREAT', KEYS[3], ARGV[2])
+         end
+         redis.call('SET', KEYS[4], cjson.encode({successor = ARGV[4],
+           retired_at = tonumber(ARGV[5]), user_id = tonumber(ARGV[8]), handle = ARGV[3]}),
+           'EXAT', ARGV[6])
+         redis.call('SADD', KEYS[5], ARGV[7])
+         if redis.call('EXPIRETIME', KEYS[5]) < tonumber(ARGV[6]) then
+           redis.call('EXPIREAT', KEYS[5], ARGV[6])
+         end
+         return {'rotated'}",
     )
 });
 
