@@ -90,8 +90,14 @@ pub enum Retired {
     /// browser gets `successor`.
     Replaced { successor: Id },
     /// Presented after its successor was used, or older than the id the
-    /// live one replaced: someone else holds a copy. The session has ended.
-    Reused { user_id: i64, handle: String },
+    /// live one replaced: someone else holds a copy. The session (signed in
+    /// on `device` from `client`) has ended.
+    Reused {
+        user_id: i64,
+        handle: String,
+        device: String,
+        client: String,
+    },
 }
 
 /// A retired id as the backend keeps it.
@@ -440,17 +446,27 @@ impl Sessions {
                 });
             }
         }
-        if self
+        let owner = self
             .backend
-            .revoke(retired.user_id, &retired.handle)
+            .sessions_of(retired.user_id, self.clock.now_utc())
             .await?
-        {
-            Ok(Retired::Reused {
-                user_id: retired.user_id,
-                handle: retired.handle,
-            })
-        } else {
-            Ok(Retired::Unknown)
+            .into_iter()
+            .find(|session| session.handle == retired.handle);
+        match owner {
+            Some(owner)
+                if self
+                    .backend
+                    .revoke(retired.user_id, &retired.handle)
+                    .await? =>
+            {
+                Ok(Retired::Reused {
+                    user_id: retired.user_id,
+                    handle: retired.handle,
+                    device: owner.device,
+                    client: owner.client,
+                })
+            }
+            _ => Ok(Retired::Unknown),
         }
     }
 

@@ -709,7 +709,9 @@ async fn the_replaced_id_leads_to_its_successor_in_the_grace_and_until_the_succe
             sessions.retired(&record.id, GRACE).await.unwrap(),
             Retired::Reused {
                 user_id: alice,
-                handle: "a1".into()
+                handle: "a1".into(),
+                device: "Chrome on Linux".into(),
+                client: "192.0.2.1".into(),
             }
         );
         assert_eq!(
