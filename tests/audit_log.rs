@@ -100,6 +100,17 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
             .await;
     }
 
+    // Dave's cookie is copied; after a rotation and its grace the copy comes back.
+    let dave = app.signed_in_as("dave", true).await;
+    let copied = cookie_pair(&session_set_cookie(&dave, "session").unwrap());
+    app.clock.advance(app.settings.session.rotation_interval_secs as i64 + 1);
+    let rotated = app.get_with_cookie("/dashboard", &copied).await;
+    let owners = cookie_pair(&session_set_cookie(&rotated, "session").unwrap());
+    assert_eq!(app.get_with_cookie("/dashboard", &owners).await.status(), 200);
+    app.clock.advance(app.settings.session.rotation_grace_secs as i64 + 1);
+    let reused = app.get_with_cookie("/dashboard", &copied).await;
+    assert_eq!(reused.status(), 303);
+
     let pool = app.database().await;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_all(&pool)
@@ -119,6 +130,7 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         r#"event="sessions_revoked" user_id=2 client="127.0.0.1" ended=0 tokens_ended=0 outcome="success""#,
         r#"event="sign_out" user_id=2 client="127.0.0.1" outcome="success""#,
         r#"event="session_ended" reason="session_limit" user_id=3 max_per_user=2 ended_device=""#,
+        r#"event="session_reused" user_id=4 owner_device="#,
     ] {
         assert!(log.contains(expected), "missing {expected}");
     }

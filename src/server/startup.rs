@@ -130,7 +130,12 @@ pub async fn build(
         auth: auth.clone(),
     };
 
-    let sessions = SessionLayer::new(store.clone(), &settings.cookie.name, settings.cookie.secure);
+    let sessions = SessionLayer::new(store.clone(), &settings.cookie.name, settings.cookie.secure)
+        .with_rotation(
+            settings.rotation_rules(),
+            settings.session_policy(),
+            auth.clock.clone(),
+        );
 
     // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open
     // the live-reload websocket (the same test as Leptos's `AutoReload`).

@@ -14,6 +14,7 @@ mod register;
 mod security;
 mod session_lifetime;
 mod session_limit;
+mod session_rotation;
 mod slow_clients;
 mod throttling;
 mod tokens;

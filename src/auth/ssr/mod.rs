@@ -27,6 +27,7 @@ pub use flows::{create_user, register_account, sign_in, sign_out};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{Origin, SessionPolicy, SignedIn, SIGNED_IN_KEY};
 pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
+pub use user_agent::describe as describe_device;
 pub use validation::{parse_username, safe_next, PasswordRules};
 
 use super::{AppError, CurrentUser};

@@ -120,6 +120,12 @@ pub struct SessionSettings {
     /// Live signed-in sessions one user may have; a sign-in past it ends the
     /// least recently active one. 0: no limit.
     pub max_per_user: usize,
+    /// A signed-in session's id is replaced by the first request this long
+    /// after it was issued. 0: never.
+    pub rotation_interval_secs: u64,
+    /// How long a replaced id still leads to its successor (tabs and
+    /// requests in flight across a rotation).
+    pub rotation_grace_secs: u64,
 }
 
 /// Where session records live.
@@ -271,6 +277,8 @@ impl Default for SessionSettings {
             redis_url: None,
             key_prefix: "session:".into(),
             max_per_user: 50,
+            rotation_interval_secs: 600,
+            rotation_grace_secs: 60,
         }
     }
 }

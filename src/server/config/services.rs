@@ -7,7 +7,10 @@ use crate::{
         tokens::jwt::{TokenKeys, TokenRules},
         HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
     },
-    server::{http::body_limit::BodyLimits, serve::ConnectionLimits},
+    server::{
+        http::{body_limit::BodyLimits, rotation::RotationRules},
+        serve::ConnectionLimits,
+    },
 };
 use std::time::Duration;
 
@@ -91,6 +94,17 @@ impl Settings {
             max_connections: self.server.max_connections,
             max_connections_per_address: self.server.max_connections_per_address,
             exempt: self.server.trusted_proxies.clone().into(),
+        }
+    }
+
+    /// When session ids are replaced, how long a replaced one leads on, and
+    /// how long it is kept at most (a session's absolute lifetime).
+    pub fn rotation_rules(&self) -> RotationRules {
+        let seconds = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        RotationRules {
+            interval_secs: seconds(self.session.rotation_interval_secs),
+            grace_secs: seconds(self.session.rotation_grace_secs),
+            keep_retired_secs: seconds(self.session.absolute_lifetime_secs),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod body_limit;
 pub mod forwarded;
 pub mod headers;
 pub mod no_store;
+pub mod rotation;
 pub mod same_origin;
 pub mod session_layer;
 pub mod signed_in;

@@ -8,33 +8,72 @@
 //! sent again. tower-sessions sends the cookie after every successful save;
 //! here the store refuses to save a deleted record (`store::sessions`) and this
 //! layer answers with a removal cookie instead.
+//!
+//! It also rotates a signed-in session's id once `RotationRules::interval_secs`
+//! has passed since it was issued, and serves a request that presents a
+//! replaced id as `rotation` says.
 
-use crate::server::store::{SessionFault, Sessions};
-use crate::{auth::AppError, cookies};
+use super::rotation::{Found, RequestStore, RotationRules};
+use crate::server::store::{Retired, SessionFault, Sessions};
+use crate::{
+    auth::{
+        ssr::{describe_device, Clock, SessionPolicy, SignedIn, SIGNED_IN_KEY},
+        AppError,
+    },
+    cookies,
+};
 use axum::{
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{header, HeaderMap, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 use time::OffsetDateTime;
 use tower_sessions::{cookie::Cookie, session::Id, Expiry, Session};
 
-/// The store and the cookie's name and flags.
+/// The store, the cookie's name and flags, and the rotation of session ids.
 #[derive(Clone, Debug)]
 pub struct SessionLayer {
     store: Arc<Sessions>,
     cookie_name: Arc<str>,
     secure: bool,
+    rotation: Rotation,
+}
+
+/// What rotating needs: the rules, the expiry rules (a rotated cookie keeps
+/// the session's expiry) and the server's clock.
+#[derive(Clone, Debug)]
+struct Rotation {
+    rules: RotationRules,
+    policy: Option<SessionPolicy>,
+    clock: Clock,
 }
 
 impl SessionLayer {
+    /// Without rotation.
     pub fn new(store: Sessions, cookie_name: &str, secure: bool) -> Self {
         Self {
             store: Arc::new(store),
             cookie_name: cookie_name.into(),
             secure,
+            rotation: Rotation {
+                rules: RotationRules::OFF,
+                policy: None,
+                clock: Clock::default(),
+            },
+        }
+    }
+
+    /// Rotating session ids by `rules`, on `clock`.
+    pub fn with_rotation(self, rules: RotationRules, policy: SessionPolicy, clock: Clock) -> Self {
+        Self {
+            rotation: Rotation {
+                rules,
+                policy: Some(policy),
+                clock,
+            },
+            ..self
         }
     }
 
@@ -79,40 +118,156 @@ pub async fn manage_sessions(
     next: Next,
 ) -> Response {
     let presented = layer.session_id(request.headers());
-    let session = Session::new(presented, layer.store.clone(), None);
+    let rules = layer.rotation.rules;
+    let store = Arc::new(RequestStore::new(layer.store.clone(), rules, presented));
+    let session = Session::new(presented, store.clone(), None);
     request.extensions_mut().insert(session.clone());
+    let requester = Requester::of(&request);
+    // An asset's answer may be cached, so it never carries a new session id.
+    let may_rotate = !super::no_store::is_static_asset(request.uri().path());
     let mut response = next.run(request).await;
 
-    if session.is_empty().await {
+    let empty = session.is_empty().await;
+    let found = store.found();
+    if let Found::Reused {
+        user_id,
+        device,
+        client,
+    } = &found
+    {
+        tracing::warn!(target: "audit", event = "session_reused", user_id, owner_device = device.as_str(), owner_client = client.as_str(), client = requester.client.as_str(), device = requester.device.as_str(), outcome = "session_ended");
+    }
+    if empty {
         if presented.is_some() {
             set_cookie(&mut response, &layer.removal_cookie());
         }
         return response;
     }
-    if !session.is_modified() || response.status().is_server_error() {
+    if response.status().is_server_error() {
         return response;
     }
-    match session.save().await {
-        Ok(()) => match session.id() {
-            Some(id) => set_cookie(&mut response, &layer.session_cookie(id, session.expiry())),
-            None => {
-                tracing::error!("a saved session has no id");
-                return AppError::Internal.into_response();
+    let mut state: Option<SignedIn> = session.get(SIGNED_IN_KEY).await.ok().flatten();
+    // The first request to present an id issued by rotation: from now on the
+    // id it replaced is a copy once the grace is over.
+    if let Some(signed_in) = state.as_mut().filter(|signed_in| !signed_in.id_presented) {
+        if found == Found::AsPresented {
+            signed_in.id_presented = true;
+            if let Err(error) = session.insert(SIGNED_IN_KEY, &*signed_in).await {
+                tracing::error!(error = %error, "session state not marked presented");
             }
-        },
-        Err(error) => match SessionFault::of(&error) {
-            SessionFault::Ended => {
-                tracing::info!("session ended while a request ran; its cookie is cleared");
-                set_cookie(&mut response, &layer.removal_cookie());
+        }
+    }
+    let mut current = match &found {
+        Found::Successor(successor) => Some(*successor),
+        _ => session.id(),
+    };
+    let mut send_cookie = matches!(found, Found::Successor(_));
+    // Only the id this request loaded as live rotates: a successor is fresh,
+    // and this request's state would be stale for it.
+    let mut may_rotate = may_rotate && found == Found::AsPresented;
+    if session.is_modified() {
+        match session.save().await {
+            Ok(()) => {
+                if !matches!(found, Found::Successor(_)) {
+                    current = session.id();
+                }
+                send_cookie = true;
             }
-            SessionFault::Unavailable => return crate::server::outage::unavailable_page(),
-            SessionFault::Other => {
-                tracing::error!(error = %error, "session save failed");
-                return AppError::Internal.into_response();
+            Err(error) => match SessionFault::of(&error) {
+                SessionFault::Ended => match layer.rotated_meanwhile(presented).await {
+                    Some(successor) => {
+                        current = Some(successor);
+                        send_cookie = true;
+                        may_rotate = false;
+                    }
+                    None => {
+                        tracing::info!("session ended while a request ran; its cookie is cleared");
+                        set_cookie(&mut response, &layer.removal_cookie());
+                        return response;
+                    }
+                },
+                SessionFault::Unavailable => return crate::server::outage::unavailable_page(),
+                SessionFault::Other => {
+                    tracing::error!(error = %error, "session save failed");
+                    return AppError::Internal.into_response();
+                }
+            },
+        }
+    }
+    let Some(mut id) = current else {
+        if send_cookie {
+            tracing::error!("a saved session has no id");
+            return AppError::Internal.into_response();
+        }
+        return response;
+    };
+    if let Some(signed_in) = &state {
+        if may_rotate && rules.due(signed_in.id_issued_at, layer.rotation.clock.now()) {
+            let keep_until = signed_in
+                .signed_in_at
+                .saturating_add(rules.keep_retired_secs);
+            match layer.store.rotate(&id, keep_until).await {
+                Ok(Some(successor)) => {
+                    id = successor;
+                    send_cookie = true;
+                }
+                Ok(None) => {}
+                // The request is answered all the same; the next one rotates.
+                Err(error) => tracing::warn!(error = %error, "session id not rotated"),
             }
-        },
+        }
+    }
+    if send_cookie {
+        let expiry = match (&state, &layer.rotation.policy) {
+            (Some(signed_in), Some(policy)) => Some(policy.expiry(signed_in)),
+            _ => session.expiry(),
+        };
+        set_cookie(&mut response, &layer.session_cookie(id, expiry));
     }
     response
+}
+
+/// Who sent a request, for the audit line of a reused session id.
+struct Requester {
+    client: String,
+    device: String,
+}
+
+impl Requester {
+    fn of(request: &Request) -> Self {
+        let client = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string());
+        let user_agent = request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok());
+        Self {
+            client,
+            device: describe_device(user_agent),
+        }
+    }
+}
+
+impl SessionLayer {
+    /// When a save finds its record gone: the successor, if a request
+    /// running beside this one rotated the presented id (so this browser is
+    /// not signed out by the race), else `None`.
+    async fn rotated_meanwhile(&self, presented: Option<Id>) -> Option<Id> {
+        let rules = self.rotation.rules;
+        if !rules.is_on() {
+            return None;
+        }
+        match self.store.retired(&presented?, rules.grace_secs).await {
+            Ok(Retired::Replaced { successor }) => Some(successor),
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(error = %error, "a rotated session could not be looked up");
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -85,6 +85,11 @@ const ENDED_OF: &str = "SELECT device, client, signed_in_at, last_seen, ended_at
 
 const PURGE_ENDED: &str = "DELETE FROM ended_sessions WHERE ended_at < $1";
 
+/// Takes the row lock of a record (a write that changes nothing), so that a
+/// rotation and a save of the same record run one after the other, each
+/// taking the record before its index row: in one order, no deadlock.
+const LOCK_RECORD: &str = "UPDATE tower_sessions SET expiry_date = expiry_date WHERE id = $1";
+
 /// Moves a session's index row to its new id: the statement only one
 /// rotation of an id can win (the row is locked by the first, and no longer
 /// matches for the others).
@@ -154,6 +159,19 @@ impl SqlSessions {
             ),
         };
         Self { database, store }
+    }
+
+    /// What became of `old`, which another rotation (or an ending) took first.
+    async fn rotated_before(&self, old: &Id) -> Result<Rotation, StoreError> {
+        let successor: Option<String> =
+            query_on!(&self.database, |executor| sqlx::query_scalar(SUCCESSOR_OF)
+                .bind(id_hash(old))
+                .fetch_optional(executor)
+                .await)?;
+        Ok(match successor.and_then(|id| id.parse().ok()) {
+            Some(successor) => Rotation::AlreadyRotated { successor },
+            None => Rotation::Gone,
+        })
     }
 
     /// A read through tower-sessions-sqlx-store, inside the database's
@@ -244,9 +262,10 @@ impl SessionBackend for SqlSessions {
         Ok(Written::Stored { made_room })
     }
 
-    /// One transaction: the new record, the index row moved to it (which
-    /// only one rotation of `old` can do), the old record deleted and its
-    /// hash kept. A loser rolls back and reads the winner's successor.
+    /// One transaction: the old record's row lock (a second rotation of it
+    /// waits, then finds it gone and reads the winner's successor), the new
+    /// record, the index row moved to it, the old record deleted and its
+    /// hash kept.
     async fn rotate(
         &self,
         old: &Id,
@@ -258,6 +277,15 @@ impl SessionBackend for SqlSessions {
         let data = encode(record)?;
         let new = record.id.to_string();
         let mut transaction = self.database.begin().await?;
+        let locked = query_on!(&mut transaction, |executor| sqlx::query(LOCK_RECORD)
+            .bind(old.to_string())
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if locked == 0 {
+            drop(transaction);
+            return self.rotated_before(old).await;
+        }
         let inserted = query_on!(&mut transaction, |executor| sqlx::query(INSERT_RECORD)
             .bind(&new)
             .bind(&data)
@@ -275,16 +303,8 @@ impl SessionBackend for SqlSessions {
             .await
             .map(|done| done.rows_affected()))?;
         if moved == 0 {
-            drop(transaction);
-            let successor: Option<String> =
-                query_on!(&self.database, |executor| sqlx::query_scalar(SUCCESSOR_OF)
-                    .bind(id_hash(old))
-                    .fetch_optional(executor)
-                    .await)?;
-            return Ok(match successor.and_then(|id| id.parse().ok()) {
-                Some(successor) => Rotation::AlreadyRotated { successor },
-                None => Rotation::Gone,
-            });
+            // An anonymous record: nothing indexed to move.
+            return Ok(Rotation::Gone);
         }
         query_on!(&mut transaction, |executor| sqlx::query(DELETE_RECORD)
             .bind(old.to_string())
