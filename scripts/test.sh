@@ -51,6 +51,10 @@ export THROTTLE_SIGN_UPS_PER_ADDRESS="${THROTTLE_SIGN_UPS_PER_ADDRESS:-1000}"
 # Not the default 8: form_limits.spec.ts proves the forms show the configured
 # minimum, which a hint written by hand would not.
 export PASSWORD_MIN_LENGTH="${PASSWORD_MIN_LENGTH:-10}"
+# Not the default 600: every story runs across session id rotations (a new id
+# every few requests), and rotation.spec.ts proves tabs and no-JS browsing
+# stay signed in through them.
+export SESSION_ROTATION_INTERVAL_SECS="${SESSION_ROTATION_INTERVAL_SECS:-2}"
 cargo leptos end-to-end --split
 
 echo "== the sign-in, browser-restart and sign-out stories through nginx, two instances"

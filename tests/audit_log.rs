@@ -103,11 +103,16 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
     // Dave's cookie is copied; after a rotation and its grace the copy comes back.
     let dave = app.signed_in_as("dave", true).await;
     let copied = cookie_pair(&session_set_cookie(&dave, "session").unwrap());
-    app.clock.advance(app.settings.session.rotation_interval_secs as i64 + 1);
+    app.clock
+        .advance(app.settings.session.rotation_interval_secs as i64 + 1);
     let rotated = app.get_with_cookie("/dashboard", &copied).await;
     let owners = cookie_pair(&session_set_cookie(&rotated, "session").unwrap());
-    assert_eq!(app.get_with_cookie("/dashboard", &owners).await.status(), 200);
-    app.clock.advance(app.settings.session.rotation_grace_secs as i64 + 1);
+    assert_eq!(
+        app.get_with_cookie("/dashboard", &owners).await.status(),
+        200
+    );
+    app.clock
+        .advance(app.settings.session.rotation_grace_secs as i64 + 1);
     let reused = app.get_with_cookie("/dashboard", &copied).await;
     assert_eq!(reused.status(), 303);
 

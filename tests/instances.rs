@@ -151,6 +151,69 @@ async fn two_instances_with_sessions_in_redis_are_one_site() {
     two_instances_are_one_site(true).await;
 }
 
+/// A session's id rotated through one instance is known as replaced to the
+/// other: within the grace it leads there to the same new id, and a copy
+/// presented after the grace, once the new id was used, ends the session
+/// for both.
+async fn a_rotation_through_one_instance_holds_on_the_other(sessions_in_redis: bool) {
+    const INTERVAL_SECS: u64 = 5;
+    const GRACE_SECS: u64 = 2;
+    let database = ScratchDatabase::create().await;
+    let prefix = ScratchPrefix::create().await;
+    let (interval, grace) = (INTERVAL_SECS.to_string(), GRACE_SECS.to_string());
+    let env = shared(
+        &database,
+        &prefix,
+        sessions_in_redis,
+        &[
+            ("SESSION_ROTATION_INTERVAL_SECS", &interval),
+            ("SESSION_ROTATION_GRACE_SECS", &grace),
+        ],
+    );
+    let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
+    let (a, b) = (a.ready(), b.ready());
+    let client = client();
+    let fields = [("username", "alice"), ("password", PASSWORD)];
+    post(&client, &a.url("/api/register"), None, &fields).await;
+    let signed_in = post(&client, &a.url("/api/login"), None, &fields).await;
+    let first = session_cookie(&signed_in).expect("sign-in sets the session cookie");
+
+    tokio::time::sleep(Duration::from_millis(INTERVAL_SECS * 1000 + 100)).await;
+    let rotated = get(&client, &a.url("/dashboard"), &first).await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let second = session_cookie(&rotated).expect("a new id through A");
+    assert_ne!(second, first);
+    // Through B, the replaced id leads to the same new id.
+    let led = get(&client, &b.url("/dashboard"), &first).await;
+    assert_eq!(led.status(), StatusCode::OK);
+    assert_eq!(session_cookie(&led).as_deref(), Some(second.as_str()));
+    assert_eq!(
+        get(&client, &b.url("/dashboard"), &second).await.status(),
+        StatusCode::OK
+    );
+
+    // After the grace a copy of the first id comes back through A.
+    tokio::time::sleep(Duration::from_millis(GRACE_SECS * 1000 + 100)).await;
+    let copy = get(&client, &a.url("/dashboard"), &first).await;
+    assert_eq!(copy.status(), StatusCode::SEE_OTHER);
+    let owner = get(&client, &b.url("/dashboard"), &second).await;
+    assert_eq!(
+        owner.status(),
+        StatusCode::SEE_OTHER,
+        "ended for the owner too"
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_through_one_instance_holds_on_the_other_with_sessions_in_postgresql() {
+    a_rotation_through_one_instance_holds_on_the_other(false).await;
+}
+
+#[tokio::test]
+async fn a_rotation_through_one_instance_holds_on_the_other_with_sessions_in_redis() {
+    a_rotation_through_one_instance_holds_on_the_other(true).await;
+}
+
 /// How many sign-ins are answered before the instance is killed.
 const KILL_AFTER: usize = 12;
 

@@ -13,9 +13,12 @@
 //!
 //! tower-sessions' `Session` keeps the id it was given, so a request served
 //! as the successor saves the successor's record (the record carries its
-//! id) and deletes it by the presented id, which this view maps.
+//! id) and deletes it by the presented id, which this view maps. A request
+//! that loaded an id which another request rotated while it ran finds its
+//! save refused (the record moved): it is then served as the successor too,
+//! so that the race signs no one out.
 
-use crate::server::store::{Retired, Sessions};
+use crate::server::store::{Retired, SessionFault, Sessions};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tower_sessions::{
@@ -118,7 +121,26 @@ impl SessionStore for RequestStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.sessions.save(record).await
+        let error = match self.sessions.save(record).await {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        if !self.rules.is_on() || SessionFault::of_store(&error) != SessionFault::Ended {
+            return Err(error);
+        }
+        // Moved by a rotation while this request ran: what it saved (its
+        // sliding expiry) the successor already has, near enough.
+        match self
+            .sessions
+            .retired(&record.id, self.rules.grace_secs)
+            .await?
+        {
+            Retired::Replaced { successor } => {
+                *self.lock() = Found::Successor(successor);
+                Ok(())
+            }
+            _ => Err(error),
+        }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -14,7 +14,7 @@
 //! replaced id as `rotation` says.
 
 use super::rotation::{Found, RequestStore, RotationRules};
-use crate::server::store::{Retired, SessionFault, Sessions};
+use crate::server::store::{SessionFault, Sessions};
 use crate::{
     auth::{
         ssr::{describe_device, Clock, SessionPolicy, SignedIn, SIGNED_IN_KEY},
@@ -168,24 +168,23 @@ pub async fn manage_sessions(
     if session.is_modified() {
         match session.save().await {
             Ok(()) => {
-                if !matches!(found, Found::Successor(_)) {
-                    current = session.id();
-                }
+                // A rotation that ran beside this request may have moved the
+                // session: then the answer names the successor.
+                current = match store.found() {
+                    Found::Successor(successor) => {
+                        may_rotate = false;
+                        Some(successor)
+                    }
+                    _ => session.id(),
+                };
                 send_cookie = true;
             }
             Err(error) => match SessionFault::of(&error) {
-                SessionFault::Ended => match layer.rotated_meanwhile(presented).await {
-                    Some(successor) => {
-                        current = Some(successor);
-                        send_cookie = true;
-                        may_rotate = false;
-                    }
-                    None => {
-                        tracing::info!("session ended while a request ran; its cookie is cleared");
-                        set_cookie(&mut response, &layer.removal_cookie());
-                        return response;
-                    }
-                },
+                SessionFault::Ended => {
+                    tracing::info!("session ended while a request ran; its cookie is cleared");
+                    set_cookie(&mut response, &layer.removal_cookie());
+                    return response;
+                }
                 SessionFault::Unavailable => return crate::server::outage::unavailable_page(),
                 SessionFault::Other => {
                     tracing::error!(error = %error, "session save failed");
@@ -246,26 +245,6 @@ impl Requester {
         Self {
             client,
             device: describe_device(user_agent),
-        }
-    }
-}
-
-impl SessionLayer {
-    /// When a save finds its record gone: the successor, if a request
-    /// running beside this one rotated the presented id (so this browser is
-    /// not signed out by the race), else `None`.
-    async fn rotated_meanwhile(&self, presented: Option<Id>) -> Option<Id> {
-        let rules = self.rotation.rules;
-        if !rules.is_on() {
-            return None;
-        }
-        match self.store.retired(&presented?, rules.grace_secs).await {
-            Ok(Retired::Replaced { successor }) => Some(successor),
-            Ok(_) => None,
-            Err(error) => {
-                tracing::warn!(error = %error, "a rotated session could not be looked up");
-                None
-            }
         }
     }
 }

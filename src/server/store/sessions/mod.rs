@@ -316,8 +316,15 @@ pub enum SessionFault {
 
 impl SessionFault {
     pub fn of(error: &tower_sessions::session::Error) -> Self {
-        let tower_sessions::session::Error::Store(session_store::Error::Backend(reason)) = error
-        else {
+        match error {
+            tower_sessions::session::Error::Store(error) => Self::of_store(error),
+            _ => Self::Other,
+        }
+    }
+
+    /// The same, for the store's own error (as a `SessionStore` returns it).
+    pub fn of_store(error: &session_store::Error) -> Self {
+        let session_store::Error::Backend(reason) = error else {
             return Self::Other;
         };
         if reason.starts_with(UNAVAILABLE) {
