@@ -1,5 +1,5 @@
 import { test, expect, request as playwrightRequest, type Browser, type Page } from '@playwright/test';
-import { PASSWORD, hydrated, register, signIn, uniqueUser } from './helpers';
+import { PASSWORD, hydrated, register, registerAndSignInByForms, signIn, uniqueUser } from './helpers';
 
 const NEW_PASSWORD = 'plum trombone glacier sunset';
 const ENDED = 'Your session has ended. Please sign in again.';
@@ -165,14 +165,7 @@ test.describe('without JavaScript', () => {
 
   test('ending sessions, changing the password and revoking tokens work as plain forms', async ({ page, browser }) => {
     const username = uniqueUser('nojs-account');
-    await page.goto('/register');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
-    await expect(page).toHaveURL(/\/dashboard$/);
+    await registerAndSignInByForms(page, username);
 
     const devices: Page[] = [];
     for (let n = 0; n < 3; n++) {

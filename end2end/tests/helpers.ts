@@ -42,3 +42,15 @@ export async function persistentCookies(context: BrowserContext) {
   const cookies = await context.cookies();
   return cookies.filter((cookie) => cookie.expires > 0);
 }
+
+/** Registers `username` and signs in through the plain forms (no JavaScript needed). */
+export async function registerAndSignInByForms(page: Page, username: string): Promise<void> {
+  await page.goto('/register');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+}

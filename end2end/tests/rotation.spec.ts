@@ -1,5 +1,5 @@
 import { test, expect, type BrowserContext } from '@playwright/test';
-import { hydrated, register, signIn, uniqueUser, PASSWORD } from './helpers';
+import { hydrated, register, registerAndSignInByForms, signIn, uniqueUser } from './helpers';
 
 // The test command serves the suite with SESSION_ROTATION_INTERVAL_SECS=2, so
 // a session's id is replaced every few requests here (#22). These stories
@@ -46,14 +46,7 @@ test.describe('without JavaScript', () => {
 
   test('browsing across rotations keeps the user signed in', async ({ page, context }) => {
     const username = uniqueUser('nojs-rotation');
-    await page.goto('/register');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
-    await expect(page).toHaveURL(/\/dashboard$/);
+    await registerAndSignInByForms(page, username);
     const ids = new Set([await sessionId(context)]);
     for (let round = 0; round < 3; round++) {
       await new Promise((done) => setTimeout(done, 2_100));

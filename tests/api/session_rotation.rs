@@ -46,6 +46,31 @@ async fn sessions(app: &TestApp, cookie: &str) -> Vec<Value> {
     response.json().await.unwrap()
 }
 
+/// Twenty dashboard requests carrying `cookie`, all sent at once.
+async fn twenty_at_once(app: &TestApp, cookie: &str) -> Vec<Response> {
+    let requests: Vec<_> = (0..20)
+        .map(|_| {
+            let (url, cookie) = (app.url("/dashboard"), cookie.to_string());
+            tokio::spawn(async move {
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap()
+                    .get(url)
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut pages = Vec::new();
+    for request in requests {
+        pages.push(request.await.unwrap());
+    }
+    pages
+}
+
 /// Past the interval: the next request rotates. Its new cookie.
 async fn rotate(app: &TestApp, cookie: &str) -> String {
     app.clock.advance(INTERVAL + 1);
@@ -94,24 +119,7 @@ async fn the_replaced_id_is_served_as_the_new_one_within_the_grace_even_twenty_a
     // (other tabs, requests in flight) arrive at once within the grace.
     assert_eq!(dashboard(&app, &second).await.status(), StatusCode::OK);
     app.clock.advance(GRACE - 5);
-    let requests: Vec<_> = (0..20)
-        .map(|_| {
-            let (url, cookie) = (app.url("/dashboard"), first.clone());
-            tokio::spawn(async move {
-                reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap()
-                    .get(url)
-                    .header("cookie", cookie)
-                    .send()
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    for request in requests {
-        let page = request.await.unwrap();
+    for page in twenty_at_once(&app, &first).await {
         assert_eq!(page.status(), StatusCode::OK);
         assert_eq!(new_cookie(&page).as_deref(), Some(second.as_str()));
     }
@@ -123,25 +131,8 @@ async fn twenty_requests_at_once_across_a_rotation_get_one_new_id() {
     let app = app(INTERVAL as u64).await;
     let first = signed_in(&app).await;
     app.clock.advance(INTERVAL + 1);
-    let requests: Vec<_> = (0..20)
-        .map(|_| {
-            let (url, cookie) = (app.url("/dashboard"), first.clone());
-            tokio::spawn(async move {
-                reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap()
-                    .get(url)
-                    .header("cookie", cookie)
-                    .send()
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
     let mut new_ids = Vec::new();
-    for request in requests {
-        let page = request.await.unwrap();
+    for page in twenty_at_once(&app, &first).await {
         assert_eq!(page.status(), StatusCode::OK);
         new_ids.push(new_cookie(&page).expect("each answer names the new id"));
     }
