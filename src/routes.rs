@@ -9,3 +9,7 @@ pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account"];
 /// Where a user whose session has ended is sent (the server sends plain form
 /// posts there itself).
 pub const SESSION_ENDED_PAGE: &str = "/login?ended=1";
+
+/// Where a user whose session was ended because a copy of its cookie came
+/// back is sent: the sign-in page says why.
+pub const SESSION_REUSED_PAGE: &str = "/login?ended=reused";

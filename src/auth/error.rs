@@ -31,6 +31,10 @@ pub enum AppError {
     /// revoked, or never was (401). The user is sent to sign in again.
     #[error("Your session has ended. Please sign in again.")]
     SessionEnded,
+    /// The session was ended for safety: its cookie was used from two
+    /// places (a replaced session id came back, #22) (401).
+    #[error("Your session was ended for your safety: it was used from two places. Please sign in again.")]
+    SessionReused,
     /// No session of this user has that handle (404), whether it ended
     /// already or belongs to someone else.
     #[error("That session has already ended.")]
@@ -162,6 +166,16 @@ impl InvalidInput {
 }
 
 impl AppError {
+    /// Where the user signs in again when this error means the session is
+    /// over, with the page saying why.
+    pub fn sign_in_again_page(&self) -> Option<&'static str> {
+        match self {
+            AppError::SessionEnded => Some(crate::routes::SESSION_ENDED_PAGE),
+            AppError::SessionReused => Some(crate::routes::SESSION_REUSED_PAGE),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
@@ -170,6 +184,7 @@ impl AppError {
             AppError::InvalidCredentials
             | AppError::WrongPassword
             | AppError::SessionEnded
+            | AppError::SessionReused
             | AppError::Unauthenticated
             | AppError::InvalidToken => 401,
             AppError::UnknownSession => 404,
@@ -218,6 +233,7 @@ impl From<AppError> for ErrorBody {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::WrongPassword => "wrong_password",
             AppError::SessionEnded => "session_ended",
+            AppError::SessionReused => "session_reused",
             AppError::UnknownSession => "unknown_session",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::TooManyTokens { .. } => "too_many_tokens",
@@ -258,6 +274,7 @@ impl From<ErrorBody> for AppError {
             "invalid_credentials" => AppError::InvalidCredentials,
             "wrong_password" => AppError::WrongPassword,
             "session_ended" => AppError::SessionEnded,
+            "session_reused" => AppError::SessionReused,
             "unknown_session" => AppError::UnknownSession,
             "bad_request" => AppError::BadRequest,
             "too_many_attempts" => AppError::TooManyAttempts {

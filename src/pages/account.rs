@@ -41,9 +41,7 @@ pub fn AccountPage() -> impl IntoView {
         if previous.is_none() {
             return;
         }
-        let ended = |result: Option<Result<(), AppError>>| {
-            matches!(result, Some(Err(AppError::SessionEnded)))
-        };
+        let ended = |result: Option<Result<(), AppError>>| matches!(result, Some(Err(error)) if error.sign_in_again_page().is_some());
         if ended(actions.revoke.value().get_untracked())
             || ended(actions.change_password.value().get_untracked())
         {

@@ -162,10 +162,24 @@ async fn a_copied_cookie_used_after_the_grace_ends_the_session_for_both() {
     assert_eq!(dashboard(&app, &owners).await.status(), StatusCode::OK);
     app.clock.advance(GRACE + 1);
 
-    // The thief's copy comes back: the session ends, within this request.
+    // The thief's copy comes back: the session ends, within this request,
+    // and the sign-in page it is sent to says why.
     let thief = dashboard(&app, &copied).await;
     assert_eq!(thief.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        thief.headers()["location"],
+        "/login?ended=reused&next=/dashboard"
+    );
     assert!(new_cookie(&thief).is_some_and(|cookie| cookie == "session="));
+    let told = reqwest::Client::new()
+        .get(app.url("/login?ended=reused&next=/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(told.contains("it was used from two places"), "{told}");
     let owner = dashboard(&app, &owners).await;
     assert_eq!(
         owner.status(),
@@ -207,4 +221,26 @@ async fn with_rotation_off_the_id_never_changes() {
     let page = dashboard(&app, &first).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(new_cookie(&page).is_none_or(|cookie| cookie == first));
+}
+
+#[tokio::test]
+async fn a_program_presenting_a_reused_id_gets_401_session_reused() {
+    let app = app(INTERVAL as u64).await;
+    let copied = signed_in(&app).await;
+    let owners = rotate(&app, &copied).await;
+    assert_eq!(dashboard(&app, &owners).await.status(), StatusCode::OK);
+    app.clock.advance(GRACE + 1);
+    let api = reqwest::Client::new()
+        .post(app.url("/api/sessions"))
+        .header("cookie", &copied)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let error: Value = api.json().await.unwrap();
+    assert_eq!(error["code"], "session_reused");
+    assert_eq!(
+        error["message"],
+        "Your session was ended for your safety: it was used from two places. Please sign in again."
+    );
 }

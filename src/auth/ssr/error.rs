@@ -15,6 +15,8 @@ pub enum AuthError {
     WrongPassword,
     #[error("no signed-in session")]
     SessionEnded,
+    #[error("the session was ended: a replaced id of it came back")]
+    SessionReused,
     #[error("no such session of this user")]
     UnknownSession,
     #[error("malformed request")]
@@ -80,6 +82,7 @@ impl AuthError {
             AuthError::InvalidCredentials => AppError::InvalidCredentials,
             AuthError::WrongPassword => AppError::WrongPassword,
             AuthError::SessionEnded => AppError::SessionEnded,
+            AuthError::SessionReused => AppError::SessionReused,
             AuthError::UnknownSession => AppError::UnknownSession,
             AuthError::BadRequest => AppError::BadRequest,
             AuthError::TooManyTokens {

@@ -61,6 +61,9 @@ pub struct RequestContext {
     pub session: Session,
     /// Who is signed in on this request (the session layer resolved it).
     pub signed_in: Option<SignedIn>,
+    /// The session this request presented was just ended because a copy of
+    /// its cookie came back.
+    pub reused: bool,
     pub client: Option<SocketAddr>,
 }
 
@@ -88,10 +91,12 @@ impl RequestContext {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0);
+        let reused = parts.extensions.get::<session::ReusedSession>().is_some();
         Ok(Self {
             state,
             session,
             signed_in,
+            reused,
             client,
         })
     }
@@ -106,8 +111,8 @@ impl RequestContext {
                 tracing::error!(error = %error, "request failed");
             }
             let public = error.to_public();
-            if public == AppError::SessionEnded {
-                leptos_axum::redirect(crate::routes::SESSION_ENDED_PAGE);
+            if let Some(page) = public.sign_in_again_page() {
+                leptos_axum::redirect(page);
             }
             public
         })
@@ -155,9 +160,14 @@ impl RequestContext {
         }
     }
 
-    /// The signed-in state of this request, or `SessionEnded`.
+    /// The signed-in state of this request, or `SessionEnded` (or
+    /// `SessionReused`, when that is why).
     pub fn require_signed_in(&self) -> Result<&SignedIn, AuthError> {
-        self.signed_in.as_ref().ok_or(AuthError::SessionEnded)
+        self.signed_in.as_ref().ok_or(if self.reused {
+            AuthError::SessionReused
+        } else {
+            AuthError::SessionEnded
+        })
     }
 
     pub fn current_user(&self) -> Option<CurrentUser> {

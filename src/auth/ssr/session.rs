@@ -21,6 +21,11 @@ use crate::{
 use time::Duration;
 use tower_sessions::{Expiry, Session};
 
+/// A request extension: the session this request presented was ended just
+/// now because a replaced id of it came back (a copied cookie).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReusedSession;
+
 /// Where a new session is signed in from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {

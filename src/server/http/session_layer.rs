@@ -122,6 +122,7 @@ pub async fn manage_sessions(
     let store = Arc::new(RequestStore::new(layer.store.clone(), rules, presented));
     let session = Session::new(presented, store.clone(), None);
     request.extensions_mut().insert(session.clone());
+    request.extensions_mut().insert(store.clone());
     let requester = Requester::of(&request);
     // An asset's answer may be cached, so it never carries a new session id.
     let may_rotate = !super::no_store::is_static_asset(request.uri().path());

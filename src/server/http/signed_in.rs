@@ -5,10 +5,13 @@
 use super::no_store::is_static_asset;
 use crate::{
     auth::{
-        ssr::{session, AuthService, SignedIn},
+        ssr::{
+            session::{self, ReusedSession},
+            AuthService, SignedIn,
+        },
         AppError,
     },
-    routes::PROTECTED_PAGES,
+    routes::{PROTECTED_PAGES, SESSION_REUSED_PAGE},
     server::store::SessionFault,
 };
 use axum::{
@@ -17,7 +20,10 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use std::sync::Arc;
 use tower_sessions::Session;
+
+use super::rotation::{Found, RequestStore};
 
 /// Resolves who is signed in (applying idle and absolute expiry) once per
 /// request and hands it on as an `Option<SignedIn>` extension. Static assets skip it, so
@@ -36,6 +42,13 @@ pub async fn resolve_signed_in(
     };
     match session::resolve(&session, &auth.policy, auth.clock.now()).await {
         Ok(signed_in) => {
+            let reused = request
+                .extensions()
+                .get::<Arc<RequestStore>>()
+                .is_some_and(|store| matches!(store.found(), Found::Reused { .. }));
+            if reused && signed_in.is_none() {
+                request.extensions_mut().insert(ReusedSession);
+            }
             request.extensions_mut().insert(signed_in);
             next.run(request).await
         }
@@ -77,6 +90,11 @@ pub async fn require_sign_in(request: Request, next: Next) -> Response {
             .path_and_query()
             .map_or(path, |path_and_query| path_and_query.as_str());
         let encoded = utf8_percent_encode(target, QUERY_VALUE);
+        // A session just ended because a copy of its cookie came back: the
+        // sign-in page says so.
+        if request.extensions().get::<ReusedSession>().is_some() {
+            return Redirect::to(&format!("{SESSION_REUSED_PAGE}&next={encoded}")).into_response();
+        }
         return Redirect::to(&format!("/login?next={encoded}")).into_response();
     }
     next.run(request).await
