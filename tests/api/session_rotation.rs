@@ -244,3 +244,59 @@ async fn a_program_presenting_a_reused_id_gets_401_session_reused() {
         "Your session was ended for your safety: it was used from two places. Please sign in again."
     );
 }
+
+/// The race of `logout.rs` across a rotation: page loads that rotate the id
+/// run while the browser signs out with the old one. Afterwards neither the
+/// old id nor any new one handed out opens anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_out_during_a_rotation_ends_the_session_under_every_id() {
+    let app = app(INTERVAL as u64).await;
+    app.register("alice", crate::helpers::PASSWORD).await;
+    for round in 0..8 {
+        let signed_in = app.login("alice", crate::helpers::PASSWORD, true).await;
+        let cookie = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap());
+        app.clock.advance(INTERVAL + 1);
+        let loads: Vec<_> = (0..10)
+            .map(|_| {
+                let (url, cookie) = (app.url("/dashboard"), cookie.clone());
+                tokio::spawn(async move {
+                    reqwest::Client::builder()
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()
+                        .unwrap()
+                        .get(url)
+                        .header("cookie", cookie)
+                        .send()
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let signed_out = reqwest::Client::new()
+            .post(app.url("/api/logout"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_out.status(), StatusCode::OK, "round {round}");
+        let mut handed_out = vec![cookie];
+        for load in loads {
+            let page = load.await.unwrap();
+            assert!(
+                page.status() == StatusCode::OK || page.status() == StatusCode::SEE_OTHER,
+                "round {round}: {}",
+                page.status()
+            );
+            handed_out.extend(new_cookie(&page).filter(|cookie| cookie != "session="));
+        }
+        for id in handed_out {
+            let replay = dashboard(&app, &id).await;
+            assert_eq!(
+                replay.status(),
+                StatusCode::SEE_OTHER,
+                "round {round}: {id}"
+            );
+        }
+    }
+}

@@ -577,8 +577,15 @@ impl SessionStore for Sessions {
         Ok(record.filter(|record| record.expiry_date > OffsetDateTime::now_utc()))
     }
 
+    /// Deletes the record, and the session under its new id if a rotation
+    /// moved it while the deleting request ran (a sign-out that loaded the
+    /// old id must not leave the moved session open).
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        Ok(self.backend.delete(session_id).await?)
+        self.backend.delete(session_id).await?;
+        if let Some(moved) = self.backend.retired_id(session_id).await? {
+            self.backend.revoke(moved.user_id, &moved.handle).await?;
+        }
+        Ok(())
     }
 }
 

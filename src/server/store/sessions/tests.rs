@@ -824,3 +824,20 @@ async fn retired_ids_go_with_their_session_and_others_are_unknown() {
         }
     }
 }
+
+#[tokio::test]
+async fn deleting_an_id_a_rotation_moved_ends_the_session_under_its_new_id() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (sessions, _, alice, record, new) = rotated_once(backend).await;
+        // A sign-out that loaded the old id before the rotation deletes it after.
+        SessionStore::delete(&sessions, &record.id).await.unwrap();
+        assert_eq!(sessions.load(&new).await.unwrap(), None);
+        let listed = sessions
+            .sessions_of(alice, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        assert!(listed.is_empty());
+        assert!(!kept(backend, &record.id).await);
+    }
+}

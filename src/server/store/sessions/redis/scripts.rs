@@ -76,13 +76,17 @@ pub(super) static WRITE: LazyLock<Script> = LazyLock::new(|| {
     ))
 });
 
-/// Deletes a record and, when `KEYS[2]` is given, its index entry `ARGV[1]`
-/// and the session's retired ids (keys under `ARGV[2]`).
+/// Deletes a record and, when `KEYS[2]` is given, the session it belongs to
+/// (index entry `ARGV[1]`): the record the entry names too, should a
+/// rotation have moved the session since the caller read it, and its
+/// retired ids (keys under `ARGV[2]`).
 pub(super) static DELETE: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(concat!(
         end_family!(),
         "redis.call('DEL', KEYS[1])
          if KEYS[2] then
+           local entry = redis.call('HGET', KEYS[2], ARGV[1])
+           if entry then redis.call('DEL', ARGV[2] .. cjson.decode(entry).id) end
            redis.call('HDEL', KEYS[2], ARGV[1])
            end_family(ARGV[2], ARGV[1])
          end
