@@ -267,13 +267,13 @@ def check_signed_in(port, cookies):
 # ------------------------------------------------------------------------ wrk
 
 
-def wrk(port, path, seconds, connections, script="", timeout="10s", until=None):
+def wrk(port, path, seconds, connections, script="", timeout="10s", until=None, threads=1):
     """One wrk run; with `until` (a threading.Event) it stops early, when set."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script + REPORT_LUA)
     try:
         process = subprocess.Popen(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", timeout,
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", timeout,
              "-s", lua.name, f"http://127.0.0.1:{port}{path}"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
@@ -1191,6 +1191,71 @@ def compare_figures(workdir, baseline, seconds, rounds=3):
             for build, _ in builds}
 
 
+# ------------------------------------------------------------------ rotation
+
+ROTATION_SETTINGS = [("off", "0"), ("default (600 s)", "600"), ("every second", "1")]
+
+
+def browsers_following_cookies(cookies, path):
+    """A wrk script in which each thread is one browser with one connection:
+    it sends its session cookie and takes the new one from `Set-Cookie`, as a
+    browser does when its session id is rotated."""
+    quoted = ", ".join(json.dumps(cookie) for cookie in cookies)
+    return (
+        f"local cookies = {{{quoted}}}\nlocal started = 0\n"
+        "setup = function(thread)\n  started = started + 1\n"
+        "  thread:set('cookie', cookies[(started - 1) % #cookies + 1])\nend\n"
+        f'request = function()\n  return wrk.format("GET", "{path}", {{["Cookie"] = cookie}})\nend\n'
+        "response = function(status, headers, body)\n"
+        "  local set = headers['Set-Cookie'] or headers['set-cookie']\n"
+        "  if set then\n    local pair = set:match('^(session=[^;]+)')\n"
+        "    if pair then cookie = pair end\n  end\nend\n"
+    )
+
+
+def rotation_figures(workdir, seconds, rounds=3):
+    """`/dashboard` req/s with rotation off, at the default interval and every
+    second, 16 browsers that follow `Set-Cookie` (one connection each); the
+    three take turns for `rounds` rounds and keep their median run. After
+    each run every browser's session must still be the one live session of
+    its user: a rotation that signed anyone out would show here."""
+    runs = {name: [] for name, _ in ROTATION_SETTINGS}
+    for round_ in range(rounds):
+        for name, interval in ROTATION_SETTINGS:
+            log(f"rotation: round {round_ + 1}, {name}")
+            database = workdir / f"rotation-{round_}-{interval}.db"
+            server = ours(workdir, database, {"SESSION_ROTATION_INTERVAL_SECS": interval})
+            server.start()
+            try:
+                cookies = bench_sessions()
+                script = browsers_following_cookies(cookies, "/dashboard")
+                runs[name].append(wrk(OURS_PORT, "/dashboard", seconds, SESSIONS, script,
+                                      threads=SESSIONS))
+            finally:
+                server.stop()
+            with sqlite3.connect(database) as db:
+                live = db.execute("SELECT count(DISTINCT user_id) FROM user_sessions").fetchone()[0]
+                retired = db.execute("SELECT count(*) FROM retired_session_ids").fetchone()[0]
+            runs[name][-1]["users_signed_in"] = live
+            runs[name][-1]["ids_retired"] = retired
+    return {name: median_run(runs[name], "rps") for name, _ in ROTATION_SETTINGS}
+
+
+def rotation_markdown(f):
+    off = f["off"]["rps"]
+    lines = [
+        "| Session id rotation | `/dashboard` req/s (16 browsers following `Set-Cookie`, median of 3) "
+        "| vs off (target: the default costs ≤ 3 %) | p99 | Ids retired in the run | "
+        "Users still signed in (of 16) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, _ in ROTATION_SETTINGS:
+        r = f[name]
+        lines.append(f"| {name} | {r['rps']:,.0f} | {r['rps'] / off:.2f}× | {ms(r['p99_us'])} "
+                     f"| {r['ids_retired']:,} | {r['users_signed_in']} |")
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------ connection slots
 
 HALF_A_REQUEST = b"GET /login HTTP/1.1\r\nHo"
@@ -1356,6 +1421,9 @@ def main():
                         help="measure only /login, /dashboard (SQLite, PostgreSQL, Redis) and "
                              "GET /api/me by bearer token for this build and BINARY (another "
                              "build of ours), taking turns in one run (about 10 minutes)")
+    parser.add_argument("--only-rotation", action="store_true",
+                        help="measure only /dashboard with session id rotation off, at the "
+                             "default interval and every second (about 3 minutes)")
     parser.add_argument("--only-slots", action="store_true",
                         help="measure only the visitor beside issue #21's connection attack "
                              "(about 1 minute)")
@@ -1414,6 +1482,19 @@ def main():
             write_stores_report(figures, finished)
         shutil.rmtree(workdir, ignore_errors=True)
         print(stores_markdown(figures))
+        return
+    if args.only_rotation:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+        figures = rotation_figures(workdir, args.seconds)
+        table = rotation_markdown(figures)
+        results = json.loads(RESULTS.read_text())
+        results["rotation"] = figures
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        if not args.no_report:
+            write_block("rotation", table, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                        "Session id rotation (`bench/run.sh --only-rotation`)")
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(table)
         return
     if args.only_slots:
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -1486,6 +1567,8 @@ def main():
         results["stores"] = stores_figures(workdir, args.python, args.seconds)
 
         results["slots"] = slots_figures(workdir, args.seconds)
+
+        results["rotation"] = rotation_figures(workdir, args.seconds)
     finally:
         for s in servers:
             s.stop()
@@ -1499,6 +1582,8 @@ def main():
         write_stores_report(results["stores"], results["finished"])
         write_block("slots", slots_markdown(results["slots"]), results["finished"],
                     "Connection slots under attack (`bench/run.sh --only-slots`)")
+        write_block("rotation", rotation_markdown(results["rotation"]), results["finished"],
+                    "Session id rotation (`bench/run.sh --only-rotation`)")
     shutil.rmtree(workdir, ignore_errors=True)
     print(table)
     missed = [t["target"] for t in results["targets"] if not t["met"]]

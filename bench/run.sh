@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark command (issue #4; BENCHMARKS.md explains the figures):
 #   ./bench/run.sh [--seconds N] [--only-stores | --only-api-me | --only-first-load |
-#                  --only-fairness | --only-slots | --compare-with BINARY]
+#                  --only-fairness | --only-slots | --only-rotation |
+#                  --compare-with BINARY]
 # Installs what is missing (the build tools via scripts/setup.sh, wrk from
 # Debian, Flask and gunicorn from PyPI into .tools/bench-venv), builds the
 # release server and wasm, then runs bench/bench.py: our server and the Flask
