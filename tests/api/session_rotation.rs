@@ -8,6 +8,7 @@ use crate::helpers::{cookie_pair, session_set_cookie, spawn_app_with, test_setti
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
+use tokio::task::JoinHandle;
 
 const INTERVAL: i64 = 600;
 const GRACE: i64 = 60;
@@ -46,9 +47,9 @@ async fn sessions(app: &TestApp, cookie: &str) -> Vec<Value> {
     response.json().await.unwrap()
 }
 
-/// Twenty dashboard requests carrying `cookie`, all sent at once.
-async fn twenty_at_once(app: &TestApp, cookie: &str) -> Vec<Response> {
-    let requests: Vec<_> = (0..20)
+/// `count` dashboard requests carrying `cookie`, sent at once, in flight.
+fn page_loads(app: &TestApp, cookie: &str, count: usize) -> Vec<JoinHandle<Response>> {
+    (0..count)
         .map(|_| {
             let (url, cookie) = (app.url("/dashboard"), cookie.to_string());
             tokio::spawn(async move {
@@ -63,10 +64,14 @@ async fn twenty_at_once(app: &TestApp, cookie: &str) -> Vec<Response> {
                     .unwrap()
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Twenty dashboard requests carrying `cookie`, all sent at once; their answers.
+async fn twenty_at_once(app: &TestApp, cookie: &str) -> Vec<Response> {
     let mut pages = Vec::new();
-    for request in requests {
-        pages.push(request.await.unwrap());
+    for load in page_loads(app, cookie, 20) {
+        pages.push(load.await.unwrap());
     }
     pages
 }
@@ -256,22 +261,7 @@ async fn a_sign_out_during_a_rotation_ends_the_session_under_every_id() {
         let signed_in = app.login("alice", crate::helpers::PASSWORD, true).await;
         let cookie = cookie_pair(&session_set_cookie(&signed_in, "session").unwrap());
         app.clock.advance(INTERVAL + 1);
-        let loads: Vec<_> = (0..10)
-            .map(|_| {
-                let (url, cookie) = (app.url("/dashboard"), cookie.clone());
-                tokio::spawn(async move {
-                    reqwest::Client::builder()
-                        .redirect(reqwest::redirect::Policy::none())
-                        .build()
-                        .unwrap()
-                        .get(url)
-                        .header("cookie", cookie)
-                        .send()
-                        .await
-                        .unwrap()
-                })
-            })
-            .collect();
+        let loads = page_loads(&app, &cookie, 10);
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         let signed_out = reqwest::Client::new()
             .post(app.url("/api/logout"))
