@@ -136,7 +136,7 @@ pub async fn manage_sessions(
         client,
     } = &found
     {
-        tracing::warn!(target: "audit", event = "session_reused", user_id, owner_device = device.as_str(), owner_client = client.as_str(), client = requester.client.as_str(), device = requester.device.as_str(), outcome = "session_ended");
+        tracing::warn!(target: "audit", event = "session_reused", user_id, owner_device = device.as_str(), owner_client = client.as_str(), client = requester.client().as_str(), device = requester.device().as_str(), outcome = "session_ended");
     }
     if empty {
         if presented.is_some() {
@@ -227,26 +227,35 @@ pub async fn manage_sessions(
     response
 }
 
-/// Who sent a request, for the audit line of a reused session id.
+/// Who sent a request, for the audit line of a reused session id: kept as
+/// read (a cheap copy), described only for that rare line.
 struct Requester {
-    client: String,
-    device: String,
+    client: Option<SocketAddr>,
+    user_agent: Option<HeaderValue>,
 }
 
 impl Requester {
     fn of(request: &Request) -> Self {
-        let client = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string());
-        let user_agent = request
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|value| value.to_str().ok());
         Self {
-            client,
-            device: describe_device(user_agent),
+            client: request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+            user_agent: request.headers().get(header::USER_AGENT).cloned(),
         }
+    }
+
+    fn client(&self) -> String {
+        self.client
+            .map_or_else(|| "unknown".to_string(), |client| client.ip().to_string())
+    }
+
+    fn device(&self) -> String {
+        describe_device(
+            self.user_agent
+                .as_ref()
+                .and_then(|value| value.to_str().ok()),
+        )
     }
 }
 
