@@ -32,6 +32,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target" / "release" / "persistent-login"
+# The plain axum + tower-sessions page (bench/page-floor), built by bench/run.sh.
+FLOOR_BINARY = ROOT / "target" / "page-floor" / "release" / "page-floor"
 PKG = ROOT / "target" / "site" / "pkg"
 PEER_APP = ROOT / "bench" / "peer"
 RESULTS = ROOT / "bench" / "results.json"
@@ -1213,13 +1215,41 @@ def browsers_following_cookies(cookies, path):
     )
 
 
+FLOOR_SETTINGS = [
+    ("plain axum + tower-sessions, read only", "0"),
+    ("plain axum + tower-sessions, always_save", "1"),
+]
+
+
+def floor_server(workdir, database, always_save):
+    env = dict(os.environ)
+    env.update({"FLOOR_PORT": str(PEER_PORT), "FLOOR_DATABASE": str(database),
+                "FLOOR_ALWAYS_SAVE": always_save})
+    return Server("floor", [str(FLOOR_BINARY)], env, PEER_PORT, workdir)
+
+
+def floor_sessions(port):
+    """Signs each bench user in to the floor page: their cookies."""
+    cookies = []
+    for n in range(SESSIONS):
+        status, headers, body = call(port, "POST", "/login",
+                                     form({"username": f"bench{n}", "remember": "on"}),
+                                     FORM_HEADERS)
+        if status != 303:
+            raise RuntimeError(f"floor sign-in bench{n}: {status} {body}")
+        cookies.append(session_cookie(headers))
+    return cookies
+
+
 def rotation_figures(workdir, seconds, rounds=3):
     """`/dashboard` req/s with rotation off, at the default interval and every
-    second, 16 browsers that follow `Set-Cookie` (one connection each); the
-    three take turns for `rounds` rounds and keep their median run. After
-    each run every browser's session must still be the one live session of
-    its user: a rotation that signed anyone out would show here."""
-    runs = {name: [] for name, _ in ROTATION_SETTINGS}
+    second, 16 browsers that follow `Set-Cookie` (one connection each), and
+    the same page from plain axum + tower-sessions (bench/page-floor), reading
+    its session only and writing it back on every request; the five take
+    turns for `rounds` rounds and keep their median run. After each of ours
+    every browser's session must still be the one live session of its user: a
+    rotation that signed anyone out would show here."""
+    runs = {name: [] for name, _ in ROTATION_SETTINGS + FLOOR_SETTINGS}
     for round_ in range(rounds):
         for name, interval in ROTATION_SETTINGS:
             log(f"rotation: round {round_ + 1}, {name}")
@@ -1228,6 +1258,7 @@ def rotation_figures(workdir, seconds, rounds=3):
             server.start()
             try:
                 cookies = bench_sessions()
+                check_signed_in(OURS_PORT, cookies)
                 script = browsers_following_cookies(cookies, "/dashboard")
                 runs[name].append(wrk(OURS_PORT, "/dashboard", seconds, SESSIONS, script,
                                       threads=SESSIONS))
@@ -1238,21 +1269,41 @@ def rotation_figures(workdir, seconds, rounds=3):
                 retired = db.execute("SELECT count(*) FROM retired_session_ids").fetchone()[0]
             runs[name][-1]["users_signed_in"] = live
             runs[name][-1]["ids_retired"] = retired
-    return {name: median_run(runs[name], "rps") for name, _ in ROTATION_SETTINGS}
+        for name, always_save in FLOOR_SETTINGS:
+            log(f"rotation: round {round_ + 1}, {name}")
+            server = floor_server(workdir, workdir / f"floor-{round_}-{always_save}.db",
+                                  always_save)
+            server.start()
+            try:
+                cookies = floor_sessions(PEER_PORT)
+                check_signed_in(PEER_PORT, cookies)
+                script = browsers_following_cookies(cookies, "/dashboard")
+                runs[name].append(wrk(PEER_PORT, "/dashboard", seconds, SESSIONS, script,
+                                      threads=SESSIONS))
+            finally:
+                server.stop()
+    return {name: median_run(runs[name], "rps") for name, _ in ROTATION_SETTINGS + FLOOR_SETTINGS}
 
 
 def rotation_markdown(f):
     off = f["off"]["rps"]
+    floor_name = FLOOR_SETTINGS[0][0]
+    floor = f[floor_name]["rps"]
     lines = [
-        "| Session id rotation | `/dashboard` req/s (16 browsers following `Set-Cookie`, median of 3) "
-        "| vs off (target: the default costs ≤ 3 %) | p99 | Ids retired in the run | "
-        "Users still signed in (of 16) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| `/dashboard`, signed in | req/s (16 browsers following `Set-Cookie`, median of 3) "
+        "| vs rotation off (target: the default costs ≤ 3 %) | vs the plain page, read only "
+        "(target ≥ 80 %) | p99 | Ids retired in the run | Users still signed in (of 16) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, _ in ROTATION_SETTINGS:
         r = f[name]
-        lines.append(f"| {name} | {r['rps']:,.0f} | {r['rps'] / off:.2f}× | {ms(r['p99_us'])} "
+        lines.append(f"| ours, rotation {name} | {r['rps']:,.0f} | {r['rps'] / off:.2f}× "
+                     f"| {r['rps'] / floor:.0%} | {ms(r['p99_us'])} "
                      f"| {r['ids_retired']:,} | {r['users_signed_in']} |")
+    for name, _ in FLOOR_SETTINGS:
+        r = f[name]
+        lines.append(f"| {name} | {r['rps']:,.0f} |  | {r['rps'] / floor:.0%} "
+                     f"| {ms(r['p99_us'])} |  |  |")
     return "\n".join(lines)
 
 

@@ -41,4 +41,8 @@ done
 say "building the release server and wasm (cargo leptos build --release --precompress --split)"
 cargo leptos build --release --precompress --split
 
+say "building the plain axum + tower-sessions page (bench/page-floor)"
+CARGO_TARGET_DIR="$REPO_ROOT/target/page-floor" \
+  cargo build --release --quiet --manifest-path bench/page-floor/Cargo.toml
+
 exec python3 bench/bench.py --python "$venv/bin/python" "$@"
