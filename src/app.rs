@@ -2,7 +2,9 @@
 //! current-user context the pages share lives in `session_ui`.
 
 use crate::{
-    pages::{AccountRoute, DashboardRoute, LandingPage, LoginPage, NotFound, RegisterRoute},
+    pages::{
+        AccountRoute, ConfirmRoute, DashboardRoute, LandingPage, LoginPage, NotFound, RegisterRoute,
+    },
     session_ui::{with_current_user, AuthProvider, NavLink, Shown, SignedInPart},
 };
 use leptos::prelude::*;
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/confirm") view={Lazy::<ConfirmRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </AuthProvider>

@@ -4,7 +4,18 @@
 
 /// Pages only a signed-in user may see: the server redirects anonymous
 /// requests for them, and an open tab leaves them when its session ends.
-pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account"];
+pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account", CONFIRM_PAGE];
+
+/// The sign-in page.
+pub const SIGN_IN_PAGE: &str = "/login";
+
+/// Where a signed-in user enters their password again before a sensitive
+/// action (`?next=` says where to go back to).
+pub const CONFIRM_PAGE: &str = "/confirm";
+
+/// Where the sensitive actions are, and where `/confirm` leads back to when
+/// it is not told.
+pub const ACCOUNT_PAGE: &str = "/account";
 
 /// Where a user whose session has ended is sent (the server sends plain form
 /// posts there itself).

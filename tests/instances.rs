@@ -331,3 +331,59 @@ async fn kill_9_on_sqlite_loses_no_answered_sign_in_after_a_restart() {
         );
     }
 }
+
+/// The re-authentication window is in the shared session: ended through
+/// one instance, the other asks for the password; confirmed through that
+/// one, the first lets the sensitive action through.
+async fn the_reauth_window_is_one_for_both_instances(sessions_in_redis: bool) {
+    let database = ScratchDatabase::create().await;
+    let prefix = ScratchPrefix::create().await;
+    let env = shared(&database, &prefix, sessions_in_redis, &[]);
+    let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
+    let (a, b) = (a.ready(), b.ready());
+    let client = client();
+    let fields = [("username", "alice"), ("password", PASSWORD)];
+    post(&client, &a.url("/api/register"), None, &fields).await;
+    let signed_in = post(&client, &a.url("/api/login"), None, &fields).await;
+    let cookie = session_cookie(&signed_in).expect("sign-in sets the session cookie");
+    let sign_out_others = [("others", "on")];
+
+    let ended = post(&client, &a.url("/api/confirm/end"), Some(&cookie), &[]).await;
+    assert_eq!(ended.status(), StatusCode::OK);
+    let refused = post(
+        &client,
+        &b.url("/api/sessions/revoke"),
+        Some(&cookie),
+        &sign_out_others,
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "B asks too");
+
+    let confirmed = post(
+        &client,
+        &b.url("/api/confirm"),
+        Some(&cookie),
+        &[("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let cookie = session_cookie(&confirmed).expect("a new session id");
+    let allowed = post(
+        &client,
+        &a.url("/api/sessions/revoke"),
+        Some(&cookie),
+        &sign_out_others,
+    )
+    .await;
+    assert_eq!(allowed.status(), StatusCode::OK, "A lets it through");
+}
+
+#[tokio::test]
+async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_postgresql() {
+    the_reauth_window_is_one_for_both_instances(false).await;
+}
+
+#[tokio::test]
+async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_redis() {
+    the_reauth_window_is_one_for_both_instances(true).await;
+}

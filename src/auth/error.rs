@@ -39,6 +39,12 @@ pub enum AppError {
     /// already or belongs to someone else.
     #[error("That session has already ended.")]
     UnknownSession,
+    /// A sensitive action (API tokens, signing out everywhere else, deleting
+    /// the account) on a session whose password was not entered within
+    /// `session.reauth_window_secs` (403). Nothing changed; the user is
+    /// sent to `/confirm`.
+    #[error("Enter your password again to do this.")]
+    ReauthRequired,
     /// Too many failed sign-ins or sign-ups; try again after the delay (429).
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyAttempts { retry_after_secs: i64 },
@@ -188,6 +194,7 @@ impl AppError {
             | AppError::Unauthenticated
             | AppError::InvalidToken => 401,
             AppError::UnknownSession => 404,
+            AppError::ReauthRequired => 403,
             AppError::TooManyAttempts { .. } | AppError::TooManyTokens { .. } => 429,
             AppError::BadRequest => 400,
             AppError::Busy { .. } | AppError::Unavailable { .. } | AppError::NoTokensHere => 503,
@@ -235,6 +242,7 @@ impl From<AppError> for ErrorBody {
             AppError::SessionEnded => "session_ended",
             AppError::SessionReused => "session_reused",
             AppError::UnknownSession => "unknown_session",
+            AppError::ReauthRequired => "reauth_required",
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::TooManyTokens { .. } => "too_many_tokens",
             AppError::BadRequest => "bad_request",
@@ -276,6 +284,7 @@ impl From<ErrorBody> for AppError {
             "session_ended" => AppError::SessionEnded,
             "session_reused" => AppError::SessionReused,
             "unknown_session" => AppError::UnknownSession,
+            "reauth_required" => AppError::ReauthRequired,
             "bad_request" => AppError::BadRequest,
             "too_many_attempts" => AppError::TooManyAttempts {
                 retry_after_secs: body.retry_after_secs.unwrap_or(60),

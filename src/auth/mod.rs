@@ -13,6 +13,8 @@
 //! | `POST /api/sessions` | none                                                    | the user's sessions (JSON)      |
 //! | `POST /api/sessions/revoke` | `session` (a handle) or `others=on`              | redirect to `/account`          |
 //! | `POST /api/password` | `current_password`, `new_password`, `confirm_password`? | redirect to `/account?password_changed=1` |
+//! | `POST /api/confirm`  | `password`, `next`?                                     | redirect to `next` or `/account` |
+//! | `POST /api/confirm/end` | none                                                 | redirect to `/account`          |
 //! | `POST /api/token`    | `username`, `password`                                  | a bearer token (JSON `TokenAnswer`) |
 //! | `POST /api/tokens`   | none                                                    | how many tokens the user holds  |
 //! | `POST /api/tokens/new` | none                                                  | a bearer token (JSON `TokenAnswer`) |
@@ -20,7 +22,10 @@
 //!
 //! `/api/sessions…`, `/api/password` and `/api/tokens…` need a live session:
 //! without one they answer 401 `session_ended` and send the browser to
-//! `/login?ended=1`. `GET /api/me` (a bearer token or the session) is a plain
+//! `/login?ended=1`. Creating a token, revoking them and signing out
+//! everywhere else are sensitive: outside the re-authentication window they
+//! answer 403 `reauth_required`, change nothing, and send the browser to
+//! `/confirm?next=<the page>`. `GET /api/me` (a bearer token or the session) is a plain
 //! handler in `server::api`.
 //!
 //! The server functions (`server_fns`) are each a few lines over `ssr`, where

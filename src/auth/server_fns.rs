@@ -84,6 +84,29 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Confirms the signed-in user's password for the sensitive actions (a new
+/// session id, as at sign-in), then goes back to `next`, a path on this site
+/// (the account page otherwise). A script's call is answered with that path
+/// and goes on by itself.
+#[server(prefix = "/api", endpoint = "confirm")]
+pub async fn confirm(password: Password, next: Option<String>) -> Result<String, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::reauth::confirm(&cx, password).await)?;
+    let back = ssr::safe_return(next.as_deref());
+    ssr::redirect_form_post(&back);
+    Ok(back)
+}
+
+/// Ends this session's re-authentication window early: the next sensitive
+/// action asks for the password again.
+#[server(prefix = "/api", endpoint = "confirm/end")]
+pub async fn end_confirmation() -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::reauth::end_confirmation(&cx).await)?;
+    ssr::redirect_form_post(crate::routes::ACCOUNT_PAGE);
+    Ok(())
+}
+
 /// A bearer token for a username and password: the sign-in's checks and
 /// throttling, for clients that are not browsers.
 #[server(prefix = "/api", endpoint = "token")]

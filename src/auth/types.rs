@@ -17,6 +17,9 @@ pub struct CurrentUser {
     pub absolute_expires_at: i64,
     /// Whether "keep me signed in" was ticked.
     pub remembered: bool,
+    /// Until when this session may do the sensitive actions without
+    /// entering the password again; `None` when it must confirm first.
+    pub confirmed_until: Option<i64>,
 }
 
 /// One session of the signed-in user, as the account page lists it. `handle`

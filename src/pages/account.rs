@@ -6,19 +6,20 @@ use super::{error_message, Moment, SignedInOnly};
 use crate::{
     auth::{
         count_tokens, list_ended_sessions, list_sessions, AppError, ChangePassword, CreateToken,
-        EndedSessions, RevokeSession, RevokeTokens, SessionInfo, TokenAnswer,
+        EndConfirmation, EndedSessions, RevokeSession, RevokeTokens, SessionInfo, TokenAnswer,
     },
     session_ui::{use_auth, use_form_limits, SignOutButton},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// The page's two actions. They live here, not in the shared `Auth`, so that
+/// The page's actions on the session. They live here, not in the shared `Auth`, so that
 /// their code loads with this page; each reports what it did to the session.
 #[derive(Clone, Copy)]
 struct AccountActions {
     revoke: ServerAction<RevokeSession>,
     change_password: ServerAction<ChangePassword>,
+    end_confirmation: ServerAction<EndConfirmation>,
 }
 
 fn use_account_actions() -> AccountActions {
@@ -31,6 +32,7 @@ pub fn AccountPage() -> impl IntoView {
     let actions = AccountActions {
         revoke: ServerAction::new(),
         change_password: ServerAction::new(),
+        end_confirmation: ServerAction::new(),
     };
     provide_context(actions);
     // After each completed action: the session list and the user are re-read
@@ -38,12 +40,14 @@ pub fn AccountPage() -> impl IntoView {
     Effect::new(move |previous: Option<()>| {
         actions.revoke.version().track();
         actions.change_password.version().track();
+        actions.end_confirmation.version().track();
         if previous.is_none() {
             return;
         }
         let ended = |result: Option<Result<(), AppError>>| matches!(result, Some(Err(error)) if error.sign_in_again_page().is_some());
         if ended(actions.revoke.value().get_untracked())
             || ended(actions.change_password.value().get_untracked())
+            || ended(actions.end_confirmation.value().get_untracked())
         {
             auth.session_ended();
         } else {
@@ -56,6 +60,7 @@ pub fn AccountPage() -> impl IntoView {
             <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
             <Sessions/>
             <EndedToMakeRoom/>
+            <Confirmation confirmed_until=user.confirmed_until/>
             <ApiTokens/>
             <PasswordChange username=user.username/>
         }/>
@@ -96,6 +101,39 @@ fn Sessions() -> impl IntoView {
                 })}
             </Transition>
             {error_message::<RevokeSession>(move || actions.revoke.value().get())}
+        </section>
+    }
+}
+
+/// Whether this session may do the sensitive actions without the password
+/// (and until when), with a button to end that early; or a link to confirm.
+#[component]
+fn Confirmation(confirmed_until: Option<i64>) -> impl IntoView {
+    let actions = use_account_actions();
+    let state = match confirmed_until {
+        Some(until) => view! {
+            <p data-testid="confirmed">
+                "You entered your password recently: API tokens and signing out everywhere "
+                "else work without it again until " <Moment at=until/> "."
+            </p>
+            <ActionForm action=actions.end_confirmation>
+                <button type="submit" class="secondary" data-testid="end-confirmation">"Ask for my password again now"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        None => view! {
+            <p data-testid="not-confirmed">
+                "Creating or revoking API tokens and signing out everywhere else will ask for your password first."
+            </p>
+            <p><a href="/confirm?next=/account">"Confirm now"</a></p>
+        }
+        .into_any(),
+    };
+    view! {
+        <section aria-labelledby="confirmation-heading" data-testid="confirmation">
+            <h2 id="confirmation-heading">"Sensitive actions"</h2>
+            {state}
+            {error_message::<EndConfirmation>(move || actions.end_confirmation.value().get())}
         </section>
     }
 }

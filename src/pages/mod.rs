@@ -1,6 +1,7 @@
 //! One component per page.
 
 mod account;
+mod confirm;
 mod dashboard;
 mod landing;
 mod login;
@@ -9,6 +10,7 @@ mod not_found;
 mod register;
 
 pub use account::AccountPage;
+pub use confirm::ConfirmPage;
 pub use dashboard::DashboardPage;
 pub use landing::LandingPage;
 pub use login::LoginPage;
@@ -50,6 +52,7 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(AccountRoute, AccountPage);
+lazy_page!(ConfirmRoute, ConfirmPage);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(RegisterRoute, RegisterPage);
 

@@ -97,7 +97,7 @@ pub async fn me(
                 user_id: signed_in.user_id,
                 username: signed_in.username.clone(),
                 authenticated_by: "session",
-                expires_at: service.policy.describe(&signed_in).idle_expires_at,
+                expires_at: service.policy.idle_deadline(&signed_in),
             })
             .into_response(),
             None => refused(None),

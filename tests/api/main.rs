@@ -10,6 +10,7 @@ mod dashboard;
 mod health;
 mod login;
 mod logout;
+mod reauth;
 mod register;
 mod security;
 mod session_lifetime;

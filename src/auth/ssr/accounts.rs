@@ -4,10 +4,10 @@
 //! line as sign-in does.
 
 use super::{
-    flows::{judged_strong, PasswordCheck},
-    session, tokens, users,
+    flows::judged_strong,
+    reauth, session, tokens, users,
     validation::{new_password, parse_username, presented_password},
-    AuthError, AuthService, RequestContext,
+    AuthError, AuthService, RequestContext, SignedIn,
 };
 use crate::auth::{EndedSessionInfo, EndedSessions, InvalidInput, Password, SessionInfo};
 use crate::server::store::StoreError;
@@ -106,11 +106,12 @@ pub async fn sign_out_everywhere(
 /// Ends every session of the user but this one, and every bearer token
 /// ("sign out everywhere else"); returns how many sessions ended.
 pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError> {
-    let signed_in = cx.require_signed_in()?;
+    let signed_in = reauth::require_confirmed(cx)?;
     let client = cx.client_address();
     let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
     tracing::info!(target: "audit", event = "sessions_revoked", user_id = signed_in.user_id, client, ended = sessions_ended, tokens_ended, outcome = "success");
+    reauth::renew_confirmation(cx, signed_in).await?;
     Ok(sessions_ended)
 }
 
@@ -140,32 +141,19 @@ pub async fn change_password(
     let Some(user) = users::find_by_id(&service.database, signed_in.user_id).await? else {
         return Err(AuthError::SessionEnded);
     };
-    let now = service.clock.now();
-    let check = PasswordCheck::for_account(cx, &user.username_key, now).await?;
-    if let Some(refusal) = check.admit(service, now).await? {
-        let retry_after_secs = refusal.retry_after_secs;
-        tracing::warn!(target: "audit", event = "password_change", user_id = user.id, client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
-        return Err(AuthError::Throttled { retry_after_secs });
-    }
-    let verified = service
-        .hasher
-        .verify(
-            SecretString::from(current),
-            Some(user.password_hash.clone()),
-        )
-        .await;
-    if !check.verified(service, verified).await? {
-        tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, outcome = "wrong_password");
-        return Err(AuthError::WrongPassword);
-    }
-    check.succeeded(service).await?;
+    reauth::check_own_password(cx, &user, current, "password_change").await?;
 
     let username = parse_username(&user.username)?;
     let (new, _) = judged_strong(new, username).await?;
     let hash = service.hasher.hash(SecretString::from(new)).await?;
     users::update_password_hash(&service.database, user.id, &hash).await?;
     let ended = sign_out_everywhere(service, user.id, Some(&signed_in.handle)).await?;
-    session::renew(&cx.session, &service.policy, &signed_in).await?;
+    // The password was just entered: the re-authentication window opens.
+    let state = SignedIn {
+        confirmed_at: service.clock.now(),
+        ..signed_in
+    };
+    session::renew(&cx.session, &service.policy, &state).await?;
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
     tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended, tokens_ended, outcome = "success");
     Ok(())

@@ -19,6 +19,8 @@ pub enum AuthError {
     SessionReused,
     #[error("no such session of this user")]
     UnknownSession,
+    #[error("a sensitive action outside the re-authentication window")]
+    ReauthRequired,
     #[error("malformed request")]
     BadRequest,
     #[error("throttled for {retry_after_secs} s")]
@@ -84,6 +86,7 @@ impl AuthError {
             AuthError::SessionEnded => AppError::SessionEnded,
             AuthError::SessionReused => AppError::SessionReused,
             AuthError::UnknownSession => AppError::UnknownSession,
+            AuthError::ReauthRequired => AppError::ReauthRequired,
             AuthError::BadRequest => AppError::BadRequest,
             AuthError::TooManyTokens {
                 max,

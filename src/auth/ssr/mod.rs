@@ -8,6 +8,7 @@ mod error;
 mod flows;
 mod password;
 mod random;
+pub mod reauth;
 pub mod session;
 mod starvation;
 mod throttle;
@@ -28,7 +29,9 @@ pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{Origin, SessionPolicy, SignedIn, SIGNED_IN_KEY};
 pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
 pub use user_agent::describe as describe_device;
-pub use validation::{parse_username, safe_next, PasswordRules};
+pub use validation::{
+    parse_username, referring_path, safe_next, safe_return, with_next, PasswordRules,
+};
 
 use super::{AppError, CurrentUser};
 use crate::server::store::Database;
@@ -113,8 +116,27 @@ impl RequestContext {
             let public = error.to_public();
             if let Some(page) = public.sign_in_again_page() {
                 leptos_axum::redirect(page);
+            } else if public == AppError::ReauthRequired {
+                // Back to the page the form was on, once confirmed.
+                let back = self
+                    .referer()
+                    .as_deref()
+                    .and_then(referring_path)
+                    .unwrap_or_else(|| crate::routes::ACCOUNT_PAGE.to_string());
+                leptos_axum::redirect(&with_next(crate::routes::CONFIRM_PAGE, &back));
             }
             public
+        })
+    }
+
+    /// The request's `Referer`, when it has one.
+    fn referer(&self) -> Option<String> {
+        use_context::<Parts>().and_then(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::REFERER)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
         })
     }
 
@@ -171,9 +193,11 @@ impl RequestContext {
     }
 
     pub fn current_user(&self) -> Option<CurrentUser> {
-        self.signed_in
-            .as_ref()
-            .map(|signed_in| self.state.policy.describe(signed_in))
+        self.signed_in.as_ref().map(|signed_in| {
+            self.state
+                .policy
+                .describe(signed_in, self.state.clock.now())
+        })
     }
 }
 

@@ -38,6 +38,9 @@ pub struct SessionPolicy {
     pub idle_timeout: Duration,
     pub absolute_lifetime: Duration,
     pub refresh_interval: Duration,
+    /// How long a password entered on this session allows the sensitive
+    /// actions (`session.reauth_window_secs`).
+    pub reauth_window: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -88,13 +91,23 @@ impl SessionPolicy {
         }
     }
 
-    pub fn describe(&self, state: &SignedIn) -> CurrentUser {
+    /// Until when the sensitive actions are allowed on this session without
+    /// entering the password again, if they still are at `now`.
+    pub fn confirmed_until(&self, state: &SignedIn, now: i64) -> Option<i64> {
+        let until = state
+            .confirmed_at
+            .saturating_add(self.reauth_window.whole_seconds());
+        (state.confirmed_at > 0 && now < until).then_some(until)
+    }
+
+    pub fn describe(&self, state: &SignedIn, now: i64) -> CurrentUser {
         CurrentUser {
             username: state.username.clone(),
             signed_in_at: state.signed_in_at,
             idle_expires_at: self.idle_deadline(state),
             absolute_expires_at: self.absolute_deadline(state),
             remembered: state.remember,
+            confirmed_until: self.confirmed_until(state, now),
         }
     }
 
@@ -136,6 +149,7 @@ pub async fn start(
         client: origin.client,
         id_issued_at: now,
         id_presented: true,
+        confirmed_at: now,
     };
     renew(session, policy, &state).await?;
     Ok(state)
@@ -207,6 +221,7 @@ mod tests {
             idle_timeout: Duration::days(1),
             absolute_lifetime: Duration::days(30),
             refresh_interval: Duration::minutes(1),
+            reauth_window: Duration::minutes(15),
         }
     }
 
@@ -222,6 +237,7 @@ mod tests {
             client: "127.0.0.1".into(),
             id_issued_at: signed_in_at,
             id_presented: true,
+            confirmed_at: signed_in_at,
         }
     }
 
@@ -266,8 +282,21 @@ mod tests {
     }
 
     #[test]
+    fn a_password_entered_allows_sensitive_actions_for_the_window_only() {
+        let state = signed_in(true, 1_000, 1_000);
+        assert_eq!(policy().confirmed_until(&state, 1_000), Some(1_900));
+        assert_eq!(policy().confirmed_until(&state, 1_899), Some(1_900));
+        assert_eq!(policy().confirmed_until(&state, 1_900), None);
+        let never = SignedIn {
+            confirmed_at: 0,
+            ..state
+        };
+        assert_eq!(policy().confirmed_until(&never, 1), None);
+    }
+
+    #[test]
     fn the_dashboard_description_shows_both_deadlines() {
-        let user = policy().describe(&signed_in(true, 0, 0));
+        let user = policy().describe(&signed_in(true, 0, 0), 0);
         assert_eq!(user.signed_in_at, 0);
         assert_eq!(user.idle_expires_at, DAY);
         assert_eq!(user.absolute_expires_at, 30 * DAY);

@@ -137,6 +137,44 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Characters escaped when a page path travels in the `next` query parameter.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'>')
+    .add(b'%')
+    .add(b'?')
+    .add(b'=');
+
+/// `page` (which may have a query already) with `next=<target>` added, the
+/// target escaped: where to go once that page is done.
+pub fn with_next(page: &str, target: &str) -> String {
+    let separator = if page.contains('?') { '&' } else { '?' };
+    let encoded = percent_encoding::utf8_percent_encode(target, QUERY_VALUE);
+    format!("{page}{separator}next={encoded}")
+}
+
+/// The path (and query) of a `Referer` on this site, if it names one: where
+/// a form was sent from, to go back to.
+pub fn referring_path(referer: &str) -> Option<String> {
+    let after_scheme = referer.split_once("://").map_or(referer, |(_, rest)| rest);
+    let path = &after_scheme[after_scheme.find('/')?..];
+    is_local_path(path).then(|| path.to_string())
+}
+
+/// The page to go back to after `/confirm`: `next` when it is a path on
+/// this site, otherwise the account page.
+pub fn safe_return(next: Option<&str>) -> String {
+    match next {
+        Some(path) if is_local_path(path) => path.to_string(),
+        _ => crate::routes::ACCOUNT_PAGE.to_string(),
+    }
+}
+
 fn is_local_path(path: &str) -> bool {
     path.len() <= 2048
         && path.starts_with('/')
@@ -153,6 +191,24 @@ mod tests {
 
     fn message(error: AuthError) -> String {
         error.to_public().to_string()
+    }
+
+    #[test]
+    fn a_next_page_travels_escaped_and_only_a_local_referer_is_followed_back() {
+        assert_eq!(
+            with_next("/confirm", "/account?x=1&y"),
+            "/confirm?next=/account%3Fx%3D1%26y"
+        );
+        assert_eq!(
+            with_next("/login?ended=1", "/account"),
+            "/login?ended=1&next=/account"
+        );
+        assert_eq!(
+            referring_path("http://localhost:3000/account?tab=2").as_deref(),
+            Some("/account?tab=2")
+        );
+        assert_eq!(referring_path("https://example.com"), None);
+        assert_eq!(referring_path("https://example.com//evil.example/"), None);
     }
 
     #[test]

@@ -126,6 +126,10 @@ pub struct SessionSettings {
     /// How long a replaced id still leads to its successor (tabs and
     /// requests in flight across a rotation).
     pub rotation_grace_secs: u64,
+    /// How long a password entered (at sign-in or on `/confirm`) allows the
+    /// sensitive actions (API tokens, signing out everywhere else); each
+    /// such action renews it.
+    pub reauth_window_secs: u64,
 }
 
 /// Where session records live.
@@ -279,6 +283,7 @@ impl Default for SessionSettings {
             max_per_user: 50,
             rotation_interval_secs: 600,
             rotation_grace_secs: 60,
+            reauth_window_secs: 900,
         }
     }
 }

@@ -49,6 +49,7 @@ impl Settings {
             idle_timeout: seconds(self.session.idle_timeout_secs),
             absolute_lifetime: seconds(self.session.absolute_lifetime_secs),
             refresh_interval: seconds(self.session.refresh_interval_secs),
+            reauth_window: seconds(self.session.reauth_window_secs),
         }
     }
 

@@ -21,6 +21,10 @@ impl Settings {
                 "session.refresh_interval_secs must not exceed session.idle_timeout_secs",
             ),
             (
+                (60..=86_400).contains(&session.reauth_window_secs),
+                "session.reauth_window_secs must be between 60 and 86400",
+            ),
+            (
                 session.cleanup_interval_secs > 0,
                 "session.cleanup_interval_secs must be above 0",
             ),

@@ -7,11 +7,11 @@ use crate::{
     auth::{
         ssr::{
             session::{self, ReusedSession},
-            AuthService, SignedIn,
+            with_next, AuthService, SignedIn,
         },
         AppError,
     },
-    routes::{PROTECTED_PAGES, SESSION_REUSED_PAGE},
+    routes::{PROTECTED_PAGES, SESSION_REUSED_PAGE, SIGN_IN_PAGE},
     server::store::SessionFault,
 };
 use axum::{
@@ -19,7 +19,6 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -63,19 +62,6 @@ pub async fn resolve_signed_in(
     }
 }
 
-/// Characters escaped when a page path travels in the `next` query parameter.
-const QUERY_VALUE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'&')
-    .add(b'+')
-    .add(b'<')
-    .add(b'>')
-    .add(b'%')
-    .add(b'?')
-    .add(b'=');
-
 /// An anonymous request for one of `PROTECTED_PAGES` is redirected (303) to
 /// `/login?next=<page>` before anything is rendered.
 pub async fn require_sign_in(request: Request, next: Next) -> Response {
@@ -89,13 +75,14 @@ pub async fn require_sign_in(request: Request, next: Next) -> Response {
             .uri()
             .path_and_query()
             .map_or(path, |path_and_query| path_and_query.as_str());
-        let encoded = utf8_percent_encode(target, QUERY_VALUE);
         // A session just ended because a copy of its cookie came back: the
         // sign-in page says so.
-        if request.extensions().get::<ReusedSession>().is_some() {
-            return Redirect::to(&format!("{SESSION_REUSED_PAGE}&next={encoded}")).into_response();
-        }
-        return Redirect::to(&format!("/login?next={encoded}")).into_response();
+        let page = if request.extensions().get::<ReusedSession>().is_some() {
+            SESSION_REUSED_PAGE
+        } else {
+            SIGN_IN_PAGE
+        };
+        return Redirect::to(&with_next(page, target)).into_response();
     }
     next.run(request).await
 }

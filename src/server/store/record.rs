@@ -33,6 +33,12 @@ pub struct SignedIn {
     /// it (the browser may never have stored the new cookie).
     #[serde(default = "presented")]
     pub id_presented: bool,
+    /// When the user last entered their password on this session (the
+    /// sign-in or `/confirm`), or last did a sensitive action inside the
+    /// window it opened. Records from before re-authentication have 0:
+    /// never confirmed.
+    #[serde(default)]
+    pub confirmed_at: i64,
 }
 
 fn presented() -> bool {

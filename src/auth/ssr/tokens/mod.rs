@@ -45,8 +45,10 @@ pub async fn issue_for_credentials(
 
 /// A token for the signed-in user of this session (the account page).
 pub async fn issue_for_session(cx: &RequestContext) -> Result<TokenAnswer, AuthError> {
-    let user_id = cx.require_signed_in()?.user_id;
-    issue(&cx.state, user_id, &cx.client_address()).await
+    let signed_in = super::reauth::require_confirmed(cx)?;
+    let answer = issue(&cx.state, signed_in.user_id, &cx.client_address()).await?;
+    super::reauth::renew_confirmation(cx, signed_in).await?;
+    Ok(answer)
 }
 
 async fn issue(
@@ -200,10 +202,12 @@ pub async fn outstanding_for_session(cx: &RequestContext) -> Result<i64, AuthErr
 
 /// Revokes the signed-in user's tokens (the account page).
 pub async fn revoke_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
-    let user_id = cx.require_signed_in()?.user_id;
+    let signed_in = super::reauth::require_confirmed(cx)?;
+    let user_id = signed_in.user_id;
     let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now()).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "tokens_revoked", user_id, client, ended, outcome = "success");
+    super::reauth::renew_confirmation(cx, signed_in).await?;
     Ok(ended)
 }
 

@@ -284,6 +284,7 @@ async fn signed_in_last_seen(
         client: "192.0.2.1".into(),
         id_issued_at: 1_000,
         id_presented: true,
+        confirmed_at: 0,
     };
     let mut record = Record {
         id: Id::default(),
