@@ -75,6 +75,15 @@ test('every page passes axe, signed out and signed in, with errors shown; screen
   await expect(page.getByRole('alert')).toHaveText('The current password is not correct.');
   await expectAccessible(page, 'account with an error');
 
+  await visit(page, '/confirm?next=/account');
+  await expectAccessible(page, 'confirm');
+  await screenshot(page, 'confirm');
+  await page.getByLabel('Password').fill('not my password');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('alert')).toHaveText('The current password is not correct.');
+  await expect(page.getByRole('alert')).toBeFocused();
+  await expectAccessible(page, 'confirm with an error');
+
   await visit(page, '/no-such-page');
   await expectAccessible(page, 'not found');
 });

@@ -376,6 +376,7 @@ mod tests {
             AppError::WrongPassword,
             AppError::SessionEnded,
             AppError::UnknownSession,
+            AppError::ReauthRequired,
             AppError::Unauthenticated,
             AppError::InvalidToken,
         ] {

@@ -8,6 +8,7 @@ use crate::{
         count_tokens, list_ended_sessions, list_sessions, AppError, ChangePassword, CreateToken,
         EndConfirmation, EndedSessions, RevokeSession, RevokeTokens, SessionInfo, TokenAnswer,
     },
+    routes::{ACCOUNT_PAGE, CONFIRM_PAGE},
     session_ui::{use_auth, use_form_limits, SignOutButton},
 };
 use leptos::prelude::*;
@@ -45,6 +46,7 @@ pub fn AccountPage() -> impl IntoView {
             return;
         }
         let ended = |result: Option<Result<(), AppError>>| matches!(result, Some(Err(error)) if error.sign_in_again_page().is_some());
+        confirm_if_asked(actions.revoke.value().get_untracked());
         if ended(actions.revoke.value().get_untracked())
             || ended(actions.change_password.value().get_untracked())
             || ended(actions.end_confirmation.value().get_untracked())
@@ -64,6 +66,16 @@ pub fn AccountPage() -> impl IntoView {
             <ApiTokens/>
             <PasswordChange username=user.username/>
         }/>
+    }
+}
+
+/// A sensitive action refused outside the re-authentication window: to the
+/// password page, and back here after. (A plain form post is redirected
+/// there by the server.)
+fn confirm_if_asked<T>(result: Option<Result<T, AppError>>) {
+    if matches!(result, Some(Err(AppError::ReauthRequired))) {
+        let page = format!("{CONFIRM_PAGE}?next={ACCOUNT_PAGE}");
+        leptos_router::hooks::use_navigate()(&page, Default::default());
     }
 }
 
@@ -280,6 +292,10 @@ fn ApiTokens() -> impl IntoView {
         },
         |_| count_tokens(),
     );
+    Effect::new(move |_| {
+        confirm_if_asked(create.value().get());
+        confirm_if_asked(revoke.value().get());
+    });
     // A new token can only be shown by the page's script: a plain form post
     // would be answered with a redirect, and the token lost.
     let scripted = RwSignal::new(false);
