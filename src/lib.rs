@@ -18,6 +18,8 @@ pub mod auth;
 pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod cookies;
+#[cfg(feature = "ssr")]
+pub mod digest;
 pub mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]

@@ -13,6 +13,10 @@ pub const SIGN_IN_PAGE: &str = "/login";
 /// action (`?next=` says where to go back to).
 pub const CONFIRM_PAGE: &str = "/confirm";
 
+/// `/confirm`, then back to the account page: where a sensitive action
+/// refused outside the re-authentication window sends the user.
+pub const CONFIRM_FOR_ACCOUNT_PAGE: &str = "/confirm?next=/account";
+
 /// Where the sensitive actions are, and where `/confirm` leads back to when
 /// it is not told.
 pub const ACCOUNT_PAGE: &str = "/account";

@@ -33,6 +33,7 @@ const LEAVES: &[&str] = &[
     "routes.rs",
     "cookies.rs",
     "clock.rs",
+    "digest.rs",
     "auth/types.rs",
     "auth/error.rs",
     "auth/password.rs",

@@ -8,7 +8,7 @@ use crate::{
         count_tokens, list_ended_sessions, list_sessions, AppError, ChangePassword, CreateToken,
         EndConfirmation, EndedSessions, RevokeSession, RevokeTokens, SessionInfo, TokenAnswer,
     },
-    routes::{ACCOUNT_PAGE, CONFIRM_PAGE},
+    routes::CONFIRM_FOR_ACCOUNT_PAGE,
     session_ui::{use_auth, use_form_limits, SignOutButton},
 };
 use leptos::prelude::*;
@@ -74,8 +74,7 @@ pub fn AccountPage() -> impl IntoView {
 /// there by the server.)
 fn confirm_if_asked<T>(result: Option<Result<T, AppError>>) {
     if matches!(result, Some(Err(AppError::ReauthRequired))) {
-        let page = format!("{CONFIRM_PAGE}?next={ACCOUNT_PAGE}");
-        leptos_router::hooks::use_navigate()(&page, Default::default());
+        leptos_router::hooks::use_navigate()(CONFIRM_FOR_ACCOUNT_PAGE, Default::default());
     }
 }
 
@@ -137,7 +136,7 @@ fn Confirmation(confirmed_until: Option<i64>) -> impl IntoView {
             <p data-testid="not-confirmed">
                 "Creating or revoking API tokens and signing out everywhere else will ask for your password first."
             </p>
-            <p><a href="/confirm?next=/account">"Confirm now"</a></p>
+            <p><a href=CONFIRM_FOR_ACCOUNT_PAGE>"Confirm now"</a></p>
         }
         .into_any(),
     };

@@ -8,11 +8,10 @@
 //! database yields no cookie. A token is trusted for one account for
 //! `DEVICE_LIFETIME_SECS` after it was issued.
 
-use super::random::{hex, is_token};
-use crate::cookies;
+use super::random::is_token;
 use crate::server::store::{query_on, Database};
+use crate::{cookies, digest::secret_hash};
 use axum::http::HeaderMap;
-use blake2::{Blake2s256, Digest};
 
 /// How long a browser stays trusted for an account after signing in.
 pub const DEVICE_LIFETIME_SECS: i64 = 365 * 86_400;
@@ -57,7 +56,7 @@ pub fn new_token() -> String {
 
 /// What is stored and counted for a token: its hash, in hex.
 pub fn token_hash(token: &str) -> String {
-    hex(&Blake2s256::digest(token.as_bytes()))
+    secret_hash(token)
 }
 
 /// Whether `token_hash` was issued to a browser that signed in to `username_key`.

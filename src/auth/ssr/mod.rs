@@ -118,8 +118,7 @@ impl RequestContext {
                 leptos_axum::redirect(page);
             } else if public == AppError::ReauthRequired {
                 // Back to the page the form was on, once confirmed.
-                let back = self
-                    .referer()
+                let back = request_header(axum::http::header::REFERER)
                     .as_deref()
                     .and_then(referring_path)
                     .unwrap_or_else(|| crate::routes::ACCOUNT_PAGE.to_string());
@@ -129,27 +128,10 @@ impl RequestContext {
         })
     }
 
-    /// The request's `Referer`, when it has one.
-    fn referer(&self) -> Option<String> {
-        use_context::<Parts>().and_then(|parts| {
-            parts
-                .headers
-                .get(axum::http::header::REFERER)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_string)
-        })
-    }
-
     /// Where this session signed in from: the device named from the
     /// User-Agent, and the client address.
     pub fn session_origin(&self) -> Origin {
-        let user_agent = use_context::<Parts>().and_then(|parts| {
-            parts
-                .headers
-                .get(axum::http::header::USER_AGENT)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_string)
-        });
+        let user_agent = request_header(axum::http::header::USER_AGENT);
         Origin {
             device: user_agent::describe(user_agent.as_deref()),
             client: self.client_address(),
@@ -201,17 +183,20 @@ impl RequestContext {
     }
 }
 
+/// A header of the request a server function answers, as text.
+fn request_header(name: axum::http::HeaderName) -> Option<String> {
+    use_context::<Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    })
+}
+
 /// Whether this request is a plain HTML form post (no JavaScript).
 fn is_plain_form_post() -> bool {
-    use_context::<Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(axum::http::header::ACCEPT)
-                .and_then(|value| value.to_str().ok())
-                .map(|accept| accept.contains("text/html"))
-        })
-        .unwrap_or(false)
+    request_header(axum::http::header::ACCEPT).is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// Sends a plain form post (no JavaScript) on to `path` after success; a

@@ -1,6 +1,7 @@
 //! Random tokens: device cookies, the public handles of sessions, the ids of
 //! bearer tokens and development-only signing keys.
 
+use crate::digest::hex;
 use rand_core::{OsRng, RngCore};
 
 /// A new random token: 128 bits from the OS, as 32 hex digits.
@@ -13,11 +14,6 @@ pub fn bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
     bytes
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Whether `text` has the shape of a `token`.

@@ -35,8 +35,18 @@ pub fn require_confirmed(cx: &RequestContext) -> Result<&SignedIn, AuthError> {
 
 /// After a sensitive action: the window starts again from now.
 pub async fn renew_confirmation(cx: &RequestContext, state: &SignedIn) -> Result<(), AuthError> {
+    store_confirmed_at(cx, state, cx.state.clock.now()).await
+}
+
+/// Stores `state` on this session with the window counted from `at` (0:
+/// closed).
+async fn store_confirmed_at(
+    cx: &RequestContext,
+    state: &SignedIn,
+    at: i64,
+) -> Result<(), AuthError> {
     let state = SignedIn {
-        confirmed_at: cx.state.clock.now(),
+        confirmed_at: at,
         ..state.clone()
     };
     cx.session.insert(SIGNED_IN_KEY, &state).await?;
@@ -72,11 +82,7 @@ pub async fn confirm(cx: &RequestContext, password: Password) -> Result<(), Auth
 /// sensitive action asks for the password again.
 pub async fn end_confirmation(cx: &RequestContext) -> Result<(), AuthError> {
     let signed_in = cx.require_signed_in()?;
-    let state = SignedIn {
-        confirmed_at: 0,
-        ..signed_in.clone()
-    };
-    cx.session.insert(SIGNED_IN_KEY, &state).await?;
+    store_confirmed_at(cx, signed_in, 0).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "confirm_ended", user_id = signed_in.user_id, client, outcome = "success");
     Ok(())

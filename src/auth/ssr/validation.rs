@@ -131,10 +131,7 @@ fn normalised_password(raw: String) -> Result<String, AuthError> {
 /// otherwise the dashboard. Rejects `//host`, `/\host`, schemes, control
 /// characters and anything that is not plain visible ASCII.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if is_local_path(path) => path.to_string(),
-        _ => DEFAULT_AFTER_SIGN_IN.to_string(),
-    }
+    local_path_or(next, DEFAULT_AFTER_SIGN_IN)
 }
 
 /// Characters escaped when a page path travels in the `next` query parameter.
@@ -169,10 +166,14 @@ pub fn referring_path(referer: &str) -> Option<String> {
 /// The page to go back to after `/confirm`: `next` when it is a path on
 /// this site, otherwise the account page.
 pub fn safe_return(next: Option<&str>) -> String {
-    match next {
-        Some(path) if is_local_path(path) => path.to_string(),
-        _ => crate::routes::ACCOUNT_PAGE.to_string(),
-    }
+    local_path_or(next, crate::routes::ACCOUNT_PAGE)
+}
+
+/// `next` when it is a path on this site, otherwise `fallback`.
+fn local_path_or(next: Option<&str>, fallback: &str) -> String {
+    next.filter(|path| is_local_path(path))
+        .unwrap_or(fallback)
+        .to_string()
 }
 
 fn is_local_path(path: &str) -> bool {

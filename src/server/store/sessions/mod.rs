@@ -126,11 +126,7 @@ pub enum Rotation {
 
 /// The hash a retired id is kept as: blake2s-256, in hex.
 fn id_hash(id: &Id) -> String {
-    use blake2::{Blake2s256, Digest};
-    Blake2s256::digest(id.to_string().as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::digest::secret_hash(&id.to_string())
 }
 
 /// Which records a write may touch.
