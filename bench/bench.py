@@ -1195,7 +1195,9 @@ def compare_figures(workdir, baseline, seconds, rounds=3):
 
 # ------------------------------------------------------------------ rotation
 
-ROTATION_SETTINGS = [("off", "0"), ("default (600 s)", "600"), ("every second", "1")]
+DEFAULT_ROTATION_INTERVAL = "600"  # session.rotation_interval_secs's default
+ROTATION_SETTINGS = [("off", "0"), ("default (600 s)", DEFAULT_ROTATION_INTERVAL),
+                     ("every second", "1")]
 
 
 def browsers_following_cookies(cookies, path):
@@ -1270,7 +1272,7 @@ def rotation_figures(workdir, seconds, rounds=3):
                 script = browsers_following_cookies(cookies, "/dashboard")
                 runs[name].append(wrk(OURS_PORT, "/dashboard", seconds, SESSIONS, script,
                                       threads=SESSIONS))
-                if interval == "600":
+                if interval == DEFAULT_ROTATION_INTERVAL:
                     log(f"rotation: round {round_ + 1}, {OURS_BESIDE_FLOOR}, as the plain page")
                     runs[OURS_BESIDE_FLOOR].append(wrk(
                         OURS_PORT, "/dashboard", seconds, SESSIONS,
@@ -1469,6 +1471,31 @@ def compare_markdown(f, baseline_name):
 # ----------------------------------------------------------------------- main
 
 
+def measure_one_block(key, figures_of, markdown_of, heading, args):
+    """One part of the bench alone (`--only-rotation`, `--only-slots`): its
+    figures go into bench/results.json under `key` and its table into
+    BENCHMARKS.md between the `key` markers."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    figures = figures_of(workdir, args.seconds)
+    table = markdown_of(figures)
+    results = json.loads(RESULTS.read_text())
+    results[key] = figures
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    if not args.no_report:
+        write_block(key, table, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), heading)
+    shutil.rmtree(workdir, ignore_errors=True)
+    print(table)
+
+
+# The parts measured alone the same way: flag, key, figures, table, heading.
+ONLY_BLOCKS = [
+    ("only_rotation", "rotation", rotation_figures, rotation_markdown,
+     "Session id rotation (`bench/run.sh --only-rotation`)"),
+    ("only_slots", "slots", slots_figures, slots_markdown,
+     "Connection slots under attack (`bench/run.sh --only-slots`)"),
+]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
@@ -1552,32 +1579,10 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
         print(stores_markdown(figures))
         return
-    if args.only_rotation:
-        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-        figures = rotation_figures(workdir, args.seconds)
-        table = rotation_markdown(figures)
-        results = json.loads(RESULTS.read_text())
-        results["rotation"] = figures
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        if not args.no_report:
-            write_block("rotation", table, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                        "Session id rotation (`bench/run.sh --only-rotation`)")
-        shutil.rmtree(workdir, ignore_errors=True)
-        print(table)
-        return
-    if args.only_slots:
-        workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-        figures = slots_figures(workdir, args.seconds)
-        table = slots_markdown(figures)
-        results = json.loads(RESULTS.read_text())
-        results["slots"] = figures
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        if not args.no_report:
-            write_block("slots", table, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                        "Connection slots under attack (`bench/run.sh --only-slots`)")
-        shutil.rmtree(workdir, ignore_errors=True)
-        print(table)
-        return
+    for flag, key, figures_of, markdown_of, heading in ONLY_BLOCKS:
+        if getattr(args, flag):
+            measure_one_block(key, figures_of, markdown_of, heading, args)
+            return
     if args.only_fairness:
         workdir = Path(tempfile.mkdtemp(prefix="bench-"))
         figures = fairness_figures(workdir, args.seconds)

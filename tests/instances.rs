@@ -332,6 +332,12 @@ async fn kill_9_on_sqlite_loses_no_answered_sign_in_after_a_restart() {
     }
 }
 
+/// "Sign out everywhere else" through `instance`: a sensitive action.
+async fn sign_out_others(client: &Client, instance: &Instance, cookie: &str) -> Response {
+    let url = instance.url("/api/sessions/revoke");
+    post(client, &url, Some(cookie), &[("others", "on")]).await
+}
+
 /// The re-authentication window is in the shared session: ended through
 /// one instance, the other asks for the password; confirmed through that
 /// one, the first lets the sensitive action through.
@@ -346,17 +352,10 @@ async fn the_reauth_window_is_one_for_both_instances(sessions_in_redis: bool) {
     post(&client, &a.url("/api/register"), None, &fields).await;
     let signed_in = post(&client, &a.url("/api/login"), None, &fields).await;
     let cookie = session_cookie(&signed_in).expect("sign-in sets the session cookie");
-    let sign_out_others = [("others", "on")];
 
     let ended = post(&client, &a.url("/api/confirm/end"), Some(&cookie), &[]).await;
     assert_eq!(ended.status(), StatusCode::OK);
-    let refused = post(
-        &client,
-        &b.url("/api/sessions/revoke"),
-        Some(&cookie),
-        &sign_out_others,
-    )
-    .await;
+    let refused = sign_out_others(&client, &b, &cookie).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN, "B asks too");
 
     let confirmed = post(
@@ -368,13 +367,7 @@ async fn the_reauth_window_is_one_for_both_instances(sessions_in_redis: bool) {
     .await;
     assert_eq!(confirmed.status(), StatusCode::OK);
     let cookie = session_cookie(&confirmed).expect("a new session id");
-    let allowed = post(
-        &client,
-        &a.url("/api/sessions/revoke"),
-        Some(&cookie),
-        &sign_out_others,
-    )
-    .await;
+    let allowed = sign_out_others(&client, &a, &cookie).await;
     assert_eq!(allowed.status(), StatusCode::OK, "A lets it through");
 }
 

@@ -37,6 +37,16 @@ async fn tokens_held(browser: &Browser<'_>) -> i64 {
     response.json().await.unwrap()
 }
 
+/// Alice, signed in on her laptop and her phone.
+async fn alice_on_two_devices(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
+    app.register("alice", PASSWORD).await;
+    let laptop = Browser::new(app, UA);
+    let phone = Browser::new(app, PHONE);
+    laptop.sign_in("alice", PASSWORD).await;
+    phone.sign_in("alice", PASSWORD).await;
+    (laptop, phone)
+}
+
 /// Every sensitive action refused as it must be: 403, `reauth_required`,
 /// and the browser sent to `/confirm`.
 async fn assert_refused(response: Response, what: &str) {
@@ -53,11 +63,7 @@ async fn assert_refused(response: Response, what: &str) {
 async fn outside_the_window_every_sensitive_action_gets_403_and_changes_nothing_until_the_password_is_entered(
 ) {
     let app = app().await;
-    app.register("alice", PASSWORD).await;
-    let laptop = Browser::new(&app, UA);
-    let phone = Browser::new(&app, PHONE);
-    laptop.sign_in("alice", PASSWORD).await;
-    phone.sign_in("alice", PASSWORD).await;
+    let (laptop, phone) = alice_on_two_devices(&app).await;
     // Right after the sign-in the password was just entered.
     let made = laptop.post("/api/tokens/new", &[]).await;
     assert_eq!(made.status(), StatusCode::OK);
@@ -159,11 +165,7 @@ async fn each_sensitive_action_renews_the_window_and_ending_it_early_asks_again(
 #[tokio::test]
 async fn without_javascript_a_sensitive_form_leads_to_confirm_and_back_to_the_page() {
     let app = app().await;
-    app.register("alice", PASSWORD).await;
-    let laptop = Browser::new(&app, UA);
-    let phone = Browser::new(&app, PHONE);
-    laptop.sign_in("alice", PASSWORD).await;
-    phone.sign_in("alice", PASSWORD).await;
+    let (laptop, phone) = alice_on_two_devices(&app).await;
     app.clock.advance(WINDOW + 1);
 
     let refused = laptop
