@@ -34,9 +34,11 @@ use std::{convert::Infallible, future::Future, net::IpAddr, sync::Arc, time::Dur
 use tokio::net::{TcpListener, TcpStream};
 use tower::Service;
 
+mod progress;
 mod slots;
 
-use slots::{Admission, Counted, SlotRules, Slots};
+use progress::Counted;
+use slots::{Admission, SlotRules, Slots};
 
 /// How long a graceful shutdown waits for open requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
