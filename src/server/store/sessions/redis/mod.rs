@@ -21,8 +21,8 @@
 mod scripts;
 
 use super::{
-    decode, encode, id_hash, signed_in, EndedSession, IndexedSession, RetiredId, Rotation,
-    SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
+    decode, encode, id_hash, signed_in, EndedSession, IndexedSession, RedisError, RetiredId,
+    Rotation, SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
 };
 use crate::server::store::{
     health::{Health, Probe},
@@ -31,7 +31,6 @@ use crate::server::store::{
 use async_trait::async_trait;
 use fred::{
     clients::{Client, Pool},
-    error::ErrorKind,
     interfaces::{ClientLike, KeysInterface},
     types::{
         config::{Config, ReconnectPolicy},
@@ -64,30 +63,6 @@ struct Entry {
     last_seen: i64,
     /// When the record expires, Unix seconds.
     expires: i64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RedisError {
-    #[error("Redis: {0}")]
-    Redis(#[from] fred::error::Error),
-    #[error("Redis is unavailable")]
-    Unavailable,
-    #[error("a session index entry is unreadable: {0}")]
-    Entry(#[from] serde_json::Error),
-}
-
-impl RedisError {
-    /// Whether Redis could not be reached (as opposed to a command it refused).
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            Self::Unavailable => true,
-            Self::Redis(error) => matches!(
-                error.kind(),
-                ErrorKind::IO | ErrorKind::Timeout | ErrorKind::Canceled
-            ),
-            Self::Entry(_) => false,
-        }
-    }
 }
 
 /// Records and their index in one Redis database.
