@@ -201,6 +201,50 @@ async fn deleting_a_user_ends_their_sessions_and_their_sign_in() {
     assert_eq!(again.status.code(), Some(1));
 }
 
+/// SQLite once gave the highest id to the next account after its user was
+/// deleted, and a bearer token names its user by id: the deleted user's token
+/// opened the new account. Ids are never given out twice, on every database.
+#[tokio::test]
+async fn a_deleted_users_token_opens_nothing_for_the_next_account_registered() {
+    let app = app().await;
+    app.register("alice", PASSWORD).await;
+    let answer: serde_json::Value = app
+        .post_form(
+            "/api/token",
+            &[("username", "alice"), ("password", PASSWORD)],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = answer["token"].as_str().unwrap().to_string();
+    let me = || async {
+        reqwest::Client::new()
+            .get(app.url("/api/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(me().await.status(), StatusCode::OK);
+
+    let deleted = admin(&app, &["users", "delete", "alice"], "");
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    app.register("mallory", PASSWORD).await;
+    let answer = me().await;
+    assert_eq!(
+        answer.status(),
+        StatusCode::UNAUTHORIZED,
+        "the deleted user's token opened {:?}",
+        answer.text().await
+    );
+    let listed = stdout(&admin(&app, &["users", "list"], ""));
+    assert!(
+        listed.contains("mallory") && !listed.contains("alice"),
+        "{listed}"
+    );
+}
+
 #[tokio::test]
 async fn purge_deletes_expired_sessions_now() {
     let app = app().await;

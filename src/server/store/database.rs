@@ -376,4 +376,89 @@ mod tests {
             assert_eq!(redact_password(url), shown, "{url}");
         }
     }
+
+    /// A database made before user ids were kept from reuse keeps every row
+    /// and every link between them through the migration that rebuilds its
+    /// tables, and then never gives a deleted user's id out again.
+    #[tokio::test]
+    async fn upgrading_keeps_every_row_and_then_never_reuses_a_user_id() {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                "sqlite::memory:"
+                    .parse::<SqliteConnectOptions>()
+                    .unwrap()
+                    .foreign_keys(true),
+            )
+            .await
+            .unwrap();
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        let rebuilt = migrator
+            .migrations
+            .iter()
+            .position(|migration| migration.description == "never reuse user ids")
+            .expect("the migration that rebuilds the users table");
+        let all = migrator.migrations.clone();
+        migrator.migrations = all[..rebuilt].to_vec().into();
+        migrator.run(&pool).await.unwrap();
+        for statement in [
+            "INSERT INTO users (username, username_key, password_hash) \
+             VALUES ('a', 'a', 'h'), ('b', 'b', 'h'), ('c', 'c', 'h')",
+            "INSERT INTO tower_sessions VALUES ('s1', x'00', 4102444800), ('s2', x'00', 4102444800)",
+            "INSERT INTO user_sessions VALUES ('s1', 'h1', 1, 'd', 'c', 1, 1, 1), \
+             ('s2', 'h2', 3, 'd', 'c', 0, 1, 1)",
+            "INSERT INTO retired_session_ids VALUES ('r1', 'h1', 1, 's1', 1)",
+            "INSERT INTO api_tokens VALUES ('j1', 3, 0, 1, 2)",
+            "INSERT INTO ended_sessions VALUES (3, 'd', 'c', 1, 1, 1, 'session_limit')",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        migrator.migrations = all;
+        migrator.run(&pool).await.unwrap();
+
+        let count = |table: &'static str| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        for (table, rows) in [
+            ("users", 3),
+            ("user_sessions", 2),
+            ("retired_session_ids", 1),
+            ("api_tokens", 1),
+            ("ended_sessions", 1),
+        ] {
+            assert_eq!(count(table).await, rows, "{table}");
+        }
+        let broken: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(broken.is_empty(), "{broken:?}");
+
+        // The links still hold: ending a session drops its retired ids, and
+        // deleting the user drops their tokens and ended sessions.
+        for statement in [
+            "DELETE FROM tower_sessions WHERE id = 's1'",
+            "DELETE FROM user_sessions WHERE user_id = 3",
+            "DELETE FROM users WHERE id = 3",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        assert_eq!(count("retired_session_ids").await, 0);
+        assert_eq!(count("api_tokens").await, 0);
+        assert_eq!(count("ended_sessions").await, 0);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, username_key, password_hash) \
+             VALUES ('d', 'd', 'h') RETURNING id",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(id, 4, "the deleted user's id 3 was given out again");
+    }
 }
