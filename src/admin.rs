@@ -6,8 +6,8 @@
 use crate::{
     auth::{
         ssr::{
-            create_user, live_sessions, parse_username, sign_out_everywhere, tokens, users,
-            AuthError, AuthService,
+            create_user, deletion, live_sessions, parse_username, sign_out_everywhere, tokens,
+            users, AuthError, AuthService,
         },
         Password,
     },
@@ -258,11 +258,10 @@ async fn users_command(
         }
         UsersCommand::Delete { username } => {
             let user = user_named(service, &username).await?;
-            let ended = service.sessions.revoke_all_but(user.id, None).await?;
-            if !users::delete(&service.database, &user).await? {
+            let Some(ended) = deletion::delete_user(service, &user).await? else {
                 return Err(AdminError::NoSuchUser(username));
-            }
-            tracing::info!(target: "audit", event = "user_deleted", user_id = user.id, client = "admin", sessions_ended = ended, outcome = "success");
+            };
+            tracing::info!(target: "audit", event = "account_deleted", user_id = user.id, client = "admin", by = "admin", sessions_ended = ended, outcome = "success");
             println!("deleted user {:?}; {ended} session(s) ended", user.username);
         }
     }

@@ -21,6 +21,9 @@ pub const CONFIRM_FOR_ACCOUNT_PAGE: &str = "/confirm?next=/account";
 /// it is not told.
 pub const ACCOUNT_PAGE: &str = "/account";
 
+/// Where a user who deleted their account is sent: the home page says so.
+pub const ACCOUNT_DELETED_PAGE: &str = "/?deleted=1";
+
 /// Where a user whose session has ended is sent (the server sends plain form
 /// posts there itself).
 pub const SESSION_ENDED_PAGE: &str = "/login?ended=1";

@@ -6,7 +6,7 @@
 
 use crate::{
     auth::{get_current_user, AppError, CurrentUser, FormLimits, Login, Logout},
-    routes::SESSION_ENDED_PAGE,
+    routes::{ACCOUNT_DELETED_PAGE, SESSION_ENDED_PAGE},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -42,6 +42,13 @@ impl Auth {
     /// post is redirected there by the server).
     pub fn session_ended(self) {
         leptos_router::hooks::use_navigate()(SESSION_ENDED_PAGE, Default::default());
+    }
+
+    /// The user deleted their account: to the home page, which says so,
+    /// signed out here and in this browser's other tabs.
+    pub fn account_deleted(self) {
+        leptos_router::hooks::use_navigate()(ACCOUNT_DELETED_PAGE, Default::default());
+        self.session_changed();
     }
 }
 

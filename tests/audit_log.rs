@@ -116,6 +116,17 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
     let reused = app.get_with_cookie("/dashboard", &copied).await;
     assert_eq!(reused.status(), 303);
 
+    // Erin confirms her password, then deletes her account.
+    let erin = Browser::new(&app, "curl/8.5.0");
+    app.register("erin", PASSWORD).await;
+    erin.sign_in("erin", PASSWORD).await;
+    let confirmed = erin.post("/api/confirm", &[("password", PASSWORD)]).await;
+    assert_eq!(confirmed.status(), 200);
+    let deleted = erin
+        .post("/api/account/delete", &[("username", "erin")])
+        .await;
+    assert_eq!(deleted.status(), 200);
+
     let pool = app.database().await;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_all(&pool)
@@ -136,9 +147,16 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         r#"event="sign_out" user_id=2 client="127.0.0.1" outcome="success""#,
         r#"event="session_ended" reason="session_limit" user_id=3 max_per_user=2 ended_device=""#,
         r#"event="session_reused" user_id=4 owner_device="#,
+        r#"event="confirm" user_id=5 client="127.0.0.1" outcome="success""#,
+        r#"event="account_deleted" user_id=5 client="127.0.0.1" by="owner" sessions_ended=1 outcome="success""#,
     ] {
         assert!(log.contains(expected), "missing {expected}");
     }
+    let deletion = log
+        .lines()
+        .find(|line| line.contains("account_deleted"))
+        .unwrap();
+    assert!(!deletion.contains("erin"), "the deleted user's name: {deletion}");
     assert!(!log.contains(PASSWORD), "a password is in the log");
     let signature = token.rsplit('.').next().unwrap();
     assert!(!log.contains(signature), "a bearer token is in the log");

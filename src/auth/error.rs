@@ -99,6 +99,9 @@ pub enum InvalidInput {
     PasswordsDiffer,
     /// The new password is the current one.
     PasswordUnchanged,
+    /// The username typed to confirm deleting the account is not this
+    /// account's.
+    UsernameMismatch,
 }
 
 impl std::fmt::Display for InvalidInput {
@@ -132,6 +135,10 @@ impl std::fmt::Display for InvalidInput {
             Self::PasswordUnchanged => {
                 write!(f, "The new password must differ from the current one.")
             }
+            Self::UsernameMismatch => write!(
+                f,
+                "Type this account's username exactly to confirm that it should be deleted."
+            ),
         }
     }
 }
@@ -150,6 +157,7 @@ impl InvalidInput {
             Self::PasswordTooEasy => ("password_too_easy", None),
             Self::PasswordsDiffer => ("passwords_differ", None),
             Self::PasswordUnchanged => ("password_unchanged", None),
+            Self::UsernameMismatch => ("username_mismatch", None),
         }
     }
 
@@ -166,6 +174,7 @@ impl InvalidInput {
             "password_too_easy" => Self::PasswordTooEasy,
             "passwords_differ" => Self::PasswordsDiffer,
             "password_unchanged" => Self::PasswordUnchanged,
+            "username_mismatch" => Self::UsernameMismatch,
             _ => return None,
         })
     }

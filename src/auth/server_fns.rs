@@ -107,6 +107,18 @@ pub async fn end_confirmation() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Deletes the signed-in user's account, `username` typed again to confirm,
+/// inside the re-authentication window: every session ends (this one too),
+/// every token and trusted browser goes. Answers how many sessions ended; a
+/// plain form post goes on to the home page, which says it is done.
+#[server(prefix = "/api", endpoint = "account/delete")]
+pub async fn delete_account(username: String) -> Result<u64, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let ended = cx.answer(ssr::deletion::delete_account(&cx, &username).await)?;
+    ssr::redirect_form_post(crate::routes::ACCOUNT_DELETED_PAGE);
+    Ok(ended)
+}
+
 /// A bearer token for a username and password: the sign-in's checks and
 /// throttling, for clients that are not browsers.
 #[server(prefix = "/api", endpoint = "token")]

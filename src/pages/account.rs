@@ -6,7 +6,8 @@ use super::{error_message, Moment, SignedInOnly};
 use crate::{
     auth::{
         count_tokens, list_ended_sessions, list_sessions, AppError, ChangePassword, CreateToken,
-        EndConfirmation, EndedSessions, RevokeSession, RevokeTokens, SessionInfo, TokenAnswer,
+        DeleteAccount, EndConfirmation, EndedSessions, RevokeSession, RevokeTokens, SessionInfo,
+        TokenAnswer,
     },
     routes::CONFIRM_FOR_ACCOUNT_PAGE,
     session_ui::{use_auth, use_form_limits, SignOutButton},
@@ -64,7 +65,8 @@ pub fn AccountPage() -> impl IntoView {
             <EndedToMakeRoom/>
             <Confirmation confirmed_until=user.confirmed_until/>
             <ApiTokens/>
-            <PasswordChange username=user.username/>
+            <PasswordChange username=user.username.clone()/>
+            <AccountDeletion username=user.username/>
         }/>
     }
 }
@@ -124,8 +126,8 @@ fn Confirmation(confirmed_until: Option<i64>) -> impl IntoView {
     let state = match confirmed_until {
         Some(until) => view! {
             <p data-testid="confirmed">
-                "You entered your password recently: API tokens and signing out everywhere "
-                "else work without it again until " <Moment at=until/> "."
+                "You entered your password recently: API tokens, signing out everywhere "
+                "else and deleting the account work without it again until " <Moment at=until/> "."
             </p>
             <ActionForm action=actions.end_confirmation>
                 <button type="submit" class="secondary" data-testid="end-confirmation">"Ask for my password again now"</button>
@@ -134,7 +136,7 @@ fn Confirmation(confirmed_until: Option<i64>) -> impl IntoView {
         .into_any(),
         None => view! {
             <p data-testid="not-confirmed">
-                "Creating or revoking API tokens and signing out everywhere else will ask for your password first."
+                "Creating or revoking API tokens, signing out everywhere else and deleting the account will ask for your password first."
             </p>
             <p><a href=CONFIRM_FOR_ACCOUNT_PAGE>"Confirm now"</a></p>
         }
@@ -268,6 +270,37 @@ fn PasswordChange(username: String) -> impl IntoView {
                 <button type="submit">"Change password"</button>
             </ActionForm>
             {error_message::<ChangePassword>(move || actions.change_password.value().get())}
+        </section>
+    }
+}
+
+/// Deleting the account, the username typed again to confirm; a sensitive
+/// action. Done, the browser goes to the home page, which says so.
+#[component]
+fn AccountDeletion(username: String) -> impl IntoView {
+    let auth = use_auth();
+    let delete = ServerAction::<DeleteAccount>::new();
+    Effect::new(move |_| match delete.value().get() {
+        Some(Ok(_)) => auth.account_deleted(),
+        Some(Err(error)) if error.sign_in_again_page().is_some() => auth.session_ended(),
+        result => confirm_if_asked(result),
+    });
+    view! {
+        <section aria-labelledby="deletion-heading" data-testid="account-deletion">
+            <h2 id="deletion-heading">"Delete your account"</h2>
+            <p>
+                "This signs you out everywhere, revokes every API token, forgets every browser "
+                "you trusted and erases the account. It cannot be undone, and anyone may then "
+                "register the username."
+            </p>
+            <ActionForm action=delete>
+                <label>
+                    "Type your username, " <strong>{username}</strong> ", to confirm"
+                    <input type="text" name="username" autocomplete="off" spellcheck="false" required data-testid="delete-username"/>
+                </label>
+                <button type="submit" class="danger" data-testid="delete-account">"Delete my account"</button>
+            </ActionForm>
+            {error_message::<DeleteAccount>(move || delete.value().get().map(|result| result.map(|_| ())))}
         </section>
     }
 }

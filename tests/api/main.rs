@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_deletion;
 mod accounts;
 mod busy;
 mod connection_slots;

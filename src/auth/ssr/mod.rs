@@ -3,6 +3,7 @@
 //! functions in `auth` are thin wrappers over the flows here.
 
 mod accounts;
+pub mod deletion;
 mod devices;
 mod error;
 mod flows;

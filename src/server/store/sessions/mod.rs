@@ -28,7 +28,12 @@
 //!   old id is kept only as a hash, with its session, to say what it was
 //!   when it comes back ([`Retired`]): a way to the successor (within the
 //!   grace, or while the successor was never presented), or a reuse, which
-//!   ends the session in the same atomic step.
+//!   ends the session in the same atomic step;
+//! - a user about to be deleted has every session ended for good
+//!   (`end_user`): a sign-in of theirs still in flight stores nothing after
+//!   it, and its create fails with [`StoreError::Ended`] (on SQL, once the
+//!   user's row is gone, which the index refers to; on Redis, from a marker
+//!   the same script sets).
 //!
 //! Expired records are deleted by the backend itself (Redis) or by the purge
 //! (`purge`), on the server's clock.
@@ -81,6 +86,12 @@ pub struct EndedSession {
 /// How long, and how many, notes of ended sessions are kept per user.
 pub const ENDED_KEPT_SECS: i64 = 30 * 86_400;
 pub const ENDED_KEPT_MAX: usize = 20;
+
+/// How long a store that cannot refer to the user's row (Redis) remembers
+/// that a user was deleted, refusing their sign-ins still in flight: far
+/// longer than a sign-in takes (its password hash waits a few seconds at
+/// most), and ids are never given out again.
+pub const GONE_KEPT_SECS: i64 = 86_400;
 
 /// What became of an id presented that has no live record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,6 +224,14 @@ pub trait SessionBackend: std::fmt::Debug + Send + Sync + 'static {
     /// Ends every session of `user_id` but the one named `keep` (all when
     /// `None`); how many ended.
     async fn revoke_all_but(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError>;
+
+    /// Ends every session of `user_id` and their notes, because the user is
+    /// being deleted: how many live ones ended. A signed-in create for the
+    /// user after this fails with [`StoreError::Ended`] and stores nothing:
+    /// Redis keeps a marker for [`GONE_KEPT_SECS`]; on SQL the index row of
+    /// such a create refers to a user row that is gone (the caller deletes
+    /// it, and calls this again should a create have come between).
+    async fn end_user(&self, user_id: i64) -> Result<u64, StoreError>;
 
     /// Deletes the records that expired before `now`, and the notes of ended
     /// sessions older than [`ENDED_KEPT_SECS`]; how many records went. A
@@ -407,6 +426,12 @@ impl Sessions {
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
         self.backend.revoke_all_but(user_id, keep).await
+    }
+
+    /// Ends every session of `user_id` for good, as their account is deleted
+    /// (see [`SessionBackend::end_user`]); how many live ones ended.
+    pub async fn end_user(&self, user_id: i64) -> Result<u64, StoreError> {
+        self.backend.end_user(user_id).await
     }
 
     /// Deletes every record that expired before `now`; how many went.

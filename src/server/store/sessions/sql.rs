@@ -239,7 +239,7 @@ impl SessionBackend for SqlSessions {
             return Ok(Written::Nothing);
         }
         if let Some(state) = signed_in {
-            query_on!(&mut transaction, |executor| sqlx::query(INDEX_SESSION)
+            let indexed = query_on!(&mut transaction, |executor| sqlx::query(INDEX_SESSION)
                 .bind(record.id.to_string())
                 .bind(&state.handle)
                 .bind(state.user_id)
@@ -250,7 +250,14 @@ impl SessionBackend for SqlSessions {
                 .bind(state.last_seen)
                 .execute(executor)
                 .await
-                .map(|_| ()))?;
+                .map(|_| ()));
+            match indexed {
+                // The user was deleted while this sign-in ran (`end_user`).
+                Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+                    return Err(StoreError::Ended);
+                }
+                indexed => indexed?,
+            }
         }
         let made_room = match limit {
             Some((user_id, max_per_user, now)) => {
@@ -412,6 +419,14 @@ impl SessionBackend for SqlSessions {
         .execute(executor)
         .await
         .map(|done| done.rows_affected()))?)
+    }
+
+    /// The user's row, which every index row refers to, goes next; until it
+    /// has, a sign-in may still index a session, and deleting the row fails:
+    /// the caller ends the sessions again and retries. The notes go with the
+    /// row (`ON DELETE CASCADE`).
+    async fn end_user(&self, user_id: i64) -> Result<u64, StoreError> {
+        self.revoke_all_but(user_id, None).await
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {

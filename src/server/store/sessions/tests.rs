@@ -273,6 +273,17 @@ async fn signed_in_last_seen(
     handle: &str,
     last_seen: i64,
 ) -> Record {
+    let mut record = signed_in_unsaved(user_id, handle, last_seen);
+    backend.create(&mut record).await.unwrap();
+    record
+}
+
+/// A signed-in record of `user_id` as sign-in makes it, not stored yet.
+fn signed_in_record_unsaved(user_id: i64, handle: &str) -> Record {
+    signed_in_unsaved(user_id, handle, 1_000)
+}
+
+fn signed_in_unsaved(user_id: i64, handle: &str, last_seen: i64) -> Record {
     let state = SignedIn {
         user_id,
         username: "someone".into(),
@@ -286,16 +297,14 @@ async fn signed_in_last_seen(
         id_presented: true,
         confirmed_at: 0,
     };
-    let mut record = Record {
+    Record {
         id: Id::default(),
         data: HashMap::from([(
             SIGNED_IN_KEY.to_string(),
             serde_json::to_value(&state).unwrap(),
         )]),
         expiry_date: OffsetDateTime::now_utc() + Span::hours(1),
-    };
-    backend.create(&mut record).await.unwrap();
-    record
+    }
 }
 
 async fn count(backend: &Subject, table: &str) -> i64 {
@@ -433,6 +442,42 @@ async fn revocation_reaches_only_the_users_own_sessions() {
 
         assert_eq!(backend.revoke_all_but(alice, None).await.unwrap(), 1);
         assert!(backend.load(&kept.id).await.unwrap().is_none());
+    }
+}
+
+/// A user being deleted: every session ends with its notes, and a sign-in
+/// still in flight stores nothing (once the user's row is gone, on SQL).
+#[tokio::test]
+async fn a_deleted_users_sessions_end_and_a_sign_in_in_flight_stores_nothing() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let (alice, bob) = (user(backend, "alice").await, user(backend, "bob").await);
+        let first = signed_in_record(backend, alice, "a1").await;
+        let second = signed_in_record(backend, alice, "a2").await;
+        let bobs = signed_in_record(backend, bob, "b1").await;
+
+        assert_eq!(backend.end_user(alice).await.unwrap(), 2);
+        query_on!(&backend.database, |executor| sqlx::query(
+            "DELETE FROM users WHERE id = $1"
+        )
+        .bind(alice)
+        .execute(executor)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        for record in [&first, &second] {
+            assert!(backend.load(&record.id).await.unwrap().is_none());
+        }
+        let mut late = signed_in_record_unsaved(alice, "a3");
+        let refused = backend.create(&mut late).await.unwrap_err();
+        assert_eq!(SessionFault::of_store(&refused), SessionFault::Ended);
+        assert!(backend.load(&late.id).await.unwrap().is_none());
+        let now = OffsetDateTime::now_utc();
+        assert!(backend.sessions_of(alice, now).await.unwrap().is_empty());
+        assert_eq!(index_rows(backend).await, 1, "bob's session only");
+        assert!(backend.load(&bobs.id).await.unwrap().is_some());
+        // Bob still signs in.
+        signed_in_record(backend, bob, "b2").await;
     }
 }
 

@@ -7,7 +7,10 @@
 //!   of the whole record) with Redis's expiry at the record's (`EXAT`);
 //! - `Puser:{user_id}`: the index of that user's signed-in sessions, a hash
 //!   from each session's public handle to its entry (the session id and what
-//!   the account page shows), expiring with the user's last session.
+//!   the account page shows), expiring with the user's last session;
+//! - `Pended:{user_id}`: notes of the sessions ended to make room;
+//! - `Pgone:{user_id}`: the marker of a deleted user, whose sign-ins still in
+//!   flight must store nothing.
 //!
 //! tower-sessions-redis-store itself is not used: it has no key prefix, its
 //! save is an insert-or-update whose outcome it drops (a save after a
@@ -23,6 +26,7 @@ mod scripts;
 use super::{
     decode, encode, id_hash, signed_in, EndedSession, IndexedSession, RedisError, RetiredId,
     Rotation, SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
+    GONE_KEPT_SECS,
 };
 use crate::server::store::{
     health::{Health, Probe},
@@ -38,7 +42,7 @@ use fred::{
         Builder, FromValue, MultipleValues,
     },
 };
-use scripts::{DELETE, ENDED, LIST, REVOKE, REVOKE_ALL_BUT, ROTATE, WRITE};
+use scripts::{DELETE, ENDED, END_USER, LIST, REVOKE, REVOKE_ALL_BUT, ROTATE, WRITE};
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
@@ -166,6 +170,11 @@ impl RedisSessions {
         format!("{}ended:{user_id}", self.prefix)
     }
 
+    /// The marker of a deleted user (`end_user`).
+    fn gone_key(&self, user_id: i64) -> String {
+        format!("{}gone:{user_id}", self.prefix)
+    }
+
     /// The stored bytes of record `id`: one round trip.
     async fn read_bytes(&self, id: &Id) -> Result<Option<Vec<u8>>, RedisError> {
         let read = self.client()?.get(self.record_key(id)).await;
@@ -222,6 +231,7 @@ impl SessionBackend for RedisSessions {
         if let Some(state) = signed_in {
             keys.push(self.index_key(state.user_id));
             keys.push(self.ended_key(state.user_id));
+            keys.push(self.gone_key(state.user_id));
             let entry = Entry {
                 id: record.id.to_string(),
                 device: state.device.clone(),
@@ -247,8 +257,10 @@ impl SessionBackend for RedisSessions {
         let Some((written, notes)) = answer.split_first() else {
             return Ok(Written::Nothing);
         };
-        if written != "1" {
-            return Ok(Written::Nothing);
+        match written.as_str() {
+            "1" => {}
+            "gone" => return Err(StoreError::Ended),
+            _ => return Ok(Written::Nothing),
         }
         let made_room = notes
             .iter()
@@ -416,6 +428,23 @@ impl SessionBackend for RedisSessions {
                 &REVOKE_ALL_BUT,
                 vec![self.index_key(user_id)],
                 vec![self.prefix.clone(), keep.unwrap_or_default().to_string()],
+            )
+            .await?;
+        Ok(u64::try_from(ended).unwrap_or_default())
+    }
+
+    /// One script (`END_USER`): the marker, then every session in the index
+    /// with its retired ids, the index and the notes.
+    async fn end_user(&self, user_id: i64) -> Result<u64, StoreError> {
+        let ended: i64 = self
+            .run(
+                &END_USER,
+                vec![
+                    self.index_key(user_id),
+                    self.ended_key(user_id),
+                    self.gone_key(user_id),
+                ],
+                vec![self.prefix.clone(), GONE_KEPT_SECS.to_string()],
             )
             .await?;
         Ok(u64::try_from(ended).unwrap_or_default())

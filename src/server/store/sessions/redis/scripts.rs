@@ -27,12 +27,15 @@ macro_rules! end_family {
 /// live sessions past the newest `ARGV[6] - 1` end, least recently active
 /// first, each noted at `ARGV[7]` in the list `KEYS[3]` (the newest
 /// `ARGV[9]` kept, for `ARGV[10]` seconds); records are keyed `ARGV[8]` and
-/// their id. Answers `'0'` when nothing was written (the id is taken, or the
-/// record is gone), else `'1'` and the notes of the sessions ended.
+/// their id. Answers `'gone'` when the user's marker `KEYS[4]` says they were
+/// deleted (nothing is written), `'0'` when nothing was written (the id is
+/// taken, or the record is gone), else `'1'` and the notes of the sessions
+/// ended.
 pub(super) static WRITE: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(concat!(
         end_family!(),
-        "if not redis.call('SET', KEYS[1], ARGV[1], ARGV[3], 'EXAT', ARGV[2]) then return {'0'} end
+        "if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then return {'gone'} end
+         if not redis.call('SET', KEYS[1], ARGV[1], ARGV[3], 'EXAT', ARGV[2]) then return {'0'} end
          local answer = {'1'}
          if not KEYS[2] then return answer end
          redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
@@ -139,6 +142,26 @@ pub(super) static REVOKE_ALL_BUT: LazyLock<Script> = LazyLock::new(|| {
              ended = ended + redis.call('DEL', ARGV[1] .. cjson.decode(all[i + 1]).id)
            end
          end
+         return ended"
+    ))
+});
+
+/// A user is being deleted: sets their marker `KEYS[3]` for `ARGV[2]`
+/// seconds (a sign-in still in flight then writes nothing), and ends every
+/// session in their index `KEYS[1]` with its retired ids (records keyed
+/// `ARGV[1]` and their id), deleting the index and the notes `KEYS[2]`: how
+/// many live ones ended.
+pub(super) static END_USER: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(concat!(
+        end_family!(),
+        "redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
+         local all = redis.call('HGETALL', KEYS[1])
+         local ended = 0
+         for i = 1, #all, 2 do
+           end_family(ARGV[1], all[i])
+           ended = ended + redis.call('DEL', ARGV[1] .. cjson.decode(all[i + 1]).id)
+         end
+         redis.call('DEL', KEYS[1], KEYS[2])
          return ended"
     ))
 });
