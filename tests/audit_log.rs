@@ -156,7 +156,10 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         .lines()
         .find(|line| line.contains("account_deleted"))
         .unwrap();
-    assert!(!deletion.contains("erin"), "the deleted user's name: {deletion}");
+    assert!(
+        !deletion.contains("erin"),
+        "the deleted user's name: {deletion}"
+    );
     assert!(!log.contains(PASSWORD), "a password is in the log");
     let signature = token.rsplit('.').next().unwrap();
     assert!(!log.contains(signature), "a bearer token is in the log");

@@ -84,6 +84,17 @@ test('every page passes axe, signed out and signed in, with errors shown; screen
   await expect(page.getByRole('alert')).toBeFocused();
   await expectAccessible(page, 'confirm with an error');
 
+  await visit(page, '/account');
+  await page.getByTestId('delete-username').fill('not-alice');
+  await page.getByTestId('delete-account').click();
+  await expect(page.getByRole('alert')).toHaveText(/username exactly/);
+  await expect(page.getByRole('alert')).toBeFocused();
+  await expectAccessible(page, 'account deletion with an error');
+
+  await visit(page, '/?deleted=1');
+  await expect(page.getByTestId('account-deleted')).toBeVisible();
+  await expectAccessible(page, 'home after a deletion');
+
   await visit(page, '/no-such-page');
   await expectAccessible(page, 'not found');
 });

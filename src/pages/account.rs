@@ -287,7 +287,7 @@ fn AccountDeletion(username: String) -> impl IntoView {
     });
     view! {
         <section aria-labelledby="deletion-heading" data-testid="account-deletion">
-            <h2 id="deletion-heading">"Delete your account"</h2>
+            <h2 id="deletion-heading">"Delete this account"</h2>
             <p>
                 "This signs you out everywhere, revokes every API token, forgets every browser "
                 "you trusted and erases the account. It cannot be undone, and anyone may then "
@@ -295,7 +295,7 @@ fn AccountDeletion(username: String) -> impl IntoView {
             </p>
             <ActionForm action=delete>
                 <label>
-                    "Type your username, " <strong>{username}</strong> ", to confirm"
+                    <span>"Type your username, " <strong>{username}</strong> ", to confirm"</span>
                     <input type="text" name="username" autocomplete="off" spellcheck="false" required data-testid="delete-username"/>
                 </label>
                 <button type="submit" class="danger" data-testid="delete-account">"Delete my account"</button>
