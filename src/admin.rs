@@ -6,10 +6,10 @@
 use crate::{
     auth::{
         ssr::{
-            create_user, deletion, live_sessions, parse_username, sign_out_everywhere, tokens,
-            users, AuthError, AuthService,
+            activity, create_user, deletion, live_sessions, parse_username, sign_out_everywhere,
+            tokens, users, AuthError, AuthService,
         },
-        Password,
+        ActivityKind, Password,
     },
     pages::utc_text,
     server::{config::Settings, startup, store::purge_now},
@@ -47,6 +47,22 @@ enum Command {
     /// Revoke users' bearer tokens; make a new signing key.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Read a user's security activity, as their activity page shows it.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EventsCommand {
+    /// List a user's events within the retention, newest first.
+    List {
+        /// The user whose events to list.
+        #[arg(long)]
+        user: String,
+        /// Only events older than this one (the id a previous page ended on).
+        #[arg(long)]
+        before: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +168,7 @@ pub async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Command::Tokens(command)) => Admin::Tokens(command),
+        Some(Command::Events(command)) => Admin::Events(command),
     };
     init_logging();
     match run(command).await {
@@ -179,6 +196,7 @@ enum Admin {
     Users(UsersCommand),
     Sessions(SessionsCommand),
     Tokens(TokensCommand),
+    Events(EventsCommand),
 }
 
 async fn run(command: Admin) -> Result<(), AdminError> {
@@ -195,6 +213,7 @@ async fn run(command: Admin) -> Result<(), AdminError> {
         Admin::Users(command) => users_command(&service, command, password).await,
         Admin::Sessions(command) => sessions_command(&service, command).await,
         Admin::Tokens(command) => tokens_command(&service, command).await,
+        Admin::Events(command) => events_command(&service, command).await,
     };
     service.sessions.close().await;
     service.database.close().await;
@@ -316,6 +335,7 @@ async fn sessions_command(
                     ended.sessions
                 }
             };
+            by_administrator(service, user.id).await?;
             tracing::info!(target: "audit", event = "sessions_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} session(s) of {:?} ended", user.username);
         }
@@ -337,10 +357,58 @@ async fn tokens_command(service: &AuthService, command: TokensCommand) -> Result
         TokensCommand::Revoke { username } => {
             let user = user_named(service, &username).await?;
             let ended = tokens::revoke_all(&service.database, user.id, service.clock.now()).await?;
+            by_administrator(service, user.id).await?;
             tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} bearer token(s) of {:?} revoked", user.username);
         }
         TokensCommand::NewKey { kid, eddsa } => println!("{}", new_key(kid, eddsa)),
+    }
+    Ok(())
+}
+
+/// An operator's change, on the user's activity page.
+async fn by_administrator(service: &AuthService, user_id: i64) -> Result<(), AdminError> {
+    let kind = ActivityKind::EndedByAdministrator;
+    let now = service.clock.now();
+    activity::record(
+        &service.database,
+        user_id,
+        kind,
+        now,
+        activity::COMMAND_LINE,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn events_command(service: &AuthService, command: EventsCommand) -> Result<(), AdminError> {
+    let EventsCommand::List { user, before } = command;
+    let user = user_named(service, &user).await?;
+    let page = activity::page_of(service, user.id, before, None).await?;
+    println!(
+        "{:>8}  {:<20}  {:<24}  {:<15}  device",
+        "id", "when", "what", "client"
+    );
+    for event in &page.events {
+        println!(
+            "{:>8}  {:<20}  {:<24}  {:<15}  {}",
+            event.id,
+            utc_text(event.at),
+            event.kind.wire_name(),
+            event.client,
+            event.device
+        );
+    }
+    match page.older {
+        Some(older) => println!(
+            "{} event(s); older ones: --before {older}",
+            page.events.len()
+        ),
+        None => println!(
+            "{} event(s) (kept {} days)",
+            page.events.len(),
+            page.retention_days
+        ),
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 
 use crate::{
     pages::{
-        AccountRoute, ConfirmRoute, DashboardRoute, LandingPage, LoginPage, NotFound, RegisterRoute,
+        AccountRoute, ActivityRoute, ConfirmRoute, DashboardRoute, LandingPage, LoginPage,
+        NotFound, RegisterRoute,
     },
     session_ui::{with_current_user, AuthProvider, NavLink, Shown, SignedInPart},
 };
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/account/activity") view={Lazy::<ActivityRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/confirm") view={Lazy::<ConfirmRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>

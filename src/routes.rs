@@ -4,7 +4,13 @@
 
 /// Pages only a signed-in user may see: the server redirects anonymous
 /// requests for them, and an open tab leaves them when its session ends.
-pub const PROTECTED_PAGES: &[&str] = &["/dashboard", "/account", CONFIRM_PAGE];
+pub const PROTECTED_PAGES: &[&str] = &["/dashboard", ACCOUNT_PAGE, ACTIVITY_PAGE, CONFIRM_PAGE];
+
+/// The signed-in user's security activity (#23).
+pub const ACTIVITY_PAGE: &str = "/account/activity";
+
+/// Where "This wasn't me" leads: the password change, which says why.
+pub const AFTER_NOT_ME_PAGE: &str = "/account?not_me=1#password-heading";
 
 /// The sign-in page.
 pub const SIGN_IN_PAGE: &str = "/login";

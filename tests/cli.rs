@@ -73,6 +73,8 @@ async fn every_command_has_help() {
         vec!["tokens", "--help"],
         vec!["tokens", "revoke", "--help"],
         vec!["tokens", "new-key", "--help"],
+        vec!["events", "--help"],
+        vec!["events", "list", "--help"],
     ] {
         let output = admin(&app, &args, "");
         assert!(output.status.success(), "{args:?}");
@@ -243,6 +245,33 @@ async fn a_deleted_users_token_opens_nothing_for_the_next_account_registered() {
         listed.contains("mallory") && !listed.contains("alice"),
         "{listed}"
     );
+}
+
+/// The operator reads a user's security activity as the user's page shows
+/// it, and their own revocations appear on it.
+#[tokio::test]
+async fn events_list_shows_a_users_activity() {
+    let app = app().await;
+    app.signed_in_as("alice", true).await;
+    let revoked = admin(&app, &["sessions", "revoke", "alice", "--all"], "");
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let listed = admin(&app, &["events", "list", "--user", "alice"], "");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let text = stdout(&listed);
+    let kinds: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter(|line| !line.contains("event(s)"))
+        .filter_map(|line| line.split_whitespace().nth(4))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["ended_by_administrator", "signed_in_new_device"],
+        "{text}"
+    );
+    assert!(text.contains("2 event(s) (kept 90 days)"), "{text}");
+    let unknown = admin(&app, &["events", "list", "--user", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
 }
 
 #[tokio::test]

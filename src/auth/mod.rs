@@ -43,6 +43,7 @@ pub use error::{AppError, InvalidInput};
 pub use password::Password;
 pub use server_fns::*;
 pub use types::{
-    CurrentUser, EndedSessionInfo, EndedSessions, FormLimits, SessionInfo, TokenAnswer,
-    PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
+    ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EndedSessionInfo, EndedSessions,
+    FormLimits, SessionInfo, TokenAnswer, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT,
+    USERNAME_MAX_CHARS,
 };

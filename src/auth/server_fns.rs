@@ -3,7 +3,9 @@
 
 #[cfg(feature = "ssr")]
 use super::ssr;
-use super::{AppError, CurrentUser, EndedSessions, Password, SessionInfo, TokenAnswer};
+use super::{
+    ActivityPage, AppError, CurrentUser, EndedSessions, Password, SessionInfo, TokenAnswer,
+};
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "register")]
@@ -104,6 +106,24 @@ pub async fn end_confirmation() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::reauth::end_confirmation(&cx).await)?;
     ssr::redirect_form_post(crate::routes::ACCOUNT_PAGE);
+    Ok(())
+}
+
+/// The signed-in user's own security activity, newest first, a page at a
+/// time: `before` is the `older` cursor of the previous page.
+#[server(prefix = "/api", endpoint = "activity")]
+pub async fn list_activity(before: Option<i64>) -> Result<ActivityPage, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::activity::for_session(&cx, before).await)
+}
+
+/// "This wasn't me": ends every other session of the user and revokes every
+/// token, then leads to the password change (a sensitive action).
+#[server(prefix = "/api", endpoint = "activity/not-me")]
+pub async fn not_me() -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::activity::not_me(&cx).await)?;
+    ssr::redirect_form_post(crate::routes::AFTER_NOT_ME_PAGE);
     Ok(())
 }
 

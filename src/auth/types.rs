@@ -59,6 +59,95 @@ pub struct EndedSessionInfo {
     pub ended_at: i64,
 }
 
+/// What happened on an account, as its security activity page tells its
+/// owner (#23). The wire name (`snake_case`) is stable: scripts read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// A sign-in with the password, from a browser that signed in to the
+    /// account before.
+    SignedIn,
+    /// A sign-in from a browser that had not (no trusted-device cookie).
+    SignedInNewDevice,
+    /// A wrong password for the account.
+    SignInFailed,
+    /// A sign-in refused because the account was throttled.
+    SignInThrottled,
+    SignedOut,
+    /// One session ended from the account page of another.
+    SessionEnded,
+    /// "Sign out everywhere else".
+    SignedOutElsewhere,
+    /// Sessions or tokens ended by an administrator (the command line).
+    EndedByAdministrator,
+    PasswordChanged,
+    TokenCreated,
+    TokensRevoked,
+    /// The password entered again for the sensitive actions.
+    Confirmed,
+    /// A copy of a session's cookie came back: the session was ended (#22).
+    SessionReused,
+    /// "This wasn't me": every other session and every token ended.
+    NotMe,
+}
+
+impl ActivityKind {
+    /// The wire name: `signed_in_new_device`.
+    pub fn wire_name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => unreachable!("ActivityKind serialises as a string"),
+        }
+    }
+
+    /// The kind a wire name names, if any.
+    pub fn from_wire_name(name: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
+    /// What the activity page says happened.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::SignedIn => "Signed in",
+            Self::SignedInNewDevice => "Signed in from a new device",
+            Self::SignInFailed => "A sign-in failed: wrong password",
+            Self::SignInThrottled => "Sign-ins paused after too many wrong passwords",
+            Self::SignedOut => "Signed out",
+            Self::SessionEnded => "A session was ended from another device",
+            Self::SignedOutElsewhere => "Signed out everywhere else",
+            Self::EndedByAdministrator => "Sessions or tokens ended by an administrator",
+            Self::PasswordChanged => "Password changed",
+            Self::TokenCreated => "API token created",
+            Self::TokensRevoked => "API tokens revoked",
+            Self::Confirmed => "Password entered for sensitive actions",
+            Self::SessionReused => "A session was ended: its cookie was used from two places",
+            Self::NotMe => "\"This wasn't me\": every other session and token ended",
+        }
+    }
+}
+
+/// One event of the activity page: what, when (Unix seconds), from which
+/// device and address, and whether it was on the reader's own session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEvent {
+    /// Its place in the list: pass it as `before` for the older ones.
+    pub id: i64,
+    pub at: i64,
+    pub kind: ActivityKind,
+    pub device: String,
+    pub client: String,
+    pub this_device: bool,
+}
+
+/// One page of the activity, newest first; `older` is the `before` cursor of
+/// the next page, when there is one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub events: Vec<ActivityEvent>,
+    pub older: Option<i64>,
+    pub retention_days: u32,
+}
+
 /// The lengths the forms allow and announce, as the server enforces them
 /// (`auth::ssr::validation`, with the configured `password.min_length`).
 /// The server renders them into the page and hands them to the browser with

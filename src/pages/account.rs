@@ -9,7 +9,7 @@ use crate::{
         DeleteAccount, EndConfirmation, EndedSessions, RevokeSession, RevokeTokens, SessionInfo,
         TokenAnswer,
     },
-    routes::CONFIRM_FOR_ACCOUNT_PAGE,
+    routes::{ACTIVITY_PAGE, CONFIRM_FOR_ACCOUNT_PAGE},
     session_ui::{use_auth, use_form_limits, SignOutButton},
 };
 use leptos::prelude::*;
@@ -61,6 +61,7 @@ pub fn AccountPage() -> impl IntoView {
         <SignedInOnly path="/account" page=|user| view! {
             <h1>"Your account"</h1>
             <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
+            <p><a href=ACTIVITY_PAGE data-testid="activity-link">"Security activity: what happened on your account"</a></p>
             <Sessions/>
             <EndedToMakeRoom/>
             <Confirmation confirmed_until=user.confirmed_until/>
@@ -250,6 +251,12 @@ fn PasswordChange(username: String) -> impl IntoView {
             <Show when=changed>
                 <p class="notice" role="status" data-testid="password-changed">
                     "Password changed. Every other session has been signed out."
+                </p>
+            </Show>
+            <Show when=move || !changed() && query.read().get("not_me").is_some()>
+                <p class="notice" role="status" data-testid="not-me-done">
+                    "Every other session of your account has been signed out and every API token "
+                    "revoked. Now choose a new password that nobody else knows."
                 </p>
             </Show>
             <ActionForm action=actions.change_password>

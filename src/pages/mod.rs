@@ -1,6 +1,7 @@
 //! One component per page.
 
 mod account;
+mod activity;
 mod confirm;
 mod dashboard;
 mod landing;
@@ -10,6 +11,7 @@ mod not_found;
 mod register;
 
 pub use account::AccountPage;
+pub use activity::ActivityPage;
 pub use confirm::ConfirmPage;
 pub use dashboard::DashboardPage;
 pub use landing::LandingPage;
@@ -52,6 +54,7 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(AccountRoute, AccountPage);
+lazy_page!(ActivityRoute, ActivityPage);
 lazy_page!(ConfirmRoute, ConfirmPage);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(RegisterRoute, RegisterPage);

@@ -22,7 +22,8 @@ use super::{
 use crate::{
     app::{shell, App},
     auth::ssr::{
-        purge_throttle_counters, AuthError, AuthService, Clock, DeviceCookie, PasswordHasher,
+        activity, purge_throttle_counters, AuthError, AuthService, Clock, DeviceCookie,
+        PasswordHasher,
     },
 };
 use axum::{middleware::from_fn, middleware::from_fn_with_state, routing::get, Router};
@@ -90,6 +91,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
             .await?
             .with_max_per_user(settings.session.max_per_user, clock),
         tokens,
+        activity: settings.activity_rules(),
     })
 }
 
@@ -135,7 +137,8 @@ pub async fn build(
             settings.rotation_rules(),
             settings.session_policy(),
             auth.clock.clone(),
-        );
+        )
+        .with_activity(auth.database.clone());
 
     // `cargo leptos watch` sets LEPTOS_WATCH; only then does the page open
     // the live-reload websocket (the same test as Leptos's `AutoReload`).
@@ -218,6 +221,12 @@ fn background_tasks(auth: &AuthService, every: Duration) -> Vec<JoinHandle<()>> 
             auth.sessions.clone(),
             auth.clock.clone(),
             every,
+        )),
+        tokio::spawn(activity::purge_continuously(
+            auth.database.clone(),
+            auth.clock.clone(),
+            every,
+            auth.activity,
         )),
         tokio::spawn(purge_throttle_counters(
             auth.database.clone(),

@@ -5,6 +5,7 @@ mod helpers;
 
 mod account_deletion;
 mod accounts;
+mod activity;
 mod busy;
 mod connection_slots;
 mod dashboard;

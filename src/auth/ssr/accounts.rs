@@ -4,12 +4,15 @@
 //! line as sign-in does.
 
 use super::{
+    activity,
     flows::judged_strong,
     reauth, session, tokens, users,
     validation::{new_password, parse_username, presented_password},
     AuthError, AuthService, RequestContext, SignedIn,
 };
-use crate::auth::{EndedSessionInfo, EndedSessions, InvalidInput, Password, SessionInfo};
+use crate::auth::{
+    ActivityKind, EndedSessionInfo, EndedSessions, InvalidInput, Password, SessionInfo,
+};
 use crate::server::store::StoreError;
 use secrecy::SecretString;
 
@@ -74,11 +77,15 @@ pub async fn live_sessions(
 pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), AuthError> {
     let signed_in = cx.require_signed_in()?;
     let client = cx.client_address();
-    if handle == signed_in.handle {
+    let kind = if handle == signed_in.handle {
         session::end(&cx.session).await?;
-    } else if !cx.state.sessions.revoke(signed_in.user_id, handle).await? {
+        ActivityKind::SignedOut
+    } else if cx.state.sessions.revoke(signed_in.user_id, handle).await? {
+        ActivityKind::SessionEnded
+    } else {
         return Err(AuthError::UnknownSession);
-    }
+    };
+    activity::record_here(cx, signed_in.user_id, kind, Some(&signed_in.handle)).await?;
     tracing::info!(target: "audit", event = "session_revoked", user_id = signed_in.user_id, client, this_session = handle == signed_in.handle, outcome = "success");
     Ok(())
 }
@@ -110,6 +117,8 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
     let client = cx.client_address();
     let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
+    let kind = ActivityKind::SignedOutElsewhere;
+    activity::record_here(cx, signed_in.user_id, kind, Some(&signed_in.handle)).await?;
     tracing::info!(target: "audit", event = "sessions_revoked", user_id = signed_in.user_id, client, ended = sessions_ended, tokens_ended, outcome = "success");
     reauth::renew_confirmation(cx, signed_in).await?;
     Ok(sessions_ended)
@@ -154,6 +163,8 @@ pub async fn change_password(
         ..signed_in
     };
     session::renew(&cx.session, &service.policy, &state).await?;
+    let kind = ActivityKind::PasswordChanged;
+    activity::record_here(cx, user.id, kind, Some(&state.handle)).await?;
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
     tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended, tokens_ended, outcome = "success");
     Ok(())

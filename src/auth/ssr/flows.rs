@@ -3,13 +3,13 @@
 //! outcome; never a password, hash or session id).
 
 use super::{
-    devices, session,
+    activity, devices, session,
     throttle::{self, Scope},
     users,
     validation::{new_password, parse_username, presented_password, strong_enough, Username},
-    AuthError, AuthService, RequestContext,
+    AuthError, AuthService, RequestContext, SignedIn,
 };
-use crate::auth::Password;
+use crate::auth::{ActivityKind, Password};
 use crate::server::store::Database;
 use secrecy::SecretString;
 
@@ -115,7 +115,7 @@ pub async fn sign_in(
         .await?;
         cx.set_device_cookie(&token);
     }
-    session::start(
+    let state = session::start(
         &cx.session,
         &service.policy,
         now,
@@ -126,6 +126,12 @@ pub async fn sign_in(
     )
     .await?;
     let known_device = checked.on_trusted_device;
+    let kind = if known_device {
+        ActivityKind::SignedIn
+    } else {
+        ActivityKind::SignedInNewDevice
+    };
+    activity::record_here(cx, user.id, kind, Some(&state.handle)).await?;
     tracing::info!(target: "audit", event = "sign_in", via = "session", user_id = user.id, client, remember, known_device, outcome = "success");
     Ok(())
 }
@@ -161,6 +167,16 @@ pub(super) async fn check_credentials(
     if let Some(refusal) = check.admit(service, now).await? {
         let retry_after_secs = refusal.retry_after_secs;
         tracing::warn!(target: "audit", event = "sign_in", via, client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
+        if refusal.scope == Scope::AccountSignIn {
+            if let Some(user) = users::find_by_key(&service.database, &username.key).await? {
+                activity::record_throttled(
+                    cx,
+                    user.id,
+                    service.throttle.sign_in_account.window_secs,
+                )
+                .await?;
+            }
+        }
         return Err(AuthError::Throttled { retry_after_secs });
     }
 
@@ -176,6 +192,9 @@ pub(super) async fn check_credentials(
         Some(user) if matches => user,
         user => {
             // Already counted by `admit`.
+            if let Some(user) = &user {
+                activity::record_here(cx, user.id, ActivityKind::SignInFailed, None).await?;
+            }
             let user_id = user.map_or_else(|| "unknown".to_string(), |user| user.id.to_string());
             tracing::info!(target: "audit", event = "sign_in", via, user_id, client, outcome = "failure");
             return Err(AuthError::InvalidCredentials);
@@ -279,9 +298,14 @@ async fn given_back_if_busy<T>(
 }
 
 pub async fn sign_out(cx: &RequestContext) -> Result<(), AuthError> {
-    let user_id = cx.signed_in.as_ref().map(|signed_in| signed_in.user_id);
+    let signed_in = cx.signed_in.as_ref();
     session::end(&cx.session).await?;
-    if let Some(user_id) = user_id {
+    if let Some(SignedIn {
+        user_id, handle, ..
+    }) = signed_in
+    {
+        let user_id = *user_id;
+        activity::record_here(cx, user_id, ActivityKind::SignedOut, Some(handle)).await?;
         let client = cx.client_address();
         tracing::info!(target: "audit", event = "sign_out", user_id, client, outcome = "success");
     }

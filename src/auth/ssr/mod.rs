@@ -3,6 +3,7 @@
 //! functions in `auth` are thin wrappers over the flows here.
 
 mod accounts;
+pub mod activity;
 pub mod deletion;
 mod devices;
 mod error;
@@ -57,6 +58,8 @@ pub struct AuthService {
     pub sessions: Sessions,
     /// How bearer tokens are signed and checked.
     pub tokens: tokens::SharedTokenRules,
+    /// How long each user's security activity is kept.
+    pub activity: activity::ActivityRules,
 }
 
 /// Everything a server function needs about the request it answers.

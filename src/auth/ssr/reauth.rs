@@ -11,7 +11,7 @@ use super::{
     flows::PasswordCheck, session, users::UserRecord, validation::presented_password, AuthError,
     RequestContext, SignedIn, SIGNED_IN_KEY,
 };
-use crate::auth::Password;
+use crate::auth::{ActivityKind, Password};
 use secrecy::SecretString;
 
 /// The signed-in state of this request when its password was entered within
@@ -73,6 +73,8 @@ pub async fn confirm(cx: &RequestContext, password: Password) -> Result<(), Auth
         ..signed_in
     };
     session::renew(&cx.session, &service.policy, &state).await?;
+    let kind = ActivityKind::Confirmed;
+    super::activity::record_here(cx, user.id, kind, Some(&state.handle)).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "confirm", user_id = user.id, client, outcome = "success");
     Ok(())

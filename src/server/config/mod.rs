@@ -23,8 +23,8 @@ mod validate;
 pub use environment::{env_name, RENAMED};
 pub use secret::SecretText;
 pub use sections::{
-    CookieSettings, DatabaseSettings, Environment, PasswordSettings, ServerSettings,
-    SessionSettings, SessionStoreKind, ThrottleSettings, TokenSettings,
+    CookieSettings, DatabaseSettings, Environment, PasswordSettings, SecuritySettings,
+    ServerSettings, SessionSettings, SessionStoreKind, ThrottleSettings, TokenSettings,
 };
 
 use environment::EnvVar;
@@ -45,6 +45,7 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     pub server: ServerSettings,
     pub tokens: TokenSettings,
+    pub security: SecuritySettings,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,22 @@ use crate::{
 use serde::{Deserialize, Serialize};
 use std::{net::IpAddr, str::FromStr};
 
+/// What the account's owner sees of its security (#23).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// How many days the security activity page keeps each event.
+    pub activity_retention_days: u32,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            activity_retention_days: 90,
+        }
+    }
+}
+
 /// Bearer tokens (`POST /api/token`, `GET /api/me`).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]

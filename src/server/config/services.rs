@@ -4,6 +4,7 @@
 use super::{ConfigError, Environment, Settings};
 use crate::{
     auth::ssr::{
+        activity::ActivityRules,
         tokens::jwt::{TokenKeys, TokenRules},
         HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
     },
@@ -40,6 +41,13 @@ impl Settings {
             i64::try_from(tokens.lifetime_secs).unwrap_or(i64::MAX),
         )
         .with_max_outstanding(tokens.max_outstanding))
+    }
+
+    /// How long the security activity is kept.
+    pub fn activity_rules(&self) -> ActivityRules {
+        ActivityRules {
+            retention_days: self.security.activity_retention_days,
+        }
     }
 
     pub fn session_policy(&self) -> SessionPolicy {

@@ -29,6 +29,10 @@ impl Settings {
                 "session.cleanup_interval_secs must be above 0",
             ),
             (
+                (1..=3_650).contains(&self.security.activity_retention_days),
+                "security.activity_retention_days must be between 1 and 3650",
+            ),
+            (
                 session.store != SessionStoreKind::Redis
                     || session
                         .redis_url()

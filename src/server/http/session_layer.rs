@@ -14,11 +14,11 @@
 //! replaced id as `rotation` says.
 
 use super::rotation::{Found, RequestStore, RotationRules};
-use crate::server::store::{SessionFault, Sessions};
+use crate::server::store::{Database, SessionFault, Sessions};
 use crate::{
     auth::{
-        ssr::{describe_device, Clock, SessionPolicy, SignedIn, SIGNED_IN_KEY},
-        AppError,
+        ssr::{activity, describe_device, Clock, SessionPolicy, SignedIn, SIGNED_IN_KEY},
+        ActivityKind, AppError,
     },
     cookies,
 };
@@ -39,6 +39,8 @@ pub struct SessionLayer {
     cookie_name: Arc<str>,
     secure: bool,
     rotation: Rotation,
+    /// Where a reused session is told to its owner (their activity page).
+    activity: Option<Database>,
 }
 
 /// What rotating needs: the rules, the expiry rules (a rotated cookie keeps
@@ -62,6 +64,15 @@ impl SessionLayer {
                 policy: None,
                 clock: Clock::default(),
             },
+            activity: None,
+        }
+    }
+
+    /// Recording a reused session on its owner's activity in `database`.
+    pub fn with_activity(self, database: Database) -> Self {
+        Self {
+            activity: Some(database),
+            ..self
         }
     }
 
@@ -137,6 +148,19 @@ pub async fn manage_sessions(
     } = &found
     {
         tracing::warn!(target: "audit", event = "session_reused", user_id, owner_device = device.as_str(), owner_client = client.as_str(), client = requester.client().as_str(), device = requester.device().as_str(), outcome = "session_ended");
+        if let Some(database) = &layer.activity {
+            let (device, client) = (requester.device(), requester.client());
+            let place = activity::Place {
+                device: &device,
+                client: &client,
+                handle: None,
+            };
+            let now = layer.rotation.clock.now();
+            let kind = ActivityKind::SessionReused;
+            if let Err(error) = activity::record(database, *user_id, kind, now, place).await {
+                tracing::error!(error = %error, "a reused session is not on its owner's activity");
+            }
+        }
     }
     if empty {
         if presented.is_some() {

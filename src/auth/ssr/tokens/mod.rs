@@ -12,8 +12,12 @@
 
 pub mod jwt;
 
-use super::{flows::check_credentials, random, AuthError, AuthService, RequestContext};
-use crate::auth::{Password, TokenAnswer};
+use super::{
+    activity::{self, Place},
+    flows::check_credentials,
+    random, AuthError, AuthService, RequestContext,
+};
+use crate::auth::{ActivityKind, Password, TokenAnswer};
 use crate::server::store::{query_on, Database, SerialLock, Transaction};
 use jwt::{InvalidToken, TokenRules};
 
@@ -40,22 +44,28 @@ pub async fn issue_for_credentials(
         .user;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "sign_in", via = "token", user_id = user.id, client, outcome = "success");
-    issue(&cx.state, user.id, &client).await
+    let origin = cx.session_origin();
+    issue(&cx.state, user.id, origin.place(None)).await
 }
 
 /// A token for the signed-in user of this session (the account page).
 pub async fn issue_for_session(cx: &RequestContext) -> Result<TokenAnswer, AuthError> {
     let signed_in = super::reauth::require_confirmed(cx)?;
-    let answer = issue(&cx.state, signed_in.user_id, &cx.client_address()).await?;
+    let origin = cx.session_origin();
+    let place = origin.place(Some(&signed_in.handle));
+    let answer = issue(&cx.state, signed_in.user_id, place).await?;
     super::reauth::renew_confirmation(cx, signed_in).await?;
     Ok(answer)
 }
 
+/// Issues a token to `user_id`, recorded on their activity at `place` in the
+/// same transaction.
 async fn issue(
     service: &AuthService,
     user_id: i64,
-    client: &str,
+    place: Place<'_>,
 ) -> Result<TokenAnswer, AuthError> {
+    let client = place.client;
     let rules = &service.tokens;
     if rules.keys.signing_kid().is_none() {
         return Err(AuthError::NoSigningKey);
@@ -100,6 +110,8 @@ async fn issue(
     let Some(generation) = generation else {
         return Err(AuthError::SessionEnded);
     };
+    let kind = ActivityKind::TokenCreated;
+    activity::record(&mut transaction, user_id, kind, now, place).await?;
     transaction.commit().await?;
     let token = rules
         .sign(&rules.claims_for(user_id, generation, jti.clone(), now))
@@ -205,6 +217,8 @@ pub async fn revoke_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
     let signed_in = super::reauth::require_confirmed(cx)?;
     let user_id = signed_in.user_id;
     let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now()).await?;
+    let kind = ActivityKind::TokensRevoked;
+    activity::record_here(cx, user_id, kind, Some(&signed_in.handle)).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "tokens_revoked", user_id, client, ended, outcome = "success");
     super::reauth::renew_confirmation(cx, signed_in).await?;

@@ -1,0 +1,276 @@
+//! The security activity of an account, for its owner (#23): what happened
+//! (`ActivityKind`), when, from which device and address, and on which
+//! session, kept in the database for `security.activity_retention_days` and
+//! deleted with the user. The audit log is the operator's; this is the
+//! user's own, and only ever their own: every read names the user of the
+//! session (or the operator's `events list --user`).
+//!
+//! An event is written after the change it records has been made, by the
+//! same request; a failure to write it fails the request (503 while the
+//! database is away), so a change the user was told about is never missing
+//! from their page. The change itself may live in the session store (a
+//! sign-in, a sign-out), which shares no transaction with the database.
+
+use super::{reauth, sign_out_everywhere, AuthError, AuthService, RequestContext};
+use crate::auth::{ActivityEvent, ActivityKind, ActivityPage};
+use crate::server::store::{query_on, Database, RunsQueries};
+
+/// Events per page.
+pub const PAGE_SIZE: usize = 20;
+
+/// How long events are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActivityRules {
+    pub retention_days: u32,
+}
+
+impl ActivityRules {
+    pub fn retention_secs(self) -> i64 {
+        i64::from(self.retention_days) * 86_400
+    }
+}
+
+/// Where an event happened: the device, the client address, and the session
+/// (its public handle) when there was one.
+#[derive(Clone, Copy, Debug)]
+pub struct Place<'a> {
+    pub device: &'a str,
+    pub client: &'a str,
+    pub handle: Option<&'a str>,
+}
+
+/// The place of an operator's change on the command line.
+pub const COMMAND_LINE: Place<'static> = Place {
+    device: "command line",
+    client: "administrator",
+    handle: None,
+};
+
+const INSERT: &str = "INSERT INTO security_events \
+     (user_id, at, kind, device, client, session_handle) VALUES ($1, $2, $3, $4, $5, $6)";
+const INSERT_UNLESS_RECENT: &str = "INSERT INTO security_events \
+     (user_id, at, kind, device, client, session_handle) \
+     SELECT $1, $2, $3, $4, $5, NULL WHERE NOT EXISTS (SELECT 1 FROM security_events \
+     WHERE user_id = $1 AND kind = $3 AND at > $6)";
+const PAGE: &str = "SELECT id, at, kind, device, client, session_handle FROM security_events \
+     WHERE user_id = $1 AND id < $2 AND at >= $3 ORDER BY id DESC LIMIT $4";
+const PURGE: &str = "DELETE FROM security_events WHERE at < $1";
+
+/// An event of a user deleted meanwhile (a sign-in racing the deletion):
+/// there is no activity left to tell, and nothing is recorded.
+fn unless_user_gone(written: Result<(), sqlx::Error>) -> Result<(), sqlx::Error> {
+    match written {
+        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => Ok(()),
+        written => written,
+    }
+}
+
+/// Records `kind` on `user_id`'s activity at `at`, on the database or in a
+/// transaction with the change it records.
+pub async fn record<'a>(
+    on: impl RunsQueries<'a>,
+    user_id: i64,
+    kind: ActivityKind,
+    at: i64,
+    place: Place<'_>,
+) -> Result<(), sqlx::Error> {
+    let written = query_on!(on, |executor| sqlx::query(INSERT)
+        .bind(user_id)
+        .bind(at)
+        .bind(kind.wire_name())
+        .bind(place.device)
+        .bind(place.client)
+        .bind(place.handle)
+        .execute(executor)
+        .await
+        .map(|_| ()));
+    unless_user_gone(written)
+}
+
+/// Records `kind` as done by this request (its device and address) on the
+/// session `handle`, if any.
+pub async fn record_here(
+    cx: &RequestContext,
+    user_id: i64,
+    kind: ActivityKind,
+    handle: Option<&str>,
+) -> Result<(), AuthError> {
+    let origin = cx.session_origin();
+    let now = cx.state.clock.now();
+    record(&cx.state.database, user_id, kind, now, origin.place(handle)).await?;
+    Ok(())
+}
+
+/// Records that sign-ins to `user_id` are refused while the account is
+/// throttled, at most once per `quiet_secs`: a flood of refused attempts,
+/// which costs its sender nothing, cannot fill the owner's page.
+pub async fn record_throttled(
+    cx: &RequestContext,
+    user_id: i64,
+    quiet_secs: i64,
+) -> Result<(), AuthError> {
+    let origin = cx.session_origin();
+    let now = cx.state.clock.now();
+    let written = query_on!(&cx.state.database, |executor| sqlx::query(
+        INSERT_UNLESS_RECENT
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(ActivityKind::SignInThrottled.wire_name())
+    .bind(&origin.device)
+    .bind(&origin.client)
+    .bind(now - quiet_secs)
+    .execute(executor)
+    .await
+    .map(|_| ()));
+    Ok(unless_user_gone(written)?)
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    at: i64,
+    kind: String,
+    device: String,
+    client: String,
+    session_handle: Option<String>,
+}
+
+/// One page of `user_id`'s events within the retention, newest first, older
+/// than the event `before` when given; `current` marks "this device".
+pub async fn page_of(
+    service: &AuthService,
+    user_id: i64,
+    before: Option<i64>,
+    current: Option<&str>,
+) -> Result<ActivityPage, sqlx::Error> {
+    let since = service.clock.now() - service.activity.retention_secs();
+    let rows: Vec<Row> = query_on!(&service.database, |executor| sqlx::query_as(PAGE)
+        .bind(user_id)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(since)
+        .bind(PAGE_SIZE as i64 + 1)
+        .fetch_all(executor)
+        .await)?;
+    let more = rows.len() > PAGE_SIZE;
+    let events: Vec<ActivityEvent> = rows
+        .into_iter()
+        .take(PAGE_SIZE)
+        .filter_map(|row| {
+            let Some(kind) = ActivityKind::from_wire_name(&row.kind) else {
+                tracing::warn!(
+                    kind = row.kind,
+                    "an activity event of an unknown kind is left out"
+                );
+                return None;
+            };
+            Some(ActivityEvent {
+                id: row.id,
+                at: row.at,
+                kind,
+                this_device: current.is_some() && row.session_handle.as_deref() == current,
+                device: row.device,
+                client: row.client,
+            })
+        })
+        .collect();
+    Ok(ActivityPage {
+        older: more.then(|| events.last().map(|event| event.id)).flatten(),
+        events,
+        retention_days: service.activity.retention_days,
+    })
+}
+
+/// The signed-in user's own activity (the page and `POST /api/activity`).
+pub async fn for_session(
+    cx: &RequestContext,
+    before: Option<i64>,
+) -> Result<ActivityPage, AuthError> {
+    let signed_in = cx.require_signed_in()?;
+    Ok(page_of(
+        &cx.state,
+        signed_in.user_id,
+        before,
+        Some(&signed_in.handle),
+    )
+    .await?)
+}
+
+/// "This wasn't me": every other session of the user and every token end,
+/// recorded; then the user is sent to change the password. A sensitive
+/// action, as signing out everywhere else is.
+pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
+    let signed_in = reauth::require_confirmed(cx)?.clone();
+    let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
+    record_here(
+        cx,
+        signed_in.user_id,
+        ActivityKind::NotMe,
+        Some(&signed_in.handle),
+    )
+    .await?;
+    let client = cx.client_address();
+    let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
+    tracing::warn!(target: "audit", event = "not_me", user_id = signed_in.user_id, client, sessions_ended, tokens_ended, outcome = "success");
+    reauth::renew_confirmation(cx, &signed_in).await
+}
+
+/// Deletes the events older than the retention at `now`; how many.
+pub async fn purge(
+    database: &Database,
+    now: i64,
+    rules: ActivityRules,
+) -> Result<u64, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query(PURGE)
+        .bind(now - rules.retention_secs())
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected()))
+}
+
+/// The purge, every `every`, for as long as the server runs.
+pub async fn purge_continuously(
+    database: Database,
+    clock: super::Clock,
+    every: std::time::Duration,
+    rules: ActivityRules,
+) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match purge(&database, clock.now(), rules).await {
+            Ok(deleted) => tracing::debug!(deleted, "old activity events purged"),
+            Err(error) => tracing::error!(error = %error, "activity purge failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_purge_keeps_the_retention_and_deletes_what_is_older() {
+        let database = Database::in_memory().await;
+        let user: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, username_key, password_hash) \
+             VALUES ('a', 'a', 'h') RETURNING id",
+        )
+        .fetch_one(match database.pool() {
+            crate::server::store::Pool::Sqlite(pool) => pool,
+            crate::server::store::Pool::Postgres(_) => unreachable!(),
+        })
+        .await
+        .unwrap();
+        let rules = ActivityRules { retention_days: 90 };
+        let day = 86_400;
+        let now = 1_000 * day;
+        for at in [now - 91 * day, now - 90 * day + 1, now - day] {
+            record(&database, user, ActivityKind::SignedIn, at, COMMAND_LINE)
+                .await
+                .unwrap();
+        }
+        assert_eq!(purge(&database, now, rules).await.unwrap(), 1);
+        assert_eq!(purge(&database, now, rules).await.unwrap(), 0);
+    }
+}

@@ -1,0 +1,105 @@
+//! `/account/activity`: the signed-in user's own security activity (#23),
+//! newest first, a page at a time (`?before=` the last id shown, a plain link
+//! that works without JavaScript), and "This wasn't me", which ends every
+//! other session and every token and leads to the password change.
+
+use super::{error_message, Moment, SignedInOnly};
+use crate::{
+    auth::{list_activity, ActivityEvent, ActivityPage, NotMe},
+    routes::{ACCOUNT_PAGE, ACTIVITY_PAGE, AFTER_NOT_ME_PAGE},
+    session_ui::use_auth,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+/// Where a sensitive action refused here sends the user, and back.
+const CONFIRM_FOR_ACTIVITY_PAGE: &str = "/confirm?next=/account/activity";
+
+#[component]
+pub fn ActivityPage() -> impl IntoView {
+    view! {
+        <SignedInOnly path=ACTIVITY_PAGE page=|_| view! { <Activity/> }/>
+    }
+}
+
+#[component]
+fn Activity() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let before = move || {
+        query
+            .read()
+            .get("before")
+            .and_then(|text| text.parse::<i64>().ok())
+    };
+    let page = Resource::new(before, list_activity);
+    let not_me = ServerAction::<NotMe>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| match not_me.value().get() {
+        Some(Ok(())) => {
+            auth.session_changed();
+            navigate(AFTER_NOT_ME_PAGE, Default::default());
+        }
+        Some(Err(crate::auth::AppError::ReauthRequired)) => {
+            navigate(CONFIRM_FOR_ACTIVITY_PAGE, Default::default());
+        }
+        Some(Err(error)) if error.sign_in_again_page().is_some() => auth.session_ended(),
+        _ => {}
+    });
+    view! {
+        <h1>"Security activity"</h1>
+        <p><a href=ACCOUNT_PAGE>"Back to your account"</a></p>
+        <Transition fallback=|| view! { <p>"Loading your activity…"</p> }>
+            {move || Suspend::new(async move {
+                let ActivityPage { events, older, retention_days } = page.await.unwrap_or_default();
+                view! {
+                    <p>{format!("What happened on your account in the last {retention_days} days, newest first.")}</p>
+                    {if events.is_empty() {
+                        view! { <p data-testid="no-activity">"Nothing yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="sessions" data-testid="activity">
+                                {events.into_iter().map(|event| view! { <EventItem event/> }).collect_view()}
+                            </ul>
+                        }
+                        .into_any()
+                    }}
+                    {older.map(|older| view! {
+                        <p><a href=format!("{ACTIVITY_PAGE}?before={older}") data-testid="older">"Older events"</a></p>
+                    })}
+                }
+            })}
+        </Transition>
+        <section aria-labelledby="not-me-heading">
+            <h2 id="not-me-heading">"Something here wasn't you?"</h2>
+            <p>
+                "This signs you out everywhere but here and revokes every API token; then "
+                "change your password."
+            </p>
+            <ActionForm action=not_me>
+                <button type="submit" class="danger" data-testid="not-me">"This wasn't me"</button>
+            </ActionForm>
+            {error_message::<NotMe>(move || not_me.value().get())}
+        </section>
+    }
+}
+
+#[component]
+fn EventItem(event: ActivityEvent) -> impl IntoView {
+    view! {
+        <li class="session" data-testid="event" data-kind=event.kind.wire_name()>
+            <p class="device">
+                <strong>{event.kind.describe()}</strong>
+                {event.this_device.then(|| view! { " " <span class="badge" data-testid="this-device">"This device"</span> })}
+            </p>
+            <dl>
+                <dt>"When"</dt>
+                <dd><Moment at=event.at/></dd>
+                <dt>"Device"</dt>
+                <dd>{event.device}</dd>
+                <dt>"From"</dt>
+                <dd>{event.client}</dd>
+            </dl>
+        </li>
+    }
+}
