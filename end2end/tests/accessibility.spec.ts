@@ -91,6 +91,11 @@ test('every page passes axe, signed out and signed in, with errors shown; screen
   await expect(page.getByRole('alert')).toBeFocused();
   await expectAccessible(page, 'account deletion with an error');
 
+  await visit(page, '/account/activity');
+  await expect(page.getByTestId('event').first()).toBeVisible();
+  await expectAccessible(page, 'activity');
+  await screenshot(page, 'activity');
+
   await visit(page, '/?deleted=1');
   await expect(page.getByTestId('account-deleted')).toBeVisible();
   await expectAccessible(page, 'home after a deletion');

@@ -69,7 +69,8 @@ pub enum ActivityKind {
     SignedIn,
     /// A sign-in from a browser that had not (no trusted-device cookie).
     SignedInNewDevice,
-    /// A wrong password for the account.
+    /// A wrong password for the account: at sign-in, or on a signed-in
+    /// session (`/confirm`, the password change).
     SignInFailed,
     /// A sign-in refused because the account was throttled.
     SignInThrottled,
@@ -110,7 +111,7 @@ impl ActivityKind {
         match self {
             Self::SignedIn => "Signed in",
             Self::SignedInNewDevice => "Signed in from a new device",
-            Self::SignInFailed => "A sign-in failed: wrong password",
+            Self::SignInFailed => "Wrong password entered",
             Self::SignInThrottled => "Sign-ins paused after too many wrong passwords",
             Self::SignedOut => "Signed out",
             Self::SessionEnded => "A session was ended from another device",

@@ -77,6 +77,11 @@ async fn the_owner_sees_what_happened_newest_first_and_which_device_was_theirs()
         .post("/api/sessions/revoke", &[("session", &phone_handle)])
         .await;
     assert_eq!(ended.status(), StatusCode::OK);
+    // Someone at the open laptop guesses at the password prompt.
+    let guessed = laptop
+        .post("/api/confirm", &[("password", "a guess at the prompt")])
+        .await;
+    assert_eq!(guessed.status(), StatusCode::UNAUTHORIZED);
     let confirmed = laptop.post("/api/confirm", &[("password", PASSWORD)]).await;
     assert_eq!(confirmed.status(), StatusCode::OK);
     let changed = laptop
@@ -96,6 +101,7 @@ async fn the_owner_sees_what_happened_newest_first_and_which_device_was_theirs()
         [
             "password_changed",
             "confirmed",
+            "sign_in_failed",
             "session_ended",
             "tokens_revoked",
             "token_created",
@@ -114,15 +120,15 @@ async fn the_owner_sees_what_happened_newest_first_and_which_device_was_theirs()
         .collect();
     assert_eq!(
         this,
-        [true, true, true, true, true, false, false, true],
+        [true, true, true, true, true, true, false, false, true],
         "{page}"
     );
-    assert_eq!(events[6]["device"], "Safari on iPhone", "{page}");
-    assert_eq!(events[6]["client"], "127.0.0.1");
+    assert_eq!(events[7]["device"], "Safari on iPhone", "{page}");
+    assert_eq!(events[7]["client"], "127.0.0.1");
     // The page shows the same, rendered on the server.
     let html = laptop.page("/account/activity").await;
     assert!(html.contains("Signed in from a new device"), "{html}");
-    assert!(html.contains("A sign-in failed: wrong password"), "{html}");
+    assert!(html.contains("Wrong password entered"), "{html}");
 
     // A sign-out is the last thing the laptop's session records; the next
     // sign-in from it is from a known device.

@@ -4,7 +4,9 @@
 //! when a copy of a replaced id comes back. Run on SQLite, PostgreSQL and
 //! with the sessions in Redis, like the whole suite.
 
-use crate::helpers::{cookie_pair, session_set_cookie, spawn_app_with, test_settings, TestApp};
+use crate::helpers::{
+    cookie_pair, session_set_cookie, spawn_app_with, test_settings, TestApp, PASSWORD,
+};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -198,6 +200,20 @@ async fn a_copied_cookie_used_after_the_grace_ends_the_session_for_both() {
         .await
         .unwrap();
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+
+    // Signed in again, the owner finds why on their activity page.
+    let again = app.login("alice", PASSWORD, true).await;
+    let cookie = new_cookie(&again).expect("signed in again");
+    let page: Value = reqwest::Client::new()
+        .post(app.url("/api/activity"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["events"][1]["kind"], "session_reused", "{page}");
 }
 
 #[tokio::test]
