@@ -122,7 +122,7 @@ pub async fn list_activity(before: Option<i64>) -> Result<ActivityPage, AppError
 #[server(prefix = "/api", endpoint = "activity/not-me")]
 pub async fn not_me() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
-    cx.answer(ssr::activity::not_me(&cx).await)?;
+    cx.answer(ssr::not_me(&cx).await)?;
     ssr::redirect_form_post(crate::routes::AFTER_NOT_ME_PAGE);
     Ok(())
 }

@@ -124,6 +124,20 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
     Ok(sessions_ended)
 }
 
+/// "This wasn't me": every other session of the user and every token end,
+/// recorded; then the user is sent to change the password. A sensitive
+/// action, as signing out everywhere else is.
+pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
+    let signed_in = reauth::require_confirmed(cx)?.clone();
+    let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
+    let kind = ActivityKind::NotMe;
+    activity::record_here(cx, signed_in.user_id, kind, Some(&signed_in.handle)).await?;
+    let client = cx.client_address();
+    let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
+    tracing::warn!(target: "audit", event = "not_me", user_id = signed_in.user_id, client, sessions_ended, tokens_ended, outcome = "success");
+    reauth::renew_confirmation(cx, &signed_in).await
+}
+
 /// Changes the password after checking the current one, which is counted on
 /// the sign-in throttle of the account (or of this browser) and of the client
 /// address exactly as a sign-in is. On success every other session of the

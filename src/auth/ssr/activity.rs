@@ -3,7 +3,8 @@
 //! session, kept in the database for `security.activity_retention_days` and
 //! deleted with the user. The audit log is the operator's; this is the
 //! user's own, and only ever their own: every read names the user of the
-//! session (or the operator's `events list --user`).
+//! session (or the operator's `events list --user`). "This wasn't me" is an
+//! account action (`accounts::not_me`).
 //!
 //! An event is written after the change it records has been made, by the
 //! same request; a failure to write it fails the request (503 while the
@@ -11,7 +12,7 @@
 //! from their page. The change itself may live in the session store (a
 //! sign-in, a sign-out), which shares no transaction with the database.
 
-use super::{reauth, sign_out_everywhere, AuthError, AuthService, RequestContext};
+use super::{session::Origin, AuthError, AuthService, RequestContext};
 use crate::auth::{ActivityEvent, ActivityKind, ActivityPage};
 use crate::server::store::{query_on, Database, RunsQueries};
 
@@ -37,6 +38,17 @@ pub struct Place<'a> {
     pub device: &'a str,
     pub client: &'a str,
     pub handle: Option<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    /// Where a request came from, on session `handle`.
+    pub fn of(origin: &'a Origin, handle: Option<&'a str>) -> Self {
+        Self {
+            device: &origin.device,
+            client: &origin.client,
+            handle,
+        }
+    }
 }
 
 /// The place of an operator's change on the command line.
@@ -97,7 +109,14 @@ pub async fn record_here(
 ) -> Result<(), AuthError> {
     let origin = cx.session_origin();
     let now = cx.state.clock.now();
-    record(&cx.state.database, user_id, kind, now, origin.place(handle)).await?;
+    record(
+        &cx.state.database,
+        user_id,
+        kind,
+        now,
+        Place::of(&origin, handle),
+    )
+    .await?;
     Ok(())
 }
 
@@ -194,25 +213,6 @@ pub async fn for_session(
         Some(&signed_in.handle),
     )
     .await?)
-}
-
-/// "This wasn't me": every other session of the user and every token end,
-/// recorded; then the user is sent to change the password. A sensitive
-/// action, as signing out everywhere else is.
-pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
-    let signed_in = reauth::require_confirmed(cx)?.clone();
-    let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
-    record_here(
-        cx,
-        signed_in.user_id,
-        ActivityKind::NotMe,
-        Some(&signed_in.handle),
-    )
-    .await?;
-    let client = cx.client_address();
-    let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
-    tracing::warn!(target: "audit", event = "not_me", user_id = signed_in.user_id, client, sessions_ended, tokens_ended, outcome = "success");
-    reauth::renew_confirmation(cx, &signed_in).await
 }
 
 /// Deletes the events older than the retention at `now`; how many.

@@ -21,7 +21,7 @@ mod validation;
 
 pub use crate::clock::Clock;
 pub use accounts::{
-    change_password, ended_sessions, list_sessions, live_sessions, revoke_other_sessions,
+    change_password, ended_sessions, list_sessions, live_sessions, not_me, revoke_other_sessions,
     revoke_session, sign_out_everywhere, SignedOutEverywhere,
 };
 pub use devices::DeviceCookie;

@@ -33,17 +33,6 @@ pub struct Origin {
     pub client: String,
 }
 
-impl Origin {
-    /// This origin as the place of an activity event on session `handle`.
-    pub fn place<'a>(&'a self, handle: Option<&'a str>) -> super::activity::Place<'a> {
-        super::activity::Place {
-            device: &self.device,
-            client: &self.client,
-            handle,
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
     pub idle_timeout: Duration,

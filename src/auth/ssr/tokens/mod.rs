@@ -45,14 +45,14 @@ pub async fn issue_for_credentials(
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "sign_in", via = "token", user_id = user.id, client, outcome = "success");
     let origin = cx.session_origin();
-    issue(&cx.state, user.id, origin.place(None)).await
+    issue(&cx.state, user.id, Place::of(&origin, None)).await
 }
 
 /// A token for the signed-in user of this session (the account page).
 pub async fn issue_for_session(cx: &RequestContext) -> Result<TokenAnswer, AuthError> {
     let signed_in = super::reauth::require_confirmed(cx)?;
     let origin = cx.session_origin();
-    let place = origin.place(Some(&signed_in.handle));
+    let place = Place::of(&origin, Some(&signed_in.handle));
     let answer = issue(&cx.state, signed_in.user_id, place).await?;
     super::reauth::renew_confirmation(cx, signed_in).await?;
     Ok(answer)
