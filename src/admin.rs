@@ -323,10 +323,15 @@ async fn sessions_command(
                     if !service.sessions.revoke(user.id, &handle).await? {
                         return Err(AdminError::NoSuchSession(username));
                     }
+                    let event = by_administrator();
+                    let now = service.clock.now();
+                    activity::record(&service.database, user.id, event.kind, now, event.place)
+                        .await?;
                     1
                 }
                 _ => {
-                    let ended = sign_out_everywhere(service, user.id, None).await?;
+                    let event = by_administrator();
+                    let ended = sign_out_everywhere(service, user.id, None, event).await?;
                     tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended = ended.tokens, outcome = "success");
                     println!(
                         "{} bearer token(s) of {:?} revoked",
@@ -335,7 +340,6 @@ async fn sessions_command(
                     ended.sessions
                 }
             };
-            by_administrator(service, user.id).await?;
             tracing::info!(target: "audit", event = "sessions_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} session(s) of {:?} ended", user.username);
         }
@@ -356,8 +360,9 @@ async fn tokens_command(service: &AuthService, command: TokensCommand) -> Result
     match command {
         TokensCommand::Revoke { username } => {
             let user = user_named(service, &username).await?;
-            let ended = tokens::revoke_all(&service.database, user.id, service.clock.now()).await?;
-            by_administrator(service, user.id).await?;
+            let now = service.clock.now();
+            let ended =
+                tokens::revoke_all(&service.database, user.id, now, by_administrator()).await?;
             tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} bearer token(s) of {:?} revoked", user.username);
         }
@@ -366,19 +371,12 @@ async fn tokens_command(service: &AuthService, command: TokensCommand) -> Result
     Ok(())
 }
 
-/// An operator's change, on the user's activity page.
-async fn by_administrator(service: &AuthService, user_id: i64) -> Result<(), AdminError> {
-    let kind = ActivityKind::EndedByAdministrator;
-    let now = service.clock.now();
-    activity::record(
-        &service.database,
-        user_id,
-        kind,
-        now,
-        activity::COMMAND_LINE,
-    )
-    .await?;
-    Ok(())
+/// An operator's revocation, as the user's activity page shows it.
+fn by_administrator() -> activity::Event<'static> {
+    activity::Event {
+        kind: ActivityKind::EndedByAdministrator,
+        place: activity::COMMAND_LINE,
+    }
 }
 
 async fn events_command(service: &AuthService, command: EventsCommand) -> Result<(), AdminError> {

@@ -4,7 +4,7 @@
 //! line as sign-in does.
 
 use super::{
-    activity,
+    activity::{self, Event, Place},
     flows::judged_strong,
     reauth, session, tokens, users,
     validation::{new_password, parse_username, presented_password},
@@ -98,15 +98,18 @@ pub struct SignedOutEverywhere {
 }
 
 /// Signs `user_id` out everywhere: ends every session but the one named
-/// `keep` (all when `None`) and revokes every bearer token. The one way the
-/// account page, a password change and the admin command line do it.
+/// `keep` (all when `None`) and revokes every bearer token, recording
+/// `event` with the tokens' revocation. The one way the account page, a
+/// password change, "This wasn't me" and the admin command line do it.
 pub async fn sign_out_everywhere(
     service: &AuthService,
     user_id: i64,
     keep: Option<&str>,
+    event: Event<'_>,
 ) -> Result<SignedOutEverywhere, AuthError> {
     let sessions = service.sessions.revoke_all_but(user_id, keep).await?;
-    let tokens = tokens::revoke_all(&service.database, user_id, service.clock.now()).await?;
+    let now = service.clock.now();
+    let tokens = tokens::revoke_all(&service.database, user_id, now, event).await?;
     Ok(SignedOutEverywhere { sessions, tokens })
 }
 
@@ -115,10 +118,14 @@ pub async fn sign_out_everywhere(
 pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError> {
     let signed_in = reauth::require_confirmed(cx)?;
     let client = cx.client_address();
-    let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
+    let (user_id, handle) = (signed_in.user_id, Some(signed_in.handle.as_str()));
+    let origin = cx.session_origin();
+    let event = Event {
+        kind: ActivityKind::SignedOutElsewhere,
+        place: Place::of(&origin, handle),
+    };
+    let ended = sign_out_everywhere(&cx.state, user_id, handle, event).await?;
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
-    let kind = ActivityKind::SignedOutElsewhere;
-    activity::record_here(cx, signed_in.user_id, kind, Some(&signed_in.handle)).await?;
     tracing::info!(target: "audit", event = "sessions_revoked", user_id = signed_in.user_id, client, ended = sessions_ended, tokens_ended, outcome = "success");
     reauth::renew_confirmation(cx, signed_in).await?;
     Ok(sessions_ended)
@@ -129,9 +136,13 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
 /// action, as signing out everywhere else is.
 pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
     let signed_in = reauth::require_confirmed(cx)?.clone();
-    let ended = sign_out_everywhere(&cx.state, signed_in.user_id, Some(&signed_in.handle)).await?;
-    let kind = ActivityKind::NotMe;
-    activity::record_here(cx, signed_in.user_id, kind, Some(&signed_in.handle)).await?;
+    let (user_id, handle) = (signed_in.user_id, Some(signed_in.handle.as_str()));
+    let origin = cx.session_origin();
+    let event = Event {
+        kind: ActivityKind::NotMe,
+        place: Place::of(&origin, handle),
+    };
+    let ended = sign_out_everywhere(&cx.state, user_id, handle, event).await?;
     let client = cx.client_address();
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
     tracing::warn!(target: "audit", event = "not_me", user_id = signed_in.user_id, client, sessions_ended, tokens_ended, outcome = "success");
@@ -170,15 +181,18 @@ pub async fn change_password(
     let (new, _) = judged_strong(new, username).await?;
     let hash = service.hasher.hash(SecretString::from(new)).await?;
     users::update_password_hash(&service.database, user.id, &hash).await?;
-    let ended = sign_out_everywhere(service, user.id, Some(&signed_in.handle)).await?;
+    let origin = cx.session_origin();
+    let event = Event {
+        kind: ActivityKind::PasswordChanged,
+        place: Place::of(&origin, Some(&signed_in.handle)),
+    };
+    let ended = sign_out_everywhere(service, user.id, Some(&signed_in.handle), event).await?;
     // The password was just entered: the re-authentication window opens.
     let state = SignedIn {
         confirmed_at: service.clock.now(),
         ..signed_in
     };
     session::renew(&cx.session, &service.policy, &state).await?;
-    let kind = ActivityKind::PasswordChanged;
-    activity::record_here(cx, user.id, kind, Some(&state.handle)).await?;
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
     tracing::info!(target: "audit", event = "password_change", user_id = user.id, client, sessions_ended, tokens_ended, outcome = "success");
     Ok(())

@@ -6,11 +6,14 @@
 //! session (or the operator's `events list --user`). "This wasn't me" is an
 //! account action (`accounts::not_me`).
 //!
-//! An event is written after the change it records has been made, by the
-//! same request; a failure to write it fails the request (503 while the
-//! database is away), so a change the user was told about is never missing
-//! from their page. The change itself may live in the session store (a
-//! sign-in, a sign-out), which shares no transaction with the database.
+//! An event of a change in the database is written in that change's
+//! transaction (a token issued, tokens revoked: also by signing out
+//! everywhere else, a password change, "This wasn't me" and the operator's
+//! revocations). One of a change in the session store (a sign-in, a
+//! sign-out, one session ended), which shares no transaction with the
+//! database, is written right after the change by the same request; a
+//! failure to write it fails the request (503 while the database is away),
+//! so a change the user was told about is not missing from their page.
 
 use super::{session::Origin, AuthError, AuthService, RequestContext};
 use crate::auth::{ActivityEvent, ActivityKind, ActivityPage};
@@ -49,6 +52,13 @@ impl<'a> Place<'a> {
             handle,
         }
     }
+}
+
+/// An event to record in the transaction of the change it is about.
+#[derive(Clone, Copy, Debug)]
+pub struct Event<'a> {
+    pub kind: ActivityKind,
+    pub place: Place<'a>,
 }
 
 /// The place of an operator's change on the command line.

@@ -13,7 +13,7 @@
 pub mod jwt;
 
 use super::{
-    activity::{self, Place},
+    activity::{self, Event, Place},
     flows::check_credentials,
     random, AuthError, AuthService, RequestContext,
 };
@@ -181,9 +181,14 @@ pub async fn outstanding(database: &Database, user_id: i64, now: i64) -> Result<
     Ok(held)
 }
 
-/// Refuses every token the user holds from now on; returns how many
-/// outstanding ones that ended.
-pub async fn revoke_all(database: &Database, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+/// Refuses every token the user holds from now on, recording `event` in the
+/// same transaction; returns how many outstanding ones that ended.
+pub async fn revoke_all(
+    database: &Database,
+    user_id: i64,
+    now: i64,
+    event: Event<'_>,
+) -> Result<i64, sqlx::Error> {
     // Counted outside the revocation's transaction: the count is only
     // reported, and the transaction stays two writes long.
     let ended = outstanding(database, user_id, now).await?;
@@ -202,6 +207,7 @@ pub async fn revoke_all(database: &Database, user_id: i64, now: i64) -> Result<i
     .execute(executor)
     .await
     .map(|_| ()))?;
+    activity::record(&mut transaction, user_id, event.kind, now, event.place).await?;
     transaction.commit().await?;
     Ok(ended)
 }
@@ -216,9 +222,12 @@ pub async fn outstanding_for_session(cx: &RequestContext) -> Result<i64, AuthErr
 pub async fn revoke_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
     let signed_in = super::reauth::require_confirmed(cx)?;
     let user_id = signed_in.user_id;
-    let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now()).await?;
-    let kind = ActivityKind::TokensRevoked;
-    activity::record_here(cx, user_id, kind, Some(&signed_in.handle)).await?;
+    let origin = cx.session_origin();
+    let event = Event {
+        kind: ActivityKind::TokensRevoked,
+        place: Place::of(&origin, Some(&signed_in.handle)),
+    };
+    let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now(), event).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "tokens_revoked", user_id, client, ended, outcome = "success");
     super::reauth::renew_confirmation(cx, signed_in).await?;
