@@ -210,16 +210,7 @@ async fn deleting_a_user_ends_their_sessions_and_their_sign_in() {
 async fn a_deleted_users_token_opens_nothing_for_the_next_account_registered() {
     let app = app().await;
     app.register("alice", PASSWORD).await;
-    let answer: serde_json::Value = app
-        .post_form(
-            "/api/token",
-            &[("username", "alice"), ("password", PASSWORD)],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = answer["token"].as_str().unwrap().to_string();
+    let token = app.token_for("alice").await;
     let me = || async {
         reqwest::Client::new()
             .get(app.url("/api/me"))
@@ -315,18 +306,7 @@ async fn purge_deletes_expired_sessions_now() {
 async fn signing_out_everywhere_on_the_command_line_refuses_the_users_bearer_tokens() {
     let app = app().await;
     app.register("alice", PASSWORD).await;
-    let token = || async {
-        let answer: serde_json::Value = app
-            .post_form(
-                "/api/token",
-                &[("username", "alice"), ("password", PASSWORD)],
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        answer["token"].as_str().unwrap().to_string()
-    };
+    let token = || app.token_for("alice");
     let me = |token: String| {
         let client = reqwest::Client::new();
         let url = app.url("/api/me");

@@ -4,40 +4,17 @@
 //! trusted browser goes, the user row is erased, and the name can be
 //! registered again; a sign-in racing the deletion stores no session.
 
-use crate::helpers::{location, spawn_app_with, test_settings, Browser, TestApp, PASSWORD};
-use persistent_login::server::config::SecretText;
+use crate::helpers::{location, spawn_app, Browser, TestApp, PASSWORD};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use std::sync::Arc;
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const WINDOW: i64 = 900;
 
-async fn app() -> TestApp {
-    let (mut settings, storage) = test_settings().await;
-    settings.tokens.keys = Some(SecretText::from(
-        "k1=BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=".to_string(),
-    ));
-    spawn_app_with(settings, Arc::new(storage)).await
-}
-
 async fn code(response: Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["code"].as_str().unwrap_or_default().to_string()
-}
-
-async fn token_of(app: &TestApp, username: &str) -> String {
-    let answer: Value = app
-        .post_form(
-            "/api/token",
-            &[("username", username), ("password", PASSWORD)],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    answer["token"].as_str().expect("a token").to_string()
 }
 
 async fn me_with(app: &TestApp, token: &str) -> StatusCode {
@@ -59,7 +36,7 @@ async fn rows(app: &TestApp, query: &str) -> i64 {
 
 #[tokio::test]
 async fn deleting_the_account_ends_everything_of_it_and_frees_the_username() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     app.register("bob", PASSWORD).await;
     let laptop = Browser::new(&app, UA);
@@ -68,7 +45,7 @@ async fn deleting_the_account_ends_everything_of_it_and_frees_the_username() {
     phone.sign_in("alice", PASSWORD).await;
     let bobs = Browser::new(&app, UA);
     bobs.sign_in("bob", PASSWORD).await;
-    let token = token_of(&app, "alice").await;
+    let token = app.token_for("alice").await;
     assert_eq!(me_with(&app, &token).await, StatusCode::OK);
     assert_eq!(
         rows(&app, "SELECT count(*) FROM trusted_devices").await,
@@ -126,7 +103,7 @@ async fn deleting_the_account_ends_everything_of_it_and_frees_the_username() {
 
 #[tokio::test]
 async fn deleting_needs_the_window_and_the_right_name_and_a_form_goes_home_after() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     let laptop = Browser::new(&app, UA);
     laptop.sign_in("alice", PASSWORD).await;
@@ -147,7 +124,7 @@ async fn deleting_needs_the_window_and_the_right_name_and_a_form_goes_home_after
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
 
     // A bearer token never deletes the account.
-    let token = token_of(&app, "alice").await;
+    let token = app.token_for("alice").await;
     let by_token = reqwest::Client::new()
         .post(app.url("/api/account/delete"))
         .bearer_auth(&token)
@@ -195,7 +172,7 @@ async fn deleting_needs_the_window_and_the_right_name_and_a_form_goes_home_after
 /// 500, and every browser that raced ends signed out.
 #[tokio::test]
 async fn sign_ins_racing_the_deletion_leave_no_session_behind() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     let laptop = Browser::new(&app, UA);
     laptop.sign_in("alice", PASSWORD).await;

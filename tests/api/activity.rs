@@ -4,22 +4,12 @@
 //! newest first and a page at a time, never anyone else's; "This wasn't me"
 //! ends every other session and token.
 
-use crate::helpers::{location, spawn_app_with, test_settings, Browser, TestApp, PASSWORD};
-use persistent_login::server::config::SecretText;
+use crate::helpers::{location, spawn_app, Browser, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::sync::Arc;
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
-
-async fn app() -> TestApp {
-    let (mut settings, storage) = test_settings().await;
-    settings.tokens.keys = Some(SecretText::from(
-        "k1=BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=".to_string(),
-    ));
-    spawn_app_with(settings, Arc::new(storage)).await
-}
 
 async fn activity(browser: &Browser<'_>, before: Option<i64>) -> Value {
     let before = before.map(|id| id.to_string());
@@ -41,7 +31,7 @@ fn kinds(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_owner_sees_what_happened_newest_first_and_which_device_was_theirs() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     let laptop = Browser::new(&app, UA);
     laptop.sign_in("alice", PASSWORD).await;
@@ -145,7 +135,7 @@ async fn the_owner_sees_what_happened_newest_first_and_which_device_was_theirs()
 
 #[tokio::test]
 async fn nobody_reads_another_users_activity_and_signed_out_reads_nothing() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     app.register("bob", PASSWORD).await;
     let alice = Browser::new(&app, UA);
@@ -183,7 +173,7 @@ async fn nobody_reads_another_users_activity_and_signed_out_reads_nothing() {
 
 #[tokio::test]
 async fn a_long_activity_comes_a_page_at_a_time_and_old_events_go() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     let laptop = Browser::new(&app, UA);
     laptop.sign_in("alice", PASSWORD).await;
@@ -220,7 +210,7 @@ async fn a_long_activity_comes_a_page_at_a_time_and_old_events_go() {
 
 #[tokio::test]
 async fn this_wasnt_me_ends_every_other_session_and_token_and_leads_to_the_password() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     let laptop = Browser::new(&app, UA);
     laptop.sign_in("alice", PASSWORD).await;
@@ -266,7 +256,7 @@ async fn this_wasnt_me_ends_every_other_session_and_token_and_leads_to_the_passw
 /// the account is throttled, the refusals show once, however many there are.
 #[tokio::test]
 async fn a_flood_of_refused_sign_ins_shows_once_per_throttle_window() {
-    let app = app().await;
+    let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     let failures = app.settings.throttle.account_max_failures as usize;
     for attempt in 0..failures + 10 {

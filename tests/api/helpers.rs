@@ -204,6 +204,21 @@ impl TestApp {
         self.post_form("/api/login", &fields).await
     }
 
+    /// A bearer token for `username` (password [`PASSWORD`]), from
+    /// `POST /api/token`.
+    pub async fn token_for(&self, username: &str) -> String {
+        let answer: serde_json::Value = self
+            .post_form(
+                "/api/token",
+                &[("username", username), ("password", PASSWORD)],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        answer["token"].as_str().expect("a token").to_string()
+    }
+
     /// Registers `username` and signs in; returns the sign-in response.
     pub async fn signed_in_as(&self, username: &str, remember: bool) -> Response {
         let registered = self.register(username, PASSWORD).await;
