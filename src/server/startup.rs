@@ -23,7 +23,7 @@ use crate::{
     app::{shell, App},
     auth::ssr::{
         activity, purge_throttle_counters, AuthError, AuthService, Clock, DeviceCookie,
-        PasswordHasher,
+        PasswordHasher, Services,
     },
 };
 use axum::{middleware::from_fn, middleware::from_fn_with_state, routing::get, Router};
@@ -76,7 +76,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
         settings.hashing_policy(),
     )?);
     let clock = Clock::default();
-    Ok(AuthService {
+    Ok(AuthService::new(Services {
         database: database.clone(),
         hasher,
         policy: settings.session_policy(),
@@ -92,7 +92,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
             .with_max_per_user(settings.session.max_per_user, clock),
         tokens,
         activity: settings.activity_rules(),
-    })
+    }))
 }
 
 /// The session store the settings choose, over the application's database.
@@ -127,10 +127,7 @@ pub async fn build(
     let store = auth.sessions.clone();
     let clock = auth.clock.clone();
     let service = auth.clone();
-    let state = AppState {
-        leptos_options: leptos_options.clone(),
-        auth: auth.clone(),
-    };
+    let state = AppState::new(leptos_options.clone(), auth.clone());
 
     let sessions = SessionLayer::new(store.clone(), &settings.cookie.name, settings.cookie.secure)
         .with_rotation(

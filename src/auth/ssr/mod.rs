@@ -44,9 +44,29 @@ use leptos_axum::ResponseOptions;
 use std::{net::SocketAddr, sync::Arc};
 use tower_sessions::Session;
 
-/// What the authentication flows need from the running server.
+/// What the authentication flows need from the running server: one shared
+/// value, so that the many clones a request makes (axum hands every handler
+/// and layer its own copy of the state, and each server function takes one)
+/// cost one reference count each.
 #[derive(Clone)]
-pub struct AuthService {
+pub struct AuthService(Arc<Services>);
+
+impl AuthService {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AuthService {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The parts of [`AuthService`].
+pub struct Services {
     pub database: Database,
     pub hasher: Arc<PasswordHasher>,
     pub policy: SessionPolicy,
