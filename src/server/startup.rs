@@ -22,8 +22,7 @@ use super::{
 use crate::{
     app::{shell, App},
     auth::ssr::{
-        activity, purge_throttle_counters, AuthError, AuthService, Clock, DeviceCookie,
-        PasswordHasher, Services,
+        housekeeping, AuthError, AuthService, Clock, DeviceCookie, PasswordHasher, Services,
     },
 };
 use axum::{middleware::from_fn, middleware::from_fn_with_state, routing::get, Router};
@@ -208,9 +207,9 @@ pub async fn build(
 
 /// The tasks that run beside the server, started once the listener is bound
 /// (a server that cannot bind starts none) and stopped with it: the expiry
-/// purge of sessions and of throttle counters, every `every` on the server's
-/// clock, and the dummy hash for unknown users, made while the server
-/// already answers.
+/// purge of sessions and the rules' housekeeping (throttle counters, trusted
+/// browsers, activity events), every `every` on the server's clock, and the
+/// dummy hash for unknown users, made while the server already answers.
 fn background_tasks(auth: &AuthService, every: Duration) -> Vec<JoinHandle<()>> {
     let hasher = auth.hasher.clone();
     vec![
@@ -219,18 +218,7 @@ fn background_tasks(auth: &AuthService, every: Duration) -> Vec<JoinHandle<()>> 
             auth.clock.clone(),
             every,
         )),
-        tokio::spawn(activity::purge_continuously(
-            auth.database.clone(),
-            auth.clock.clone(),
-            every,
-            auth.activity,
-        )),
-        tokio::spawn(purge_throttle_counters(
-            auth.database.clone(),
-            auth.clock.clone(),
-            every,
-            auth.throttle.longest_window_secs(),
-        )),
+        tokio::spawn(housekeeping::purge_continuously(auth.clone(), every)),
         tokio::spawn(async move {
             if let Err(error) = hasher.prepare().await {
                 tracing::warn!(error = %error, "dummy hash not made at start; the first sign-in of an unknown user makes it");

@@ -238,23 +238,6 @@ pub async fn purge(
         .map(|done| done.rows_affected()))
 }
 
-/// The purge, every `every`, for as long as the server runs.
-pub async fn purge_continuously(
-    database: Database,
-    clock: super::Clock,
-    every: std::time::Duration,
-    rules: ActivityRules,
-) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        ticks.tick().await;
-        match purge(&database, clock.now(), rules).await {
-            Ok(deleted) => tracing::debug!(deleted, "old activity events purged"),
-            Err(error) => tracing::error!(error = %error, "activity purge failed"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

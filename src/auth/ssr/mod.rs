@@ -8,6 +8,7 @@ pub mod deletion;
 mod devices;
 mod error;
 mod flows;
+pub mod housekeeping;
 mod password;
 mod random;
 pub mod reauth;
@@ -29,7 +30,7 @@ pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};
 pub use flows::{create_user, register_account, sign_in, sign_out};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{Origin, SessionPolicy, SignedIn, SIGNED_IN_KEY};
-pub use throttle::{purge_continuously as purge_throttle_counters, Limit, ThrottleRules};
+pub use throttle::{Limit, ThrottleRules};
 pub use user_agent::describe as describe_device;
 pub use validation::{
     parse_username, referring_path, safe_next, safe_return, with_next, PasswordRules,

@@ -271,25 +271,6 @@ pub async fn purge_stale(
     .map(|done| done.rows_affected()))
 }
 
-/// Runs `purge_stale` every `every`, for as long as the server runs.
-pub async fn purge_continuously(
-    database: Database,
-    clock: super::Clock,
-    every: std::time::Duration,
-    quiet_secs: i64,
-) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        ticks.tick().await;
-        if let Err(error) = purge_stale(&database, clock.now(), quiet_secs).await {
-            tracing::error!(error = %error, "throttle counter cleanup failed");
-        }
-        if let Err(error) = super::devices::purge_expired(&database, clock.now()).await {
-            tracing::error!(error = %error, "trusted device cleanup failed");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
