@@ -380,3 +380,70 @@ async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_postgresql
 async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_redis() {
     the_reauth_window_is_one_for_both_instances(true).await;
 }
+
+/// Alice deletes her account through A while her phone signs in through B
+/// again and again: once the deletion has answered, no session of hers opens
+/// anything on either instance, and B signs nobody in as her.
+async fn a_deletion_through_one_instance_ends_the_user_on_both(sessions_in_redis: bool) {
+    let database = ScratchDatabase::create().await;
+    let prefix = ScratchPrefix::create().await;
+    let env = shared(&database, &prefix, sessions_in_redis, &[]);
+    let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
+    let (a, b) = (a.ready(), b.ready());
+    let client = client();
+    let fields = [("username", "alice"), ("password", PASSWORD)];
+    post(&client, &a.url("/api/register"), None, &fields).await;
+    let laptop = post(&client, &a.url("/api/login"), None, &fields).await;
+    let laptop = session_cookie(&laptop).expect("sign-in sets the session cookie");
+    let phone = post(&client, &b.url("/api/login"), None, &fields).await;
+    let phone = session_cookie(&phone).expect("sign-in sets the session cookie");
+
+    let racing = {
+        let (client, url) = (client.clone(), b.url("/api/login"));
+        tokio::spawn(async move {
+            let mut cookies = Vec::new();
+            for _ in 0..6 {
+                let answer = post(&client, &url, None, &fields).await;
+                assert!(
+                    !answer.status().is_server_error(),
+                    "a sign-in racing the deletion answered {}",
+                    answer.status()
+                );
+                cookies.extend(session_cookie(&answer));
+            }
+            cookies
+        })
+    };
+    let deleted = post(
+        &client,
+        &a.url("/api/account/delete"),
+        Some(&laptop),
+        &[("username", "alice")],
+    )
+    .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let raced = racing.await.unwrap();
+    for cookie in [laptop, phone].iter().chain(&raced) {
+        for instance in [&a, &b] {
+            let page = get(&client, &instance.url("/dashboard"), cookie).await;
+            assert_eq!(page.status(), StatusCode::SEE_OTHER, "{cookie} still opens");
+        }
+    }
+    // Refused (401), or throttled by now (429): the racing sign-ins failed.
+    let again = post(&client, &b.url("/api/login"), None, &fields).await;
+    assert!(
+        [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&again.status()),
+        "{}",
+        again.status()
+    );
+}
+
+#[tokio::test]
+async fn a_deletion_through_one_instance_ends_the_user_on_both_with_sessions_in_postgresql() {
+    a_deletion_through_one_instance_ends_the_user_on_both(false).await;
+}
+
+#[tokio::test]
+async fn a_deletion_through_one_instance_ends_the_user_on_both_with_sessions_in_redis() {
+    a_deletion_through_one_instance_ends_the_user_on_both(true).await;
+}
