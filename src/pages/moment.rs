@@ -8,11 +8,12 @@ use leptos::prelude::*;
 /// `at` (Unix seconds) in a `<time>`; `testid` names it for tests.
 #[component]
 pub fn Moment(at: i64, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
-    let text = RwSignal::new(utc_text(at));
+    let utc = utc_text(at);
+    let text = RwSignal::new(utc.clone());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| text.set(local::describe(at)));
     view! {
-        <time datetime=rfc3339(at) title=utc_text(at) data-testid=testid>{move || text.get()}</time>
+        <time datetime=rfc3339(at) title=utc data-testid=testid>{move || text.get()}</time>
     }
 }
 
