@@ -75,7 +75,8 @@ pub enum ActivityKind {
     /// A sign-in refused because the account was throttled.
     SignInThrottled,
     SignedOut,
-    /// One session ended from the account page of another.
+    /// Another device's session, signed out from the account page (the
+    /// event's place is where that was done).
     SessionEnded,
     /// "Sign out everywhere else".
     SignedOutElsewhere,
@@ -114,7 +115,7 @@ impl ActivityKind {
             Self::SignInFailed => "Wrong password entered",
             Self::SignInThrottled => "Sign-ins paused after too many wrong passwords",
             Self::SignedOut => "Signed out",
-            Self::SessionEnded => "A session was ended from another device",
+            Self::SessionEnded => "Another device's session signed out from the account page",
             Self::SignedOutElsewhere => "Signed out everywhere else",
             Self::EndedByAdministrator => "Sessions or tokens ended by an administrator",
             Self::PasswordChanged => "Password changed",
