@@ -338,28 +338,57 @@ async fn sign_out_others(client: &Client, instance: &Instance, cookie: &str) -> 
     post(client, &url, Some(cookie), &[("others", "on")]).await
 }
 
+/// Two instances on one PostgreSQL database (and one Redis prefix, for the
+/// sessions there), ready, with alice registered through the first.
+struct TwoInstances {
+    a: Instance,
+    b: Instance,
+    client: Client,
+    _database: ScratchDatabase,
+    _prefix: ScratchPrefix,
+}
+
+impl TwoInstances {
+    async fn with_alice(sessions_in_redis: bool) -> Self {
+        let database = ScratchDatabase::create().await;
+        let prefix = ScratchPrefix::create().await;
+        let env = shared(&database, &prefix, sessions_in_redis, &[]);
+        let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
+        let site = Self {
+            a: a.ready(),
+            b: b.ready(),
+            client: client(),
+            _database: database,
+            _prefix: prefix,
+        };
+        let fields = [("username", "alice"), ("password", PASSWORD)];
+        post(&site.client, &site.a.url("/api/register"), None, &fields).await;
+        site
+    }
+
+    /// Alice's session cookie from a sign-in through `instance`.
+    async fn sign_in(&self, instance: &Instance) -> String {
+        let fields = [("username", "alice"), ("password", PASSWORD)];
+        let signed_in = post(&self.client, &instance.url("/api/login"), None, &fields).await;
+        session_cookie(&signed_in).expect("sign-in sets the session cookie")
+    }
+}
+
 /// The re-authentication window is in the shared session: ended through
 /// one instance, the other asks for the password; confirmed through that
 /// one, the first lets the sensitive action through.
 async fn the_reauth_window_is_one_for_both_instances(sessions_in_redis: bool) {
-    let database = ScratchDatabase::create().await;
-    let prefix = ScratchPrefix::create().await;
-    let env = shared(&database, &prefix, sessions_in_redis, &[]);
-    let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
-    let (a, b) = (a.ready(), b.ready());
-    let client = client();
-    let fields = [("username", "alice"), ("password", PASSWORD)];
-    post(&client, &a.url("/api/register"), None, &fields).await;
-    let signed_in = post(&client, &a.url("/api/login"), None, &fields).await;
-    let cookie = session_cookie(&signed_in).expect("sign-in sets the session cookie");
+    let site = TwoInstances::with_alice(sessions_in_redis).await;
+    let (a, b, client) = (&site.a, &site.b, &site.client);
+    let cookie = site.sign_in(a).await;
 
-    let ended = post(&client, &a.url("/api/confirm/end"), Some(&cookie), &[]).await;
+    let ended = post(client, &a.url("/api/confirm/end"), Some(&cookie), &[]).await;
     assert_eq!(ended.status(), StatusCode::OK);
-    let refused = sign_out_others(&client, &b, &cookie).await;
+    let refused = sign_out_others(client, b, &cookie).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN, "B asks too");
 
     let confirmed = post(
-        &client,
+        client,
         &b.url("/api/confirm"),
         Some(&cookie),
         &[("password", PASSWORD)],
@@ -367,7 +396,7 @@ async fn the_reauth_window_is_one_for_both_instances(sessions_in_redis: bool) {
     .await;
     assert_eq!(confirmed.status(), StatusCode::OK);
     let cookie = session_cookie(&confirmed).expect("a new session id");
-    let allowed = sign_out_others(&client, &a, &cookie).await;
+    let allowed = sign_out_others(client, a, &cookie).await;
     assert_eq!(allowed.status(), StatusCode::OK, "A lets it through");
 }
 
@@ -385,18 +414,11 @@ async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_redis() {
 /// again and again: once the deletion has answered, no session of hers opens
 /// anything on either instance, and B signs nobody in as her.
 async fn a_deletion_through_one_instance_ends_the_user_on_both(sessions_in_redis: bool) {
-    let database = ScratchDatabase::create().await;
-    let prefix = ScratchPrefix::create().await;
-    let env = shared(&database, &prefix, sessions_in_redis, &[]);
-    let (a, b) = (Instance::spawn(&env), Instance::spawn(&env));
-    let (a, b) = (a.ready(), b.ready());
-    let client = client();
+    let site = TwoInstances::with_alice(sessions_in_redis).await;
+    let (a, b, client) = (&site.a, &site.b, &site.client);
     let fields = [("username", "alice"), ("password", PASSWORD)];
-    post(&client, &a.url("/api/register"), None, &fields).await;
-    let laptop = post(&client, &a.url("/api/login"), None, &fields).await;
-    let laptop = session_cookie(&laptop).expect("sign-in sets the session cookie");
-    let phone = post(&client, &b.url("/api/login"), None, &fields).await;
-    let phone = session_cookie(&phone).expect("sign-in sets the session cookie");
+    let laptop = site.sign_in(a).await;
+    let phone = site.sign_in(b).await;
 
     let racing = {
         let (client, url) = (client.clone(), b.url("/api/login"));
@@ -415,7 +437,7 @@ async fn a_deletion_through_one_instance_ends_the_user_on_both(sessions_in_redis
         })
     };
     let deleted = post(
-        &client,
+        client,
         &a.url("/api/account/delete"),
         Some(&laptop),
         &[("username", "alice")],
@@ -424,13 +446,13 @@ async fn a_deletion_through_one_instance_ends_the_user_on_both(sessions_in_redis
     assert_eq!(deleted.status(), StatusCode::OK);
     let raced = racing.await.unwrap();
     for cookie in [laptop, phone].iter().chain(&raced) {
-        for instance in [&a, &b] {
-            let page = get(&client, &instance.url("/dashboard"), cookie).await;
+        for instance in [a, b] {
+            let page = get(client, &instance.url("/dashboard"), cookie).await;
             assert_eq!(page.status(), StatusCode::SEE_OTHER, "{cookie} still opens");
         }
     }
     // Refused (401), or throttled by now (429): the racing sign-ins failed.
-    let again = post(&client, &b.url("/api/login"), None, &fields).await;
+    let again = post(client, &b.url("/api/login"), None, &fields).await;
     assert!(
         [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&again.status()),
         "{}",
