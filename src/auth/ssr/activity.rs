@@ -70,10 +70,6 @@ pub const COMMAND_LINE: Place<'static> = Place {
 
 const INSERT: &str = "INSERT INTO security_events \
      (user_id, at, kind, device, client, session_handle) VALUES ($1, $2, $3, $4, $5, $6)";
-const INSERT_UNLESS_RECENT: &str = "INSERT INTO security_events \
-     (user_id, at, kind, device, client, session_handle) \
-     SELECT $1, $2, $3, $4, $5, NULL WHERE NOT EXISTS (SELECT 1 FROM security_events \
-     WHERE user_id = $1 AND kind = $3 AND at > $6)";
 const PAGE: &str = "SELECT id, at, kind, device, client, session_handle FROM security_events \
      WHERE user_id = $1 AND id < $2 AND at >= $3 ORDER BY id DESC LIMIT $4";
 const PURGE: &str = "DELETE FROM security_events WHERE at < $1";
@@ -128,31 +124,6 @@ pub async fn record_here(
     )
     .await?;
     Ok(())
-}
-
-/// Records that sign-ins to `user_id` are refused while the account is
-/// throttled, at most once per `quiet_secs`: a flood of refused attempts,
-/// which costs its sender nothing, cannot fill the owner's page.
-pub async fn record_throttled(
-    cx: &RequestContext,
-    user_id: i64,
-    quiet_secs: i64,
-) -> Result<(), AuthError> {
-    let origin = cx.session_origin();
-    let now = cx.state.clock.now();
-    let written = query_on!(&cx.state.database, |executor| sqlx::query(
-        INSERT_UNLESS_RECENT
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(ActivityKind::SignInThrottled.wire_name())
-    .bind(&origin.device)
-    .bind(&origin.client)
-    .bind(now - quiet_secs)
-    .execute(executor)
-    .await
-    .map(|_| ()));
-    Ok(unless_user_gone(written)?)
 }
 
 #[derive(sqlx::FromRow)]

@@ -167,16 +167,6 @@ pub(super) async fn check_credentials(
     if let Some(refusal) = check.admit(service, now).await? {
         let retry_after_secs = refusal.retry_after_secs;
         tracing::warn!(target: "audit", event = "sign_in", via, client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");
-        if refusal.scope == Scope::AccountSignIn {
-            if let Some(user) = users::find_by_key(&service.database, &username.key).await? {
-                activity::record_throttled(
-                    cx,
-                    user.id,
-                    service.throttle.sign_in_account.window_secs,
-                )
-                .await?;
-            }
-        }
         return Err(AuthError::Throttled { retry_after_secs });
     }
 
@@ -193,7 +183,7 @@ pub(super) async fn check_credentials(
         user => {
             // Already counted by `admit`.
             if let Some(user) = &user {
-                activity::record_here(cx, user.id, ActivityKind::SignInFailed, None).await?;
+                check.failed(cx, user.id, None, now).await?;
             }
             let user_id = user.map_or_else(|| "unknown".to_string(), |user| user.id.to_string());
             tracing::info!(target: "audit", event = "sign_in", via, user_id, client, outcome = "failure");
@@ -272,6 +262,33 @@ impl PasswordCheck {
         verified: Result<bool, AuthError>,
     ) -> Result<bool, AuthError> {
         given_back_if_busy(&service.database, &self.attempts(service), verified).await
+    }
+
+    /// A wrong password for the account `user_id`, on the session `handle` if
+    /// any: on the owner's activity, and, when it is the failure that pauses
+    /// the account's sign-ins, that too. The refusals that follow cost no
+    /// more than before: they are not recorded one by one.
+    pub async fn failed(
+        &self,
+        cx: &RequestContext,
+        user_id: i64,
+        handle: Option<&str>,
+        now: i64,
+    ) -> Result<(), AuthError> {
+        activity::record_here(cx, user_id, ActivityKind::SignInFailed, handle).await?;
+        let (scope, subject) = (self.account.0, self.account.1.as_str());
+        if scope == Scope::AccountSignIn {
+            let limit = cx.state.throttle.limit(scope);
+            let database = &cx.state.database;
+            if throttle::retry_after(database, limit, scope, subject, now)
+                .await?
+                .is_some()
+            {
+                let kind = ActivityKind::SignInThrottled;
+                activity::record_here(cx, user_id, kind, handle).await?;
+            }
+        }
+        Ok(())
     }
 
     /// After a match: the address's count is given back and the account's

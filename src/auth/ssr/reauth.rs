@@ -118,8 +118,7 @@ pub(super) async fn check_own_password(
         .await;
     if !check.verified(service, verified).await? {
         let handle = cx.signed_in.as_ref().map(|state| state.handle.as_str());
-        let kind = ActivityKind::SignInFailed;
-        super::activity::record_here(cx, user.id, kind, handle).await?;
+        check.failed(cx, user.id, handle, now).await?;
         tracing::info!(target: "audit", event, user_id = user.id, client, outcome = "wrong_password");
         return Err(AuthError::WrongPassword);
     }
