@@ -23,6 +23,9 @@ pub const CONFIRM_PAGE: &str = "/confirm";
 /// refused outside the re-authentication window sends the user.
 pub const CONFIRM_FOR_ACCOUNT_PAGE: &str = "/confirm?next=/account";
 
+/// `/confirm`, then back to the activity page ("This wasn't me").
+pub const CONFIRM_FOR_ACTIVITY_PAGE: &str = "/confirm?next=/account/activity";
+
 /// Where the sensitive actions are, and where `/confirm` leads back to when
 /// it is not told.
 pub const ACCOUNT_PAGE: &str = "/account";

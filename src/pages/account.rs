@@ -2,7 +2,7 @@
 //! all but this one) and the password change. Every form is a plain POST that
 //! works without JavaScript; with it, the lists update in place.
 
-use super::{error_message, Moment, SignedInOnly};
+use super::{confirm_if_asked, error_message, Moment, SignedInOnly};
 use crate::{
     auth::{
         count_tokens, list_ended_sessions, list_sessions, AppError, ChangePassword, CreateToken,
@@ -47,7 +47,10 @@ pub fn AccountPage() -> impl IntoView {
             return;
         }
         let ended = |result: Option<Result<(), AppError>>| matches!(result, Some(Err(error)) if error.sign_in_again_page().is_some());
-        confirm_if_asked(actions.revoke.value().get_untracked());
+        confirm_if_asked(
+            actions.revoke.value().get_untracked(),
+            CONFIRM_FOR_ACCOUNT_PAGE,
+        );
         if ended(actions.revoke.value().get_untracked())
             || ended(actions.change_password.value().get_untracked())
             || ended(actions.end_confirmation.value().get_untracked())
@@ -69,15 +72,6 @@ pub fn AccountPage() -> impl IntoView {
             <PasswordChange username=user.username.clone()/>
             <AccountDeletion username=user.username/>
         }/>
-    }
-}
-
-/// A sensitive action refused outside the re-authentication window: to the
-/// password page, and back here after. (A plain form post is redirected
-/// there by the server.)
-fn confirm_if_asked<T>(result: Option<Result<T, AppError>>) {
-    if matches!(result, Some(Err(AppError::ReauthRequired))) {
-        leptos_router::hooks::use_navigate()(CONFIRM_FOR_ACCOUNT_PAGE, Default::default());
     }
 }
 
@@ -290,7 +284,7 @@ fn AccountDeletion(username: String) -> impl IntoView {
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(_)) => auth.account_deleted(),
         Some(Err(error)) if error.sign_in_again_page().is_some() => auth.session_ended(),
-        result => confirm_if_asked(result),
+        result => confirm_if_asked(result, CONFIRM_FOR_ACCOUNT_PAGE),
     });
     view! {
         <section aria-labelledby="deletion-heading" data-testid="account-deletion">
@@ -332,8 +326,8 @@ fn ApiTokens() -> impl IntoView {
         |_| count_tokens(),
     );
     Effect::new(move |_| {
-        confirm_if_asked(create.value().get());
-        confirm_if_asked(revoke.value().get());
+        confirm_if_asked(create.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
+        confirm_if_asked(revoke.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
     });
     // A new token can only be shown by the page's script: a plain form post
     // would be answered with a redirect, and the token lost.

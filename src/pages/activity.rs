@@ -3,17 +3,14 @@
 //! that works without JavaScript), and "This wasn't me", which ends every
 //! other session and every token and leads to the password change.
 
-use super::{error_message, Moment, SignedInOnly};
+use super::{confirm_if_asked, error_message, Moment, SignedInOnly};
 use crate::{
     auth::{list_activity, ActivityEvent, ActivityPage, NotMe},
-    routes::{ACCOUNT_PAGE, ACTIVITY_PAGE, AFTER_NOT_ME_PAGE},
+    routes::{ACCOUNT_PAGE, ACTIVITY_PAGE, AFTER_NOT_ME_PAGE, CONFIRM_FOR_ACTIVITY_PAGE},
     session_ui::use_auth,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-
-/// Where a sensitive action refused here sends the user, and back.
-const CONFIRM_FOR_ACTIVITY_PAGE: &str = "/confirm?next=/account/activity";
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
@@ -40,11 +37,8 @@ fn Activity() -> impl IntoView {
             auth.session_changed();
             navigate(AFTER_NOT_ME_PAGE, Default::default());
         }
-        Some(Err(crate::auth::AppError::ReauthRequired)) => {
-            navigate(CONFIRM_FOR_ACTIVITY_PAGE, Default::default());
-        }
         Some(Err(error)) if error.sign_in_again_page().is_some() => auth.session_ended(),
-        _ => {}
+        result => confirm_if_asked(result, CONFIRM_FOR_ACTIVITY_PAGE),
     });
     view! {
         <h1>"Security activity"</h1>

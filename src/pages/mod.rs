@@ -76,6 +76,15 @@ where
     })
 }
 
+/// A sensitive action refused outside the re-authentication window: to the
+/// password page `confirm_page` (`/confirm?next=` the page it was on), and
+/// back there after. (A plain form post is redirected there by the server.)
+fn confirm_if_asked<T>(result: Option<Result<T, AppError>>, confirm_page: &str) {
+    if matches!(result, Some(Err(AppError::ReauthRequired))) {
+        leptos_router::hooks::use_navigate()(confirm_page, Default::default());
+    }
+}
+
 /// The message of a failed action, shown under its form. Without JavaScript
 /// the failed post is redirected back here with the error in the URL, which
 /// the router exposes as `ServerActionError` inside `<Routes>`. The message is
