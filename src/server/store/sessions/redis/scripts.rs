@@ -20,6 +20,27 @@ macro_rules! end_family {
     };
 }
 
+/// A Lua function, after `end_family!`: ends every session in the index
+/// `index` but the one named `keep` (none when empty), with its retired ids
+/// (records keyed `prefix` and their id); how many live ones ended.
+macro_rules! end_sessions {
+    () => {
+        "local function end_sessions(prefix, index, keep)
+           local all = redis.call('HGETALL', index)
+           local ended = 0
+           for i = 1, #all, 2 do
+             if all[i] ~= keep then
+               redis.call('HDEL', index, all[i])
+               end_family(prefix, all[i])
+               ended = ended + redis.call('DEL', prefix .. cjson.decode(all[i + 1]).id)
+             end
+           end
+           return ended
+         end
+         "
+    };
+}
+
 /// Writes a record (`ARGV[3]`: `NX` to create, `XX` to update one that still
 /// exists) and, when `KEYS[2]` is given, its index entry (`ARGV[4]` its
 /// handle, `ARGV[5]` the entry); the index expires no earlier than its latest
@@ -133,16 +154,8 @@ pub(super) static REVOKE: LazyLock<Script> = LazyLock::new(|| {
 pub(super) static REVOKE_ALL_BUT: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(concat!(
         end_family!(),
-        "local all = redis.call('HGETALL', KEYS[1])
-         local ended = 0
-         for i = 1, #all, 2 do
-           if all[i] ~= ARGV[2] then
-             redis.call('HDEL', KEYS[1], all[i])
-             end_family(ARGV[1], all[i])
-             ended = ended + redis.call('DEL', ARGV[1] .. cjson.decode(all[i + 1]).id)
-           end
-         end
-         return ended"
+        end_sessions!(),
+        "return end_sessions(ARGV[1], KEYS[1], ARGV[2])"
     ))
 });
 
@@ -154,13 +167,9 @@ pub(super) static REVOKE_ALL_BUT: LazyLock<Script> = LazyLock::new(|| {
 pub(super) static END_USER: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(concat!(
         end_family!(),
+        end_sessions!(),
         "redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
-         local all = redis.call('HGETALL', KEYS[1])
-         local ended = 0
-         for i = 1, #all, 2 do
-           end_family(ARGV[1], all[i])
-           ended = ended + redis.call('DEL', ARGV[1] .. cjson.decode(all[i + 1]).id)
-         end
+         local ended = end_sessions(ARGV[1], KEYS[1], '')
          redis.call('DEL', KEYS[1], KEYS[2])
          return ended"
     ))
