@@ -323,10 +323,8 @@ async fn sessions_command(
                     if !service.sessions.revoke(user.id, &handle).await? {
                         return Err(AdminError::NoSuchSession(username));
                     }
-                    let event = by_administrator();
                     let now = service.clock.now();
-                    activity::record(&service.database, user.id, event.kind, now, event.place)
-                        .await?;
+                    activity::record(&service.database, user.id, now, &by_administrator()).await?;
                     1
                 }
                 _ => {
@@ -362,7 +360,7 @@ async fn tokens_command(service: &AuthService, command: TokensCommand) -> Result
             let user = user_named(service, &username).await?;
             let now = service.clock.now();
             let ended =
-                tokens::revoke_all(&service.database, user.id, now, by_administrator()).await?;
+                tokens::revoke_all(&service.database, user.id, now, &by_administrator()).await?;
             tracing::info!(target: "audit", event = "tokens_revoked", user_id = user.id, client = "admin", ended, outcome = "success");
             println!("{ended} bearer token(s) of {:?} revoked", user.username);
         }
@@ -372,11 +370,8 @@ async fn tokens_command(service: &AuthService, command: TokensCommand) -> Result
 }
 
 /// An operator's revocation, as the user's activity page shows it.
-fn by_administrator() -> activity::Event<'static> {
-    activity::Event {
-        kind: ActivityKind::EndedByAdministrator,
-        place: activity::COMMAND_LINE,
-    }
+fn by_administrator() -> activity::Event {
+    activity::Event::by_administrator(ActivityKind::EndedByAdministrator)
 }
 
 async fn events_command(service: &AuthService, command: EventsCommand) -> Result<(), AdminError> {

@@ -4,7 +4,7 @@
 //! line as sign-in does.
 
 use super::{
-    activity::{self, Event, Place},
+    activity::Event,
     flows::judged_strong,
     reauth, session, tokens, users,
     validation::{new_password, parse_username, presented_password},
@@ -85,7 +85,7 @@ pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), Aut
     } else {
         return Err(AuthError::UnknownSession);
     };
-    activity::record_here(cx, signed_in.user_id, kind, Some(&signed_in.handle)).await?;
+    super::activity::record_here(cx, signed_in.user_id, kind, Some(&signed_in.handle)).await?;
     tracing::info!(target: "audit", event = "session_revoked", user_id = signed_in.user_id, client, this_session = handle == signed_in.handle, outcome = "success");
     Ok(())
 }
@@ -105,11 +105,11 @@ pub async fn sign_out_everywhere(
     service: &AuthService,
     user_id: i64,
     keep: Option<&str>,
-    event: Event<'_>,
+    event: Event,
 ) -> Result<SignedOutEverywhere, AuthError> {
     let sessions = service.sessions.revoke_all_but(user_id, keep).await?;
     let now = service.clock.now();
-    let tokens = tokens::revoke_all(&service.database, user_id, now, event).await?;
+    let tokens = tokens::revoke_all(&service.database, user_id, now, &event).await?;
     Ok(SignedOutEverywhere { sessions, tokens })
 }
 
@@ -119,11 +119,7 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
     let signed_in = reauth::require_confirmed(cx)?;
     let client = cx.client_address();
     let (user_id, handle) = (signed_in.user_id, Some(signed_in.handle.as_str()));
-    let origin = cx.session_origin();
-    let event = Event {
-        kind: ActivityKind::SignedOutElsewhere,
-        place: Place::of(&origin, handle),
-    };
+    let event = Event::here(cx, ActivityKind::SignedOutElsewhere, handle);
     let ended = sign_out_everywhere(&cx.state, user_id, handle, event).await?;
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
     tracing::info!(target: "audit", event = "sessions_revoked", user_id = signed_in.user_id, client, ended = sessions_ended, tokens_ended, outcome = "success");
@@ -137,11 +133,7 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
 pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
     let signed_in = reauth::require_confirmed(cx)?.clone();
     let (user_id, handle) = (signed_in.user_id, Some(signed_in.handle.as_str()));
-    let origin = cx.session_origin();
-    let event = Event {
-        kind: ActivityKind::NotMe,
-        place: Place::of(&origin, handle),
-    };
+    let event = Event::here(cx, ActivityKind::NotMe, handle);
     let ended = sign_out_everywhere(&cx.state, user_id, handle, event).await?;
     let client = cx.client_address();
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
@@ -181,11 +173,7 @@ pub async fn change_password(
     let (new, _) = judged_strong(new, username).await?;
     let hash = service.hasher.hash(SecretString::from(new)).await?;
     users::update_password_hash(&service.database, user.id, &hash).await?;
-    let origin = cx.session_origin();
-    let event = Event {
-        kind: ActivityKind::PasswordChanged,
-        place: Place::of(&origin, Some(&signed_in.handle)),
-    };
+    let event = Event::here(cx, ActivityKind::PasswordChanged, Some(&signed_in.handle));
     let ended = sign_out_everywhere(service, user.id, Some(&signed_in.handle), event).await?;
     // The password was just entered: the re-authentication window opens.
     let state = SignedIn {

@@ -15,7 +15,7 @@
 //! failure to write it fails the request (503 while the database is away),
 //! so a change the user was told about is not missing from their page.
 
-use super::{session::Origin, AuthError, AuthService, RequestContext};
+use super::{AuthError, AuthService, RequestContext};
 use crate::auth::{ActivityEvent, ActivityKind, ActivityPage};
 use crate::server::store::{query_on, Database, RunsQueries};
 
@@ -34,39 +34,39 @@ impl ActivityRules {
     }
 }
 
-/// Where an event happened: the device, the client address, and the session
-/// (its public handle) when there was one.
-#[derive(Clone, Copy, Debug)]
-pub struct Place<'a> {
-    pub device: &'a str,
-    pub client: &'a str,
-    pub handle: Option<&'a str>,
+/// One event to record: what, and where it happened (the device, the
+/// client address, and the session's public handle when there was one).
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub kind: ActivityKind,
+    pub device: String,
+    pub client: String,
+    pub handle: Option<String>,
 }
 
-impl<'a> Place<'a> {
-    /// Where a request came from, on session `handle`.
-    pub fn of(origin: &'a Origin, handle: Option<&'a str>) -> Self {
+impl Event {
+    /// `kind`, done by this request (its device and address), on the
+    /// session `handle` if any.
+    pub fn here(cx: &RequestContext, kind: ActivityKind, handle: Option<&str>) -> Self {
+        let origin = cx.session_origin();
         Self {
-            device: &origin.device,
-            client: &origin.client,
-            handle,
+            kind,
+            device: origin.device,
+            client: origin.client,
+            handle: handle.map(str::to_string),
+        }
+    }
+
+    /// `kind`, done by an operator on the command line.
+    pub fn by_administrator(kind: ActivityKind) -> Self {
+        Self {
+            kind,
+            device: "command line".into(),
+            client: "administrator".into(),
+            handle: None,
         }
     }
 }
-
-/// An event to record in the transaction of the change it is about.
-#[derive(Clone, Copy, Debug)]
-pub struct Event<'a> {
-    pub kind: ActivityKind,
-    pub place: Place<'a>,
-}
-
-/// The place of an operator's change on the command line.
-pub const COMMAND_LINE: Place<'static> = Place {
-    device: "command line",
-    client: "administrator",
-    handle: None,
-};
 
 const INSERT: &str = "INSERT INTO security_events \
      (user_id, at, kind, device, client, session_handle) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -83,22 +83,21 @@ fn unless_user_gone(written: Result<(), sqlx::Error>) -> Result<(), sqlx::Error>
     }
 }
 
-/// Records `kind` on `user_id`'s activity at `at`, on the database or in a
+/// Records `event` on `user_id`'s activity at `at`, on the database or in a
 /// transaction with the change it records.
 pub async fn record<'a>(
     on: impl RunsQueries<'a>,
     user_id: i64,
-    kind: ActivityKind,
     at: i64,
-    place: Place<'_>,
+    event: &Event,
 ) -> Result<(), sqlx::Error> {
     let written = query_on!(on, |executor| sqlx::query(INSERT)
         .bind(user_id)
         .bind(at)
-        .bind(kind.wire_name())
-        .bind(place.device)
-        .bind(place.client)
-        .bind(place.handle)
+        .bind(event.kind.wire_name())
+        .bind(&event.device)
+        .bind(&event.client)
+        .bind(&event.handle)
         .execute(executor)
         .await
         .map(|_| ()));
@@ -113,16 +112,8 @@ pub async fn record_here(
     kind: ActivityKind,
     handle: Option<&str>,
 ) -> Result<(), AuthError> {
-    let origin = cx.session_origin();
-    let now = cx.state.clock.now();
-    record(
-        &cx.state.database,
-        user_id,
-        kind,
-        now,
-        Place::of(&origin, handle),
-    )
-    .await?;
+    let event = Event::here(cx, kind, handle);
+    record(&cx.state.database, user_id, cx.state.clock.now(), &event).await?;
     Ok(())
 }
 
@@ -230,9 +221,14 @@ mod tests {
         let day = 86_400;
         let now = 1_000 * day;
         for at in [now - 91 * day, now - 90 * day + 1, now - day] {
-            record(&database, user, ActivityKind::SignedIn, at, COMMAND_LINE)
-                .await
-                .unwrap();
+            record(
+                &database,
+                user,
+                at,
+                &Event::by_administrator(ActivityKind::SignedIn),
+            )
+            .await
+            .unwrap();
         }
         assert_eq!(purge(&database, now, rules).await.unwrap(), 1);
         assert_eq!(purge(&database, now, rules).await.unwrap(), 0);

@@ -149,15 +149,14 @@ pub async fn manage_sessions(
     {
         tracing::warn!(target: "audit", event = "session_reused", user_id, owner_device = device.as_str(), owner_client = client.as_str(), client = requester.client().as_str(), device = requester.device().as_str(), outcome = "session_ended");
         if let Some(database) = &layer.activity {
-            let (device, client) = (requester.device(), requester.client());
-            let place = activity::Place {
-                device: &device,
-                client: &client,
+            let event = activity::Event {
+                kind: ActivityKind::SessionReused,
+                device: requester.device(),
+                client: requester.client(),
                 handle: None,
             };
             let now = layer.rotation.clock.now();
-            let kind = ActivityKind::SessionReused;
-            if let Err(error) = activity::record(database, *user_id, kind, now, place).await {
+            if let Err(error) = activity::record(database, *user_id, now, &event).await {
                 tracing::error!(error = %error, "a reused session is not on its owner's activity");
             }
         }

@@ -13,7 +13,7 @@
 pub mod jwt;
 
 use super::{
-    activity::{self, Event, Place},
+    activity::{self, Event},
     flows::check_credentials,
     random, AuthError, AuthService, RequestContext,
 };
@@ -44,28 +44,27 @@ pub async fn issue_for_credentials(
         .user;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "sign_in", via = "token", user_id = user.id, client, outcome = "success");
-    let origin = cx.session_origin();
-    issue(&cx.state, user.id, Place::of(&origin, None)).await
+    let event = Event::here(cx, ActivityKind::TokenCreated, None);
+    issue(&cx.state, user.id, event).await
 }
 
 /// A token for the signed-in user of this session (the account page).
 pub async fn issue_for_session(cx: &RequestContext) -> Result<TokenAnswer, AuthError> {
     let signed_in = super::reauth::require_confirmed(cx)?;
-    let origin = cx.session_origin();
-    let place = Place::of(&origin, Some(&signed_in.handle));
-    let answer = issue(&cx.state, signed_in.user_id, place).await?;
+    let event = Event::here(cx, ActivityKind::TokenCreated, Some(&signed_in.handle));
+    let answer = issue(&cx.state, signed_in.user_id, event).await?;
     super::reauth::renew_confirmation(cx, signed_in).await?;
     Ok(answer)
 }
 
-/// Issues a token to `user_id`, recorded on their activity at `place` in the
+/// Issues a token to `user_id`, recorded on their activity as `event` in the
 /// same transaction.
 async fn issue(
     service: &AuthService,
     user_id: i64,
-    place: Place<'_>,
+    event: Event,
 ) -> Result<TokenAnswer, AuthError> {
-    let client = place.client;
+    let client = event.client.as_str();
     let rules = &service.tokens;
     if rules.keys.signing_kid().is_none() {
         return Err(AuthError::NoSigningKey);
@@ -110,8 +109,7 @@ async fn issue(
     let Some(generation) = generation else {
         return Err(AuthError::SessionEnded);
     };
-    let kind = ActivityKind::TokenCreated;
-    activity::record(&mut transaction, user_id, kind, now, place).await?;
+    activity::record(&mut transaction, user_id, now, &event).await?;
     transaction.commit().await?;
     let token = rules
         .sign(&rules.claims_for(user_id, generation, jti.clone(), now))
@@ -187,7 +185,7 @@ pub async fn revoke_all(
     database: &Database,
     user_id: i64,
     now: i64,
-    event: Event<'_>,
+    event: &Event,
 ) -> Result<i64, sqlx::Error> {
     // Counted outside the revocation's transaction: the count is only
     // reported, and the transaction stays two writes long.
@@ -207,7 +205,7 @@ pub async fn revoke_all(
     .execute(executor)
     .await
     .map(|_| ()))?;
-    activity::record(&mut transaction, user_id, event.kind, now, event.place).await?;
+    activity::record(&mut transaction, user_id, now, event).await?;
     transaction.commit().await?;
     Ok(ended)
 }
@@ -222,12 +220,8 @@ pub async fn outstanding_for_session(cx: &RequestContext) -> Result<i64, AuthErr
 pub async fn revoke_for_session(cx: &RequestContext) -> Result<i64, AuthError> {
     let signed_in = super::reauth::require_confirmed(cx)?;
     let user_id = signed_in.user_id;
-    let origin = cx.session_origin();
-    let event = Event {
-        kind: ActivityKind::TokensRevoked,
-        place: Place::of(&origin, Some(&signed_in.handle)),
-    };
-    let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now(), event).await?;
+    let event = Event::here(cx, ActivityKind::TokensRevoked, Some(&signed_in.handle));
+    let ended = revoke_all(&cx.state.database, user_id, cx.state.clock.now(), &event).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "tokens_revoked", user_id, client, ended, outcome = "success");
     super::reauth::renew_confirmation(cx, signed_in).await?;
