@@ -15,7 +15,7 @@
 //! failure to write it fails the request (503 while the database is away),
 //! so a change the user was told about is not missing from their page.
 
-use super::{AuthError, AuthService, RequestContext};
+use super::{AuthError, AuthService, RequestContext, SignedIn};
 use crate::auth::{ActivityEvent, ActivityKind, ActivityPage};
 use crate::server::store::{query_on, Database, RunsQueries};
 
@@ -54,6 +54,17 @@ impl Event {
             device: origin.device,
             client: origin.client,
             handle: handle.map(str::to_string),
+        }
+    }
+
+    /// `kind`, on a session just begun by this request: its device and
+    /// address as the session holds them (read from the request once).
+    pub fn on_new_session(kind: ActivityKind, state: &SignedIn) -> Self {
+        Self {
+            kind,
+            device: state.device.clone(),
+            client: state.client.clone(),
+            handle: Some(state.handle.clone()),
         }
     }
 

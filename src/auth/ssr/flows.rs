@@ -131,7 +131,8 @@ pub async fn sign_in(
     } else {
         ActivityKind::SignedInNewDevice
     };
-    activity::record_here(cx, user.id, kind, Some(&state.handle)).await?;
+    let event = activity::Event::on_new_session(kind, &state);
+    activity::record(&service.database, user.id, now, &event).await?;
     tracing::info!(target: "audit", event = "sign_in", via = "session", user_id = user.id, client, remember, known_device, outcome = "success");
     Ok(())
 }
