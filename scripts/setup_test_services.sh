@@ -3,7 +3,8 @@
 # unpacked into .tools/ so that no service is installed or started), and the
 # PostgreSQL and Redis servers the tests make throwaway databases and key
 # prefixes on (this machine's, or those TEST_POSTGRES_URL and TEST_REDIS_URL
-# name), with the tools the outage tests run (redis-server, initdb, pg_ctl).
+# name), with the tools the outage tests run (redis-server, initdb, pg_ctl),
+# and aiosmtpd for the tests' SMTP server.
 # Idempotent: prints nothing when all is present.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -15,6 +16,12 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x "$TOOLS_DIR/nginx/usr/sbin/nginx
   say "unpacking Debian's nginx into .tools/nginx (no service is started)"
   mkdir -p "$TOOLS_DIR"
   (cd "$TOOLS_DIR" && apt-get download nginx >/dev/null 2>&1 && dpkg -x nginx_*.deb nginx && rm -f nginx_*.deb)
+fi
+
+# The SMTP server the mail tests start and stop (scripts/smtp_sink.py).
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  say "installing Python's aiosmtpd (the tests' SMTP server) from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
 fi
 
 missing=()

@@ -3,7 +3,8 @@
 #   1. unit and HTTP integration tests (cargo test, server features), the
 #      HTTP ones on SQLite, then on PostgreSQL, then with sessions in Redis;
 #   2. the Playwright suite in Chromium against the built app
-#      (cargo leptos end-to-end --split), on a fresh database under target/e2e/;
+#      (cargo leptos end-to-end --split), on a fresh database under target/e2e/,
+#      with a real SMTP server (scripts/smtp_sink.py) for the mail stories;
 #   3. three of its stories again through nginx in front of two instances
 #      (PostgreSQL, sessions in Redis: scripts/e2e_behind_nginx.sh).
 set -euo pipefail
@@ -55,7 +56,22 @@ export PASSWORD_MIN_LENGTH="${PASSWORD_MIN_LENGTH:-10}"
 # every few requests), and rotation.spec.ts proves tabs and no-JS browsing
 # stay signed in through them.
 export SESSION_ROTATION_INTERVAL_SECS="${SESSION_ROTATION_INTERVAL_SECS:-2}"
+# A real SMTP server for the mail stories (scripts/smtp_sink.py); they read
+# what it received from SMTP_SINK_DIR.
+export SMTP_SINK_DIR="$REPO_ROOT/target/e2e/mailbox"
+smtp_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+python3 scripts/smtp_sink.py "$smtp_port" "$SMTP_SINK_DIR" > target/e2e/smtp.log 2>&1 &
+smtp_pid=$!
+trap 'kill "$smtp_pid" 2>/dev/null || true' EXIT
+until grep -q ready target/e2e/smtp.log 2>/dev/null; do
+  kill -0 "$smtp_pid" 2>/dev/null || { cat target/e2e/smtp.log >&2; exit 1; }
+  sleep 0.1
+done
+export MAIL_SMTP_URL="smtp://127.0.0.1:$smtp_port"
+export MAIL_POLL_INTERVAL_SECS=1
 cargo leptos end-to-end --split
+kill "$smtp_pid" 2>/dev/null || true
+unset MAIL_SMTP_URL
 
 echo "== the sign-in, browser-restart and sign-out stories through nginx, two instances"
 ./scripts/e2e_behind_nginx.sh

@@ -4,7 +4,7 @@
 use crate::{
     pages::{
         AccountRoute, ActivityRoute, ConfirmRoute, DashboardRoute, LandingPage, LoginPage,
-        NotFound, RegisterRoute,
+        NotFound, RegisterRoute, VerifyEmailRoute,
     },
     session_ui::{with_current_user, AuthProvider, NavLink, Shown, SignedInPart},
 };
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/account/activity") view={Lazy::<ActivityRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/confirm") view={Lazy::<ConfirmRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/email/verify") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </AuthProvider>

@@ -40,3 +40,13 @@ pub const SESSION_ENDED_PAGE: &str = "/login?ended=1";
 /// Where a user whose session was ended because a copy of its cookie came
 /// back is sent: the sign-in page says why.
 pub const SESSION_REUSED_PAGE: &str = "/login?ended=reused";
+
+/// Where a link to verify an email address leads (`?token=`, which the
+/// server moves into the session at once).
+pub const VERIFY_EMAIL_PAGE: &str = "/email/verify";
+
+/// Where a verified address is confirmed to the user.
+pub const EMAIL_VERIFIED_PAGE: &str = "/email/verify?done=1";
+
+/// Where the account page says a verification link is on its way.
+pub const EMAIL_SENT_PAGE: &str = "/account?email_sent=1#email-heading";

@@ -50,6 +50,10 @@ fn other_value(row: &Row) -> (String, String) {
         "tokens.signing_key" => text("k1"),
         "tokens.algorithm" => text("EdDSA"),
         "tokens.issuer" | "tokens.audience" => text("another-site"),
+        "mail.smtp_url" => text("smtps://app:secret@mail.internal:465"),
+        "mail.from" => text("Example <no-reply@example.com>"),
+        "mail.dir" => text("/var/spool/app-mail"),
+        "mail.site_url" => text("https://accounts.example.com"),
         _ => {
             let default = row.default.trim_matches('`');
             match default {

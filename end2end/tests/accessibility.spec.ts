@@ -1,24 +1,10 @@
 import { test, expect, type Page, type Locator } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
-import { PASSWORD, hydrated, register, signIn, uniqueUser } from './helpers';
+import { PASSWORD, expectAccessible, hydrated, register, signIn, uniqueUser } from './helpers';
 
 const SCREENSHOTS = '../docs/screenshots';
 const WIDTHS = { phone: 390, desktop: 1280 } as const;
 
-/** No serious or critical axe violation, in the light and the dark scheme. */
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page }).analyze();
-    const severe = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(
-      severe.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-      `${what}, ${colorScheme}`,
-    ).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -95,6 +81,11 @@ test('every page passes axe, signed out and signed in, with errors shown; screen
   await expect(page.getByTestId('event').first()).toBeVisible();
   await expectAccessible(page, 'activity');
   await screenshot(page, 'activity');
+
+  // A verification link that is no more (here: none followed).
+  await visit(page, '/email/verify');
+  await expect(page.getByTestId('link-invalid')).toBeVisible();
+  await expectAccessible(page, 'email verification, a dead link');
 
   await visit(page, '/?deleted=1');
   await expect(page.getByTestId('account-deleted')).toBeVisible();

@@ -1,4 +1,7 @@
 import { expect, type Page, type BrowserContext } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -53,4 +56,53 @@ export async function registerAndSignInByForms(page: Page, username: string): Pr
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+/** No serious or critical axe violation, in the light and the dark scheme. */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const results = await new AxeBuilder({ page }).analyze();
+    const severe = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(
+      severe.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+      `${what}, ${colorScheme}`,
+    ).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** A message the tests' SMTP server received (scripts/smtp_sink.py). */
+export interface Mail {
+  to: string[];
+  subject: string;
+  message_id: string;
+  body: string;
+}
+
+function mailbox(): Mail[] {
+  const dir = process.env.SMTP_SINK_DIR;
+  if (!dir) {
+    throw new Error('SMTP_SINK_DIR is not set: scripts/test.sh starts the SMTP server and sets it');
+  }
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+    .sort()
+    .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as Mail);
+}
+
+/** The messages to `address`, oldest first, once there are at least `count`. */
+export async function mailTo(address: string, count = 1): Promise<Mail[]> {
+  const mine = () => mailbox().filter((mail) => mail.to.some((to) => to.toLowerCase() === address.toLowerCase()));
+  await expect.poll(() => mine().length, { timeout: 20_000, message: `mail to ${address}` }).toBeGreaterThanOrEqual(count);
+  return mine();
+}
+
+/** The link in `mail` to `path` (`http://…/path?token=…`). */
+export function linkIn(mail: Mail, path: string): string {
+  const link = mail.body.split(/\s+/).find((word) => word.startsWith('http') && word.includes(`${path}?token=`));
+  if (!link) {
+    throw new Error(`no link to ${path} in: ${mail.body}`);
+  }
+  return link;
 }

@@ -21,6 +21,13 @@ pub enum AppError {
     /// The username is already registered (409).
     #[error("That username is already taken.")]
     UsernameTaken,
+    /// The email address was verified by another account first (409).
+    #[error("That email address is already in use by another account.")]
+    EmailTaken,
+    /// A link sent by mail that is unknown, used, expired, or dead since
+    /// the password changed (404).
+    #[error("This link has expired or was already used. Ask for a new one.")]
+    LinkInvalid,
     /// Unknown user or wrong password; deliberately the same message for both (401).
     #[error("Invalid username or password")]
     InvalidCredentials,
@@ -102,6 +109,14 @@ pub enum InvalidInput {
     /// The username typed to confirm deleting the account is not this
     /// account's.
     UsernameMismatch,
+    EmailEmpty,
+    EmailTooLong {
+        max: usize,
+    },
+    /// Not of the form `name@domain`.
+    EmailInvalid,
+    /// "Send the link again" with no address waiting for one.
+    NoEmailPending,
 }
 
 impl std::fmt::Display for InvalidInput {
@@ -139,6 +154,15 @@ impl std::fmt::Display for InvalidInput {
                 f,
                 "Type this account's username exactly to confirm that it should be deleted."
             ),
+            Self::EmailEmpty => write!(f, "Enter an email address."),
+            Self::EmailTooLong { max } => {
+                write!(f, "An email address must be at most {max} characters.")
+            }
+            Self::EmailInvalid => write!(
+                f,
+                "That is not an email address: it must look like name@example.com."
+            ),
+            Self::NoEmailPending => write!(f, "No email address is waiting for its link."),
         }
     }
 }
@@ -158,6 +182,10 @@ impl InvalidInput {
             Self::PasswordsDiffer => ("passwords_differ", None),
             Self::PasswordUnchanged => ("password_unchanged", None),
             Self::UsernameMismatch => ("username_mismatch", None),
+            Self::EmailEmpty => ("email_empty", None),
+            Self::EmailTooLong { max } => ("email_too_long", Some(max)),
+            Self::EmailInvalid => ("email_invalid", None),
+            Self::NoEmailPending => ("no_email_pending", None),
         }
     }
 
@@ -175,6 +203,10 @@ impl InvalidInput {
             "passwords_differ" => Self::PasswordsDiffer,
             "password_unchanged" => Self::PasswordUnchanged,
             "username_mismatch" => Self::UsernameMismatch,
+            "email_empty" => Self::EmailEmpty,
+            "email_too_long" => Self::EmailTooLong { max: limit()? },
+            "email_invalid" => Self::EmailInvalid,
+            "no_email_pending" => Self::NoEmailPending,
             _ => return None,
         })
     }
@@ -195,7 +227,8 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Invalid(_) => 422,
-            AppError::UsernameTaken => 409,
+            AppError::UsernameTaken | AppError::EmailTaken => 409,
+            AppError::LinkInvalid => 404,
             AppError::InvalidCredentials
             | AppError::WrongPassword
             | AppError::SessionEnded
@@ -246,6 +279,8 @@ impl From<AppError> for ErrorBody {
         let code = match error {
             AppError::Invalid(_) => "invalid_input",
             AppError::UsernameTaken => "username_taken",
+            AppError::EmailTaken => "email_taken",
+            AppError::LinkInvalid => "link_invalid",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::WrongPassword => "wrong_password",
             AppError::SessionEnded => "session_ended",
@@ -288,6 +323,8 @@ impl From<ErrorBody> for AppError {
                 .and_then(|rule| InvalidInput::from_wire(&rule, body.limit))
                 .map_or(AppError::BadRequest, AppError::Invalid),
             "username_taken" => AppError::UsernameTaken,
+            "email_taken" => AppError::EmailTaken,
+            "link_invalid" => AppError::LinkInvalid,
             "invalid_credentials" => AppError::InvalidCredentials,
             "wrong_password" => AppError::WrongPassword,
             "session_ended" => AppError::SessionEnded,

@@ -6,7 +6,7 @@
 //!
 //! | endpoint             | fields                                                  | success                         |
 //! |----------------------|---------------------------------------------------------|---------------------------------|
-//! | `POST /api/register` | `username`, `password`                                  | redirect to `/login?registered=1` |
+//! | `POST /api/register` | `username`, `password`, `email`?                        | redirect to `/login?registered=1` |
 //! | `POST /api/login`    | `username`, `password`, `remember=on`?, `next`?         | redirect to `next` or `/dashboard` |
 //! | `POST /api/logout`   | none                                                    | redirect to `/login`            |
 //! | `POST /api/me`       | none                                                    | the current user, or `null`     |
@@ -19,6 +19,10 @@
 //! | `POST /api/tokens`   | none                                                    | how many tokens the user holds  |
 //! | `POST /api/tokens/new` | none                                                  | a bearer token (JSON `TokenAnswer`) |
 //! | `POST /api/tokens/revoke` | none                                               | how many tokens were revoked    |
+//! | `POST /api/email`    | `email`                                                 | redirect to `/account?email_sent=1` |
+//! | `POST /api/email/resend` | none                                                | redirect to `/account?email_sent=1` |
+//! | `POST /api/email/verify` | `token`? (else the link the session holds)          | redirect to `/email/verify?done=1` |
+//! | `POST /api/email/status` | none                                                | the account's addresses (JSON `EmailStatus`) |
 //!
 //! `/api/sessions…`, `/api/password` and `/api/tokens…` need a live session:
 //! without one they answer 401 `session_ended` and send the browser to
@@ -43,7 +47,7 @@ pub use error::{AppError, InvalidInput};
 pub use password::Password;
 pub use server_fns::*;
 pub use types::{
-    ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EndedSessionInfo, EndedSessions,
-    FormLimits, SessionInfo, TokenAnswer, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT,
-    USERNAME_MAX_CHARS,
+    ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EmailStatus, EndedSessionInfo,
+    EndedSessions, FormLimits, LinkState, SessionInfo, TokenAnswer, EMAIL_MAX_CHARS,
+    PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
 };

@@ -4,15 +4,21 @@
 #[cfg(feature = "ssr")]
 use super::ssr;
 use super::{
-    ActivityPage, AppError, CurrentUser, EndedSessions, Password, SessionInfo, TokenAnswer,
+    ActivityPage, AppError, CurrentUser, EmailStatus, EndedSessions, LinkState, Password,
+    SessionInfo, TokenAnswer,
 };
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "register")]
-pub async fn register(username: String, password: Password) -> Result<(), AppError> {
+pub async fn register(
+    username: String,
+    password: Password,
+    email: Option<String>,
+) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     let client = cx.client_address();
-    cx.answer(ssr::register_account(&cx.state, &client, &username, password).await)?;
+    let email = email.as_deref();
+    cx.answer(ssr::register_account(&cx.state, &client, &username, password, email).await)?;
     leptos_axum::redirect("/login?registered=1");
     Ok(())
 }
@@ -139,6 +145,49 @@ pub async fn delete_account(username: String) -> Result<u64, AppError> {
     Ok(ended)
 }
 
+/// Sets or changes the signed-in user's email address (a sensitive action):
+/// a link to verify it goes there.
+#[server(prefix = "/api", endpoint = "email")]
+pub async fn set_email(email: String) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::email::set_address(&cx, &email).await)?;
+    ssr::redirect_form_post(crate::routes::EMAIL_SENT_PAGE);
+    Ok(())
+}
+
+/// Sends the verification link again, to the address waiting for it.
+#[server(prefix = "/api", endpoint = "email/resend")]
+pub async fn resend_email() -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::email::resend(&cx).await)?;
+    ssr::redirect_form_post(crate::routes::EMAIL_SENT_PAGE);
+    Ok(())
+}
+
+/// Proves an address with its link: `token`, or the link this browser
+/// followed (the page it leads to holds it in the session).
+#[server(prefix = "/api", endpoint = "email/verify")]
+pub async fn verify_email(token: Option<String>) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::email::verify(&cx, token.as_deref()).await)?;
+    ssr::redirect_form_post(crate::routes::EMAIL_VERIFIED_PAGE);
+    Ok(())
+}
+
+/// The signed-in user's email addresses: verified, and waiting.
+#[server(prefix = "/api", endpoint = "email/status")]
+pub async fn get_email_status() -> Result<EmailStatus, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::email::status(&cx).await)
+}
+
+/// Whether the verification link this browser followed works.
+#[server(prefix = "/api", endpoint = "email/link")]
+pub async fn verification_link() -> Result<LinkState, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::VerifyEmail).await)
+}
+
 /// A bearer token for a username and password: the sign-in's checks and
 /// throttling, for clients that are not browsers.
 #[server(prefix = "/api", endpoint = "token")]
@@ -198,7 +247,8 @@ mod tests {
             "{:?}",
             Register {
                 username: "bob".into(),
-                password: Password::new("hunter2-is-my-password")
+                password: Password::new("hunter2-is-my-password"),
+                email: None,
             }
         );
         assert!(!shown.contains("hunter2"), "{shown}");

@@ -91,6 +91,8 @@ pub enum ActivityKind {
     SessionReused,
     /// "This wasn't me": every other session and every token ended.
     NotMe,
+    /// An email address proven by its link (#24).
+    EmailVerified,
 }
 
 impl ActivityKind {
@@ -124,6 +126,7 @@ impl ActivityKind {
             Self::Confirmed => "Password entered for sensitive actions",
             Self::SessionReused => "A session was ended: its cookie was used from two places",
             Self::NotMe => "\"This wasn't me\": every other session and token ended",
+            Self::EmailVerified => "Email address verified",
         }
     }
 }
@@ -161,6 +164,26 @@ pub struct FormLimits {
     pub password_min_chars: usize,
     pub password_max_chars: usize,
 }
+
+/// The account's email address as its page shows it (#24): the verified
+/// one, the one waiting for its link, and whether new-device alerts go to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailStatus {
+    pub verified: Option<String>,
+    pub pending: Option<String>,
+    pub new_device_alerts: bool,
+}
+
+/// What the page a mail link leads to may say of it: the link works (and
+/// the address it proves, for a verification link), or it does not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkState {
+    Valid { address: Option<String> },
+    Invalid,
+}
+
+/// The longest email address, in characters (RFC 5321's path limit).
+pub const EMAIL_MAX_CHARS: usize = 254;
 
 /// The longest username, in characters.
 pub const USERNAME_MAX_CHARS: usize = 64;

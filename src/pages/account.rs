@@ -5,9 +5,9 @@
 use super::{confirm_if_asked, error_message, Moment, SignedInOnly};
 use crate::{
     auth::{
-        count_tokens, list_ended_sessions, list_sessions, AppError, ChangePassword, CreateToken,
-        DeleteAccount, EndConfirmation, EndedSessions, RevokeSession, RevokeTokens, SessionInfo,
-        TokenAnswer,
+        count_tokens, get_email_status, list_ended_sessions, list_sessions, AppError,
+        ChangePassword, CreateToken, DeleteAccount, EndConfirmation, EndedSessions, ResendEmail,
+        RevokeSession, RevokeTokens, SessionInfo, SetEmail, TokenAnswer, EMAIL_MAX_CHARS,
     },
     routes::{ACTIVITY_PAGE, CONFIRM_FOR_ACCOUNT_PAGE},
     session_ui::{use_auth, use_form_limits, SignOutButton},
@@ -68,6 +68,7 @@ pub fn AccountPage() -> impl IntoView {
             <Sessions/>
             <EndedToMakeRoom/>
             <Confirmation confirmed_until=user.confirmed_until/>
+            <EmailAddress/>
             <ApiTokens/>
             <PasswordChange username=user.username.clone()/>
             <AccountDeletion username=user.username/>
@@ -122,7 +123,8 @@ fn Confirmation(confirmed_until: Option<i64>) -> impl IntoView {
         Some(until) => view! {
             <p data-testid="confirmed">
                 "You entered your password recently: API tokens, signing out everywhere "
-                "else and deleting the account work without it again until " <Moment at=until/> "."
+                "else, changing the email address and deleting the account work without it "
+                "again until " <Moment at=until/> "."
             </p>
             <ActionForm action=actions.end_confirmation>
                 <button type="submit" class="secondary" data-testid="end-confirmation">"Ask for my password again now"</button>
@@ -131,7 +133,8 @@ fn Confirmation(confirmed_until: Option<i64>) -> impl IntoView {
         .into_any(),
         None => view! {
             <p data-testid="not-confirmed">
-                "Creating or revoking API tokens, signing out everywhere else and deleting the account will ask for your password first."
+                "Creating or revoking API tokens, signing out everywhere else, changing the "
+                "email address and deleting the account will ask for your password first."
             </p>
             <p><a href=CONFIRM_FOR_ACCOUNT_PAGE>"Confirm now"</a></p>
         }
@@ -271,6 +274,72 @@ fn PasswordChange(username: String) -> impl IntoView {
                 <button type="submit">"Change password"</button>
             </ActionForm>
             {error_message::<ChangePassword>(move || actions.change_password.value().get())}
+        </section>
+    }
+}
+
+/// The account's email address: the verified one, the one waiting for its
+/// link (which can be sent again), and the form to set or change it (a
+/// sensitive action). Whatever the address, the answer is the same: a
+/// message is on its way.
+#[component]
+fn EmailAddress() -> impl IntoView {
+    let set = ServerAction::<SetEmail>::new();
+    let resend = ServerAction::<ResendEmail>::new();
+    let status = Resource::new(
+        move || (set.version().get(), resend.version().get()),
+        |_| get_email_status(),
+    );
+    Effect::new(move |_| confirm_if_asked(set.value().get(), CONFIRM_FOR_ACCOUNT_PAGE));
+    let query = use_query_map();
+    let sent = move || match (set.value().get(), resend.value().get()) {
+        (Some(Ok(())), _) | (_, Some(Ok(()))) => true,
+        (None, None) => query.read().get("email_sent").is_some(),
+        _ => false,
+    };
+    view! {
+        <section aria-labelledby="email-heading" data-testid="email">
+            <h2 id="email-heading">"Email address"</h2>
+            <Show when=sent>
+                <p class="notice" role="status" data-testid="email-sent">
+                    "A message is on its way to that address. Open the link in it to verify the address."
+                </p>
+            </Show>
+            <Transition fallback=|| view! { <p>"Loading your email address…"</p> }>
+                {move || Suspend::new(async move {
+                    let status = status.await.unwrap_or_default();
+                    let verified = match status.verified {
+                        Some(address) => view! {
+                            <p data-testid="email-verified-address">"Verified: " <strong>{address}</strong></p>
+                        }
+                        .into_any(),
+                        None => view! {
+                            <p data-testid="no-email">
+                                "No verified address yet: a forgotten password cannot be reset by mail."
+                            </p>
+                        }
+                        .into_any(),
+                    };
+                    let pending = status.pending.map(|address| view! {
+                        <p data-testid="email-pending">
+                            "Waiting for its link: " <strong>{address}</strong>
+                        </p>
+                        <ActionForm action=resend>
+                            <button type="submit" class="secondary" data-testid="resend-email">"Send the link again"</button>
+                        </ActionForm>
+                    });
+                    view! { {verified} {pending} }
+                })}
+            </Transition>
+            <ActionForm action=set>
+                <label>
+                    "New email address"
+                    <input type="email" name="email" autocomplete="email" required maxlength=EMAIL_MAX_CHARS data-testid="email-input"/>
+                </label>
+                <button type="submit" data-testid="set-email">"Send a verification link"</button>
+            </ActionForm>
+            {error_message::<SetEmail>(move || set.value().get())}
+            {error_message::<ResendEmail>(move || resend.value().get())}
         </section>
     }
 }

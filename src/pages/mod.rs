@@ -9,6 +9,7 @@ mod login;
 mod moment;
 mod not_found;
 mod register;
+mod verify_email;
 
 pub use account::AccountPage;
 pub use activity::ActivityPage;
@@ -19,6 +20,7 @@ pub use login::LoginPage;
 pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
 pub use register::RegisterPage;
+pub use verify_email::VerifyEmailPage;
 
 use crate::{
     auth::{AppError, CurrentUser},
@@ -58,6 +60,7 @@ lazy_page!(ActivityRoute, ActivityPage);
 lazy_page!(ConfirmRoute, ConfirmPage);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(RegisterRoute, RegisterPage);
+lazy_page!(VerifyEmailRoute, VerifyEmailPage);
 
 /// A protected page (one of `routes::PROTECTED_PAGES`): `page` renders it for the
 /// signed-in user. The server redirects anonymous requests before rendering;

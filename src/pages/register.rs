@@ -1,5 +1,8 @@
 use super::error_message;
-use crate::{auth::Register, session_ui::use_form_limits};
+use crate::{
+    auth::{Register, EMAIL_MAX_CHARS},
+    session_ui::use_form_limits,
+};
 use leptos::prelude::*;
 
 #[component]
@@ -17,6 +20,10 @@ pub fn RegisterPage() -> impl IntoView {
             <label>
                 {format!("Password (at least {} characters)", limits.password_min_chars)}
                 <input type="password" name="password" autocomplete="new-password" required maxlength=limits.password_max_chars/>
+            </label>
+            <label>
+                "Email address (optional, to recover the account)"
+                <input type="email" name="email" autocomplete="email" maxlength=EMAIL_MAX_CHARS/>
             </label>
             <button type="submit">"Create account"</button>
         </ActionForm>

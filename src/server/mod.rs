@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod errors;
 pub mod http;
+pub mod mail;
 pub mod outage;
 pub mod serve;
 pub mod split_build;

@@ -2,21 +2,23 @@
 //! The session store comes from `session_store`, the one seam where it is chosen.
 
 use super::{
-    config::{ConfigError, SessionStoreKind, Settings},
+    config::{ConfigError, Environment, SessionStoreKind, Settings},
     http::{
         body_limit::limit_body,
         forwarded::{forwarded_client, TrustedProxies},
         headers::{security_headers, Hsts},
+        mail_links::hold_link_token,
         no_store::no_store,
         same_origin::{same_origin_only, SiteScheme},
         session_layer::{manage_sessions, SessionLayer},
         signed_in::{require_sign_in, resolve_signed_in},
     },
+    mail::{MailError, Sender, Transport},
     serve::ConnectionLimits,
     state::AppState,
     store::{
-        purge_continuously, redact_password, Database, DatabaseError, RedisError, RedisSessions,
-        Sessions, SqlSessions,
+        outbox::Outbox, purge_continuously, redact_password, Database, DatabaseError, RedisError,
+        RedisSessions, Sessions, SqlSessions,
     },
 };
 use crate::{
@@ -51,6 +53,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error(transparent)]
     Unsplit(#[from] super::split_build::UnsplitBuild),
+    #[error(transparent)]
+    Mail(#[from] super::mail::MailError),
 }
 
 pub struct Application {
@@ -86,11 +90,13 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
             &settings.cookie.name,
             settings.cookie.secure,
         ),
-        sessions: session_store(settings, database)
+        sessions: session_store(settings, database.clone())
             .await?
             .with_max_per_user(settings.session.max_per_user, clock),
         tokens,
         activity: settings.activity_rules(),
+        outbox: Outbox::new(database.clone()),
+        mail: settings.mail_rules(),
     }))
 }
 
@@ -159,6 +165,7 @@ pub async fn build(
         >(context, shell))
         // Innermost: a server function's error answer gets its status.
         .layer(from_fn(super::errors::server_fn_status))
+        .layer(from_fn(hold_link_token))
         .layer(from_fn(require_sign_in))
         .layer(from_fn_with_state(state.auth.clone(), resolve_signed_in))
         .layer(from_fn_with_state(sessions, manage_sessions))
@@ -193,7 +200,9 @@ pub async fn build(
         .await
         .map_err(|source| StartupError::Bind { address, source })?;
     let cleanup_every = Duration::from_secs(settings.session.cleanup_interval_secs);
-    let background = background_tasks(&service, cleanup_every);
+    let sender = mail_sender(settings, &service)?;
+    let mut background = background_tasks(&service, cleanup_every);
+    background.push(tokio::spawn(sender.deliver_continuously()));
     Ok(Application {
         listener,
         clock,
@@ -202,6 +211,32 @@ pub async fn build(
         database,
         sessions: store,
         background,
+    })
+}
+
+/// The sender of the outbox, through the mail server the settings name (or
+/// into files, for development).
+fn mail_sender(settings: &Settings, auth: &AuthService) -> Result<Sender, StartupError> {
+    let mail = &settings.mail;
+    let development = settings.server.environment == Environment::Development;
+    if mail.smtp_url().is_none() {
+        tracing::warn!(
+            dir = mail.dir,
+            "no MAIL_SMTP_URL: messages are written as files, not sent"
+        );
+    }
+    Ok(Sender {
+        outbox: auth.outbox.clone(),
+        transport: Transport::new(mail.smtp_url(), &mail.dir, development)?,
+        from: mail
+            .from
+            .parse()
+            .map_err(|error| StartupError::Mail(MailError::From(error)))?,
+        clock: auth.clock.clone(),
+        poll: Duration::from_secs(mail.poll_interval_secs),
+        give_up_after_secs: i64::try_from(mail.give_up_after_hours)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(3_600),
     })
 }
 

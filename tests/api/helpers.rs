@@ -83,6 +83,8 @@ pub async fn test_settings() -> (Settings, TestStorage) {
     };
     settings.password.argon2_memory_kib = 64;
     settings.password.argon2_iterations = 1;
+    // Without an SMTP server, messages are files in the test's own folder.
+    settings.mail.dir = dir.path().join("mail").display().to_string();
     settings.validate().expect("test settings are valid");
     (
         settings,
@@ -186,6 +188,19 @@ impl TestApp {
             .send()
             .await
             .expect("POST from another origin")
+    }
+
+    /// Registers `username` with the email address `email`.
+    pub async fn register_with_email(&self, username: &str, email: &str) -> Response {
+        self.post_form(
+            "/api/register",
+            &[
+                ("username", username),
+                ("password", PASSWORD),
+                ("email", email),
+            ],
+        )
+        .await
     }
 
     pub async fn register(&self, username: &str, password: &str) -> Response {

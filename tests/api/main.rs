@@ -2,6 +2,8 @@
 //! driven over HTTP. Each file reads as a user story.
 
 mod helpers;
+#[path = "../common/smtp.rs"]
+mod smtp;
 
 mod account_deletion;
 mod accounts;
@@ -9,6 +11,7 @@ mod activity;
 mod busy;
 mod connection_slots;
 mod dashboard;
+mod email;
 mod health;
 mod login;
 mod logout;

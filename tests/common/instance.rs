@@ -29,6 +29,11 @@ pub fn base_env(command: &mut Command) {
         .env("LEPTOS_OUTPUT_NAME", "persistent-login")
         .env("ARGON2_MEMORY_KIB", "64")
         .env("ARGON2_ITERATIONS", "1")
+        .env(
+            "MAIL_DIR",
+            std::env::temp_dir().join("persistent-login-test-mail"),
+        )
+        .env_remove("MAIL_SMTP_URL")
         .env_remove("APP_CONFIG")
         .env_remove("TOKEN_KEYS")
         .env_remove("RUST_LOG");

@@ -9,6 +9,10 @@ pub enum AuthError {
     Invalid(InvalidInput),
     #[error("username already taken")]
     UsernameTaken,
+    #[error("email address verified by another account")]
+    EmailTaken,
+    #[error("mail link unknown, used or expired")]
+    LinkInvalid,
     #[error("invalid credentials")]
     InvalidCredentials,
     #[error("wrong current password")]
@@ -81,6 +85,8 @@ impl AuthError {
         match self {
             AuthError::Invalid(input) => AppError::Invalid(*input),
             AuthError::UsernameTaken => AppError::UsernameTaken,
+            AuthError::EmailTaken => AppError::EmailTaken,
+            AuthError::LinkInvalid => AppError::LinkInvalid,
             AuthError::InvalidCredentials => AppError::InvalidCredentials,
             AuthError::WrongPassword => AppError::WrongPassword,
             AuthError::SessionEnded => AppError::SessionEnded,

@@ -3,7 +3,7 @@
 //! outcome; never a password, hash or session id).
 
 use super::{
-    activity, devices, session,
+    activity, devices, email, session,
     throttle::{self, Scope},
     users,
     validation::{new_password, parse_username, presented_password, strong_enough, Username},
@@ -13,15 +13,19 @@ use crate::auth::{ActivityKind, Password};
 use crate::server::store::Database;
 use secrecy::SecretString;
 
-/// Creates an account. Sign-ups are limited per client address.
+/// Creates an account, with an email address to verify if one is given
+/// (its link queued in the same transaction). Sign-ups are limited per
+/// client address.
 pub async fn register_account(
     service: &AuthService,
     client: &str,
     username: &str,
     password: Password,
+    email: Option<&str>,
 ) -> Result<i64, AuthError> {
     let username = parse_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
+    let email = email::parse_optional_address(email)?;
     let now = service.clock.now();
     let limit = service.throttle.limit(Scope::AddressSignUp);
     // Refuse a throttled address before the strength estimate and the hash.
@@ -45,9 +49,23 @@ pub async fn register_account(
     }
     let hashed = service.hasher.hash(SecretString::from(password)).await;
     let hash = given_back_if_busy(&service.database, &[sign_up], hashed).await?;
-    match users::insert(&service.database, &username.display, &username.key, &hash).await? {
+    let mut transaction = service.database.begin().await?;
+    match users::insert(&mut transaction, &username.display, &username.key, &hash).await? {
         Some(user_id) => {
-            tracing::info!(target: "audit", event = "register", user_id, client, outcome = "created");
+            if let Some(address) = &email {
+                let user = users::UserRecord {
+                    id: user_id,
+                    username: username.display.clone(),
+                    username_key: username.key.clone(),
+                    password_hash: hash,
+                };
+                email::request_verification(service, &mut transaction, &user, address, now).await?;
+            }
+            transaction.commit().await?;
+            if email.is_some() {
+                service.outbox.wake();
+            }
+            tracing::info!(target: "audit", event = "register", user_id, client, outcome = "created", with_email = email.is_some());
             Ok(user_id)
         }
         None => {

@@ -1,10 +1,11 @@
 //! What the authentication rules keep in the database that goes stale with
 //! time, deleted every `session.cleanup_interval_secs` on the server's clock
 //! for as long as the server runs: throttle counters past their windows,
-//! trusted browsers past their year, activity events past their retention.
+//! trusted browsers past their year, activity events past their retention, mail
+//! links past their expiry.
 //! (Expired sessions are the store's: `server::store`'s purge.)
 
-use super::{activity, devices, throttle, AuthService};
+use super::{activity, devices, links, throttle, AuthService};
 
 /// Each purge in turn, every `every`; a failure is logged and the next turn
 /// tries again.
@@ -19,6 +20,9 @@ pub async fn purge_continuously(service: AuthService, every: std::time::Duration
         }
         if let Err(error) = devices::purge_expired(database, now).await {
             tracing::error!(error = %error, "trusted device cleanup failed");
+        }
+        if let Err(error) = links::purge_expired(database, now).await {
+            tracing::error!(error = %error, "expired mail link cleanup failed");
         }
         match activity::purge(database, now, service.activity).await {
             Ok(deleted) => tracing::debug!(deleted, "old activity events purged"),

@@ -6,9 +6,11 @@ mod accounts;
 pub mod activity;
 pub mod deletion;
 mod devices;
+pub mod email;
 mod error;
 mod flows;
 pub mod housekeeping;
+pub mod links;
 mod password;
 mod random;
 pub mod reauth;
@@ -81,6 +83,10 @@ pub struct Services {
     pub tokens: tokens::SharedTokenRules,
     /// How long each user's security activity is kept.
     pub activity: activity::ActivityRules,
+    /// Where messages wait for the sender.
+    pub outbox: crate::server::store::outbox::Outbox,
+    /// How the links in messages are made.
+    pub mail: email::MailRules,
 }
 
 /// Everything a server function needs about the request it answers.

@@ -15,6 +15,10 @@ pub enum Scope {
     DeviceSignIn,
     AddressSignIn,
     AddressSignUp,
+    /// Messages with a link asked for from one client address.
+    AddressMail,
+    /// Messages with a link sent for one account (or one name asked for).
+    AccountMail,
 }
 
 impl Scope {
@@ -24,6 +28,8 @@ impl Scope {
             Scope::DeviceSignIn => "sign_in_device",
             Scope::AddressSignIn => "sign_in_address",
             Scope::AddressSignUp => "sign_up_address",
+            Scope::AddressMail => "mail_address",
+            Scope::AccountMail => "mail_account",
         }
     }
 }
@@ -41,6 +47,8 @@ pub struct ThrottleRules {
     pub sign_in_account: Limit,
     pub sign_in_address: Limit,
     pub sign_up_address: Limit,
+    pub mail_address: Limit,
+    pub mail_account: Limit,
 }
 
 impl ThrottleRules {
@@ -49,6 +57,8 @@ impl ThrottleRules {
             Scope::AccountSignIn | Scope::DeviceSignIn => self.sign_in_account,
             Scope::AddressSignIn => self.sign_in_address,
             Scope::AddressSignUp => self.sign_up_address,
+            Scope::AddressMail => self.mail_address,
+            Scope::AccountMail => self.mail_account,
         }
     }
 
@@ -58,6 +68,8 @@ impl ThrottleRules {
             self.sign_in_account,
             self.sign_in_address,
             self.sign_up_address,
+            self.mail_address,
+            self.mail_account,
         ]
         .iter()
         .map(|limit| limit.window_secs.max(limit.max_delay_secs))

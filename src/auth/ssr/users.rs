@@ -1,7 +1,7 @@
 //! User queries. `username_key` (normalised, unique) is what lookups use;
 //! `username` is what the user typed, for display.
 
-use crate::server::store::{query_on, Database};
+use crate::server::store::{query_on, Database, RunsQueries};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct UserRecord {
@@ -32,14 +32,15 @@ pub async fn find_by_id(database: &Database, id: i64) -> Result<Option<UserRecor
     .await)
 }
 
-/// Inserts a user; `Ok(None)` when the username is taken.
-pub async fn insert(
-    database: &Database,
+/// Inserts a user, on the database or in a transaction; `Ok(None)` when
+/// the username is taken.
+pub async fn insert<'a>(
+    on: impl RunsQueries<'a>,
     username: &str,
     key: &str,
     password_hash: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let result = query_on!(database, |executor| sqlx::query_scalar(
+    let result = query_on!(on, |executor| sqlx::query_scalar(
         "INSERT INTO users (username, username_key, password_hash) VALUES ($1, $2, $3) \
          RETURNING id",
     )

@@ -23,8 +23,9 @@ mod validate;
 pub use environment::{env_name, RENAMED};
 pub use secret::SecretText;
 pub use sections::{
-    CookieSettings, DatabaseSettings, Environment, PasswordSettings, SecuritySettings,
-    ServerSettings, SessionSettings, SessionStoreKind, ThrottleSettings, TokenSettings,
+    CookieSettings, DatabaseSettings, Environment, MailSettings, PasswordSettings,
+    RecoverySettings, SecuritySettings, ServerSettings, SessionSettings, SessionStoreKind,
+    ThrottleSettings, TokenSettings,
 };
 
 use environment::EnvVar;
@@ -46,6 +47,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub tokens: TokenSettings,
     pub security: SecuritySettings,
+    pub mail: MailSettings,
+    pub recovery: RecoverySettings,
 }
 
 #[derive(Debug, thiserror::Error)]

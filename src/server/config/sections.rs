@@ -25,6 +25,75 @@ impl Default for SecuritySettings {
     }
 }
 
+/// Mail (#24): where messages go, and the site their links lead to.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// The mail server: `smtp://host:25`, `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host:465`. It may hold a
+    /// password, so it is never printed whole. Unset (the default): each
+    /// message is written as a `.eml` file in `dir`, for development.
+    pub smtp_url: Option<SecretText>,
+    /// The sender of every message (`Name <address>`).
+    pub from: String,
+    /// Where messages are written when there is no `smtp_url`.
+    pub dir: String,
+    /// The site's public address (scheme, host, port), which the links in
+    /// messages lead to; never taken from a request's `Host` header.
+    pub site_url: String,
+    /// How often the sender looks for messages queued by other instances
+    /// (this instance's own wake it at once).
+    pub poll_interval_secs: u64,
+    /// How long a message the mail server keeps refusing is tried again
+    /// (later each time, up to every 15 minutes) before it is dropped.
+    pub give_up_after_hours: u64,
+}
+
+impl MailSettings {
+    /// The SMTP URL, if one is set (a blank value counts as none).
+    pub fn smtp_url(&self) -> Option<&str> {
+        self.smtp_url
+            .as_ref()
+            .map(SecretText::expose)
+            .filter(|url| !url.trim().is_empty())
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Persistent Login <no-reply@localhost>".into(),
+            dir: "data/mail".into(),
+            site_url: "http://127.0.0.1:3000".into(),
+            poll_interval_secs: 5,
+            give_up_after_hours: 72,
+        }
+    }
+}
+
+/// The links sent by mail (#24): how long each works.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecoverySettings {
+    /// A password reset link.
+    pub reset_link_minutes: u64,
+    /// A link that proves an email address.
+    pub verify_link_hours: u64,
+    /// The "This wasn't me" link of a new-device alert.
+    pub alert_link_hours: u64,
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        Self {
+            reset_link_minutes: 30,
+            verify_link_hours: 24,
+            alert_link_hours: 24,
+        }
+    }
+}
+
 /// Bearer tokens (`POST /api/token`, `GET /api/me`).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -95,6 +164,13 @@ pub struct ThrottleSettings {
     /// Sign-ups allowed from one client address per `sign_up_window_secs`.
     pub sign_ups_per_address: u32,
     pub sign_up_window_secs: u64,
+    /// Messages with a link (verification, password reset) that one client
+    /// address may ask for per `mail_window_secs`.
+    pub mail_per_address: u32,
+    /// Such messages one account (or one name asked for, known or not) may
+    /// be sent per `mail_window_secs`.
+    pub mail_per_account: u32,
+    pub mail_window_secs: u64,
 }
 
 impl Default for ThrottleSettings {
@@ -107,6 +183,9 @@ impl Default for ThrottleSettings {
             max_delay_secs: 900,
             sign_ups_per_address: 10,
             sign_up_window_secs: 3600,
+            mail_per_address: 10,
+            mail_per_account: 3,
+            mail_window_secs: 3600,
         }
     }
 }

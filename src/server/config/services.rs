@@ -5,6 +5,7 @@ use super::{ConfigError, Environment, Settings};
 use crate::{
     auth::ssr::{
         activity::ActivityRules,
+        email::MailRules,
         tokens::jwt::{TokenKeys, TokenRules},
         HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
     },
@@ -41,6 +42,18 @@ impl Settings {
             i64::try_from(tokens.lifetime_secs).unwrap_or(i64::MAX),
         )
         .with_max_outstanding(tokens.max_outstanding))
+    }
+
+    /// How the links in messages are made.
+    pub fn mail_rules(&self) -> MailRules {
+        let secs = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        let recovery = &self.recovery;
+        MailRules {
+            site_url: self.mail.site_url.trim_end_matches('/').to_string(),
+            verify_link_secs: secs(recovery.verify_link_hours).saturating_mul(3_600),
+            reset_link_secs: secs(recovery.reset_link_minutes).saturating_mul(60),
+            alert_link_secs: secs(recovery.alert_link_hours).saturating_mul(3_600),
+        }
     }
 
     /// How long the security activity is kept.
@@ -84,16 +97,25 @@ impl Settings {
             base_delay_secs: secs(throttle.base_delay_secs),
             max_delay_secs: secs(throttle.max_delay_secs),
         };
-        let sign_up_window = secs(throttle.sign_up_window_secs);
+        // At most `max_events` in a window, then a wait of one window.
+        let per_window = |max_events, window| {
+            let window = secs(window);
+            Limit {
+                max_events,
+                window_secs: window,
+                base_delay_secs: window,
+                max_delay_secs: window,
+            }
+        };
         ThrottleRules {
             sign_in_account: sign_in(throttle.account_max_failures),
             sign_in_address: sign_in(throttle.address_max_failures),
-            sign_up_address: Limit {
-                max_events: throttle.sign_ups_per_address,
-                window_secs: sign_up_window,
-                base_delay_secs: sign_up_window,
-                max_delay_secs: sign_up_window,
-            },
+            sign_up_address: per_window(
+                throttle.sign_ups_per_address,
+                throttle.sign_up_window_secs,
+            ),
+            mail_address: per_window(throttle.mail_per_address, throttle.mail_window_secs),
+            mail_account: per_window(throttle.mail_per_account, throttle.mail_window_secs),
         }
     }
 

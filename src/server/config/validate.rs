@@ -99,6 +99,41 @@ impl Settings {
                     && self.throttle.max_delay_secs >= self.throttle.base_delay_secs,
                 "throttle.max_delay_secs must be at least throttle.base_delay_secs, which must be above 0",
             ),
+            (
+                self.mail.smtp_url().is_none_or(|url| {
+                    url.starts_with("smtp://") || url.starts_with("smtps://")
+                }),
+                "mail.smtp_url must be smtp://host:port or smtps://host:port",
+            ),
+            (
+                self.mail.from.parse::<lettre::message::Mailbox>().is_ok(),
+                "mail.from must be an address, such as Name <no-reply@example.com>",
+            ),
+            (
+                (self.mail.site_url.starts_with("http://")
+                    || self.mail.site_url.starts_with("https://"))
+                    && !self.mail.site_url.contains(['?', '#', ' ']),
+                "mail.site_url must be the site's address, such as https://example.com",
+            ),
+            (
+                self.mail.poll_interval_secs > 0 && self.mail.give_up_after_hours > 0,
+                "mail.poll_interval_secs and mail.give_up_after_hours must be above 0",
+            ),
+            (
+                self.throttle.mail_per_address > 0
+                    && self.throttle.mail_per_account > 0
+                    && self.throttle.mail_window_secs > 0,
+                "throttle.mail_per_address, throttle.mail_per_account and throttle.mail_window_secs must be above 0",
+            ),
+            (
+                (5..=1_440).contains(&self.recovery.reset_link_minutes),
+                "recovery.reset_link_minutes must be between 5 and 1440",
+            ),
+            (
+                (1..=168).contains(&self.recovery.verify_link_hours)
+                    && (1..=168).contains(&self.recovery.alert_link_hours),
+                "recovery.verify_link_hours and recovery.alert_link_hours must be between 1 and 168",
+            ),
         ];
         match rules.iter().find(|(ok, _)| !ok) {
             Some((_, message)) => Err(ConfigError::Invalid((*message).into())),

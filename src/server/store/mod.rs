@@ -15,6 +15,7 @@
 //!   `token_holder`) on the request's own thread, for a SQLite file only,
 //!   where they pay (BENCHMARKS.md).
 //! - `health`: whether each backend answers, and the readiness check.
+//! - `outbox`: the mail waiting to be sent, claimed by one sender at a time.
 //!
 //! Code outside the seam writes its SQL once, in the dialect both engines
 //! share (`$1` placeholders, `ON CONFLICT`, `RETURNING`), and runs it through
@@ -22,6 +23,7 @@
 
 mod database;
 mod health;
+pub mod outbox;
 mod record;
 pub mod scratch;
 mod sessions;

@@ -1,0 +1,408 @@
+//! An account's email address (#24): given at sign-up or on the account page
+//! (a sensitive action there), proven by a single-use link before it is used
+//! for anything, and unique among the verified ones.
+//!
+//! Addresses are compared in a normalised form (trimmed, lower case): what
+//! the user typed is kept for display. The verified address stays in use
+//! until a new one is proven. An address already verified by another
+//! account gets a notice instead of a link, and the answer is the same as
+//! for any other address, so the form does not tell who has an account.
+//! Each message is queued in the transaction of the change that causes it
+//! (`server::store::outbox`).
+
+use super::{
+    activity::{self, Event},
+    links::{self, NewLink, Purpose},
+    reauth,
+    throttle::{self, Scope},
+    users::UserRecord,
+    AuthError, AuthService, RequestContext,
+};
+use crate::auth::{ActivityKind, EmailStatus, InvalidInput, LinkState, EMAIL_MAX_CHARS};
+use crate::server::store::{
+    outbox::{self, OutgoingMail},
+    query_on, Transaction,
+};
+
+/// How links in messages are made: the site they lead to, and how long
+/// each kind works.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailRules {
+    /// Scheme, host and port, without a trailing `/`.
+    pub site_url: String,
+    pub verify_link_secs: i64,
+    pub reset_link_secs: i64,
+    pub alert_link_secs: i64,
+}
+
+impl MailRules {
+    /// The address of `page` with `token`.
+    pub fn link(&self, page: &str, token: &str) -> String {
+        format!(
+            "{}{page}?token={token}",
+            self.site_url.trim_end_matches('/')
+        )
+    }
+}
+
+/// An email address as typed (trimmed), and its normalised form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailAddress {
+    pub display: String,
+    pub key: String,
+}
+
+/// Checks an address: `name@domain`, at most `EMAIL_MAX_CHARS`.
+pub fn parse_address(text: &str) -> Result<EmailAddress, AuthError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AuthError::Invalid(InvalidInput::EmailEmpty));
+    }
+    if text.chars().count() > EMAIL_MAX_CHARS {
+        return Err(AuthError::Invalid(InvalidInput::EmailTooLong {
+            max: EMAIL_MAX_CHARS,
+        }));
+    }
+    let shaped = text.parse::<lettre::Address>().is_ok()
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && text
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+    if !shaped {
+        return Err(AuthError::Invalid(InvalidInput::EmailInvalid));
+    }
+    Ok(EmailAddress {
+        display: text.to_string(),
+        key: text.to_lowercase(),
+    })
+}
+
+/// An optional address (a sign-up form's empty field is none).
+pub fn parse_optional_address(text: Option<&str>) -> Result<Option<EmailAddress>, AuthError> {
+    text.filter(|text| !text.trim().is_empty())
+        .map(parse_address)
+        .transpose()
+}
+
+/// What asking to use an address led to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requested {
+    /// A verification link is on its way.
+    LinkSent,
+    /// It is already this account's verified address: nothing to prove.
+    AlreadyYours,
+    /// Another account has verified it: that address was told, no more.
+    InUse,
+}
+
+const OWNER: &str = "SELECT user_id FROM email_addresses WHERE address_key = $1";
+const VERIFIED: &str = "SELECT address, new_device_alerts FROM email_addresses WHERE user_id = $1";
+const SAVE: &str = "INSERT INTO email_addresses (user_id, address, address_key, verified_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET address = excluded.address, \
+     address_key = excluded.address_key, verified_at = excluded.verified_at";
+
+/// Queues, in `transaction`, what `user` asking to use `address` sends:
+/// a verification link, or a notice to an address another account has.
+pub async fn request_verification(
+    service: &AuthService,
+    transaction: &mut Transaction,
+    user: &UserRecord,
+    address: &EmailAddress,
+    now: i64,
+) -> Result<Requested, AuthError> {
+    let owner: Option<i64> = query_on!(&mut *transaction, |executor| sqlx::query_scalar(OWNER)
+        .bind(&address.key)
+        .fetch_optional(executor)
+        .await)?;
+    match owner {
+        Some(owner) if owner == user.id => {
+            links::forget(transaction, user.id, Purpose::VerifyEmail).await?;
+            Ok(Requested::AlreadyYours)
+        }
+        Some(_) => {
+            let notice = in_use_notice(&address.display);
+            outbox::enqueue(&mut *transaction, &notice, now).await?;
+            Ok(Requested::InUse)
+        }
+        None => {
+            let rules = &service.mail;
+            let link = NewLink {
+                purpose: Purpose::VerifyEmail,
+                user_id: user.id,
+                password_hash: &user.password_hash,
+                address: Some((&address.display, &address.key)),
+                lifetime_secs: rules.verify_link_secs,
+            };
+            let token = links::issue(transaction, &link, now).await?;
+            let message = verification_message(rules, &user.username, &address.display, &token);
+            outbox::enqueue(&mut *transaction, &message, now).await?;
+            Ok(Requested::LinkSent)
+        }
+    }
+}
+
+fn verification_message(
+    rules: &MailRules,
+    username: &str,
+    address: &str,
+    token: &str,
+) -> OutgoingMail {
+    let hours = rules.verify_link_secs / 3_600;
+    let link = rules.link(Purpose::VerifyEmail.page(), token);
+    OutgoingMail {
+        recipient: address.into(),
+        subject: "Confirm your email address".into(),
+        body: format!(
+            "Hello {username},\n\n\
+             To confirm that {address} is the email address of your account \"{username}\", \
+             open this link:\n\n{link}\n\n\
+             It works once, within {hours} hours. If you did not ask for this, ignore this \
+             message: nothing changes.\n"
+        ),
+    }
+}
+
+fn in_use_notice(address: &str) -> OutgoingMail {
+    OutgoingMail {
+        recipient: address.into(),
+        subject: "Your email address was entered on another account".into(),
+        body: format!(
+            "Hello,\n\nSomeone entered {address} as the email address of an account. It is \
+             already the address of another account, so nothing changed.\n\n\
+             If that was you, sign in to the account this address belongs to (\"Forgot your \
+             password?\" on the sign-in page helps if needed). If it was not, ignore this \
+             message.\n"
+        ),
+    }
+}
+
+/// Counts a message with a link asked for by this request, for the account
+/// named by `account_key` and the client address; refused past either limit.
+pub async fn count_mail_request(cx: &RequestContext, account_key: &str) -> Result<(), AuthError> {
+    let service = &cx.state;
+    let client = cx.client_address();
+    let attempt = |scope, subject| throttle::Attempt {
+        limit: service.throttle.limit(scope),
+        scope,
+        subject,
+    };
+    let attempts = [
+        attempt(Scope::AccountMail, account_key),
+        attempt(Scope::AddressMail, client.as_str()),
+    ];
+    match throttle::admit(&service.database, &attempts, service.clock.now()).await? {
+        Some(refusal) => {
+            tracing::warn!(target: "audit", event = "mail_request", client, throttled_by = ?refusal.scope, outcome = "throttled");
+            Err(AuthError::Throttled {
+                retry_after_secs: refusal.retry_after_secs,
+            })
+        }
+        None => Ok(()),
+    }
+}
+
+/// The signed-in user, as the database has them now.
+async fn account_of(cx: &RequestContext, user_id: i64) -> Result<UserRecord, AuthError> {
+    super::users::find_by_id(&cx.state.database, user_id)
+        .await?
+        .ok_or(AuthError::SessionEnded)
+}
+
+/// Sets or changes the signed-in user's address (a sensitive action): the
+/// link goes to the new address; the verified one stays until it is used.
+pub async fn set_address(cx: &RequestContext, text: &str) -> Result<Requested, AuthError> {
+    let signed_in = reauth::require_confirmed(cx)?.clone();
+    let address = parse_address(text)?;
+    let user = account_of(cx, signed_in.user_id).await?;
+    count_mail_request(cx, &user.username_key).await?;
+    let requested = queue_verification(cx, &user, &address).await?;
+    let client = cx.client_address();
+    tracing::info!(target: "audit", event = "email_set", user_id = user.id, client, outcome = ?requested);
+    reauth::renew_confirmation(cx, &signed_in).await?;
+    Ok(requested)
+}
+
+/// Sends the link for the address waiting for one again (a new link; the
+/// old one stops working).
+pub async fn resend(cx: &RequestContext) -> Result<Requested, AuthError> {
+    let signed_in = cx.require_signed_in()?;
+    let service = &cx.state;
+    let pending =
+        links::pending_address(&service.database, signed_in.user_id, service.clock.now()).await?;
+    let Some(pending) = pending else {
+        return Err(AuthError::Invalid(InvalidInput::NoEmailPending));
+    };
+    let address = parse_address(&pending)?;
+    let user = account_of(cx, signed_in.user_id).await?;
+    count_mail_request(cx, &user.username_key).await?;
+    let requested = queue_verification(cx, &user, &address).await?;
+    let client = cx.client_address();
+    tracing::info!(target: "audit", event = "email_resent", user_id = user.id, client, outcome = ?requested);
+    Ok(requested)
+}
+
+/// `request_verification` in a transaction of its own, and the sender woken.
+async fn queue_verification(
+    cx: &RequestContext,
+    user: &UserRecord,
+    address: &EmailAddress,
+) -> Result<Requested, AuthError> {
+    let service = &cx.state;
+    let mut transaction = service.database.begin().await?;
+    let requested = request_verification(
+        service,
+        &mut transaction,
+        user,
+        address,
+        service.clock.now(),
+    )
+    .await?;
+    transaction.commit().await?;
+    service.outbox.wake();
+    Ok(requested)
+}
+
+/// Proves an address with its link: `token`, or the one this browser
+/// followed. Whoever holds the link may use it; signed in or not.
+pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
+    let service = &cx.state;
+    let token = match token.filter(|token| !token.is_empty()) {
+        Some(token) => token.to_string(),
+        None => links::held(&cx.session, Purpose::VerifyEmail)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?,
+    };
+    let now = service.clock.now();
+    let client = cx.client_address();
+    let mut transaction = service.database.begin().await?;
+    let Some(link) = links::redeem(&mut transaction, Purpose::VerifyEmail, &token, now).await?
+    else {
+        tracing::info!(target: "audit", event = "email_verify", client, outcome = "invalid_link");
+        return Err(AuthError::LinkInvalid);
+    };
+    let (Some(address), Some(key)) = (link.address, link.address_key) else {
+        return Err(AuthError::LinkInvalid);
+    };
+    let saved = query_on!(&mut transaction, |executor| sqlx::query(SAVE)
+        .bind(link.user_id)
+        .bind(&address)
+        .bind(&key)
+        .bind(now)
+        .execute(executor)
+        .await
+        .map(|_| ()));
+    match saved {
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            tracing::info!(target: "audit", event = "email_verify", user_id = link.user_id, client, outcome = "taken");
+            return Err(AuthError::EmailTaken);
+        }
+        saved => saved?,
+    }
+    let handle = cx
+        .signed_in
+        .as_ref()
+        .filter(|signed_in| signed_in.user_id == link.user_id)
+        .map(|signed_in| signed_in.handle.as_str());
+    let event = Event::here(cx, ActivityKind::EmailVerified, handle);
+    activity::record(&mut transaction, link.user_id, now, &event).await?;
+    transaction.commit().await?;
+    links::release(&cx.session, Purpose::VerifyEmail).await?;
+    tracing::info!(target: "audit", event = "email_verify", user_id = link.user_id, client, outcome = "success");
+    Ok(())
+}
+
+/// The signed-in user's addresses, for the account page.
+pub async fn status(cx: &RequestContext) -> Result<EmailStatus, AuthError> {
+    let signed_in = cx.require_signed_in()?;
+    let service = &cx.state;
+    let verified: Option<(String, bool)> = query_on!(&service.database, |executor| {
+        sqlx::query_as(VERIFIED)
+            .bind(signed_in.user_id)
+            .fetch_optional(executor)
+            .await
+    })?;
+    let pending =
+        links::pending_address(&service.database, signed_in.user_id, service.clock.now()).await?;
+    Ok(EmailStatus {
+        new_device_alerts: verified.as_ref().is_none_or(|(_, alerts)| *alerts),
+        verified: verified.map(|(address, _)| address),
+        pending,
+    })
+}
+
+/// Whether the link this browser followed to `purpose`'s page works.
+pub async fn link_state(cx: &RequestContext, purpose: Purpose) -> Result<LinkState, AuthError> {
+    let Some(token) = links::held(&cx.session, purpose).await? else {
+        return Ok(LinkState::Invalid);
+    };
+    let service = &cx.state;
+    Ok(
+        match links::find(&service.database, purpose, &token, service.clock.now()).await? {
+            Some(link) => LinkState::Valid {
+                address: link.address,
+            },
+            None => LinkState::Invalid,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_kept_as_typed_and_compared_in_lower_case() {
+        let address = parse_address("  Alice.Smith@Example.COM ").unwrap();
+        assert_eq!(address.display, "Alice.Smith@Example.COM");
+        assert_eq!(address.key, "alice.smith@example.com");
+    }
+
+    #[test]
+    fn what_is_not_an_address_is_refused_with_its_reason() {
+        let invalid = |text: &str| match parse_address(text) {
+            Err(AuthError::Invalid(input)) => input,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(invalid("   "), InvalidInput::EmailEmpty);
+        for text in [
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@localhost",
+            "alice@example.",
+            "a b@example.com",
+            "Alice <alice@example.com>",
+            "alice@exa\u{7}mple.com",
+        ] {
+            assert_eq!(invalid(text), InvalidInput::EmailInvalid, "{text}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(
+            invalid(&long),
+            InvalidInput::EmailTooLong {
+                max: EMAIL_MAX_CHARS
+            }
+        );
+        assert_eq!(parse_optional_address(Some(" ")).unwrap(), None);
+        assert_eq!(parse_optional_address(None).unwrap(), None);
+    }
+
+    #[test]
+    fn a_link_leads_to_the_configured_site_never_the_request_host() {
+        let rules = MailRules {
+            site_url: "https://example.com/".into(),
+            verify_link_secs: 86_400,
+            reset_link_secs: 1_800,
+            alert_link_secs: 86_400,
+        };
+        assert_eq!(
+            rules.link("/email/verify", "abc"),
+            "https://example.com/email/verify?token=abc"
+        );
+        let message = verification_message(&rules, "alice", "a@example.com", "abc");
+        assert!(message
+            .body
+            .contains("https://example.com/email/verify?token=abc"));
+        assert!(message.body.contains("24 hours"), "{}", message.body);
+    }
+}

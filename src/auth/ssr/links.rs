@@ -1,0 +1,317 @@
+//! Links sent by mail (#24): a random token in a `token=` query parameter,
+//! stored only as its hash, single-use, expiring, and dead once the
+//! account's password changes by any path (the link keeps a fingerprint of
+//! the password hash it was sent under).
+//!
+//! A browser that follows one is sent on at once to the same page without
+//! the token in its address (`server::http::mail_links`): the token waits in
+//! the browser's server-side session, so it cannot leak through `Referer`
+//! or the history.
+
+use crate::digest::{hex, secret_hash};
+use crate::server::store::{query_on, Database, RunsQueries, Transaction};
+use tower_sessions::Session;
+
+/// What a link is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Proves an email address.
+    VerifyEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+        }
+    }
+
+    /// The page the link leads to.
+    pub fn page(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => crate::routes::VERIFY_EMAIL_PAGE,
+        }
+    }
+
+    /// Where the session keeps a followed link's token.
+    fn session_key(self) -> String {
+        format!("mail_link.{}", self.as_str())
+    }
+
+    /// The purpose of the page at `path`, if links lead there.
+    pub fn of_page(path: &str) -> Option<Self> {
+        [Purpose::VerifyEmail]
+            .into_iter()
+            .find(|purpose| purpose.page() == path)
+    }
+}
+
+/// A link to issue: for whom, and what it carries.
+pub struct NewLink<'a> {
+    pub purpose: Purpose,
+    pub user_id: i64,
+    /// The account's password hash now: a change of it kills the link.
+    pub password_hash: &'a str,
+    /// The address a verification link proves: as typed, and normalised.
+    pub address: Option<(&'a str, &'a str)>,
+    pub lifetime_secs: i64,
+}
+
+/// A link that worked: whose, and what it carried.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Redeemed {
+    pub user_id: i64,
+    pub address: Option<String>,
+    pub address_key: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    user_id: i64,
+    address: Option<String>,
+    address_key: Option<String>,
+    password_fingerprint: String,
+    expires_at: i64,
+    password_hash: Option<String>,
+}
+
+const FORGET_OTHERS: &str = "DELETE FROM email_links WHERE user_id = $1 AND purpose = $2";
+const INSERT: &str =
+    "INSERT INTO email_links (token_hash, purpose, user_id, address, address_key, \
+     password_fingerprint, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const FIND: &str = "SELECT l.user_id, l.address, l.address_key, l.password_fingerprint, \
+     l.expires_at, u.password_hash FROM email_links l LEFT JOIN users u ON u.id = l.user_id \
+     WHERE l.token_hash = $1 AND l.purpose = $2";
+const USE: &str = "DELETE FROM email_links WHERE token_hash = $1 AND purpose = $2";
+const PENDING_ADDRESS: &str = "SELECT address FROM email_links \
+     WHERE user_id = $1 AND purpose = $2 AND expires_at > $3 ORDER BY created_at DESC LIMIT 1";
+const PURGE: &str = "DELETE FROM email_links WHERE expires_at <= $1";
+
+/// The fingerprint of a password hash that a link is bound to.
+fn fingerprint(password_hash: &str) -> String {
+    secret_hash(password_hash)
+}
+
+/// Whether `token` has the shape of a link's token (64 hex digits).
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Forgets every link of `user_id` for `purpose`.
+pub async fn forget(
+    transaction: &mut Transaction,
+    user_id: i64,
+    purpose: Purpose,
+) -> Result<(), sqlx::Error> {
+    query_on!(&mut *transaction, |executor| sqlx::query(FORGET_OTHERS)
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .execute(executor)
+        .await
+        .map(|_| ()))
+}
+
+/// Issues a link in `transaction` at `now`, replacing any earlier one of the
+/// user for the same purpose (only the newest works); its token, for the
+/// message.
+pub async fn issue(
+    transaction: &mut Transaction,
+    link: &NewLink<'_>,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    let token = hex(&super::random::bytes::<32>());
+    let purpose = link.purpose.as_str();
+    forget(transaction, link.user_id, link.purpose).await?;
+    let (address, address_key) = link.address.unzip();
+    query_on!(&mut *transaction, |executor| sqlx::query(INSERT)
+        .bind(secret_hash(&token))
+        .bind(purpose)
+        .bind(link.user_id)
+        .bind(address)
+        .bind(address_key)
+        .bind(fingerprint(link.password_hash))
+        .bind(now)
+        .bind(now + link.lifetime_secs)
+        .execute(executor)
+        .await
+        .map(|_| ()))?;
+    Ok(token)
+}
+
+/// The link `token` for `purpose`, if it works at `now`, without using it.
+pub async fn find<'a>(
+    on: impl RunsQueries<'a>,
+    purpose: Purpose,
+    token: &str,
+    now: i64,
+) -> Result<Option<Redeemed>, sqlx::Error> {
+    if !well_formed(token) {
+        return Ok(None);
+    }
+    let row: Option<Row> = query_on!(on, |executor| sqlx::query_as(FIND)
+        .bind(secret_hash(token))
+        .bind(purpose.as_str())
+        .fetch_optional(executor)
+        .await)?;
+    Ok(row
+        .filter(|row| {
+            now < row.expires_at
+                && row.password_hash.as_deref().map(fingerprint).as_deref()
+                    == Some(row.password_fingerprint.as_str())
+        })
+        .map(|row| Redeemed {
+            user_id: row.user_id,
+            address: row.address,
+            address_key: row.address_key,
+        }))
+}
+
+/// Uses the link `token` for `purpose` in `transaction`: it works no more
+/// once the transaction commits. `None` when it does not work at `now`.
+pub async fn redeem(
+    transaction: &mut Transaction,
+    purpose: Purpose,
+    token: &str,
+    now: i64,
+) -> Result<Option<Redeemed>, sqlx::Error> {
+    let Some(found) = find(&mut *transaction, purpose, token, now).await? else {
+        return Ok(None);
+    };
+    let used = query_on!(&mut *transaction, |executor| sqlx::query(USE)
+        .bind(secret_hash(token))
+        .bind(purpose.as_str())
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected()))?;
+    // Another request used it first.
+    Ok((used == 1).then_some(found))
+}
+
+/// The address a working verification link of `user_id` would prove.
+pub async fn pending_address(
+    database: &Database,
+    user_id: i64,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query_scalar(PENDING_ADDRESS)
+        .bind(user_id)
+        .bind(Purpose::VerifyEmail.as_str())
+        .bind(now)
+        .fetch_optional(executor)
+        .await)
+    .map(Option::flatten)
+}
+
+/// Deletes the links expired at `now`; how many.
+pub async fn purge_expired(database: &Database, now: i64) -> Result<u64, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query(PURGE)
+        .bind(now)
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected()))
+}
+
+/// Keeps a followed link's token in the browser's session.
+pub async fn hold(
+    session: &Session,
+    purpose: Purpose,
+    token: &str,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(&purpose.session_key(), token).await
+}
+
+/// The token of the link this browser followed, if any.
+pub async fn held(
+    session: &Session,
+    purpose: Purpose,
+) -> Result<Option<String>, tower_sessions::session::Error> {
+    session.get(&purpose.session_key()).await
+}
+
+/// Forgets the followed link's token (once used).
+pub async fn release(
+    session: &Session,
+    purpose: Purpose,
+) -> Result<(), tower_sessions::session::Error> {
+    session
+        .remove::<String>(&purpose.session_key())
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn user(database: &Database, hash: &str) -> i64 {
+        let mut transaction = database.begin().await.unwrap();
+        let id = query_on!(&mut transaction, |executor| sqlx::query_scalar(
+            "INSERT INTO users (username, username_key, password_hash) VALUES ('a', 'a', $1) RETURNING id"
+        )
+        .bind(hash)
+        .fetch_one(executor)
+        .await)
+        .unwrap();
+        transaction.commit().await.unwrap();
+        id
+    }
+
+    fn link(user_id: i64, hash: &str) -> NewLink<'_> {
+        NewLink {
+            purpose: Purpose::VerifyEmail,
+            user_id,
+            password_hash: hash,
+            address: Some(("A@example.com", "a@example.com")),
+            lifetime_secs: 100,
+        }
+    }
+
+    async fn issued(database: &Database, link: &NewLink<'_>, now: i64) -> String {
+        let mut transaction = database.begin().await.unwrap();
+        let token = issue(&mut transaction, link, now).await.unwrap();
+        transaction.commit().await.unwrap();
+        token
+    }
+
+    async fn redeemed(database: &Database, token: &str, now: i64) -> Option<Redeemed> {
+        let mut transaction = database.begin().await.unwrap();
+        let found = redeem(&mut transaction, Purpose::VerifyEmail, token, now)
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+        found
+    }
+
+    #[tokio::test]
+    async fn a_link_works_once_before_it_expires_and_only_the_newest_works() {
+        let database = Database::in_memory().await;
+        let id = user(&database, "hash-1").await;
+        let first = issued(&database, &link(id, "hash-1"), 1_000).await;
+        let second = issued(&database, &link(id, "hash-1"), 1_000).await;
+        assert_eq!(second.len(), 64);
+        assert_eq!(redeemed(&database, &first, 1_001).await, None, "replaced");
+        let used = redeemed(&database, &second, 1_099).await.expect("works");
+        assert_eq!(used.address_key.as_deref(), Some("a@example.com"));
+        assert_eq!(redeemed(&database, &second, 1_099).await, None, "used");
+        let late = issued(&database, &link(id, "hash-1"), 1_000).await;
+        assert_eq!(redeemed(&database, &late, 1_100).await, None, "expired");
+        assert_eq!(redeemed(&database, "not a token", 1_000).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_link_dies_when_the_password_changes() {
+        let database = Database::in_memory().await;
+        let id = user(&database, "hash-1").await;
+        let token = issued(&database, &link(id, "hash-1"), 1_000).await;
+        crate::auth::ssr::users::update_password_hash(&database, id, "hash-2")
+            .await
+            .unwrap();
+        assert_eq!(
+            find(&database, Purpose::VerifyEmail, &token, 1_001)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(redeemed(&database, &token, 1_001).await, None);
+    }
+}
