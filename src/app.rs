@@ -3,8 +3,8 @@
 
 use crate::{
     pages::{
-        AccountRoute, ActivityRoute, ConfirmRoute, DashboardRoute, LandingPage, LoginPage,
-        NotFound, RegisterRoute, VerifyEmailRoute,
+        AccountRoute, ActivityRoute, ConfirmRoute, DashboardRoute, ForgotPasswordRoute,
+        LandingPage, LoginPage, NotFound, RegisterRoute, ResetPasswordRoute, VerifyEmailRoute,
     },
     session_ui::{with_current_user, AuthProvider, NavLink, Shown, SignedInPart},
 };
@@ -80,6 +80,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account/activity") view={Lazy::<ActivityRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/confirm") view={Lazy::<ConfirmRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/email/verify") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/password/reset") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </AuthProvider>

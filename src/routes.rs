@@ -50,3 +50,13 @@ pub const EMAIL_VERIFIED_PAGE: &str = "/email/verify?done=1";
 
 /// Where the account page says a verification link is on its way.
 pub const EMAIL_SENT_PAGE: &str = "/account?email_sent=1#email-heading";
+
+/// Where "Forgot your password?" leads: a username or an email address.
+pub const FORGOT_PASSWORD_PAGE: &str = "/password/forgot";
+
+/// What the forgot-password form answers, whoever was named.
+pub const RESET_REQUESTED_PAGE: &str = "/password/forgot?sent=1";
+
+/// Where a password reset link leads (`?token=`, moved into the session at
+/// once): the form for a new password.
+pub const RESET_PASSWORD_PAGE: &str = "/password/reset";

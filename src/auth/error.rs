@@ -117,6 +117,8 @@ pub enum InvalidInput {
     EmailInvalid,
     /// "Send the link again" with no address waiting for one.
     NoEmailPending,
+    /// "Forgot password" with neither a username nor an address.
+    LoginEmpty,
 }
 
 impl std::fmt::Display for InvalidInput {
@@ -163,6 +165,7 @@ impl std::fmt::Display for InvalidInput {
                 "That is not an email address: it must look like name@example.com."
             ),
             Self::NoEmailPending => write!(f, "No email address is waiting for its link."),
+            Self::LoginEmpty => write!(f, "Enter your username or your email address."),
         }
     }
 }
@@ -186,6 +189,7 @@ impl InvalidInput {
             Self::EmailTooLong { max } => ("email_too_long", Some(max)),
             Self::EmailInvalid => ("email_invalid", None),
             Self::NoEmailPending => ("no_email_pending", None),
+            Self::LoginEmpty => ("login_empty", None),
         }
     }
 
@@ -207,6 +211,7 @@ impl InvalidInput {
             "email_too_long" => Self::EmailTooLong { max: limit()? },
             "email_invalid" => Self::EmailInvalid,
             "no_email_pending" => Self::NoEmailPending,
+            "login_empty" => Self::LoginEmpty,
             _ => return None,
         })
     }

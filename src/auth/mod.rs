@@ -23,6 +23,10 @@
 //! | `POST /api/email/resend` | none                                                | redirect to `/account?email_sent=1` |
 //! | `POST /api/email/verify` | `token`? (else the link the session holds)          | redirect to `/email/verify?done=1` |
 //! | `POST /api/email/status` | none                                                | the account's addresses (JSON `EmailStatus`) |
+//! | `POST /api/email/link` | none                                                  | whether the followed verification link works (`LinkState`) |
+//! | `POST /api/password/forgot` | `login`                                          | redirect to `/password/forgot?sent=1`, whoever is named |
+//! | `POST /api/password/reset` | `token`?, `new_password`, `confirm_password`?, `remember=on`? | redirect to `/dashboard`, signed in |
+//! | `POST /api/password/reset/link` | none                                         | whether the followed reset link works (`LinkState`) |
 //!
 //! `/api/sessions…`, `/api/password` and `/api/tokens…` need a live session:
 //! without one they answer 401 `session_ended` and send the browser to

@@ -188,6 +188,48 @@ pub async fn verification_link() -> Result<LinkState, AppError> {
     cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::VerifyEmail).await)
 }
 
+/// "Forgot your password?": a reset link to the verified address of the
+/// account `login` names (a username or an email address). The same answer
+/// whoever is named.
+#[server(prefix = "/api", endpoint = "password/forgot")]
+pub async fn forgot_password(login: String) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::recovery::forgot(&cx, &login).await)?;
+    ssr::redirect_form_post(crate::routes::RESET_REQUESTED_PAGE);
+    Ok(())
+}
+
+/// Sets a new password with a reset link (`token`, or the one this browser
+/// followed): every session and token ends, and this browser is signed in.
+#[server(prefix = "/api", endpoint = "password/reset")]
+pub async fn reset_password(
+    token: Option<String>,
+    new_password: Password,
+    confirm_password: Option<Password>,
+    remember: Option<String>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let remember = remember.is_some_and(|value| !value.is_empty());
+    let result = ssr::recovery::reset(
+        &cx,
+        token.as_deref(),
+        new_password,
+        confirm_password,
+        remember,
+    )
+    .await;
+    cx.answer(result)?;
+    leptos_axum::redirect("/dashboard");
+    Ok(())
+}
+
+/// Whether the reset link this browser followed works, and for whom.
+#[server(prefix = "/api", endpoint = "password/reset/link")]
+pub async fn reset_link() -> Result<LinkState, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::ResetPassword).await)
+}
+
 /// A bearer token for a username and password: the sign-in's checks and
 /// throttling, for clients that are not browsers.
 #[server(prefix = "/api", endpoint = "token")]

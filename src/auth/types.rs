@@ -93,6 +93,9 @@ pub enum ActivityKind {
     NotMe,
     /// An email address proven by its link (#24).
     EmailVerified,
+    /// A new password set with a link sent by mail: every session and
+    /// token ended.
+    PasswordReset,
 }
 
 impl ActivityKind {
@@ -127,6 +130,7 @@ impl ActivityKind {
             Self::SessionReused => "A session was ended: its cookie was used from two places",
             Self::NotMe => "\"This wasn't me\": every other session and token ended",
             Self::EmailVerified => "Email address verified",
+            Self::PasswordReset => "Password reset by email: every session and token ended",
         }
     }
 }
@@ -178,7 +182,12 @@ pub struct EmailStatus {
 /// the address it proves, for a verification link), or it does not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkState {
-    Valid { address: Option<String> },
+    /// The account the link is for, and the address a verification link
+    /// proves.
+    Valid {
+        username: String,
+        address: Option<String>,
+    },
     Invalid,
 }
 

@@ -1,6 +1,7 @@
 use super::error_message;
 use crate::{
     auth::Login,
+    routes::FORGOT_PASSWORD_PAGE,
     session_ui::{use_auth, use_form_limits},
 };
 use leptos::prelude::*;
@@ -45,6 +46,7 @@ pub fn LoginPage() -> impl IntoView {
             <button type="submit">"Sign in"</button>
         </ActionForm>
         {error_message::<Login>(move || auth.login.value().get())}
+        <p><a href=FORGOT_PASSWORD_PAGE data-testid="forgot-password">"Forgot your password?"</a></p>
         <p>"No account yet? " <a href="/register">"Create one"</a></p>
     }
 }

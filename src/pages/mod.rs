@@ -4,22 +4,26 @@ mod account;
 mod activity;
 mod confirm;
 mod dashboard;
+mod forgot_password;
 mod landing;
 mod login;
 mod moment;
 mod not_found;
 mod register;
+mod reset_password;
 mod verify_email;
 
 pub use account::AccountPage;
 pub use activity::ActivityPage;
 pub use confirm::ConfirmPage;
 pub use dashboard::DashboardPage;
+pub use forgot_password::ForgotPasswordPage;
 pub use landing::LandingPage;
 pub use login::LoginPage;
 pub use moment::{utc_text, Moment};
 pub use not_found::NotFound;
 pub use register::RegisterPage;
+pub use reset_password::ResetPasswordPage;
 pub use verify_email::VerifyEmailPage;
 
 use crate::{
@@ -59,7 +63,9 @@ lazy_page!(AccountRoute, AccountPage);
 lazy_page!(ActivityRoute, ActivityPage);
 lazy_page!(ConfirmRoute, ConfirmPage);
 lazy_page!(DashboardRoute, DashboardPage);
+lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(RegisterRoute, RegisterPage);
+lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 lazy_page!(VerifyEmailRoute, VerifyEmailPage);
 
 /// A protected page (one of `routes::PROTECTED_PAGES`): `page` renders it for the

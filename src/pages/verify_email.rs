@@ -26,7 +26,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p>"Checking the link…"</p> }>
                     {move || Suspend::new(async move {
                         match link.await {
-                            Ok(LinkState::Valid { address }) => view! {
+                            Ok(LinkState::Valid { address, .. }) => view! {
                                 <p data-testid="verify-address">
                                     "This link confirms "
                                     <strong>{address.unwrap_or_default()}</strong>

@@ -16,6 +16,7 @@ mod health;
 mod login;
 mod logout;
 mod reauth;
+mod recovery;
 mod register;
 mod security;
 mod session_lifetime;

@@ -311,6 +311,33 @@ pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), Auth
     Ok(())
 }
 
+const OWNER_AND_ADDRESS: &str =
+    "SELECT user_id, address FROM email_addresses WHERE address_key = $1";
+const ADDRESS_OF: &str = "SELECT address FROM email_addresses WHERE user_id = $1";
+
+/// The account whose verified address is `key` (normalised), and the
+/// address as its owner typed it.
+pub async fn owner_of(
+    database: &crate::server::store::Database,
+    key: &str,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query_as(OWNER_AND_ADDRESS)
+        .bind(key)
+        .fetch_optional(executor)
+        .await)
+}
+
+/// The verified address of `user_id`, if any.
+pub async fn verified_address_of(
+    database: &crate::server::store::Database,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query_scalar(ADDRESS_OF)
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await)
+}
+
 /// The signed-in user's addresses, for the account page.
 pub async fn status(cx: &RequestContext) -> Result<EmailStatus, AuthError> {
     let signed_in = cx.require_signed_in()?;
@@ -339,6 +366,7 @@ pub async fn link_state(cx: &RequestContext, purpose: Purpose) -> Result<LinkSta
     Ok(
         match links::find(&service.database, purpose, &token, service.clock.now()).await? {
             Some(link) => LinkState::Valid {
+                username: link.username,
                 address: link.address,
             },
             None => LinkState::Invalid,

@@ -117,12 +117,28 @@ pub async fn sign_in(
     password: Password,
     remember: bool,
 ) -> Result<(), AuthError> {
-    let service = &cx.state;
     let client = cx.client_address();
     let checked = check_credentials(cx, username, password, "session").await?;
     let user = &checked.user;
+    let known_device = checked.on_trusted_device;
+    begin_session(cx, user, known_device, remember).await?;
+    tracing::info!(target: "audit", event = "sign_in", via = "session", user_id = user.id, client, remember, known_device, outcome = "success");
+    Ok(())
+}
+
+/// Signs `user` in on this request's session (a new session id), recorded
+/// on their activity; a browser that had not signed in to the account
+/// before is given a device cookie, so that its own later failures count on
+/// it alone. For a password sign-in and a password reset.
+pub(super) async fn begin_session(
+    cx: &RequestContext,
+    user: &users::UserRecord,
+    known_device: bool,
+    remember: bool,
+) -> Result<SignedIn, AuthError> {
+    let service = &cx.state;
     let now = service.clock.now();
-    if !checked.on_trusted_device {
+    if !known_device {
         let token = devices::new_token();
         devices::trust(
             &service.database,
@@ -143,7 +159,6 @@ pub async fn sign_in(
         cx.session_origin(),
     )
     .await?;
-    let known_device = checked.on_trusted_device;
     let kind = if known_device {
         ActivityKind::SignedIn
     } else {
@@ -151,8 +166,7 @@ pub async fn sign_in(
     };
     let event = activity::Event::on_new_session(kind, &state);
     activity::record(&service.database, user.id, now, &event).await?;
-    tracing::info!(target: "audit", event = "sign_in", via = "session", user_id = user.id, client, remember, known_device, outcome = "success");
-    Ok(())
+    Ok(state)
 }
 
 /// A user whose password was just checked.

@@ -17,12 +17,15 @@ use tower_sessions::Session;
 pub enum Purpose {
     /// Proves an email address.
     VerifyEmail,
+    /// Sets a new password (forgot password).
+    ResetPassword,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
         }
     }
 
@@ -30,6 +33,7 @@ impl Purpose {
     pub fn page(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => crate::routes::VERIFY_EMAIL_PAGE,
+            Purpose::ResetPassword => crate::routes::RESET_PASSWORD_PAGE,
         }
     }
 
@@ -40,7 +44,7 @@ impl Purpose {
 
     /// The purpose of the page at `path`, if links lead there.
     pub fn of_page(path: &str) -> Option<Self> {
-        [Purpose::VerifyEmail]
+        [Purpose::VerifyEmail, Purpose::ResetPassword]
             .into_iter()
             .find(|purpose| purpose.page() == path)
     }
@@ -61,6 +65,7 @@ pub struct NewLink<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Redeemed {
     pub user_id: i64,
+    pub username: String,
     pub address: Option<String>,
     pub address_key: Option<String>,
 }
@@ -72,6 +77,7 @@ struct Row {
     address_key: Option<String>,
     password_fingerprint: String,
     expires_at: i64,
+    username: Option<String>,
     password_hash: Option<String>,
 }
 
@@ -80,7 +86,7 @@ const INSERT: &str =
     "INSERT INTO email_links (token_hash, purpose, user_id, address, address_key, \
      password_fingerprint, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const FIND: &str = "SELECT l.user_id, l.address, l.address_key, l.password_fingerprint, \
-     l.expires_at, u.password_hash FROM email_links l LEFT JOIN users u ON u.id = l.user_id \
+     l.expires_at, u.username, u.password_hash FROM email_links l LEFT JOIN users u ON u.id = l.user_id \
      WHERE l.token_hash = $1 AND l.purpose = $2";
 const USE: &str = "DELETE FROM email_links WHERE token_hash = $1 AND purpose = $2";
 const PENDING_ADDRESS: &str = "SELECT address FROM email_links \
@@ -161,6 +167,7 @@ pub async fn find<'a>(
         })
         .map(|row| Redeemed {
             user_id: row.user_id,
+            username: row.username.unwrap_or_default(),
             address: row.address,
             address_key: row.address_key,
         }))

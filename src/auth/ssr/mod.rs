@@ -14,6 +14,7 @@ pub mod links;
 mod password;
 mod random;
 pub mod reauth;
+pub mod recovery;
 pub mod session;
 mod starvation;
 mod throttle;

@@ -56,13 +56,14 @@ pub async fn insert<'a>(
     }
 }
 
-/// Replaces a user's password hash (a parameter upgrade or a new password).
-pub async fn update_password_hash(
-    database: &Database,
+/// Replaces a user's password hash (a parameter upgrade or a new password),
+/// on the database or in a transaction.
+pub async fn update_password_hash<'a>(
+    on: impl RunsQueries<'a>,
     user_id: i64,
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    query_on!(database, |executor| sqlx::query(
+    query_on!(on, |executor| sqlx::query(
         "UPDATE users SET password_hash = $1 WHERE id = $2"
     )
     .bind(password_hash)

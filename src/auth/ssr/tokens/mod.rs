@@ -191,23 +191,34 @@ pub async fn revoke_all(
     // reported, and the transaction stays two writes long.
     let ended = outstanding(database, user_id, now).await?;
     let mut transaction = database.begin().await?;
-    query_on!(&mut transaction, |executor| sqlx::query(
+    revoke_all_in(&mut transaction, user_id, now, event).await?;
+    transaction.commit().await?;
+    Ok(ended)
+}
+
+/// Revokes every token of `user_id` in `transaction` (with the change that
+/// causes it, as a password reset does), recording `event`.
+pub async fn revoke_all_in(
+    transaction: &mut Transaction,
+    user_id: i64,
+    now: i64,
+    event: &Event,
+) -> Result<(), sqlx::Error> {
+    query_on!(&mut *transaction, |executor| sqlx::query(
         "UPDATE users SET token_generation = token_generation + 1 WHERE id = $1"
     )
     .bind(user_id)
     .execute(executor)
     .await
     .map(|_| ()))?;
-    query_on!(&mut transaction, |executor| sqlx::query(
+    query_on!(&mut *transaction, |executor| sqlx::query(
         "DELETE FROM api_tokens WHERE user_id = $1"
     )
     .bind(user_id)
     .execute(executor)
     .await
     .map(|_| ()))?;
-    activity::record(&mut transaction, user_id, now, event).await?;
-    transaction.commit().await?;
-    Ok(ended)
+    activity::record(&mut *transaction, user_id, now, event).await
 }
 
 /// How many tokens the signed-in user holds (the account page).

@@ -561,12 +561,17 @@ async fn past_the_limit_a_sign_in_ends_the_least_recently_active_session_and_not
         signed_in_last_seen(&limited, alice, "a3", 2_000).await;
         assert!(limited.ended_sessions_of(alice).await.unwrap().is_empty());
 
+        let before = clock.now();
         signed_in_last_seen(&limited, alice, "a4", 4_000).await;
+        let after = clock.now();
         let now = OffsetDateTime::now_utc();
         let listed = limited.sessions_of(alice, now).await.unwrap();
         assert_eq!(handles(&listed), ["a4", "a2", "a3"]);
         assert_eq!(limited.load(&oldest.id).await.unwrap(), None);
         let ended = limited.ended_sessions_of(alice).await.unwrap();
+        // Noted when that sign-in ran (a second may turn meanwhile).
+        let ended_at = ended.first().map_or(0, |ended| ended.ended_at);
+        assert!((before..=after).contains(&ended_at), "{ended:?}");
         assert_eq!(
             ended,
             vec![EndedSession {
@@ -574,7 +579,7 @@ async fn past_the_limit_a_sign_in_ends_the_least_recently_active_session_and_not
                 client: "192.0.2.1".into(),
                 signed_in_at: 1_000,
                 last_seen: 1_000,
-                ended_at: clock.now(),
+                ended_at,
             }]
         );
         // Another user's sessions neither count nor end.

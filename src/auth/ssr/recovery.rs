@@ -1,0 +1,230 @@
+//! A way back in (#24): "Forgot your password?" mails a single-use link to
+//! the account's verified address; following it sets a new password, ends
+//! every session and token, and signs the user in on this browser.
+//!
+//! The form answers the same, in the same time, whoever is named: it counts
+//! the request on the throttle (per name and per client address, known or
+//! not) and answers; finding the account and queuing the message happen
+//! after the answer, on a task of their own.
+
+use super::{
+    activity::Event,
+    devices, email,
+    flows::{begin_session, judged_strong},
+    links::{self, NewLink, Purpose},
+    tokens, users,
+    validation::{new_password, parse_username},
+    AuthError, AuthService, RequestContext,
+};
+use crate::auth::{ActivityKind, InvalidInput, Password, EMAIL_MAX_CHARS};
+use crate::server::store::outbox::{self, OutgoingMail};
+use secrecy::SecretString;
+
+/// What the throttle counts a request under: the username's key when the
+/// text is a username, else the text in lower case (an address).
+fn subject_of(login: &str) -> String {
+    parse_username(login).map_or_else(|_| login.to_lowercase(), |username| username.key)
+}
+
+/// Asks for a reset link for `login` (a username or an email address).
+/// Throttled; otherwise always `Ok`, whether or not a message is sent.
+pub async fn forgot(cx: &RequestContext, login: &str) -> Result<(), AuthError> {
+    let login = login.trim();
+    if login.is_empty() {
+        return Err(AuthError::Invalid(InvalidInput::LoginEmpty));
+    }
+    if login.chars().count() > EMAIL_MAX_CHARS {
+        return Err(AuthError::Invalid(InvalidInput::EmailTooLong {
+            max: EMAIL_MAX_CHARS,
+        }));
+    }
+    email::count_mail_request(cx, &subject_of(login)).await?;
+    let client = cx.client_address();
+    tracing::info!(target: "audit", event = "password_forgot", client, outcome = "accepted");
+    let (service, login) = (cx.state.clone(), login.to_string());
+    tokio::spawn(async move {
+        match send_reset_link(&service, &login).await {
+            Ok(Some(user_id)) => {
+                tracing::info!(target: "audit", event = "password_reset_link", user_id, outcome = "queued");
+            }
+            Ok(None) => {
+                tracing::info!(target: "audit", event = "password_reset_link", outcome = "no_verified_address");
+            }
+            Err(error) => tracing::error!(%error, "password reset link not queued"),
+        }
+    });
+    Ok(())
+}
+
+/// The account `login` names (its username, else its verified address),
+/// with its verified address; `None` when there is no such account or it
+/// has no verified address.
+async fn account_to_mail(
+    service: &AuthService,
+    login: &str,
+) -> Result<Option<(users::UserRecord, String)>, AuthError> {
+    let database = &service.database;
+    let by_name = match parse_username(login) {
+        Ok(username) => users::find_by_key(database, &username.key).await?,
+        Err(_) => None,
+    };
+    if let Some(user) = by_name {
+        let address = email::verified_address_of(database, user.id).await?;
+        return Ok(address.map(|address| (user, address)));
+    }
+    let Ok(address) = email::parse_address(login) else {
+        return Ok(None);
+    };
+    let Some((user_id, address)) = email::owner_of(database, &address.key).await? else {
+        return Ok(None);
+    };
+    Ok(users::find_by_id(database, user_id)
+        .await?
+        .map(|user| (user, address)))
+}
+
+/// Queues a reset link for the account `login` names; its id when sent.
+async fn send_reset_link(service: &AuthService, login: &str) -> Result<Option<i64>, AuthError> {
+    let Some((user, address)) = account_to_mail(service, login).await? else {
+        return Ok(None);
+    };
+    let rules = &service.mail;
+    let now = service.clock.now();
+    let mut transaction = service.database.begin().await?;
+    let link = NewLink {
+        purpose: Purpose::ResetPassword,
+        user_id: user.id,
+        password_hash: &user.password_hash,
+        address: None,
+        lifetime_secs: rules.reset_link_secs,
+    };
+    let token = links::issue(&mut transaction, &link, now).await?;
+    let message = reset_message(rules, &user.username, &address, &token);
+    outbox::enqueue(&mut transaction, &message, now).await?;
+    transaction.commit().await?;
+    service.outbox.wake();
+    Ok(Some(user.id))
+}
+
+fn reset_message(
+    rules: &email::MailRules,
+    username: &str,
+    address: &str,
+    token: &str,
+) -> OutgoingMail {
+    let minutes = rules.reset_link_secs / 60;
+    let link = rules.link(Purpose::ResetPassword.page(), token);
+    OutgoingMail {
+        recipient: address.into(),
+        subject: "Reset your password".into(),
+        body: format!(
+            "Hello {username},\n\n\
+             Someone (we hope you) asked to reset the password of your account \"{username}\". \
+             To choose a new one, open this link:\n\n{link}\n\n\
+             It works once, within {minutes} minutes. Setting a new password signs out every \
+             device and revokes every API token.\n\n\
+             If you did not ask for this, ignore this message: your password stays as it is.\n"
+        ),
+    }
+}
+
+/// Sets a new password with a reset link (`token`, or the one this browser
+/// followed): every session and token of the user ends, then this browser
+/// is signed in.
+pub async fn reset(
+    cx: &RequestContext,
+    token: Option<&str>,
+    new: Password,
+    confirmation: Option<Password>,
+    remember: bool,
+) -> Result<(), AuthError> {
+    let service = &cx.state;
+    let token = match token.filter(|token| !token.is_empty()) {
+        Some(token) => token.to_string(),
+        None => links::held(&cx.session, Purpose::ResetPassword)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?,
+    };
+    let client = cx.client_address();
+    let found = links::find(
+        &service.database,
+        Purpose::ResetPassword,
+        &token,
+        service.clock.now(),
+    )
+    .await?;
+    let Some(user) = (match found {
+        Some(link) => users::find_by_id(&service.database, link.user_id).await?,
+        None => None,
+    }) else {
+        tracing::info!(target: "audit", event = "password_reset", client, outcome = "invalid_link");
+        return Err(AuthError::LinkInvalid);
+    };
+    let new = new.into_inner();
+    if confirmation.is_some_and(|confirmation| confirmation.into_inner() != new) {
+        return Err(AuthError::Invalid(InvalidInput::PasswordsDiffer));
+    }
+    let new = new_password(new, service.password_rules)?;
+    let (new, _) = judged_strong(new, parse_username(&user.username)?).await?;
+    let hash = service.hasher.hash(SecretString::from(new)).await?;
+
+    // What the old password opened ends first (if the change below fails,
+    // the link still works for another try), and again after it, for a
+    // sign-in with the old password that raced it.
+    let sessions_ended = service.sessions.revoke_all_but(user.id, None).await?;
+    let now = service.clock.now();
+    let mut transaction = service.database.begin().await?;
+    if links::redeem(&mut transaction, Purpose::ResetPassword, &token, now)
+        .await?
+        .is_none()
+    {
+        return Err(AuthError::LinkInvalid);
+    }
+    users::update_password_hash(&mut transaction, user.id, &hash).await?;
+    let event = Event::here(cx, ActivityKind::PasswordReset, None);
+    tokens::revoke_all_in(&mut transaction, user.id, now, &event).await?;
+    transaction.commit().await?;
+    if let Err(error) = service.sessions.revoke_all_but(user.id, None).await {
+        tracing::error!(%error, user_id = user.id, "sessions begun during a password reset not ended");
+    }
+    links::release(&cx.session, Purpose::ResetPassword).await?;
+
+    let known_device = match cx.device_token() {
+        Some(device) => {
+            let device = devices::token_hash(&device);
+            devices::is_trusted(&service.database, &device, &user.username_key, now).await?
+        }
+        None => false,
+    };
+    begin_session(cx, &user, known_device, remember).await?;
+    tracing::warn!(target: "audit", event = "password_reset", user_id = user.id, client, sessions_ended, outcome = "success");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_and_an_address_are_counted_under_their_normal_form() {
+        assert_eq!(subject_of("Alice"), subject_of("alice"));
+        assert_eq!(subject_of("Bob@Example.com"), subject_of("bob@example.com"));
+    }
+
+    #[test]
+    fn the_reset_message_names_the_account_and_how_long_the_link_works() {
+        let rules = email::MailRules {
+            site_url: "https://example.com".into(),
+            verify_link_secs: 86_400,
+            reset_link_secs: 1_800,
+            alert_link_secs: 86_400,
+        };
+        let message = reset_message(&rules, "alice", "a@example.com", "abc");
+        assert_eq!(message.recipient, "a@example.com");
+        assert!(message.body.contains("\"alice\""));
+        assert!(message
+            .body
+            .contains("https://example.com/password/reset?token=abc"));
+        assert!(message.body.contains("30 minutes"));
+    }
+}

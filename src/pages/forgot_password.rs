@@ -1,0 +1,48 @@
+//! `/password/forgot`: a username or an email address, and a link to choose
+//! a new password mailed to the account's verified address (#24). The page
+//! says the same whoever was named.
+
+use super::error_message;
+use crate::{
+    auth::{ForgotPassword, EMAIL_MAX_CHARS},
+    routes::SIGN_IN_PAGE,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let forgot = ServerAction::<ForgotPassword>::new();
+    let query = use_query_map();
+    let sent = move || match forgot.value().get() {
+        Some(result) => result.is_ok(),
+        None => query.read().get("sent").is_some(),
+    };
+    view! {
+        <h1>"Forgot your password?"</h1>
+        <Show
+            when=sent
+            fallback=move || view! {
+                <p>
+                    "Enter your username or your account's email address. If the account has a "
+                    "verified email address, a link to choose a new password is sent there."
+                </p>
+                <ActionForm action=forgot>
+                    <label>
+                        "Username or email address"
+                        <input type="text" name="login" autocomplete="username" required maxlength=EMAIL_MAX_CHARS/>
+                    </label>
+                    <button type="submit">"Send me a link"</button>
+                </ActionForm>
+            }
+        >
+            <p class="notice" role="status" data-testid="reset-requested">
+                "If that account has a verified email address, a link to choose a new password "
+                "is on its way. It works once, for a short time. Nothing arrived? Check the "
+                "spelling and your spam folder, then ask again."
+            </p>
+        </Show>
+        {error_message::<ForgotPassword>(move || forgot.value().get())}
+        <p><a href=SIGN_IN_PAGE>"Back to sign-in"</a></p>
+    }
+}
