@@ -4,7 +4,8 @@
 use crate::{
     pages::{
         AccountRoute, ActivityRoute, ConfirmRoute, DashboardRoute, ForgotPasswordRoute,
-        LandingPage, LoginPage, NotFound, RegisterRoute, ResetPasswordRoute, VerifyEmailRoute,
+        LandingPage, LoginPage, NotFound, NotMeLinkRoute, RegisterRoute, ResetPasswordRoute,
+        VerifyEmailRoute,
     },
     session_ui::{with_current_user, AuthProvider, NavLink, Shown, SignedInPart},
 };
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/email/verify") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/password/reset") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/alerts/not-me") view={Lazy::<NotMeLinkRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </AuthProvider>

@@ -60,3 +60,10 @@ pub const RESET_REQUESTED_PAGE: &str = "/password/forgot?sent=1";
 /// Where a password reset link leads (`?token=`, moved into the session at
 /// once): the form for a new password.
 pub const RESET_PASSWORD_PAGE: &str = "/password/reset";
+
+/// Where the "This wasn't me" link of a new-device alert leads (`?token=`,
+/// moved into the session at once).
+pub const NOT_ME_LINK_PAGE: &str = "/alerts/not-me";
+
+/// Where the account page says the alert setting was saved.
+pub const ALERTS_SAVED_PAGE: &str = "/account?alerts_saved=1#email-heading";

@@ -257,10 +257,15 @@ async fn events_list_shows_a_users_activity() {
         .collect();
     assert_eq!(
         kinds,
-        ["ended_by_administrator", "signed_in_new_device"],
+        [
+            "ended_by_administrator",
+            "signed_in_new_device",
+            "signed_out",
+            "signed_up"
+        ],
         "{text}"
     );
-    assert!(text.contains("2 event(s) (kept 90 days)"), "{text}");
+    assert!(text.contains("4 event(s) (kept 90 days)"), "{text}");
     let unknown = admin(&app, &["events", "list", "--user", "nobody"], "");
     assert_eq!(unknown.status.code(), Some(1));
 }

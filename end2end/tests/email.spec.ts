@@ -22,7 +22,7 @@ test('an address given at sign-up is verified from the link in its message', asy
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Email address').fill(address);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
 
   const [mail] = await mailTo(address);
   expect(mail.subject).toBe('Confirm your email address');

@@ -21,7 +21,9 @@ export async function register(page: Page, username: string, password = PASSWORD
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  // A sign-up signs in.
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('username')).toHaveText(username);
 }
 
 export async function signIn(page: Page, username: string, remember: boolean, password = PASSWORD): Promise<void> {
@@ -37,6 +39,13 @@ export async function signIn(page: Page, username: string, remember: boolean, pa
   await expect(page.getByTestId('username')).toHaveText(username);
 }
 
+/** Signs out with the navigation's button, to the sign-in page. */
+export async function signOut(page: Page): Promise<void> {
+  await hydrated(page);
+  await page.getByRole('navigation').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}
+
 /**
  * What survives closing the browser: only cookies with an expiry date.
  * Session cookies (expires === -1) are dropped, as a real browser does.
@@ -46,16 +55,14 @@ export async function persistentCookies(context: BrowserContext) {
   return cookies.filter((cookie) => cookie.expires > 0);
 }
 
-/** Registers `username` and signs in through the plain forms (no JavaScript needed). */
+/** Registers `username` through the plain form (no JavaScript needed), which signs in. */
 export async function registerAndSignInByForms(page: Page, username: string): Promise<void> {
   await page.goto('/register');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('username')).toHaveText(username);
 }
 
 /** No serious or critical axe violation, in the light and the dark scheme. */

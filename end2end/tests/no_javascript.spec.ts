@@ -3,13 +3,17 @@ import { PASSWORD, uniqueUser } from './helpers';
 
 test.use({ javaScriptEnabled: false });
 
-test('the whole sign-up and sign-in works with JavaScript disabled', async ({ page }) => {
+test('the whole sign-up (signed in at once) and sign-in works with JavaScript disabled', async ({ page }) => {
   const username = uniqueUser('nojs');
   await page.goto('/register');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  // Signed in at once, without typing the password again.
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('username')).toHaveText(username);
+  await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
 
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill('a wrong password');

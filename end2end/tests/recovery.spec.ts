@@ -15,7 +15,7 @@ async function accountWithAddress(page: Page, username: string): Promise<string>
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Email address').fill(address);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   const [mail] = await mailTo(address);
   await page.goto(linkIn(mail, '/email/verify'));
   await page.getByTestId('verify-email').click();

@@ -119,6 +119,8 @@ pub enum InvalidInput {
     NoEmailPending,
     /// "Forgot password" with neither a username nor an address.
     LoginEmpty,
+    /// New-device alerts asked for without a verified address to send them to.
+    NoVerifiedEmail,
 }
 
 impl std::fmt::Display for InvalidInput {
@@ -166,6 +168,7 @@ impl std::fmt::Display for InvalidInput {
             ),
             Self::NoEmailPending => write!(f, "No email address is waiting for its link."),
             Self::LoginEmpty => write!(f, "Enter your username or your email address."),
+            Self::NoVerifiedEmail => write!(f, "Verify an email address first."),
         }
     }
 }
@@ -190,6 +193,7 @@ impl InvalidInput {
             Self::EmailInvalid => ("email_invalid", None),
             Self::NoEmailPending => ("no_email_pending", None),
             Self::LoginEmpty => ("login_empty", None),
+            Self::NoVerifiedEmail => ("no_verified_email", None),
         }
     }
 
@@ -212,6 +216,7 @@ impl InvalidInput {
             "email_invalid" => Self::EmailInvalid,
             "no_email_pending" => Self::NoEmailPending,
             "login_empty" => Self::LoginEmpty,
+            "no_verified_email" => Self::NoVerifiedEmail,
             _ => return None,
         })
     }

@@ -6,7 +6,7 @@
 //!
 //! | endpoint             | fields                                                  | success                         |
 //! |----------------------|---------------------------------------------------------|---------------------------------|
-//! | `POST /api/register` | `username`, `password`, `email`?                        | redirect to `/login?registered=1` |
+//! | `POST /api/register` | `username`, `password`, `email`?, `remember=on`?        | redirect to `/dashboard`, signed in |
 //! | `POST /api/login`    | `username`, `password`, `remember=on`?, `next`?         | redirect to `next` or `/dashboard` |
 //! | `POST /api/logout`   | none                                                    | redirect to `/login`            |
 //! | `POST /api/me`       | none                                                    | the current user, or `null`     |
@@ -27,6 +27,9 @@
 //! | `POST /api/password/forgot` | `login`                                          | redirect to `/password/forgot?sent=1`, whoever is named |
 //! | `POST /api/password/reset` | `token`?, `new_password`, `confirm_password`?, `remember=on`? | redirect to `/dashboard`, signed in |
 //! | `POST /api/password/reset/link` | none                                         | whether the followed reset link works (`LinkState`) |
+//! | `POST /api/email/alerts` | `enabled=on`?                                       | redirect to `/account?alerts_saved=1#email-heading` |
+//! | `POST /api/alerts/not-me` | `token`?                                           | redirect to `/password/reset` |
+//! | `POST /api/alerts/not-me/link` | none                                          | whether the followed alert link works (`LinkState`) |
 //!
 //! `/api/sessions…`, `/api/password` and `/api/tokens…` need a live session:
 //! without one they answer 401 `session_ended` and send the browser to

@@ -9,17 +9,20 @@ use super::{
 };
 use leptos::prelude::*;
 
+/// Creates an account (with an email address to verify, if given) and signs
+/// it in on this browser.
 #[server(prefix = "/api", endpoint = "register")]
 pub async fn register(
     username: String,
     password: Password,
     email: Option<String>,
+    remember: Option<String>,
 ) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
-    let client = cx.client_address();
+    let remember = remember.is_some_and(|value| !value.is_empty());
     let email = email.as_deref();
-    cx.answer(ssr::register_account(&cx.state, &client, &username, password, email).await)?;
-    leptos_axum::redirect("/login?registered=1");
+    cx.answer(ssr::sign_up(&cx, &username, password, email, remember).await)?;
+    leptos_axum::redirect("/dashboard");
     Ok(())
 }
 
@@ -230,6 +233,34 @@ pub async fn reset_link() -> Result<LinkState, AppError> {
     cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::ResetPassword).await)
 }
 
+/// Turns new-device alerts on (`enabled=on`) or off (a sensitive action).
+#[server(prefix = "/api", endpoint = "email/alerts")]
+pub async fn set_alerts(enabled: Option<String>) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let enabled = enabled.is_some_and(|value| !value.is_empty());
+    cx.answer(ssr::email::set_alerts(&cx, enabled).await)?;
+    ssr::redirect_form_post(crate::routes::ALERTS_SAVED_PAGE);
+    Ok(())
+}
+
+/// "This wasn't me" from a new-device alert's link (`token`, or the one this
+/// browser followed): that session and every token end, then on to a new
+/// password. Needs no session.
+#[server(prefix = "/api", endpoint = "alerts/not-me")]
+pub async fn not_me_by_link(token: Option<String>) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::recovery::not_me_by_link(&cx, token.as_deref()).await)?;
+    leptos_axum::redirect(crate::routes::RESET_PASSWORD_PAGE);
+    Ok(())
+}
+
+/// Whether the alert link this browser followed works, and for whom.
+#[server(prefix = "/api", endpoint = "alerts/not-me/link")]
+pub async fn not_me_link() -> Result<LinkState, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::NotMe).await)
+}
+
 /// A bearer token for a username and password: the sign-in's checks and
 /// throttling, for clients that are not browsers.
 #[server(prefix = "/api", endpoint = "token")]
@@ -291,6 +322,7 @@ mod tests {
                 username: "bob".into(),
                 password: Password::new("hunter2-is-my-password"),
                 email: None,
+                remember: None,
             }
         );
         assert!(!shown.contains("hunter2"), "{shown}");

@@ -64,6 +64,8 @@ pub struct EndedSessionInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
+    /// The account was created, and signed in on that browser (#24).
+    SignedUp,
     /// A sign-in with the password, from a browser that signed in to the
     /// account before.
     SignedIn,
@@ -115,6 +117,7 @@ impl ActivityKind {
     /// What the activity page says happened.
     pub fn describe(self) -> &'static str {
         match self {
+            Self::SignedUp => "Account created and signed in",
             Self::SignedIn => "Signed in",
             Self::SignedInNewDevice => "Signed in from a new device",
             Self::SignInFailed => "Wrong password entered",

@@ -7,7 +7,8 @@ use crate::{
     auth::{
         count_tokens, get_email_status, list_ended_sessions, list_sessions, AppError,
         ChangePassword, CreateToken, DeleteAccount, EndConfirmation, EndedSessions, ResendEmail,
-        RevokeSession, RevokeTokens, SessionInfo, SetEmail, TokenAnswer, EMAIL_MAX_CHARS,
+        RevokeSession, RevokeTokens, SessionInfo, SetAlerts, SetEmail, TokenAnswer,
+        EMAIL_MAX_CHARS,
     },
     routes::{ACTIVITY_PAGE, CONFIRM_FOR_ACCOUNT_PAGE},
     session_ui::{use_auth, use_form_limits, SignOutButton},
@@ -286,12 +287,26 @@ fn PasswordChange(username: String) -> impl IntoView {
 fn EmailAddress() -> impl IntoView {
     let set = ServerAction::<SetEmail>::new();
     let resend = ServerAction::<ResendEmail>::new();
+    let alerts = ServerAction::<SetAlerts>::new();
     let status = Resource::new(
-        move || (set.version().get(), resend.version().get()),
+        move || {
+            (
+                set.version().get(),
+                resend.version().get(),
+                alerts.version().get(),
+            )
+        },
         |_| get_email_status(),
     );
-    Effect::new(move |_| confirm_if_asked(set.value().get(), CONFIRM_FOR_ACCOUNT_PAGE));
+    Effect::new(move |_| {
+        confirm_if_asked(set.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
+        confirm_if_asked(alerts.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
+    });
     let query = use_query_map();
+    let alerts_saved = move || match alerts.value().get() {
+        Some(result) => result.is_ok(),
+        None => query.read().get("alerts_saved").is_some(),
+    };
     let sent = move || match (set.value().get(), resend.value().get()) {
         (Some(Ok(())), _) | (_, Some(Ok(()))) => true,
         (None, None) => query.read().get("email_sent").is_some(),
@@ -308,9 +323,17 @@ fn EmailAddress() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading your email address…"</p> }>
                 {move || Suspend::new(async move {
                     let status = status.await.unwrap_or_default();
+                    let alerts_on = status.new_device_alerts;
                     let verified = match status.verified {
                         Some(address) => view! {
                             <p data-testid="email-verified-address">"Verified: " <strong>{address}</strong></p>
+                            <ActionForm action=alerts>
+                                <label class="remember">
+                                    <input type="checkbox" name="enabled" value="on" checked=alerts_on data-testid="alerts-enabled"/>
+                                    "Email me when my account is signed in from a new device"
+                                </label>
+                                <button type="submit" class="secondary" data-testid="save-alerts">"Save"</button>
+                            </ActionForm>
                         }
                         .into_any(),
                         None => view! {
@@ -331,6 +354,10 @@ fn EmailAddress() -> impl IntoView {
                     view! { {verified} {pending} }
                 })}
             </Transition>
+            <Show when=alerts_saved>
+                <p class="notice" role="status" data-testid="alerts-saved">"Saved."</p>
+            </Show>
+            {error_message::<SetAlerts>(move || alerts.value().get())}
             <ActionForm action=set>
                 <label>
                     "New email address"

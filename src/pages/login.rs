@@ -13,13 +13,9 @@ pub fn LoginPage() -> impl IntoView {
     let limits = use_form_limits();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let registered = move || query.read().get("registered").is_some();
     let ended = move || query.read().get("ended");
     view! {
         <h1>"Sign in"</h1>
-        {move || registered().then(|| view! {
-            <p class="notice" role="status">"Account created. You can sign in now."</p>
-        })}
         {move || ended().map(|why| view! {
             <p class="notice" role="status" data-testid="session-ended">
                 {if why == "reused" {

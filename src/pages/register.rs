@@ -1,7 +1,7 @@
 use super::error_message;
 use crate::{
     auth::{Register, EMAIL_MAX_CHARS},
-    session_ui::use_form_limits,
+    session_ui::{use_auth, use_form_limits},
 };
 use leptos::prelude::*;
 
@@ -9,6 +9,13 @@ use leptos::prelude::*;
 pub fn RegisterPage() -> impl IntoView {
     // Here, not in the shared `Auth`: its code loads with this page.
     let register = ServerAction::<Register>::new();
+    let auth = use_auth();
+    // Signed in now (the server sends the page on to the dashboard).
+    Effect::new(move |_| {
+        if matches!(register.value().get(), Some(Ok(()))) {
+            auth.session_changed();
+        }
+    });
     let limits = use_form_limits();
     view! {
         <h1>"Create an account"</h1>
@@ -24,6 +31,10 @@ pub fn RegisterPage() -> impl IntoView {
             <label>
                 "Email address (optional, to recover the account)"
                 <input type="email" name="email" autocomplete="email" maxlength=EMAIL_MAX_CHARS/>
+            </label>
+            <label class="remember">
+                <input type="checkbox" name="remember" value="on"/>
+                "Keep me signed in"
             </label>
             <button type="submit">"Create account"</button>
         </ActionForm>

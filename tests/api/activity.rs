@@ -98,6 +98,9 @@ async fn the_owner_sees_what_happened_newest_first_and_which_device_was_theirs()
             "signed_in_new_device",
             "sign_in_failed",
             "signed_in_new_device",
+            // The sign-up's own session, on the browser that signed up.
+            "signed_out",
+            "signed_up",
         ]
     );
     assert_eq!(page["retention_days"], 90);
@@ -110,7 +113,7 @@ async fn the_owner_sees_what_happened_newest_first_and_which_device_was_theirs()
         .collect();
     assert_eq!(
         this,
-        [true, true, true, true, true, true, false, false, true],
+        [true, true, true, true, true, true, false, false, true, false, false],
         "{page}"
     );
     assert_eq!(events[7]["device"], "Safari on iPhone", "{page}");
@@ -148,7 +151,11 @@ async fn nobody_reads_another_users_activity_and_signed_out_reads_nothing() {
     for before in [None, Some(alices_id + 1), Some(i64::MAX)] {
         let page = activity(&bob, before).await;
         for event in page["events"].as_array().unwrap() {
-            assert_eq!(event["device"], "Safari on iPhone", "{page}");
+            // Bob's phone, or the browser he signed up on.
+            assert!(
+                ["Safari on iPhone", "Unknown device"].contains(&event["device"].as_str().unwrap()),
+                "{page}"
+            );
             assert_ne!(event["id"].as_i64(), Some(alices_id), "{page}");
         }
     }
@@ -189,8 +196,11 @@ async fn a_long_activity_comes_a_page_at_a_time_and_old_events_go() {
     assert_eq!(first["events"].as_array().unwrap().len(), 20);
     let older = first["older"].as_i64().expect("a second page");
     let second = activity(&laptop, Some(older)).await;
-    assert_eq!(kinds(&second).len(), 5, "{second}");
-    assert_eq!(kinds(&second).last().unwrap(), "signed_in_new_device");
+    assert_eq!(kinds(&second).len(), 7, "{second}");
+    assert_eq!(
+        kinds(&second)[4..],
+        ["signed_in_new_device", "signed_out", "signed_up"]
+    );
     assert!(second["older"].is_null());
     let html = laptop.page("/account/activity").await;
     assert!(

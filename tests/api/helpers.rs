@@ -190,25 +190,55 @@ impl TestApp {
             .expect("POST from another origin")
     }
 
-    /// Registers `username` with the email address `email`.
+    /// Registers `username` with the email address `email` (see `register`).
     pub async fn register_with_email(&self, username: &str, email: &str) -> Response {
-        self.post_form(
-            "/api/register",
-            &[
-                ("username", username),
-                ("password", PASSWORD),
-                ("email", email),
-            ],
-        )
+        self.sign_up_elsewhere(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("email", email),
+        ])
         .await
     }
 
+    /// Creates the account `username` the way someone would on a browser of
+    /// their own that then signs out (a sign-up signs in): the account
+    /// exists, no session of it is left, and this client's cookies are
+    /// untouched. `sign_up` is the sign-up on this client, session and all.
     pub async fn register(&self, username: &str, password: &str) -> Response {
-        self.post_form(
-            "/api/register",
-            &[("username", username), ("password", password)],
-        )
-        .await
+        self.sign_up_elsewhere(&[("username", username), ("password", password)])
+            .await
+    }
+
+    async fn sign_up_elsewhere(&self, fields: &[(&str, &str)]) -> Response {
+        let elsewhere = client_with(Arc::default());
+        let response = elsewhere
+            .post(self.url("/api/register"))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST /api/register");
+        if response.status() == StatusCode::OK {
+            let signed_out = elsewhere
+                .post(self.url("/api/logout"))
+                .send()
+                .await
+                .expect("POST /api/logout");
+            assert_eq!(
+                signed_out.status(),
+                StatusCode::OK,
+                "sign-out after sign-up"
+            );
+        }
+        response
+    }
+
+    /// Signs up on this client: the account, and this client signed in to it.
+    pub async fn sign_up(&self, username: &str, password: &str, remember: bool) -> Response {
+        let mut fields = vec![("username", username), ("password", password)];
+        if remember {
+            fields.push(("remember", "on"));
+        }
+        self.post_form("/api/register", &fields).await
     }
 
     pub async fn login(&self, username: &str, password: &str, remember: bool) -> Response {

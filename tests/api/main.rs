@@ -8,6 +8,7 @@ mod smtp;
 mod account_deletion;
 mod accounts;
 mod activity;
+mod alerts;
 mod busy;
 mod connection_slots;
 mod dashboard;

@@ -1,15 +1,51 @@
-use crate::helpers::{location, spawn_app, PASSWORD};
+use crate::helpers::{cookie_attributes, location, session_set_cookie, spawn_app, PASSWORD};
 use reqwest::StatusCode;
 
 #[tokio::test]
-async fn a_new_account_is_created_and_sent_to_sign_in() {
+async fn a_new_account_is_signed_in_at_once_and_its_password_works_later() {
     let app = spawn_app().await;
-    let response = app.register("alice", PASSWORD).await;
+    let response = app.sign_up("alice", PASSWORD, true).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(location(&response).as_deref(), Some("/login?registered=1"));
+    assert_eq!(location(&response).as_deref(), Some("/dashboard"));
+    let cookie = session_set_cookie(&response, &app.settings.cookie.name).expect("a session");
+    assert!(
+        cookie_attributes(&cookie)
+            .iter()
+            .any(|a| a.starts_with("max-age=")),
+        "kept: {cookie}"
+    );
+    let me = app.get("/api/me").await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["username"], "alice");
+    assert_eq!(app.logout().await.status(), StatusCode::OK);
     assert_eq!(
         app.login("alice", PASSWORD, false).await.status(),
         StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn without_javascript_a_sign_up_lands_on_the_dashboard_signed_in() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/register"))
+        .header("accept", "text/html")
+        .form(&[("username", "bob"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    assert_eq!(location(&response).as_deref(), Some("/dashboard"));
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK);
+    // Not kept beyond the browser session unless asked.
+    let cookie = session_set_cookie(&response, &app.settings.cookie.name).expect("a session");
+    assert!(
+        !cookie_attributes(&cookie)
+            .iter()
+            .any(|a| a.starts_with("max-age=")),
+        "{cookie}"
     );
 }
 

@@ -78,6 +78,25 @@ pub async fn is_trusted(
     Ok(found.is_some())
 }
 
+/// Whether any browser has signed in to `username_key` within the
+/// lifetime: none means this is the account's first sign-in.
+pub async fn any_trusted(
+    database: &Database,
+    username_key: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = query_on!(database, |executor| {
+        sqlx::query_scalar(
+        "SELECT created_at FROM trusted_devices WHERE username_key = $1 AND created_at > $2 LIMIT 1",
+    )
+    .bind(username_key)
+    .bind(now - DEVICE_LIFETIME_SECS)
+    .fetch_optional(executor)
+    .await
+    })?;
+    Ok(found.is_some())
+}
+
 pub async fn trust(
     database: &Database,
     token_hash: &str,

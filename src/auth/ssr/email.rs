@@ -131,6 +131,7 @@ pub async fn request_verification(
                 user_id: user.id,
                 password_hash: &user.password_hash,
                 address: Some((&address.display, &address.key)),
+                session_handle: None,
                 lifetime_secs: rules.verify_link_secs,
             };
             let token = links::issue(transaction, &link, now).await?;
@@ -336,6 +337,29 @@ pub async fn verified_address_of(
         .bind(user_id)
         .fetch_optional(executor)
         .await)
+}
+
+const SET_ALERTS: &str = "UPDATE email_addresses SET new_device_alerts = $1 WHERE user_id = $2";
+
+/// Turns new-device alerts (`alerts`) on or off (a sensitive action: an intruder would turn
+/// them off first).
+pub async fn set_alerts(cx: &RequestContext, enabled: bool) -> Result<(), AuthError> {
+    let signed_in = reauth::require_confirmed(cx)?.clone();
+    let changed = query_on!(&cx.state.database, |executor| sqlx::query(SET_ALERTS)
+        .bind(enabled)
+        .bind(signed_in.user_id)
+        .execute(executor)
+        .await
+        .map(|done| done.rows_affected()))?;
+    if changed == 0 {
+        // No verified address: nothing to send alerts to.
+        return Err(AuthError::Invalid(
+            crate::auth::InvalidInput::NoVerifiedEmail,
+        ));
+    }
+    let client = cx.client_address();
+    tracing::info!(target: "audit", event = "new_device_alerts", user_id = signed_in.user_id, client, enabled, outcome = "success");
+    reauth::renew_confirmation(cx, &signed_in).await
 }
 
 /// The signed-in user's addresses, for the account page.

@@ -3,7 +3,7 @@
 //! outcome; never a password, hash or session id).
 
 use super::{
-    activity, devices, email, session,
+    activity, alerts, devices, email, session,
     throttle::{self, Scope},
     users,
     validation::{new_password, parse_username, presented_password, strong_enough, Username},
@@ -75,6 +75,27 @@ pub async fn register_account(
     }
 }
 
+/// Signs up: creates the account (`register_account`) and signs it in on
+/// this browser, as a sign-in does (a new session id, a device cookie, the
+/// activity), without asking for the password again.
+pub async fn sign_up(
+    cx: &RequestContext,
+    username: &str,
+    password: Password,
+    email: Option<&str>,
+    remember: bool,
+) -> Result<(), AuthError> {
+    let client = cx.client_address();
+    let user_id = register_account(&cx.state, &client, username, password, email).await?;
+    // Deleted in the instant since? Then there is nobody to sign in.
+    let user = users::find_by_id(&cx.state.database, user_id)
+        .await?
+        .ok_or(AuthError::SessionEnded)?;
+    begin_session(cx, &user, Via::SignUp, remember).await?;
+    tracing::info!(target: "audit", event = "sign_in", via = "sign_up", user_id, client, remember, outcome = "success");
+    Ok(())
+}
+
 /// Refuses a new password that is easy to guess (`strong_enough`), judged off
 /// the async threads (the estimate takes milliseconds); hands both back.
 pub(super) async fn judged_strong(
@@ -121,24 +142,55 @@ pub async fn sign_in(
     let checked = check_credentials(cx, username, password, "session").await?;
     let user = &checked.user;
     let known_device = checked.on_trusted_device;
-    begin_session(cx, user, known_device, remember).await?;
+    let begun = begin_session(cx, user, Via::Password { known_device }, remember).await?;
     tracing::info!(target: "audit", event = "sign_in", via = "session", user_id = user.id, client, remember, known_device, outcome = "success");
+    if begun.new_device && !begun.first_device {
+        let now = cx.state.clock.now();
+        alerts::on_new_device(&cx.state, user, &begun.state, now).await?;
+    }
     Ok(())
 }
 
+/// A session just begun, and on what kind of browser.
+pub(super) struct Begun {
+    pub state: SignedIn,
+    /// The browser had not signed in to the account before.
+    pub new_device: bool,
+    /// Nor had any other: the account's first sign-in.
+    pub first_device: bool,
+}
+
+/// How a session begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Via {
+    /// The password (a sign-in, or a new one set by a reset link), on a
+    /// browser that signed in to the account before or not.
+    Password { known_device: bool },
+    /// The account was just created here. The browser is not trusted yet:
+    /// the first sign-in with the password trusts it (and is never alerted,
+    /// wherever it happens).
+    SignUp,
+}
+
 /// Signs `user` in on this request's session (a new session id), recorded
-/// on their activity; a browser that had not signed in to the account
+/// on their activity; a browser signing in with the password that had not
 /// before is given a device cookie, so that its own later failures count on
-/// it alone. For a password sign-in and a password reset.
+/// it alone.
 pub(super) async fn begin_session(
     cx: &RequestContext,
     user: &users::UserRecord,
-    known_device: bool,
+    via: Via,
     remember: bool,
-) -> Result<SignedIn, AuthError> {
+) -> Result<Begun, AuthError> {
     let service = &cx.state;
     let now = service.clock.now();
-    if !known_device {
+    let known_device = via == Via::Password { known_device: true };
+    let first_device =
+        !known_device && !devices::any_trusted(&service.database, &user.username_key, now).await?;
+    if let Via::Password {
+        known_device: false,
+    } = via
+    {
         let token = devices::new_token();
         devices::trust(
             &service.database,
@@ -159,14 +211,20 @@ pub(super) async fn begin_session(
         cx.session_origin(),
     )
     .await?;
-    let kind = if known_device {
-        ActivityKind::SignedIn
-    } else {
-        ActivityKind::SignedInNewDevice
+    let kind = match via {
+        Via::SignUp => ActivityKind::SignedUp,
+        Via::Password { known_device: true } => ActivityKind::SignedIn,
+        Via::Password {
+            known_device: false,
+        } => ActivityKind::SignedInNewDevice,
     };
     let event = activity::Event::on_new_session(kind, &state);
     activity::record(&service.database, user.id, now, &event).await?;
-    Ok(state)
+    Ok(Begun {
+        state,
+        new_device: !known_device,
+        first_device,
+    })
 }
 
 /// A user whose password was just checked.

@@ -19,6 +19,8 @@ pub enum Purpose {
     VerifyEmail,
     /// Sets a new password (forgot password).
     ResetPassword,
+    /// "This wasn't me" in a new-device alert: ends `session_handle`.
+    NotMe,
 }
 
 impl Purpose {
@@ -26,6 +28,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::NotMe => "not_me",
         }
     }
 
@@ -34,6 +37,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => crate::routes::VERIFY_EMAIL_PAGE,
             Purpose::ResetPassword => crate::routes::RESET_PASSWORD_PAGE,
+            Purpose::NotMe => crate::routes::NOT_ME_LINK_PAGE,
         }
     }
 
@@ -44,7 +48,7 @@ impl Purpose {
 
     /// The purpose of the page at `path`, if links lead there.
     pub fn of_page(path: &str) -> Option<Self> {
-        [Purpose::VerifyEmail, Purpose::ResetPassword]
+        [Purpose::VerifyEmail, Purpose::ResetPassword, Purpose::NotMe]
             .into_iter()
             .find(|purpose| purpose.page() == path)
     }
@@ -58,6 +62,8 @@ pub struct NewLink<'a> {
     pub password_hash: &'a str,
     /// The address a verification link proves: as typed, and normalised.
     pub address: Option<(&'a str, &'a str)>,
+    /// The session a "This wasn't me" link ends.
+    pub session_handle: Option<&'a str>,
     pub lifetime_secs: i64,
 }
 
@@ -68,6 +74,7 @@ pub struct Redeemed {
     pub username: String,
     pub address: Option<String>,
     pub address_key: Option<String>,
+    pub session_handle: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -75,6 +82,7 @@ struct Row {
     user_id: i64,
     address: Option<String>,
     address_key: Option<String>,
+    session_handle: Option<String>,
     password_fingerprint: String,
     expires_at: i64,
     username: Option<String>,
@@ -84,8 +92,10 @@ struct Row {
 const FORGET_OTHERS: &str = "DELETE FROM email_links WHERE user_id = $1 AND purpose = $2";
 const INSERT: &str =
     "INSERT INTO email_links (token_hash, purpose, user_id, address, address_key, \
-     password_fingerprint, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const FIND: &str = "SELECT l.user_id, l.address, l.address_key, l.password_fingerprint, \
+     session_handle, password_fingerprint, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const FIND: &str = "SELECT l.user_id, l.address, l.address_key, l.session_handle, \
+     l.password_fingerprint, \
      l.expires_at, u.username, u.password_hash FROM email_links l LEFT JOIN users u ON u.id = l.user_id \
      WHERE l.token_hash = $1 AND l.purpose = $2";
 const USE: &str = "DELETE FROM email_links WHERE token_hash = $1 AND purpose = $2";
@@ -125,9 +135,19 @@ pub async fn issue(
     link: &NewLink<'_>,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    forget(transaction, link.user_id, link.purpose).await?;
+    issue_beside_others(transaction, link, now).await
+}
+
+/// Issues a link in `transaction` at `now`, leaving the user's others of the
+/// same purpose working (each alert's "This wasn't me").
+pub async fn issue_beside_others(
+    transaction: &mut Transaction,
+    link: &NewLink<'_>,
+    now: i64,
+) -> Result<String, sqlx::Error> {
     let token = hex(&super::random::bytes::<32>());
     let purpose = link.purpose.as_str();
-    forget(transaction, link.user_id, link.purpose).await?;
     let (address, address_key) = link.address.unzip();
     query_on!(&mut *transaction, |executor| sqlx::query(INSERT)
         .bind(secret_hash(&token))
@@ -135,6 +155,7 @@ pub async fn issue(
         .bind(link.user_id)
         .bind(address)
         .bind(address_key)
+        .bind(link.session_handle)
         .bind(fingerprint(link.password_hash))
         .bind(now)
         .bind(now + link.lifetime_secs)
@@ -170,6 +191,7 @@ pub async fn find<'a>(
             username: row.username.unwrap_or_default(),
             address: row.address,
             address_key: row.address_key,
+            session_handle: row.session_handle,
         }))
 }
 
@@ -269,6 +291,7 @@ mod tests {
             user_id,
             password_hash: hash,
             address: Some(("A@example.com", "a@example.com")),
+            session_handle: None,
             lifetime_secs: 100,
         }
     }

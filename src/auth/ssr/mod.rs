@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod activity;
+pub mod alerts;
 pub mod deletion;
 mod devices;
 pub mod email;
@@ -30,7 +31,7 @@ pub use accounts::{
 };
 pub use devices::DeviceCookie;
 pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};
-pub use flows::{create_user, register_account, sign_in, sign_out};
+pub use flows::{create_user, register_account, sign_in, sign_out, sign_up};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{Origin, SessionPolicy, SignedIn, SIGNED_IN_KEY};
 pub use throttle::{Limit, ThrottleRules};

@@ -6,11 +6,14 @@
 //! the request on the throttle (per name and per client address, known or
 //! not) and answers; finding the account and queuing the message happen
 //! after the answer, on a task of their own.
+//!
+//! The "This wasn't me" link of a new-device alert (`alerts`) leads here
+//! too: it ends that session and every token, then to a new password.
 
 use super::{
     activity::Event,
     devices, email,
-    flows::{begin_session, judged_strong},
+    flows::{begin_session, judged_strong, Via},
     links::{self, NewLink, Purpose},
     tokens, users,
     validation::{new_password, parse_username},
@@ -96,6 +99,7 @@ async fn send_reset_link(service: &AuthService, login: &str) -> Result<Option<i6
         user_id: user.id,
         password_hash: &user.password_hash,
         address: None,
+        session_handle: None,
         lifetime_secs: rules.reset_link_secs,
     };
     let token = links::issue(&mut transaction, &link, now).await?;
@@ -196,8 +200,64 @@ pub async fn reset(
         }
         None => false,
     };
-    begin_session(cx, &user, known_device, remember).await?;
+    begin_session(cx, &user, Via::Password { known_device }, remember).await?;
     tracing::warn!(target: "audit", event = "password_reset", user_id = user.id, client, sessions_ended, outcome = "success");
+    Ok(())
+}
+
+/// "This wasn't me" from an alert's link (`token`, or the one this browser
+/// followed): the session it names ends, every token is revoked, and this
+/// browser is given a reset link (its token held in the session), for the
+/// new password. Whoever holds the link may use it; nobody need be signed in.
+pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
+    let service = &cx.state;
+    let token = match token.filter(|token| !token.is_empty()) {
+        Some(token) => token.to_string(),
+        None => links::held(&cx.session, Purpose::NotMe)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?,
+    };
+    let client = cx.client_address();
+    let now = service.clock.now();
+    let found = links::find(&service.database, Purpose::NotMe, &token, now).await?;
+    let (Some(link), Some(user)) = (
+        found.clone(),
+        match &found {
+            Some(link) => users::find_by_id(&service.database, link.user_id).await?,
+            None => None,
+        },
+    ) else {
+        tracing::info!(target: "audit", event = "not_me", via = "mail", client, outcome = "invalid_link");
+        return Err(AuthError::LinkInvalid);
+    };
+    // The session first: ending it again is harmless if what follows fails
+    // and the link is used once more.
+    let session_ended = match &link.session_handle {
+        Some(handle) => service.sessions.revoke(user.id, handle).await?,
+        None => false,
+    };
+    let mut transaction = service.database.begin().await?;
+    if links::redeem(&mut transaction, Purpose::NotMe, &token, now)
+        .await?
+        .is_none()
+    {
+        return Err(AuthError::LinkInvalid);
+    }
+    let event = Event::here(cx, ActivityKind::NotMe, None);
+    tokens::revoke_all_in(&mut transaction, user.id, now, &event).await?;
+    let reset = NewLink {
+        purpose: Purpose::ResetPassword,
+        user_id: user.id,
+        password_hash: &user.password_hash,
+        address: None,
+        session_handle: None,
+        lifetime_secs: service.mail.reset_link_secs,
+    };
+    let reset_token = links::issue(&mut transaction, &reset, now).await?;
+    transaction.commit().await?;
+    links::release(&cx.session, Purpose::NotMe).await?;
+    links::hold(&cx.session, Purpose::ResetPassword, &reset_token).await?;
+    tracing::warn!(target: "audit", event = "not_me", via = "mail", user_id = user.id, client, session_ended, outcome = "success");
     Ok(())
 }
 

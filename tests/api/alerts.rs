@@ -1,0 +1,213 @@
+//! New-device alerts (#24), with a real SMTP server: a sign-in from a
+//! browser that never signed in to the account mails its verified address
+//! the device, the address and the time, with a "This wasn't me" link that
+//! ends that session and every token without signing in, then leads to a
+//! new password. Never for the account's first sign-in, never when the
+//! owner turned alerts off, never without a verified address.
+
+use crate::helpers::{location, spawn_app_with, test_settings, Browser, TestApp, PASSWORD};
+use crate::smtp::{Mail, SmtpSink};
+use persistent_login::server::config::SecretText;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::{sync::Arc, time::Duration};
+
+const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+const NOT_ME_PAGE: &str = "/alerts/not-me";
+
+async fn app_with_mail() -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start();
+    let (mut settings, storage) = test_settings().await;
+    settings.mail.smtp_url = Some(SecretText::from(sink.url()));
+    settings.mail.poll_interval_secs = 1;
+    (spawn_app_with(settings, Arc::new(storage)).await, sink)
+}
+
+/// Registers `username` with `address` and follows its verification link.
+async fn verified(app: &TestApp, sink: &SmtpSink, username: &str, address: &str) {
+    app.register_with_email(username, address).await;
+    let mail = sink.wait_for(address, 1).await.remove(0);
+    let token = mail.token_for("/email/verify").unwrap();
+    let done = app
+        .post_form("/api/email/verify", &[("token", &token)])
+        .await;
+    assert_eq!(done.status(), StatusCode::OK);
+}
+
+fn alerts(sink: &SmtpSink, address: &str) -> Vec<Mail> {
+    sink.messages_to(address)
+        .into_iter()
+        .filter(|mail| mail.subject.starts_with("New sign-in"))
+        .collect()
+}
+
+/// The alerts `address` has received once the sender has had its turn.
+async fn alerts_after_a_turn(sink: &SmtpSink, address: &str) -> Vec<Mail> {
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    alerts(sink, address)
+}
+
+async fn wait_for_alerts(sink: &SmtpSink, address: &str, count: usize) -> Vec<Mail> {
+    let started = std::time::Instant::now();
+    loop {
+        let found = alerts(sink, address);
+        if found.len() >= count {
+            return found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no alert");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_browser_is_reported_and_the_alert_link_ends_that_session_and_every_token() {
+    let (app, sink) = app_with_mail().await;
+    let address = "alice@example.com";
+    verified(&app, &sink, "alice", address).await;
+    let laptop = Browser::new(&app, LAPTOP);
+    laptop.sign_in("alice", PASSWORD).await;
+    assert!(
+        alerts_after_a_turn(&sink, address).await.is_empty(),
+        "not for the first sign-in"
+    );
+
+    let phone = Browser::new(&app, PHONE);
+    phone.sign_in("alice", PASSWORD).await;
+    let alert = wait_for_alerts(&sink, address, 1).await.remove(0);
+    assert_eq!(alert.subject, "New sign-in to your account \"alice\"");
+    assert!(
+        alert.body.contains("Device: Safari on iPhone"),
+        "{}",
+        alert.body
+    );
+    assert!(alert.body.contains("Address: 127.0.0.1"), "{}", alert.body);
+    let token = alert.token_for(NOT_ME_PAGE).expect("a link");
+
+    // The laptop again (its device cookie), and a bearer token: no alert.
+    laptop.sign_in("alice", PASSWORD).await;
+    let bearer = app.token_for("alice").await;
+    assert_eq!(alerts_after_a_turn(&sink, address).await.len(), 1);
+
+    // Someone at the mailbox, signed in nowhere, follows the link.
+    let mailbox = Browser::new(&app, LAPTOP);
+    let followed = mailbox
+        .client
+        .get(app.url(&format!("{NOT_ME_PAGE}?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&followed).as_deref(), Some(NOT_ME_PAGE));
+    let state: Value = mailbox
+        .post("/api/alerts/not-me/link", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["Valid"]["username"], "alice");
+    let done = mailbox.form_post("/api/alerts/not-me", &[]).await;
+    assert!(done.status().is_redirection());
+    assert_eq!(location(&done).as_deref(), Some("/password/reset"));
+    assert_eq!(
+        phone.dashboard().await,
+        StatusCode::SEE_OTHER,
+        "that session ended"
+    );
+    assert_eq!(laptop.dashboard().await, StatusCode::OK, "the others go on");
+    let me = app
+        .client
+        .get(app.url("/api/me"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "every token revoked");
+    let again = mailbox
+        .post("/api/alerts/not-me", &[("token", &token)])
+        .await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "once only");
+
+    // On to a new password, in the same browser, with no other link.
+    let reset = mailbox
+        .post(
+            "/api/password/reset",
+            &[
+                ("new_password", "plum trombone glacier sunset"),
+                ("confirm_password", "plum trombone glacier sunset"),
+            ],
+        )
+        .await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    assert_eq!(
+        laptop.dashboard().await,
+        StatusCode::SEE_OTHER,
+        "now every session"
+    );
+    let activity: Value = mailbox
+        .post("/api/activity", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = activity["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"not_me") && kinds.contains(&"password_reset"),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_alert_when_turned_off_or_without_a_verified_address() {
+    let (app, sink) = app_with_mail().await;
+    // bob has no verified address: new browsers tell nobody.
+    app.register_with_email("bob", "bob@example.com").await;
+    Browser::new(&app, LAPTOP).sign_in("bob", PASSWORD).await;
+    let bobs_phone = Browser::new(&app, PHONE);
+    bobs_phone.sign_in("bob", PASSWORD).await;
+    let refused = bobs_phone
+        .post("/api/email/alerts", &[("enabled", "on")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let address = "alice@example.com";
+    verified(&app, &sink, "alice", address).await;
+    let laptop = Browser::new(&app, LAPTOP);
+    laptop.sign_in("alice", PASSWORD).await;
+    let off = laptop.form_post("/api/email/alerts", &[]).await;
+    assert_eq!(
+        location(&off).as_deref(),
+        Some("/account?alerts_saved=1#email-heading")
+    );
+    let status: Value = laptop
+        .post("/api/email/status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["new_device_alerts"], false);
+    Browser::new(&app, PHONE).sign_in("alice", PASSWORD).await;
+    assert!(
+        alerts_after_a_turn(&sink, address).await.is_empty(),
+        "turned off"
+    );
+
+    // Turning them on or off again is a sensitive action.
+    app.clock
+        .advance(app.settings.session.reauth_window_secs as i64 + 1);
+    let late = laptop.post("/api/email/alerts", &[("enabled", "on")]).await;
+    assert_eq!(late.status(), StatusCode::FORBIDDEN);
+    laptop.sign_in("alice", PASSWORD).await;
+    let on = laptop.post("/api/email/alerts", &[("enabled", "on")]).await;
+    assert_eq!(on.status(), StatusCode::OK);
+    Browser::new(&app, PHONE).sign_in("alice", PASSWORD).await;
+    wait_for_alerts(&sink, address, 1).await;
+    assert!(
+        sink.messages_to("bob@example.com").len() == 1,
+        "bob's verification only"
+    );
+}
