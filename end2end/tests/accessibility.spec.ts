@@ -82,6 +82,10 @@ test('every page passes axe, signed out and signed in, with errors shown; screen
   await expectAccessible(page, 'activity');
   await screenshot(page, 'activity');
 
+  await visit(page, '/password/forgot');
+  await expectAccessible(page, 'forgot password');
+  await screenshot(page, 'forgot-password');
+
   // A verification link that is no more (here: none followed).
   await visit(page, '/email/verify');
   await expect(page.getByTestId('link-invalid')).toBeVisible();

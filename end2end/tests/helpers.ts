@@ -113,3 +113,19 @@ export function linkIn(mail: Mail, path: string): string {
   }
   return link;
 }
+
+/** Signs up `username` with an address (signed in, on the dashboard) and follows its verification link; the address. */
+export async function signUpWithVerifiedAddress(page: Page, username: string): Promise<string> {
+  const address = `${username}@example.com`;
+  await page.goto('/register');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Email address').fill(address);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  const [mail] = await mailTo(address);
+  await page.goto(linkIn(mail, '/email/verify'));
+  await page.getByTestId('verify-email').click();
+  await expect(page.getByTestId('email-verified')).toBeVisible();
+  return address;
+}

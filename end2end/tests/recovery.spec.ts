@@ -1,27 +1,11 @@
-import { test, expect, type Page } from '@playwright/test';
-import { PASSWORD, expectAccessible, hydrated, linkIn, mailTo, uniqueUser } from './helpers';
+import { test, expect } from '@playwright/test';
+import { expectAccessible, hydrated, linkIn, mailTo, signUpWithVerifiedAddress, uniqueUser } from './helpers';
 
 // "Forgot your password?" (#24): the link arrives at the account's verified
 // address (read from the tests' real SMTP server) and leads to a new
 // password and a signed-in browser.
 
 const NEW_PASSWORD = 'plum trombone glacier sunset';
-
-/** An account with a verified address, signed out; its address. */
-async function accountWithAddress(page: Page, username: string): Promise<string> {
-  const address = `${username}@example.com`;
-  await page.goto('/register');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('Email address').fill(address);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-  const [mail] = await mailTo(address);
-  await page.goto(linkIn(mail, '/email/verify'));
-  await page.getByTestId('verify-email').click();
-  await expect(page.getByTestId('email-verified')).toBeVisible();
-  return address;
-}
 
 async function resetMails(address: string, count: number) {
   const mails = await mailTo(address, count + 1);
@@ -30,7 +14,7 @@ async function resetMails(address: string, count: number) {
 
 test('forgot password, the link from the mail, a new password, signed in', async ({ page }) => {
   const username = uniqueUser('forgot');
-  const address = await accountWithAddress(page, username);
+  const address = await signUpWithVerifiedAddress(page, username);
 
   await page.goto('/login');
   await hydrated(page);
@@ -70,7 +54,7 @@ test('without JavaScript: forgot password to signed in', async ({ browser }) => 
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   const username = uniqueUser('forgot-nojs');
-  const address = await accountWithAddress(page, username);
+  const address = await signUpWithVerifiedAddress(page, username);
   await page.goto('/password/forgot');
   await page.getByLabel('Username or email address').fill(username);
   await page.getByRole('button', { name: 'Send me a link' }).click();

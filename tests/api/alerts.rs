@@ -5,35 +5,16 @@
 //! new password. Never for the account's first sign-in, never when the
 //! owner turned alerts off, never without a verified address.
 
-use crate::helpers::{location, spawn_app_with, test_settings, Browser, TestApp, PASSWORD};
+use crate::helpers::{location, Browser, PASSWORD};
+use crate::mail::{activity_kinds, app_with_mail, bearer_status, follow, verified};
 use crate::smtp::{Mail, SmtpSink};
-use persistent_login::server::config::SecretText;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const NOT_ME_PAGE: &str = "/alerts/not-me";
-
-async fn app_with_mail() -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start();
-    let (mut settings, storage) = test_settings().await;
-    settings.mail.smtp_url = Some(SecretText::from(sink.url()));
-    settings.mail.poll_interval_secs = 1;
-    (spawn_app_with(settings, Arc::new(storage)).await, sink)
-}
-
-/// Registers `username` with `address` and follows its verification link.
-async fn verified(app: &TestApp, sink: &SmtpSink, username: &str, address: &str) {
-    app.register_with_email(username, address).await;
-    let mail = sink.wait_for(address, 1).await.remove(0);
-    let token = mail.token_for("/email/verify").unwrap();
-    let done = app
-        .post_form("/api/email/verify", &[("token", &token)])
-        .await;
-    assert_eq!(done.status(), StatusCode::OK);
-}
 
 fn alerts(sink: &SmtpSink, address: &str) -> Vec<Mail> {
     sink.messages_to(address)
@@ -91,13 +72,7 @@ async fn a_new_browser_is_reported_and_the_alert_link_ends_that_session_and_ever
 
     // Someone at the mailbox, signed in nowhere, follows the link.
     let mailbox = Browser::new(&app, LAPTOP);
-    let followed = mailbox
-        .client
-        .get(app.url(&format!("{NOT_ME_PAGE}?token={token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(location(&followed).as_deref(), Some(NOT_ME_PAGE));
+    follow(&app, &mailbox, NOT_ME_PAGE, &token).await;
     let state: Value = mailbox
         .post("/api/alerts/not-me/link", &[])
         .await
@@ -114,14 +89,11 @@ async fn a_new_browser_is_reported_and_the_alert_link_ends_that_session_and_ever
         "that session ended"
     );
     assert_eq!(laptop.dashboard().await, StatusCode::OK, "the others go on");
-    let me = app
-        .client
-        .get(app.url("/api/me"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "every token revoked");
+    assert_eq!(
+        bearer_status(&app, &bearer).await,
+        StatusCode::UNAUTHORIZED,
+        "every token revoked"
+    );
     let again = mailbox
         .post("/api/alerts/not-me", &[("token", &token)])
         .await;
@@ -143,20 +115,11 @@ async fn a_new_browser_is_reported_and_the_alert_link_ends_that_session_and_ever
         StatusCode::SEE_OTHER,
         "now every session"
     );
-    let activity: Value = mailbox
-        .post("/api/activity", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let kinds: Vec<&str> = activity["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| event["kind"].as_str().unwrap())
-        .collect();
+    let kinds = activity_kinds(&mailbox).await;
     assert!(
-        kinds.contains(&"not_me") && kinds.contains(&"password_reset"),
+        ["not_me", "password_reset"]
+            .iter()
+            .all(|kind| kinds.iter().any(|seen| seen == kind)),
         "{kinds:?}"
     );
 }

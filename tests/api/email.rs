@@ -5,11 +5,9 @@
 //! going away loses nothing and delays no answer; two instances sharing one
 //! outbox send each message once.
 
-use crate::helpers::{
-    location, spawn_app_with, test_settings, Browser, TestApp, TestStorage, PASSWORD,
-};
+use crate::helpers::{location, spawn_app_with, Browser, TestApp, PASSWORD};
+use crate::mail::{activity_kinds, app_with_mail_and, code, follow, mail_settings};
 use crate::smtp::{Mail, SmtpSink};
-use persistent_login::server::config::{SecretText, Settings};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::{sync::Arc, time::Duration};
@@ -17,34 +15,16 @@ use std::{sync::Arc, time::Duration};
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const VERIFY_PAGE: &str = "/email/verify";
 
-/// Settings whose mail goes to `sink`, looked for every second.
-async fn mail_settings(sink: &SmtpSink) -> (Settings, TestStorage) {
-    let (mut settings, storage) = test_settings().await;
-    settings.mail.smtp_url = Some(SecretText::from(sink.url()));
-    settings.mail.poll_interval_secs = 1;
-    settings.mail.site_url = "https://accounts.example.com".into();
-    (settings, storage)
-}
-
+/// An app whose mail goes to a sink of its own, its links to a public site.
 async fn app_with_mail() -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start();
-    let (settings, storage) = mail_settings(&sink).await;
-    (spawn_app_with(settings, Arc::new(storage)).await, sink)
+    app_with_mail_and(|settings| settings.mail.site_url = "https://accounts.example.com".into())
+        .await
 }
 
 async fn status(browser: &Browser<'_>) -> Value {
     let response = browser.post("/api/email/status", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
-}
-
-async fn code(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or_default();
-    (
-        status,
-        body["code"].as_str().unwrap_or_default().to_string(),
-    )
 }
 
 /// `alice`, signed in on a browser of her own.
@@ -76,16 +56,8 @@ async fn an_address_given_at_sign_up_is_verified_once_by_its_link_followed_in_a_
     // Following the link on another device (not signed in): the token leaves
     // the address bar at once, and the page asks before it acts.
     let phone = Browser::new(&app, UA);
-    let followed = phone
-        .client
-        .get(app.url(&format!("{VERIFY_PAGE}?token={token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(followed.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&followed).as_deref(), Some(VERIFY_PAGE));
+    follow(&app, &phone, VERIFY_PAGE, &token).await;
     let page = phone.page(VERIFY_PAGE).await;
-    assert!(!page.contains(&token), "the token is not in the page");
     assert!(
         page.contains("Alice@Example.com"),
         "the page names the address"
@@ -115,19 +87,11 @@ async fn an_address_given_at_sign_up_is_verified_once_by_its_link_followed_in_a_
     let shown = status(&laptop).await;
     assert_eq!(shown["verified"], "Alice@Example.com");
     assert_eq!(shown["pending"], Value::Null);
-    let activity: Value = laptop
-        .post("/api/activity", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let kinds: Vec<&str> = activity["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| event["kind"].as_str().unwrap())
-        .collect();
-    assert!(kinds.contains(&"email_verified"), "{kinds:?}");
+    let kinds = activity_kinds(&laptop).await;
+    assert!(
+        kinds.iter().any(|kind| kind == "email_verified"),
+        "{kinds:?}"
+    );
     assert_eq!(sink.messages().len(), 1, "one message in all");
 }
 

@@ -2,6 +2,8 @@
 //! driven over HTTP. Each file reads as a user story.
 
 mod helpers;
+/// Shared by the mail stories.
+mod mail;
 #[path = "../common/smtp.rs"]
 mod smtp;
 

@@ -5,41 +5,18 @@
 //! The form answers the same for every name, known or not, and is
 //! throttled per name and per client address.
 
-use crate::helpers::{location, spawn_app_with, test_settings, Browser, TestApp, PASSWORD};
+use crate::helpers::{location, Browser, PASSWORD};
+use crate::mail::{
+    activity_kinds, app_with_mail, app_with_mail_and, bearer_status, code, follow, verified,
+};
 use crate::smtp::{Mail, SmtpSink};
-use persistent_login::server::config::{SecretText, Settings};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const RESET_PAGE: &str = "/password/reset";
 const NEW_PASSWORD: &str = "plum trombone glacier sunset";
-
-async fn app_with_mail() -> (TestApp, SmtpSink) {
-    app_with_mail_and(|_| ()).await
-}
-
-async fn app_with_mail_and(change: impl FnOnce(&mut Settings)) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start();
-    let (mut settings, storage) = test_settings().await;
-    settings.mail.smtp_url = Some(SecretText::from(sink.url()));
-    settings.mail.poll_interval_secs = 1;
-    change(&mut settings);
-    (spawn_app_with(settings, Arc::new(storage)).await, sink)
-}
-
-/// Registers `username` with `address` and follows its verification link.
-async fn verified(app: &TestApp, sink: &SmtpSink, username: &str, address: &str) {
-    let registered = app.register_with_email(username, address).await;
-    assert_eq!(registered.status(), StatusCode::OK);
-    let mail = sink.wait_for(address, 1).await.remove(0);
-    let token = mail.token_for("/email/verify").unwrap();
-    let done = app
-        .post_form("/api/email/verify", &[("token", &token)])
-        .await;
-    assert_eq!(done.status(), StatusCode::OK);
-}
 
 async fn forgot(browser: &Browser<'_>, login: &str) -> reqwest::Response {
     browser
@@ -82,15 +59,6 @@ async fn reset(browser: &Browser<'_>, token: &str, password: &str) -> reqwest::R
         .await
 }
 
-async fn code(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or_default();
-    (
-        status,
-        body["code"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
 #[tokio::test]
 async fn a_reset_link_sets_a_new_password_ends_every_session_and_token_and_signs_in_here() {
     let (app, sink) = app_with_mail().await;
@@ -102,16 +70,7 @@ async fn a_reset_link_sets_a_new_password_ends_every_session_and_token_and_signs
     let phone = Browser::new(&app, UA);
     assert_eq!(forgot(&phone, "alice").await.status(), StatusCode::OK);
     let link = reset_link(&sink, "alice@example.com", 1).await;
-    let followed = phone
-        .client
-        .get(app.url(&format!("{RESET_PAGE}?token={link}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(followed.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&followed).as_deref(), Some(RESET_PAGE));
-    let page = phone.page(RESET_PAGE).await;
-    assert!(!page.contains(&link), "the token is not in the page");
+    follow(&app, &phone, RESET_PAGE, &link).await;
     let state: Value = phone
         .post("/api/password/reset/link", &[])
         .await
@@ -139,14 +98,11 @@ async fn a_reset_link_sets_a_new_password_ends_every_session_and_token_and_signs
         StatusCode::SEE_OTHER,
         "signed out there"
     );
-    let me = app
-        .client
-        .get(app.url("/api/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "tokens revoked");
+    assert_eq!(
+        bearer_status(&app, &token).await,
+        StatusCode::UNAUTHORIZED,
+        "tokens revoked"
+    );
     let (used, why) = code(reset(&phone, &link, "another fine passphrase").await).await;
     assert_eq!(
         (used, why.as_str()),
@@ -162,14 +118,11 @@ async fn a_reset_link_sets_a_new_password_ends_every_session_and_token_and_signs
         .await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     old.sign_in("alice", NEW_PASSWORD).await;
-    let activity: Value = old.post("/api/activity", &[]).await.json().await.unwrap();
-    let kinds: Vec<&str> = activity["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| event["kind"].as_str().unwrap())
-        .collect();
-    assert!(kinds.contains(&"password_reset"), "{kinds:?}");
+    let kinds = activity_kinds(&old).await;
+    assert!(
+        kinds.iter().any(|kind| kind == "password_reset"),
+        "{kinds:?}"
+    );
 
     // The address names the account too, in any case.
     assert_eq!(
