@@ -1,12 +1,12 @@
 import { test, expect } from '@playwright/test';
 import {
-  PASSWORD,
   expectAccessible,
   hydrated,
   linkIn,
   mailTo,
   registerAndSignInByForms,
   signIn,
+  signUpWithAddress,
   uniqueUser,
 } from './helpers';
 
@@ -15,14 +15,7 @@ import {
 
 test('an address given at sign-up is verified from the link in its message', async ({ page }) => {
   const username = uniqueUser('mail-signup');
-  const address = `${username}@example.com`;
-  await page.goto('/register');
-  await hydrated(page);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('Email address').fill(address);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  const address = await signUpWithAddress(page, username);
 
   const [mail] = await mailTo(address);
   expect(mail.subject).toBe('Confirm your email address');

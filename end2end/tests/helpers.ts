@@ -114,8 +114,8 @@ export function linkIn(mail: Mail, path: string): string {
   return link;
 }
 
-/** Signs up `username` with an address (signed in, on the dashboard) and follows its verification link; the address. */
-export async function signUpWithVerifiedAddress(page: Page, username: string): Promise<string> {
+/** Signs up `username` with the address `<username>@example.com` (signed in, on the dashboard); the address. */
+export async function signUpWithAddress(page: Page, username: string): Promise<string> {
   const address = `${username}@example.com`;
   await page.goto('/register');
   await page.getByLabel('Username').fill(username);
@@ -123,6 +123,12 @@ export async function signUpWithVerifiedAddress(page: Page, username: string): P
   await page.getByLabel('Email address').fill(address);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
+  return address;
+}
+
+/** `signUpWithAddress`, then follows its verification link; the address. */
+export async function signUpWithVerifiedAddress(page: Page, username: string): Promise<string> {
+  const address = await signUpWithAddress(page, username);
   const [mail] = await mailTo(address);
   await page.goto(linkIn(mail, '/email/verify'));
   await page.getByTestId('verify-email').click();

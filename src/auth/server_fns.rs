@@ -188,7 +188,7 @@ pub async fn get_email_status() -> Result<EmailStatus, AppError> {
 #[server(prefix = "/api", endpoint = "email/link")]
 pub async fn verification_link() -> Result<LinkState, AppError> {
     let cx = ssr::RequestContext::get()?;
-    cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::VerifyEmail).await)
+    cx.answer(ssr::links::state(&cx, ssr::links::Purpose::VerifyEmail).await)
 }
 
 /// "Forgot your password?": a reset link to the verified address of the
@@ -230,7 +230,7 @@ pub async fn reset_password(
 #[server(prefix = "/api", endpoint = "password/reset/link")]
 pub async fn reset_link() -> Result<LinkState, AppError> {
     let cx = ssr::RequestContext::get()?;
-    cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::ResetPassword).await)
+    cx.answer(ssr::links::state(&cx, ssr::links::Purpose::ResetPassword).await)
 }
 
 /// Turns new-device alerts on (`enabled=on`) or off (a sensitive action).
@@ -258,7 +258,7 @@ pub async fn not_me_by_link(token: Option<String>) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "alerts/not-me/link")]
 pub async fn not_me_link() -> Result<LinkState, AppError> {
     let cx = ssr::RequestContext::get()?;
-    cx.answer(ssr::email::link_state(&cx, ssr::links::Purpose::NotMe).await)
+    cx.answer(ssr::links::state(&cx, ssr::links::Purpose::NotMe).await)
 }
 
 /// A bearer token for a username and password: the sign-in's checks and

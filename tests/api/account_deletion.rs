@@ -17,16 +17,6 @@ async fn code(response: Response) -> String {
     body["code"].as_str().unwrap_or_default().to_string()
 }
 
-async fn me_with(app: &TestApp, token: &str) -> StatusCode {
-    reqwest::Client::new()
-        .get(app.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 async fn rows(app: &TestApp, query: &str) -> i64 {
     sqlx::query_scalar(query)
         .fetch_one(&app.database().await)
@@ -46,7 +36,7 @@ async fn deleting_the_account_ends_everything_of_it_and_frees_the_username() {
     let bobs = Browser::new(&app, UA);
     bobs.sign_in("bob", PASSWORD).await;
     let token = app.token_for("alice").await;
-    assert_eq!(me_with(&app, &token).await, StatusCode::OK);
+    assert_eq!(app.bearer_status(&token).await, StatusCode::OK);
     assert_eq!(
         rows(&app, "SELECT count(*) FROM trusted_devices").await,
         3,
@@ -63,7 +53,7 @@ async fn deleting_the_account_ends_everything_of_it_and_frees_the_username() {
 
     assert_ne!(laptop.dashboard().await, StatusCode::OK);
     assert_ne!(phone.dashboard().await, StatusCode::OK);
-    assert_eq!(me_with(&app, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.bearer_status(&token).await, StatusCode::UNAUTHORIZED);
     let again = app.login("alice", PASSWORD, false).await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(code(again).await, "invalid_credentials");
@@ -98,7 +88,7 @@ async fn deleting_the_account_ends_everything_of_it_and_frees_the_username() {
     let newcomer = Browser::new(&app, UA);
     newcomer.sign_in("alice", "a different passphrase 42").await;
     assert_eq!(newcomer.sessions().await.len(), 1, "only the new sign-in");
-    assert_eq!(me_with(&app, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.bearer_status(&token).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -147,7 +137,7 @@ async fn deleting_needs_the_window_and_the_right_name_and_a_form_goes_home_after
     assert_eq!(form.status(), StatusCode::FOUND);
     assert_eq!(location(&form).as_deref(), Some("/confirm?next=/account"));
     assert_eq!(laptop.dashboard().await, StatusCode::OK, "nothing changed");
-    assert_eq!(me_with(&app, &token).await, StatusCode::OK);
+    assert_eq!(app.bearer_status(&token).await, StatusCode::OK);
 
     let confirmed = laptop
         .form_post(
@@ -164,7 +154,7 @@ async fn deleting_needs_the_window_and_the_right_name_and_a_form_goes_home_after
     let home = laptop.page("/?deleted=1").await;
     assert!(home.contains("data-testid=\"account-deleted\""), "{home}");
     assert!(home.contains("href=\"/login\""), "signed out: {home}");
-    assert_eq!(me_with(&app, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.bearer_status(&token).await, StatusCode::UNAUTHORIZED);
 }
 
 /// Sign-ins of the user that run while the account is deleted: whichever

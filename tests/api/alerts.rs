@@ -6,7 +6,7 @@
 //! owner turned alerts off, never without a verified address.
 
 use crate::helpers::{location, Browser, PASSWORD};
-use crate::mail::{activity_kinds, app_with_mail, bearer_status, follow, verified};
+use crate::mail::{activity_kinds, app_with_mail, follow, verified};
 use crate::smtp::{Mail, SmtpSink};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -90,7 +90,7 @@ async fn a_new_browser_is_reported_and_the_alert_link_ends_that_session_and_ever
     );
     assert_eq!(laptop.dashboard().await, StatusCode::OK, "the others go on");
     assert_eq!(
-        bearer_status(&app, &bearer).await,
+        app.bearer_status(&bearer).await,
         StatusCode::UNAUTHORIZED,
         "every token revoked"
     );

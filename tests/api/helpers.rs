@@ -273,6 +273,17 @@ impl TestApp {
         response
     }
 
+    /// What `GET /api/me` answers the bearer `token` alone (no cookie).
+    pub async fn bearer_status(&self, token: &str) -> StatusCode {
+        Client::new()
+            .get(self.url("/api/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /api/me")
+            .status()
+    }
+
     pub async fn logout(&self) -> Response {
         self.post_form("/api/logout", &[]).await
     }

@@ -81,14 +81,3 @@ pub async fn activity_kinds(browser: &Browser<'_>) -> Vec<String> {
         .map(|event| event["kind"].as_str().unwrap().to_string())
         .collect()
 }
-
-/// What `GET /api/me` answers the bearer `token`.
-pub async fn bearer_status(app: &TestApp, token: &str) -> StatusCode {
-    app.client
-        .get(app.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}

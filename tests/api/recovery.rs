@@ -6,9 +6,7 @@
 //! throttled per name and per client address.
 
 use crate::helpers::{location, Browser, PASSWORD};
-use crate::mail::{
-    activity_kinds, app_with_mail, app_with_mail_and, bearer_status, code, follow, verified,
-};
+use crate::mail::{activity_kinds, app_with_mail, app_with_mail_and, code, follow, verified};
 use crate::smtp::{Mail, SmtpSink};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -99,7 +97,7 @@ async fn a_reset_link_sets_a_new_password_ends_every_session_and_token_and_signs
         "signed out there"
     );
     assert_eq!(
-        bearer_status(&app, &token).await,
+        app.bearer_status(&token).await,
         StatusCode::UNAUTHORIZED,
         "tokens revoked"
     );

@@ -78,6 +78,20 @@ pub async fn is_trusted(
     Ok(found.is_some())
 }
 
+/// The hash of this request's device cookie when it was issued by a
+/// sign-in to `username_key` (still within its lifetime).
+pub async fn trusted_here(
+    cx: &super::RequestContext,
+    username_key: &str,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let Some(device) = cx.device_token().as_deref().map(token_hash) else {
+        return Ok(None);
+    };
+    let trusted = is_trusted(&cx.state.database, &device, username_key, now).await?;
+    Ok(trusted.then_some(device))
+}
+
 /// Whether any browser has signed in to `username_key` within the
 /// lifetime: none means this is the account's first sign-in.
 pub async fn any_trusted(

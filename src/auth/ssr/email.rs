@@ -18,7 +18,7 @@ use super::{
     users::UserRecord,
     AuthError, AuthService, RequestContext,
 };
-use crate::auth::{ActivityKind, EmailStatus, InvalidInput, LinkState, EMAIL_MAX_CHARS};
+use crate::auth::{ActivityKind, EmailStatus, InvalidInput, EMAIL_MAX_CHARS};
 use crate::server::store::{
     outbox::{self, OutgoingMail},
     query_on, Transaction,
@@ -267,12 +267,7 @@ async fn queue_verification(
 /// followed. Whoever holds the link may use it; signed in or not.
 pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
     let service = &cx.state;
-    let token = match token.filter(|token| !token.is_empty()) {
-        Some(token) => token.to_string(),
-        None => links::held(&cx.session, Purpose::VerifyEmail)
-            .await?
-            .ok_or(AuthError::LinkInvalid)?,
-    };
+    let token = links::presented(&cx.session, Purpose::VerifyEmail, token).await?;
     let now = service.clock.now();
     let client = cx.client_address();
     let mut transaction = service.database.begin().await?;
@@ -379,23 +374,6 @@ pub async fn status(cx: &RequestContext) -> Result<EmailStatus, AuthError> {
         verified: verified.map(|(address, _)| address),
         pending,
     })
-}
-
-/// Whether the link this browser followed to `purpose`'s page works.
-pub async fn link_state(cx: &RequestContext, purpose: Purpose) -> Result<LinkState, AuthError> {
-    let Some(token) = links::held(&cx.session, purpose).await? else {
-        return Ok(LinkState::Invalid);
-    };
-    let service = &cx.state;
-    Ok(
-        match links::find(&service.database, purpose, &token, service.clock.now()).await? {
-            Some(link) => LinkState::Valid {
-                username: link.username,
-                address: link.address,
-            },
-            None => LinkState::Invalid,
-        },
-    )
 }
 
 #[cfg(test)]

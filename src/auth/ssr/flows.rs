@@ -308,10 +308,8 @@ impl PasswordCheck {
         now: i64,
     ) -> Result<Self, AuthError> {
         let mut account = (Scope::AccountSignIn, username_key.to_string());
-        if let Some(device) = cx.device_token().as_deref().map(devices::token_hash) {
-            if devices::is_trusted(&cx.state.database, &device, username_key, now).await? {
-                account = (Scope::DeviceSignIn, device);
-            }
+        if let Some(device) = devices::trusted_here(cx, username_key, now).await? {
+            account = (Scope::DeviceSignIn, device);
         }
         Ok(Self {
             account,

@@ -8,6 +8,7 @@
 //! the browser's server-side session, so it cannot leak through `Referer`
 //! or the history.
 
+use crate::auth::LinkState;
 use crate::digest::{hex, secret_hash};
 use crate::server::store::{query_on, Database, RunsQueries, Transaction};
 use tower_sessions::Session;
@@ -257,6 +258,21 @@ pub async fn held(
     session.get(&purpose.session_key()).await
 }
 
+/// The token a request presents for `purpose`: the `token` field when
+/// given, else the link this browser followed; `LinkInvalid` when neither.
+pub async fn presented(
+    session: &Session,
+    purpose: Purpose,
+    token: Option<&str>,
+) -> Result<String, super::AuthError> {
+    match token.filter(|token| !token.is_empty()) {
+        Some(token) => Ok(token.to_string()),
+        None => held(session, purpose)
+            .await?
+            .ok_or(super::AuthError::LinkInvalid),
+    }
+}
+
 /// Forgets the followed link's token (once used).
 pub async fn release(
     session: &Session,
@@ -266,6 +282,26 @@ pub async fn release(
         .remove::<String>(&purpose.session_key())
         .await
         .map(|_| ())
+}
+
+/// Whether the link this browser followed to `purpose`'s page works.
+pub async fn state(
+    cx: &super::RequestContext,
+    purpose: Purpose,
+) -> Result<LinkState, super::AuthError> {
+    let Some(token) = held(&cx.session, purpose).await? else {
+        return Ok(LinkState::Invalid);
+    };
+    let service = &cx.state;
+    Ok(
+        match find(&service.database, purpose, &token, service.clock.now()).await? {
+            Some(link) => LinkState::Valid {
+                username: link.username,
+                address: link.address,
+            },
+            None => LinkState::Invalid,
+        },
+    )
 }
 
 #[cfg(test)]

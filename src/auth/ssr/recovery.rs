@@ -143,12 +143,7 @@ pub async fn reset(
     remember: bool,
 ) -> Result<(), AuthError> {
     let service = &cx.state;
-    let token = match token.filter(|token| !token.is_empty()) {
-        Some(token) => token.to_string(),
-        None => links::held(&cx.session, Purpose::ResetPassword)
-            .await?
-            .ok_or(AuthError::LinkInvalid)?,
-    };
+    let token = links::presented(&cx.session, Purpose::ResetPassword, token).await?;
     let client = cx.client_address();
     let found = links::find(
         &service.database,
@@ -193,13 +188,9 @@ pub async fn reset(
     }
     links::release(&cx.session, Purpose::ResetPassword).await?;
 
-    let known_device = match cx.device_token() {
-        Some(device) => {
-            let device = devices::token_hash(&device);
-            devices::is_trusted(&service.database, &device, &user.username_key, now).await?
-        }
-        None => false,
-    };
+    let known_device = devices::trusted_here(cx, &user.username_key, now)
+        .await?
+        .is_some();
     begin_session(cx, &user, Via::Password { known_device }, remember).await?;
     tracing::warn!(target: "audit", event = "password_reset", user_id = user.id, client, sessions_ended, outcome = "success");
     Ok(())
@@ -211,12 +202,7 @@ pub async fn reset(
 /// new password. Whoever holds the link may use it; nobody need be signed in.
 pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
     let service = &cx.state;
-    let token = match token.filter(|token| !token.is_empty()) {
-        Some(token) => token.to_string(),
-        None => links::held(&cx.session, Purpose::NotMe)
-            .await?
-            .ok_or(AuthError::LinkInvalid)?,
-    };
+    let token = links::presented(&cx.session, Purpose::NotMe, token).await?;
     let client = cx.client_address();
     let now = service.clock.now();
     let found = links::find(&service.database, Purpose::NotMe, &token, now).await?;
