@@ -67,3 +67,7 @@ pub const NOT_ME_LINK_PAGE: &str = "/alerts/not-me";
 
 /// Where the account page says the alert setting was saved.
 pub const ALERTS_SAVED_PAGE: &str = "/account?alerts_saved=1#email-heading";
+
+/// Where a plain form that renamed or removed a passkey lands: the account
+/// page's passkeys.
+pub const PASSKEYS_SAVED_PAGE: &str = "/account?passkeys_saved=1#passkeys-heading";

@@ -2,6 +2,8 @@
 //! against one PostgreSQL database, with the sessions in PostgreSQL and then
 //! in Redis: whatever a user does through one, the other knows at once.
 
+#[path = "common/authenticator.rs"]
+mod authenticator;
 #[path = "common/instance.rs"]
 mod instance;
 
@@ -408,6 +410,71 @@ async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_postgresql
 #[tokio::test]
 async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_redis() {
     the_reauth_window_is_one_for_both_instances(true).await;
+}
+
+/// A passkey ceremony begun through one instance is finished through the
+/// other: its challenge is in the shared session, not in either process.
+async fn a_passkey_ceremony_begun_on_one_instance_finishes_on_the_other(sessions_in_redis: bool) {
+    let site = TwoInstances::with_alice(sessions_in_redis).await;
+    let (a, b, client) = (&site.a, &site.b, &site.client);
+    let cookie = site.sign_in(a).await;
+    let mut device = authenticator::Authenticator::new("http://localhost:3000");
+
+    let options = post(
+        client,
+        &a.url("/api/passkeys/new/options"),
+        Some(&cookie),
+        &[],
+    )
+    .await;
+    assert_eq!(options.status(), StatusCode::OK);
+    let options: String = options.json().await.unwrap();
+    let credential = device.create(&options).await.unwrap();
+    let fields = [("credential", credential.as_str()), ("name", "Phone")];
+    let added = post(client, &b.url("/api/passkeys/new"), Some(&cookie), &fields).await;
+    assert_eq!(added.status(), StatusCode::OK, "B adds what A began");
+
+    let options = post(client, &b.url("/api/passkeys/sign-in/options"), None, &[]).await;
+    assert_eq!(options.status(), StatusCode::OK);
+    let visitor = session_cookie(&options).expect("the challenge's session");
+    let options: String = options.json().await.unwrap();
+    let credential = device.get(&options).await.unwrap();
+    let fields = [("credential", credential.as_str())];
+    let signed_in = post(
+        client,
+        &a.url("/api/passkeys/sign-in"),
+        Some(&visitor),
+        &fields,
+    )
+    .await;
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::OK,
+        "A signs in what B began"
+    );
+    let cookie = session_cookie(&signed_in).expect("a new session id");
+    let me = get(client, &b.url("/api/me"), &cookie).await;
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["username"], "alice");
+    // The answer was used: replayed through B, it signs in nobody.
+    let replayed = post(
+        client,
+        &b.url("/api/passkeys/sign-in"),
+        Some(&visitor),
+        &fields,
+    )
+    .await;
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_passkey_ceremony_finishes_on_the_other_instance_with_sessions_in_postgresql() {
+    a_passkey_ceremony_begun_on_one_instance_finishes_on_the_other(false).await;
+}
+
+#[tokio::test]
+async fn a_passkey_ceremony_finishes_on_the_other_instance_with_sessions_in_redis() {
+    a_passkey_ceremony_begun_on_one_instance_finishes_on_the_other(true).await;
 }
 
 /// Alice deletes her account through A while her phone signs in through B

@@ -124,6 +124,21 @@ async fn an_outage_is_answered_and_survived(
         .unwrap();
     assert_eq!(scripted.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(retry_after(&scripted), Some("5"));
+    // A passkey sign-in, begun or answered: the same.
+    for (path, fields) in [
+        ("/api/passkeys/sign-in/options", &[][..]),
+        ("/api/passkeys/sign-in", &[("credential", "{}")][..]),
+    ] {
+        let passkey = client
+            .post(app.url(path))
+            .header(header::COOKIE, cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(passkey.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(retry_after(&passkey), Some("5"), "{path}");
+    }
 
     // Alive, not ready.
     assert_eq!(get(&client, app, "/healthz").await.status(), StatusCode::OK);

@@ -54,6 +54,9 @@ fn other_value(row: &Row) -> (String, String) {
         "mail.from" => text("Example <no-reply@example.com>"),
         "mail.dir" => text("/var/spool/app-mail"),
         "mail.site_url" => text("https://accounts.example.com"),
+        "webauthn.rp_id" => text("example.com"),
+        "webauthn.origins" => text("https://example.com,https://login.example.com"),
+        "webauthn.rp_name" => text("Example"),
         _ => {
             let default = row.default.trim_matches('`');
             match default {

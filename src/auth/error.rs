@@ -80,6 +80,27 @@ pub enum AppError {
     /// This instance only checks bearer tokens: it holds no signing key (503).
     #[error("This server does not issue tokens.")]
     NoTokensHere,
+    /// A passkey sign-in that did not verify: no ceremony begun on this
+    /// session, expired or answered already, an unknown passkey, a wrong
+    /// origin or signature, a signature counter gone backwards (401). The
+    /// same answer for each, so it tells nobody which accounts or passkeys
+    /// exist.
+    #[error("That passkey could not sign you in. Try again, or use your password.")]
+    PasskeyRefused,
+    /// Adding a passkey that did not verify: no ceremony begun on this
+    /// session, expired or answered already, or an answer for another site
+    /// (400).
+    #[error("The passkey could not be added. Try again.")]
+    PasskeyNotAdded,
+    /// That passkey is registered already (409).
+    #[error("That passkey is already registered.")]
+    PasskeyTaken,
+    /// No passkey of this user has that id (404).
+    #[error("That passkey is no longer on this account.")]
+    UnknownPasskey,
+    /// The user has the most passkeys allowed (409).
+    #[error("You already have {max} passkeys, the most allowed. Remove one first.")]
+    TooManyPasskeys { max: usize },
     /// Something failed on the server; the detail is in the server log (500).
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -121,6 +142,12 @@ pub enum InvalidInput {
     LoginEmpty,
     /// New-device alerts asked for without a verified address to send them to.
     NoVerifiedEmail,
+    PasskeyNameEmpty,
+    PasskeyNameTooLong {
+        max: usize,
+    },
+    /// A passkey's name with control characters.
+    PasskeyNameCharacters,
 }
 
 impl std::fmt::Display for InvalidInput {
@@ -169,6 +196,13 @@ impl std::fmt::Display for InvalidInput {
             Self::NoEmailPending => write!(f, "No email address is waiting for its link."),
             Self::LoginEmpty => write!(f, "Enter your username or your email address."),
             Self::NoVerifiedEmail => write!(f, "Verify an email address first."),
+            Self::PasskeyNameEmpty => write!(f, "Give the passkey a name."),
+            Self::PasskeyNameTooLong { max } => {
+                write!(f, "A passkey's name must be at most {max} characters.")
+            }
+            Self::PasskeyNameCharacters => {
+                write!(f, "A passkey's name must not contain control characters.")
+            }
         }
     }
 }
@@ -194,6 +228,9 @@ impl InvalidInput {
             Self::NoEmailPending => ("no_email_pending", None),
             Self::LoginEmpty => ("login_empty", None),
             Self::NoVerifiedEmail => ("no_verified_email", None),
+            Self::PasskeyNameEmpty => ("passkey_name_empty", None),
+            Self::PasskeyNameTooLong { max } => ("passkey_name_too_long", Some(max)),
+            Self::PasskeyNameCharacters => ("passkey_name_characters", None),
         }
     }
 
@@ -217,6 +254,9 @@ impl InvalidInput {
             "no_email_pending" => Self::NoEmailPending,
             "login_empty" => Self::LoginEmpty,
             "no_verified_email" => Self::NoVerifiedEmail,
+            "passkey_name_empty" => Self::PasskeyNameEmpty,
+            "passkey_name_too_long" => Self::PasskeyNameTooLong { max: limit()? },
+            "passkey_name_characters" => Self::PasskeyNameCharacters,
             _ => return None,
         })
     }
@@ -237,14 +277,19 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Invalid(_) => 422,
-            AppError::UsernameTaken | AppError::EmailTaken => 409,
-            AppError::LinkInvalid => 404,
+            AppError::UsernameTaken
+            | AppError::EmailTaken
+            | AppError::PasskeyTaken
+            | AppError::TooManyPasskeys { .. } => 409,
+            AppError::LinkInvalid | AppError::UnknownPasskey => 404,
+            AppError::PasskeyNotAdded => 400,
             AppError::InvalidCredentials
             | AppError::WrongPassword
             | AppError::SessionEnded
             | AppError::SessionReused
             | AppError::Unauthenticated
-            | AppError::InvalidToken => 401,
+            | AppError::InvalidToken
+            | AppError::PasskeyRefused => 401,
             AppError::UnknownSession => 404,
             AppError::ReauthRequired => 403,
             AppError::TooManyAttempts { .. } | AppError::TooManyTokens { .. } => 429,
@@ -305,6 +350,11 @@ impl From<AppError> for ErrorBody {
             AppError::Unauthenticated => "unauthenticated",
             AppError::InvalidToken => "invalid_token",
             AppError::NoTokensHere => "no_tokens_here",
+            AppError::PasskeyRefused => "passkey_refused",
+            AppError::PasskeyNotAdded => "passkey_not_added",
+            AppError::PasskeyTaken => "passkey_taken",
+            AppError::UnknownPasskey => "unknown_passkey",
+            AppError::TooManyPasskeys { .. } => "too_many_passkeys",
             AppError::Internal => "internal",
         };
         let (rule, limit) = match error {
@@ -312,7 +362,9 @@ impl From<AppError> for ErrorBody {
                 let (rule, limit) = input.to_wire();
                 (Some(rule.to_string()), limit)
             }
-            AppError::TooManyTokens { max, .. } => (None, Some(max)),
+            AppError::TooManyTokens { max, .. } | AppError::TooManyPasskeys { max } => {
+                (None, Some(max))
+            }
             _ => (None, None),
         };
         Self {
@@ -358,6 +410,13 @@ impl From<ErrorBody> for AppError {
             "unauthenticated" => AppError::Unauthenticated,
             "invalid_token" => AppError::InvalidToken,
             "no_tokens_here" => AppError::NoTokensHere,
+            "passkey_refused" => AppError::PasskeyRefused,
+            "passkey_not_added" => AppError::PasskeyNotAdded,
+            "passkey_taken" => AppError::PasskeyTaken,
+            "unknown_passkey" => AppError::UnknownPasskey,
+            "too_many_passkeys" => AppError::TooManyPasskeys {
+                max: body.limit.unwrap_or_default(),
+            },
             _ => AppError::Internal,
         }
     }

@@ -30,13 +30,21 @@
 //! | `POST /api/email/alerts` | `enabled=on`?                                       | redirect to `/account?alerts_saved=1#email-heading` |
 //! | `POST /api/alerts/not-me` | `token`?                                           | redirect to `/password/reset` |
 //! | `POST /api/alerts/not-me/link` | none                                          | whether the followed alert link works (`LinkState`) |
+//! | `POST /api/passkeys/sign-in/options` | none                                    | options for `navigator.credentials.get` (JSON text) |
+//! | `POST /api/passkeys/sign-in` | `credential` (JSON), `remember=on`?, `next`?    | redirect to `next` or `/dashboard` |
+//! | `POST /api/passkeys` | none                                                    | the user's passkeys (JSON `PasskeyInfo` list) |
+//! | `POST /api/passkeys/new/options` | none                                        | options for `navigator.credentials.create` (JSON text) |
+//! | `POST /api/passkeys/new` | `credential` (JSON), `name`?                        | the passkey added (JSON `PasskeyInfo`) |
+//! | `POST /api/passkeys/rename` | `id`, `name`                                     | redirect to `/account?passkeys_saved=1` |
+//! | `POST /api/passkeys/remove` | `id`                                             | redirect to `/account?passkeys_saved=1` |
 //!
 //! `/api/sessions…`, `/api/password` and `/api/tokens…` need a live session:
 //! without one they answer 401 `session_ended` and send the browser to
 //! `/login?ended=1`. Creating a token, revoking them and signing out
 //! everywhere else are sensitive: outside the re-authentication window they
 //! answer 403 `reauth_required`, change nothing, and send the browser to
-//! `/confirm?next=<the page>`. `GET /api/me` (a bearer token or the session) is a plain
+//! `/confirm?next=<the page>`. Adding, renaming and removing a passkey are
+//! sensitive too. `GET /api/me` (a bearer token or the session) is a plain
 //! handler in `server::api`.
 //!
 //! The server functions (`server_fns`) are each a few lines over `ssr`, where
@@ -55,6 +63,6 @@ pub use password::Password;
 pub use server_fns::*;
 pub use types::{
     ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EmailStatus, EndedSessionInfo,
-    EndedSessions, FormLimits, LinkState, SessionInfo, TokenAnswer, EMAIL_MAX_CHARS,
-    PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
+    EndedSessions, FormLimits, LinkState, PasskeyInfo, SessionInfo, TokenAnswer, EMAIL_MAX_CHARS,
+    PASSKEY_NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
 };

@@ -4,8 +4,8 @@
 #[cfg(feature = "ssr")]
 use super::ssr;
 use super::{
-    ActivityPage, AppError, CurrentUser, EmailStatus, EndedSessions, LinkState, Password,
-    SessionInfo, TokenAnswer,
+    ActivityPage, AppError, CurrentUser, EmailStatus, EndedSessions, LinkState, PasskeyInfo,
+    Password, SessionInfo, TokenAnswer,
 };
 use leptos::prelude::*;
 
@@ -327,4 +327,71 @@ mod tests {
         );
         assert!(!shown.contains("hunter2"), "{shown}");
     }
+}
+
+/// Begins a passkey sign-in (#25): the options for the browser's
+/// `navigator.credentials.get`, as JSON.
+#[server(prefix = "/api", endpoint = "passkeys/sign-in/options")]
+pub async fn passkey_sign_in_options() -> Result<String, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::passkeys::sign_in_options(&cx).await)
+}
+
+/// Signs in with the browser's answer (`credential`, its JSON) to this
+/// session's passkey sign-in, then on to `next` or the dashboard.
+#[server(prefix = "/api", endpoint = "passkeys/sign-in")]
+pub async fn passkey_sign_in(
+    credential: String,
+    remember: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    let remember = remember.is_some_and(|value| !value.is_empty());
+    cx.answer(ssr::passkeys::sign_in(&cx, &credential, remember).await)?;
+    leptos_axum::redirect(&ssr::safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// The signed-in user's passkeys, oldest first.
+#[server(prefix = "/api", endpoint = "passkeys")]
+pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::passkeys::list(&cx).await)
+}
+
+/// Begins adding a passkey (a sensitive action): the options for the
+/// browser's `navigator.credentials.create`, as JSON.
+#[server(prefix = "/api", endpoint = "passkeys/new/options")]
+pub async fn passkey_registration_options() -> Result<String, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::passkeys::registration_options(&cx).await)
+}
+
+/// Adds the passkey the browser made (`credential`, its JSON) under `name`
+/// (the browser's device when none), a sensitive action.
+#[server(prefix = "/api", endpoint = "passkeys/new")]
+pub async fn add_passkey(
+    credential: String,
+    name: Option<String>,
+) -> Result<PasskeyInfo, AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::passkeys::add(&cx, &credential, name.as_deref()).await)
+}
+
+/// Renames one of the signed-in user's passkeys (a sensitive action).
+#[server(prefix = "/api", endpoint = "passkeys/rename")]
+pub async fn rename_passkey(id: i64, name: String) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::passkeys::rename(&cx, id, &name).await)?;
+    ssr::redirect_form_post(crate::routes::PASSKEYS_SAVED_PAGE);
+    Ok(())
+}
+
+/// Removes one of the signed-in user's passkeys (a sensitive action).
+#[server(prefix = "/api", endpoint = "passkeys/remove")]
+pub async fn remove_passkey(id: i64) -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::passkeys::remove(&cx, id).await)?;
+    ssr::redirect_form_post(crate::routes::PASSKEYS_SAVED_PAGE);
+    Ok(())
 }

@@ -59,6 +59,22 @@ pub struct EndedSessionInfo {
     pub ended_at: i64,
 }
 
+/// The longest name a passkey may have.
+pub const PASSKEY_NAME_MAX_CHARS: usize = 64;
+
+/// One passkey of the signed-in user, as the account page lists it (#25).
+/// Times are Unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    /// Names it for renaming and removing.
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    /// Synced by its provider to the user's other devices (backed up).
+    pub backed_up: bool,
+}
+
 /// What happened on an account, as its security activity page tells its
 /// owner (#23). The wire name (`snake_case`) is stable: scripts read it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +114,13 @@ pub enum ActivityKind {
     /// A new password set with a link sent by mail: every session and
     /// token ended.
     PasswordReset,
+    /// A sign-in with a passkey (#25), from a browser that signed in to the
+    /// account before.
+    SignedInWithPasskey,
+    /// A sign-in with a passkey from a browser that had not.
+    SignedInWithPasskeyNewDevice,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl ActivityKind {
@@ -134,6 +157,10 @@ impl ActivityKind {
             Self::NotMe => "\"This wasn't me\": every other session and token ended",
             Self::EmailVerified => "Email address verified",
             Self::PasswordReset => "Password reset by email: every session and token ended",
+            Self::SignedInWithPasskey => "Signed in with a passkey",
+            Self::SignedInWithPasskeyNewDevice => "Signed in with a passkey from a new device",
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRemoved => "Passkey removed",
         }
     }
 }

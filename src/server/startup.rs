@@ -42,8 +42,10 @@ pub enum StartupError {
     Redis { url: String, source: RedisError },
     #[error("password hashing: {0}")]
     Hashing(#[from] AuthError),
-    #[error("bearer tokens: {0}")]
-    Tokens(#[from] ConfigError),
+    /// Settings a service cannot work with (token keys, the passkeys'
+    /// relying party).
+    #[error("{0}")]
+    Settings(#[from] ConfigError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -97,6 +99,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
         activity: settings.activity_rules(),
         outbox: Outbox::new(database.clone()),
         mail: settings.mail_rules(),
+        passkeys: settings.relying_party()?,
     }))
 }
 

@@ -369,6 +369,10 @@ impl<'a> Browser<'a> {
         Self { app, client }
     }
 
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.client
             .post(self.app.url(path))

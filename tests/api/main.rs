@@ -18,6 +18,7 @@ mod email;
 mod health;
 mod login;
 mod logout;
+mod passkeys;
 mod reauth;
 mod recovery;
 mod register;

@@ -39,6 +39,18 @@ pub enum AuthError {
     Store(#[from] crate::server::store::StoreError),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("passkey sign-in refused: {0}")]
+    PasskeyRefused(&'static str),
+    #[error("passkey not added: {0}")]
+    PasskeyNotAdded(&'static str),
+    #[error("passkey registered already")]
+    PasskeyTaken,
+    #[error("no such passkey of this user")]
+    UnknownPasskey,
+    #[error("holds {max} passkeys already")]
+    TooManyPasskeys { max: usize },
+    #[error("passkey library: {0}")]
+    Passkey(String),
     #[error("no password-hashing thread free in time")]
     Busy { retry_after_secs: i64 },
     #[error("this instance holds no token signing key")]
@@ -60,6 +72,7 @@ impl AuthError {
                     | AuthError::Session(_)
                     | AuthError::Store(_)
                     | AuthError::Hashing(_)
+                    | AuthError::Passkey(_)
             )
     }
 
@@ -108,10 +121,16 @@ impl AuthError {
                 retry_after_secs: *retry_after_secs,
             },
             AuthError::NoSigningKey => AppError::NoTokensHere,
+            AuthError::PasskeyRefused(_) => AppError::PasskeyRefused,
+            AuthError::PasskeyNotAdded(_) => AppError::PasskeyNotAdded,
+            AuthError::PasskeyTaken => AppError::PasskeyTaken,
+            AuthError::UnknownPasskey => AppError::UnknownPasskey,
+            AuthError::TooManyPasskeys { max } => AppError::TooManyPasskeys { max: *max },
             AuthError::Database(_)
             | AuthError::Session(_)
             | AuthError::Store(_)
-            | AuthError::Hashing(_) => AppError::Internal,
+            | AuthError::Hashing(_)
+            | AuthError::Passkey(_) => AppError::Internal,
         }
     }
 }

@@ -170,12 +170,25 @@ pub(super) enum Via {
     /// the first sign-in with the password trusts it (and is never alerted,
     /// wherever it happens).
     SignUp,
+    /// A passkey (#25), on a browser that signed in to the account before
+    /// or not.
+    Passkey { known_device: bool },
+}
+
+impl Via {
+    /// Whether the browser signed in to the account before.
+    fn known_device(self) -> bool {
+        match self {
+            Via::Password { known_device } | Via::Passkey { known_device } => known_device,
+            Via::SignUp => false,
+        }
+    }
 }
 
 /// Signs `user` in on this request's session (a new session id), recorded
-/// on their activity; a browser signing in with the password that had not
-/// before is given a device cookie, so that its own later failures count on
-/// it alone.
+/// on their activity; a browser signing in with the password or a passkey
+/// that had not before is given a device cookie, so that its own later
+/// failures count on it alone.
 pub(super) async fn begin_session(
     cx: &RequestContext,
     user: &users::UserRecord,
@@ -184,13 +197,10 @@ pub(super) async fn begin_session(
 ) -> Result<Begun, AuthError> {
     let service = &cx.state;
     let now = service.clock.now();
-    let known_device = via == Via::Password { known_device: true };
+    let known_device = via.known_device();
     let first_device =
         !known_device && !devices::any_trusted(&service.database, &user.username_key, now).await?;
-    if let Via::Password {
-        known_device: false,
-    } = via
-    {
+    if !known_device && via != Via::SignUp {
         let token = devices::new_token();
         devices::trust(
             &service.database,
@@ -217,6 +227,10 @@ pub(super) async fn begin_session(
         Via::Password {
             known_device: false,
         } => ActivityKind::SignedInNewDevice,
+        Via::Passkey { known_device: true } => ActivityKind::SignedInWithPasskey,
+        Via::Passkey {
+            known_device: false,
+        } => ActivityKind::SignedInWithPasskeyNewDevice,
     };
     let event = activity::Event::on_new_session(kind, &state);
     activity::record(&service.database, user.id, now, &event).await?;

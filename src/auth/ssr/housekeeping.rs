@@ -2,10 +2,10 @@
 //! time, deleted every `session.cleanup_interval_secs` on the server's clock
 //! for as long as the server runs: throttle counters past their windows,
 //! trusted browsers past their year, activity events past their retention, mail
-//! links past their expiry.
+//! links past their expiry, answered passkey ceremonies past theirs.
 //! (Expired sessions are the store's: `server::store`'s purge.)
 
-use super::{activity, devices, links, throttle, AuthService};
+use super::{activity, devices, links, passkeys, throttle, AuthService};
 
 /// Each purge in turn, every `every`; a failure is logged and the next turn
 /// tries again.
@@ -23,6 +23,9 @@ pub async fn purge_continuously(service: AuthService, every: std::time::Duration
         }
         if let Err(error) = links::purge_expired(database, now).await {
             tracing::error!(error = %error, "expired mail link cleanup failed");
+        }
+        if let Err(error) = passkeys::purge_expired(database, now).await {
+            tracing::error!(error = %error, "answered passkey ceremony cleanup failed");
         }
         match activity::purge(database, now, service.activity).await {
             Ok(deleted) => tracing::debug!(deleted, "old activity events purged"),

@@ -12,6 +12,7 @@ mod error;
 mod flows;
 pub mod housekeeping;
 pub mod links;
+pub mod passkeys;
 mod password;
 mod random;
 pub mod reauth;
@@ -89,6 +90,8 @@ pub struct Services {
     pub outbox: crate::server::store::outbox::Outbox,
     /// How the links in messages are made.
     pub mail: email::MailRules,
+    /// The relying party passkeys are made for (#25).
+    pub passkeys: passkeys::RelyingParty,
 }
 
 /// Everything a server function needs about the request it answers.

@@ -19,6 +19,8 @@ pub enum Scope {
     AddressMail,
     /// Messages with a link sent for one account (or one name asked for).
     AccountMail,
+    /// Passkey sign-in ceremonies begun from one client address (#25).
+    AddressPasskeyChallenge,
 }
 
 impl Scope {
@@ -30,6 +32,7 @@ impl Scope {
             Scope::AddressSignUp => "sign_up_address",
             Scope::AddressMail => "mail_address",
             Scope::AccountMail => "mail_account",
+            Scope::AddressPasskeyChallenge => "passkey_challenge_address",
         }
     }
 }
@@ -49,6 +52,7 @@ pub struct ThrottleRules {
     pub sign_up_address: Limit,
     pub mail_address: Limit,
     pub mail_account: Limit,
+    pub passkey_challenge_address: Limit,
 }
 
 impl ThrottleRules {
@@ -59,6 +63,7 @@ impl ThrottleRules {
             Scope::AddressSignUp => self.sign_up_address,
             Scope::AddressMail => self.mail_address,
             Scope::AccountMail => self.mail_account,
+            Scope::AddressPasskeyChallenge => self.passkey_challenge_address,
         }
     }
 
@@ -70,6 +75,7 @@ impl ThrottleRules {
             self.sign_up_address,
             self.mail_address,
             self.mail_account,
+            self.passkey_challenge_address,
         ]
         .iter()
         .map(|limit| limit.window_secs.max(limit.max_delay_secs))

@@ -25,7 +25,7 @@ pub use secret::SecretText;
 pub use sections::{
     CookieSettings, DatabaseSettings, Environment, MailSettings, PasswordSettings,
     RecoverySettings, SecuritySettings, ServerSettings, SessionSettings, SessionStoreKind,
-    ThrottleSettings, TokenSettings,
+    ThrottleSettings, TokenSettings, WebauthnSettings,
 };
 
 use environment::EnvVar;
@@ -49,6 +49,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub mail: MailSettings,
     pub recovery: RecoverySettings,
+    pub webauthn: WebauthnSettings,
 }
 
 #[derive(Debug, thiserror::Error)]

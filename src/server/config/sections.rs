@@ -94,6 +94,47 @@ impl Default for RecoverySettings {
     }
 }
 
+/// Passkeys (#25): the relying party every WebAuthn ceremony is checked
+/// against.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebauthnSettings {
+    /// The relying party id: the site's domain, or a parent domain of it
+    /// (`example.com` for `https://login.example.com`). Every passkey is bound
+    /// to it: changing it later leaves the passkeys made before unusable.
+    pub rp_id: String,
+    /// The origins (scheme, host, port) a ceremony may come from,
+    /// comma-separated; each must be on `rp_id` and use HTTPS, except on
+    /// `localhost`.
+    pub origins: String,
+    /// The site's name, as the browser's passkey prompt shows it.
+    pub rp_name: String,
+    /// Passkeys one account may have.
+    pub max_per_user: usize,
+}
+
+impl WebauthnSettings {
+    /// The origins, trimmed, without empty entries.
+    pub fn origin_list(&self) -> Vec<&str> {
+        self.origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .collect()
+    }
+}
+
+impl Default for WebauthnSettings {
+    fn default() -> Self {
+        Self {
+            rp_id: "localhost".into(),
+            origins: "http://localhost:3000".into(),
+            rp_name: "Persistent Login".into(),
+            max_per_user: 10,
+        }
+    }
+}
+
 /// Bearer tokens (`POST /api/token`, `GET /api/me`).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -171,6 +212,11 @@ pub struct ThrottleSettings {
     /// be sent per `mail_window_secs`.
     pub mail_per_account: u32,
     pub mail_window_secs: u64,
+    /// Passkey sign-ins one client address may begin per
+    /// `passkey_challenge_window_secs` (each stores a challenge; a sign-in
+    /// page with JavaScript begins one as it loads).
+    pub passkey_challenges_per_address: u32,
+    pub passkey_challenge_window_secs: u64,
 }
 
 impl Default for ThrottleSettings {
@@ -186,6 +232,8 @@ impl Default for ThrottleSettings {
             mail_per_address: 10,
             mail_per_account: 3,
             mail_window_secs: 3600,
+            passkey_challenges_per_address: 60,
+            passkey_challenge_window_secs: 300,
         }
     }
 }

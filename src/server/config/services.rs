@@ -6,6 +6,7 @@ use crate::{
     auth::ssr::{
         activity::ActivityRules,
         email::MailRules,
+        passkeys::RelyingParty,
         tokens::jwt::{TokenKeys, TokenRules},
         HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
     },
@@ -54,6 +55,15 @@ impl Settings {
             reset_link_secs: secs(recovery.reset_link_minutes).saturating_mul(60),
             alert_link_secs: secs(recovery.alert_link_hours).saturating_mul(3_600),
         }
+    }
+
+    /// The passkeys' relying party (#25); a setting it cannot work with is
+    /// named.
+    pub fn relying_party(&self) -> Result<RelyingParty, ConfigError> {
+        let webauthn = &self.webauthn;
+        RelyingParty::new(&webauthn.rp_id, &webauthn.origin_list(), &webauthn.rp_name)
+            .map(|party| party.with_max_per_user(webauthn.max_per_user))
+            .map_err(ConfigError::Invalid)
     }
 
     /// How long the security activity is kept.
@@ -116,6 +126,10 @@ impl Settings {
             ),
             mail_address: per_window(throttle.mail_per_address, throttle.mail_window_secs),
             mail_account: per_window(throttle.mail_per_account, throttle.mail_window_secs),
+            passkey_challenge_address: per_window(
+                throttle.passkey_challenges_per_address,
+                throttle.passkey_challenge_window_secs,
+            ),
         }
     }
 

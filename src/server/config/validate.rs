@@ -134,10 +134,23 @@ impl Settings {
                     && (1..=168).contains(&self.recovery.alert_link_hours),
                 "recovery.verify_link_hours and recovery.alert_link_hours must be between 1 and 168",
             ),
+            (
+                self.throttle.passkey_challenges_per_address > 0
+                    && self.throttle.passkey_challenge_window_secs > 0,
+                "throttle.passkey_challenges_per_address and throttle.passkey_challenge_window_secs must be above 0",
+            ),
+            (
+                (1..=100).contains(&self.webauthn.max_per_user),
+                "webauthn.max_per_user must be between 1 and 100",
+            ),
+            (
+                !self.webauthn.rp_name.trim().is_empty(),
+                "webauthn.rp_name must not be empty",
+            ),
         ];
-        match rules.iter().find(|(ok, _)| !ok) {
-            Some((_, message)) => Err(ConfigError::Invalid((*message).into())),
-            None => Ok(()),
+        if let Some((_, message)) = rules.iter().find(|(ok, _)| !ok) {
+            return Err(ConfigError::Invalid((*message).into()));
         }
+        self.relying_party().map(|_| ())
     }
 }

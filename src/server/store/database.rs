@@ -134,6 +134,8 @@ pub enum SerialLock {
     TokenIssue,
     /// Creating a signed-in session of one user, whose number is limited.
     SessionsOf(i64),
+    /// Adding a passkey to one user, whose number is limited.
+    PasskeysOf(i64),
 }
 
 impl SerialLock {
@@ -145,6 +147,7 @@ impl SerialLock {
             Self::Throttle => 0x706c_7468,   // "plth"
             Self::TokenIssue => 0x706c_746b, // "pltk"
             Self::SessionsOf(user_id) => 0x0070_6c73 << 40 | (user_id & 0x00ff_ffff_ffff),
+            Self::PasskeysOf(user_id) => 0x0070_6c70 << 40 | (user_id & 0x00ff_ffff_ffff),
         }
     }
 }
