@@ -6,7 +6,8 @@
 //! current-user context) → `pages` (one component per page) → `auth` (shared
 //! types and the server functions) → `auth::ssr` (passwords, the typed session,
 //! user queries; server only); `tabs` keeps every open tab of a browser in
-//! step with the session (browser only).
+//! step with the session (browser only); `passkeys` runs the browser's
+//! passkey ceremonies.
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
@@ -21,6 +22,7 @@ pub mod cookies;
 #[cfg(feature = "ssr")]
 pub mod digest;
 pub mod pages;
+pub mod passkeys;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -24,7 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("server", &["server/"]),
     ("app shell", &["app.rs"]),
     ("pages", &["pages/"]),
-    ("session UI", &["session_ui.rs", "tabs.rs"]),
+    ("session UI", &["session_ui.rs", "tabs.rs", "passkeys.rs"]),
     ("auth rules", &["auth/ssr/"]),
     ("auth", &["auth/"]),
 ];

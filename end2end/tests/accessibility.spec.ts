@@ -39,7 +39,7 @@ test('every page passes axe, signed out and signed in, with errors shown; screen
   await screenshot(page, 'login');
   await page.getByLabel('Username').fill('nobody-here');
   await page.getByLabel('Password').fill('a wrong password');
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Invalid username or password');
   await expect(page.getByRole('alert')).toBeFocused();
   await expectAccessible(page, 'sign-in with an error');

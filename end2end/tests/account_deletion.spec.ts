@@ -50,7 +50,7 @@ test('delete the account: every device and tab is signed out, and the name can b
   await hydrated(page);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Invalid username or password');
   await register(page, username);
   await signIn(page, username, false);

@@ -174,7 +174,7 @@ test.describe('without JavaScript', () => {
       await device.goto('/login');
       await device.getByLabel('Username').fill(username);
       await device.getByLabel('Password').fill(PASSWORD);
-      await device.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+      await device.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
       await expect(device).toHaveURL(/\/dashboard$/);
       devices.push(device);
     }

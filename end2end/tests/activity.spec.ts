@@ -64,7 +64,7 @@ test('signed out, the activity page sends to sign in and back', async ({ page })
   await hydrated(page);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/account\/activity$/);
   // This sign-in, the sign-out, the sign-up.
   await expect(page.getByTestId('event')).toHaveCount(3);

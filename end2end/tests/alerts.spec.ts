@@ -82,14 +82,14 @@ test.describe('without JavaScript', () => {
     await expect(page).toHaveURL(/\/login$/);
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
     const phone = await browser.newContext({ userAgent: PHONE, javaScriptEnabled: false });
     const phonePage = await phone.newPage();
     await phonePage.goto('/login');
     await phonePage.getByLabel('Username').fill(username);
     await phonePage.getByLabel('Password').fill(PASSWORD);
-    await phonePage.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+    await phonePage.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(phonePage).toHaveURL(/\/dashboard$/);
 
     const [alert] = await alertsTo(address, 1);

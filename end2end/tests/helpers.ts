@@ -34,7 +34,7 @@ export async function signIn(page: Page, username: string, remember: boolean, pa
   if (remember) {
     await page.getByLabel('Keep me signed in').check();
   }
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('username')).toHaveText(username);
 }

@@ -17,7 +17,7 @@ test('the whole sign-up (signed in at once) and sign-in works with JavaScript di
 
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill('a wrong password');
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Invalid username or password');
 
   await page.goto('/dashboard');
@@ -25,7 +25,7 @@ test('the whole sign-up (signed in at once) and sign-in works with JavaScript di
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Keep me signed in').check();
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('username')).toHaveText(username);
 

@@ -47,7 +47,7 @@ test('a wrong password shows why in the form and stays on the sign-in page', asy
   await signOut(page);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill('not the right password');
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Invalid username or password');
   await expect(page).toHaveURL(/\/login/);
 });

@@ -47,7 +47,7 @@ test('a signed-in user opening the home page is greeted, and it follows signing 
   await main.getByRole('link', { name: 'Sign in' }).click();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
-  await main.getByRole('button', { name: 'Sign in' }).click();
+  await main.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await nav.getByRole('link', { name: 'Home' }).click();
   await expect(main).toContainText(`Signed in as ${username}.`);

@@ -31,7 +31,7 @@
 //! | `POST /api/alerts/not-me` | `token`?                                           | redirect to `/password/reset` |
 //! | `POST /api/alerts/not-me/link` | none                                          | whether the followed alert link works (`LinkState`) |
 //! | `POST /api/passkeys/sign-in/options` | none                                    | options for `navigator.credentials.get` (JSON text) |
-//! | `POST /api/passkeys/sign-in` | `credential` (JSON), `remember=on`?, `next`?    | redirect to `next` or `/dashboard` |
+//! | `POST /api/passkeys/sign-in` | `credential` (JSON), `remember=on`?, `next`?    | the page to go on to: `next` or `/dashboard` |
 //! | `POST /api/passkeys` | none                                                    | the user's passkeys (JSON `PasskeyInfo` list) |
 //! | `POST /api/passkeys/new/options` | none                                        | options for `navigator.credentials.create` (JSON text) |
 //! | `POST /api/passkeys/new` | `credential` (JSON), `name`?                        | the passkey added (JSON `PasskeyInfo`) |

@@ -338,18 +338,18 @@ pub async fn passkey_sign_in_options() -> Result<String, AppError> {
 }
 
 /// Signs in with the browser's answer (`credential`, its JSON) to this
-/// session's passkey sign-in, then on to `next` or the dashboard.
+/// session's passkey sign-in; the page to go on to (`next`, when it is on
+/// this site, or the dashboard).
 #[server(prefix = "/api", endpoint = "passkeys/sign-in")]
 pub async fn passkey_sign_in(
     credential: String,
     remember: Option<String>,
     next: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let cx = ssr::RequestContext::get()?;
     let remember = remember.is_some_and(|value| !value.is_empty());
     cx.answer(ssr::passkeys::sign_in(&cx, &credential, remember).await)?;
-    leptos_axum::redirect(&ssr::safe_next(next.as_deref()));
-    Ok(())
+    Ok(ssr::safe_next(next.as_deref()))
 }
 
 /// The signed-in user's passkeys, oldest first.

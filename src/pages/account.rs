@@ -70,6 +70,7 @@ pub fn AccountPage() -> impl IntoView {
             <EndedToMakeRoom/>
             <Confirmation confirmed_until=user.confirmed_until/>
             <EmailAddress/>
+            <super::account_passkeys::Passkeys/>
             <ApiTokens/>
             <PasswordChange username=user.username.clone()/>
             <AccountDeletion username=user.username/>

@@ -1,6 +1,7 @@
 //! One component per page.
 
 mod account;
+mod account_passkeys;
 mod activity;
 mod confirm;
 mod dashboard;
