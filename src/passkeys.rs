@@ -43,9 +43,7 @@ impl Failure {
                 "The passkey prompt closed before it finished. Try again when you are ready."
             }
             Failure::Known => "This device already holds a passkey for your account.",
-            Failure::WrongSite => {
-                "Passkeys work only at the site's own address, and this page is not at it."
-            }
+            Failure::WrongSite => return Some(AppError::PasskeyWrongSite.to_string()),
             Failure::Failed => "The passkey could not be used. Try again.",
         };
         Some(text.to_string())
@@ -56,8 +54,8 @@ pub use ceremony::{autofill_available, cancel, make, request, supported};
 
 #[cfg(feature = "hydrate")]
 mod ceremony {
-    use crate::passkeys::Failure;
     use crate::auth::{passkey_registration_options, passkey_sign_in_options};
+    use crate::passkeys::Failure;
     use js_sys::{Function, Object, Promise, Reflect, JSON};
     use leptos::prelude::*;
     use std::cell::RefCell;

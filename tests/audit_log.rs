@@ -3,8 +3,11 @@
 //! in the log (at any level) holds a password, a password hash, a session id
 //! or a bearer token. Bearer tokens issued are logged as sign-ins `via="token"`;
 //! a session ended to make room for a sign-in past the limit per user, with
-//! its reason.
+//! its reason; passkeys added and signed in with `via="passkey"`, and a
+//! passkey whose signature counter went backwards.
 
+#[path = "common/authenticator.rs"]
+mod authenticator;
 #[path = "api/helpers.rs"]
 mod helpers;
 
@@ -127,6 +130,44 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         .await;
     assert_eq!(deleted.status(), 200);
 
+    // Frank adds a passkey and signs in with it; a copy of it made before
+    // that sign-in (its counter behind) is refused.
+    let frank = Browser::new(&app, "curl/8.5.0");
+    let signed_up = frank
+        .post(
+            "/api/register",
+            &[("username", "frank"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_up.status(), 200);
+    let mut device = authenticator::Authenticator::new("http://localhost:3000");
+    let options: String = frank
+        .post("/api/passkeys/new/options", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let credential = device.create(&options).await.unwrap();
+    let added = frank
+        .post("/api/passkeys/new", &[("credential", &credential)])
+        .await;
+    assert_eq!(added.status(), 200);
+    let mut clone = authenticator::Authenticator::new("http://localhost:3000");
+    clone.hold(device.passkey().unwrap());
+    for holder in [&mut device, &mut clone] {
+        let browser = Browser::new(&app, "curl/8.5.0");
+        let options: String = browser
+            .post("/api/passkeys/sign-in/options", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let answer = holder.get(&options).await.unwrap();
+        browser
+            .post("/api/passkeys/sign-in", &[("credential", &answer)])
+            .await;
+    }
+
     let pool = app.database().await;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_all(&pool)
@@ -149,6 +190,10 @@ async fn audit_events_are_logged_without_any_secret_even_at_trace_level() {
         r#"event="session_reused" user_id=4 owner_device="#,
         r#"event="confirm" user_id=5 client="127.0.0.1" outcome="success""#,
         r#"event="account_deleted" user_id=5 client="127.0.0.1" by="owner" sessions_ended=1 outcome="success""#,
+        r#"event="passkey_added" user_id=6 client="127.0.0.1" passkey_id=1 backed_up=true outcome="success""#,
+        r#"event="sign_in" via="passkey" user_id=6 client="127.0.0.1" remember=false known_device=false outcome="success""#,
+        r#"event="passkey_counter_went_back" user_id=6 passkey_id=1 client="127.0.0.1" outcome="refused""#,
+        r#"event="sign_in" via="passkey" user_id="6" client="127.0.0.1" reason="signature counter went backwards" outcome="failure""#,
     ] {
         assert!(log.contains(expected), "missing {expected}");
     }

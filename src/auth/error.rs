@@ -92,6 +92,10 @@ pub enum AppError {
     /// (400).
     #[error("The passkey could not be added. Try again.")]
     PasskeyNotAdded,
+    /// A passkey ceremony asked for by a page at an address the passkeys
+    /// are not for (`webauthn.origins`), such as the site's IP address (400).
+    #[error("Passkeys work only at the site's own address, and this page is not at it.")]
+    PasskeyWrongSite,
     /// That passkey is registered already (409).
     #[error("That passkey is already registered.")]
     PasskeyTaken,
@@ -282,7 +286,7 @@ impl AppError {
             | AppError::PasskeyTaken
             | AppError::TooManyPasskeys { .. } => 409,
             AppError::LinkInvalid | AppError::UnknownPasskey => 404,
-            AppError::PasskeyNotAdded => 400,
+            AppError::PasskeyNotAdded | AppError::PasskeyWrongSite => 400,
             AppError::InvalidCredentials
             | AppError::WrongPassword
             | AppError::SessionEnded
@@ -353,6 +357,7 @@ impl From<AppError> for ErrorBody {
             AppError::PasskeyRefused => "passkey_refused",
             AppError::PasskeyNotAdded => "passkey_not_added",
             AppError::PasskeyTaken => "passkey_taken",
+            AppError::PasskeyWrongSite => "passkey_wrong_site",
             AppError::UnknownPasskey => "unknown_passkey",
             AppError::TooManyPasskeys { .. } => "too_many_passkeys",
             AppError::Internal => "internal",
@@ -413,6 +418,7 @@ impl From<ErrorBody> for AppError {
             "passkey_refused" => AppError::PasskeyRefused,
             "passkey_not_added" => AppError::PasskeyNotAdded,
             "passkey_taken" => AppError::PasskeyTaken,
+            "passkey_wrong_site" => AppError::PasskeyWrongSite,
             "unknown_passkey" => AppError::UnknownPasskey,
             "too_many_passkeys" => AppError::TooManyPasskeys {
                 max: body.limit.unwrap_or_default(),

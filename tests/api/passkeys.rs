@@ -94,9 +94,22 @@ async fn who(browser: &Browser<'_>) -> Value {
     response.json().await.unwrap()
 }
 
-async fn refused(response: Response, what: &str) {
+/// `browser`'s answer `credential` is refused, with the one answer every
+/// failure gets, and signs nobody in.
+async fn refused(browser: &Browser<'_>, credential: &str, what: &str) {
+    let response = sign_in_with(browser, credential).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
     assert_eq!(code(response).await, "passkey_refused", "{what}");
+    assert_eq!(who(browser).await, Value::Null, "{what}");
+}
+
+/// Alice, signed up on her laptop, with a passkey on `device`.
+async fn alice_with_a_passkey(app: &TestApp) -> (Browser<'_>, Authenticator) {
+    let laptop = signed_up(app, "alice").await;
+    let mut device = Authenticator::new(ORIGIN);
+    let added = add_passkey(&laptop, &mut device, "Laptop").await;
+    assert_eq!(added.status(), StatusCode::OK);
+    (laptop, device)
 }
 
 #[tokio::test]
@@ -158,9 +171,7 @@ async fn a_passkey_added_on_the_account_page_signs_in_on_another_browser_without
 #[tokio::test]
 async fn a_challenge_answers_once_even_when_two_answers_race() {
     let app = spawn_app().await;
-    let laptop = signed_up(&app, "alice").await;
-    let mut device = Authenticator::new(ORIGIN);
-    add_passkey(&laptop, &mut device, "Laptop").await;
+    let (_laptop, mut device) = alice_with_a_passkey(&app).await;
 
     let phone = Browser::new(&app, PHONE);
     let credential = assertion(&phone, &mut device).await;
@@ -181,58 +192,42 @@ async fn a_challenge_answers_once_even_when_two_answers_race() {
 
     // Replayed later, from a browser that was handed no challenge.
     let stranger = Browser::new(&app, LAPTOP);
-    refused(sign_in_with(&stranger, &credential).await, "a replay").await;
-    assert_eq!(who(&stranger).await, Value::Null);
+    refused(&stranger, &credential, "a replay").await;
 }
 
 #[tokio::test]
 async fn an_answer_to_another_sessions_challenge_is_refused() {
     let app = spawn_app().await;
-    let laptop = signed_up(&app, "alice").await;
-    let mut device = Authenticator::new(ORIGIN);
-    add_passkey(&laptop, &mut device, "Laptop").await;
+    let (_laptop, mut device) = alice_with_a_passkey(&app).await;
 
     let victim = Browser::new(&app, PHONE);
     let attacker = Browser::new(&app, LAPTOP);
     let stolen = assertion(&victim, &mut device).await;
     // The attacker has a ceremony of their own, but the answer is to the victim's.
     options(&attacker, "/api/passkeys/sign-in/options").await;
-    refused(
-        sign_in_with(&attacker, &stolen).await,
-        "another session's challenge",
-    )
-    .await;
-    assert_eq!(who(&attacker).await, Value::Null);
+    refused(&attacker, &stolen, "another session's challenge").await;
 }
 
 #[tokio::test]
 async fn a_challenge_expires_after_five_minutes() {
     let app = spawn_app().await;
-    let laptop = signed_up(&app, "alice").await;
-    let mut device = Authenticator::new(ORIGIN);
-    add_passkey(&laptop, &mut device, "Laptop").await;
+    let (_laptop, mut device) = alice_with_a_passkey(&app).await;
 
     let phone = Browser::new(&app, PHONE);
     let credential = assertion(&phone, &mut device).await;
     app.clock.advance(301);
-    refused(
-        sign_in_with(&phone, &credential).await,
-        "an expired challenge",
-    )
-    .await;
+    refused(&phone, &credential, "an expired challenge").await;
 }
 
 #[tokio::test]
 async fn an_answer_from_an_origin_not_allowed_is_refused() {
     let app = spawn_app().await;
-    let laptop = signed_up(&app, "alice").await;
-    let mut device = Authenticator::new(ORIGIN);
-    add_passkey(&laptop, &mut device, "Laptop").await;
+    let (laptop, mut device) = alice_with_a_passkey(&app).await;
 
     let phone = Browser::new(&app, PHONE);
     device.origin = url::Url::parse("http://localhost:4000").unwrap();
     let credential = assertion(&phone, &mut device).await;
-    refused(sign_in_with(&phone, &credential).await, "a wrong origin").await;
+    refused(&phone, &credential, "a wrong origin").await;
     // Nor can a passkey be added from there.
     let mut elsewhere = Authenticator::new("http://localhost:4000");
     let added = add_passkey(&laptop, &mut elsewhere, "Elsewhere").await;
@@ -258,7 +253,7 @@ async fn an_answer_for_another_relying_party_id_is_refused() {
     assert!(options.contains("login.example.com"), "{options}");
     device.origin = url::Url::parse("https://login.example.com").unwrap();
     let credential = device.get(&options).await.unwrap();
-    refused(sign_in_with(&phone, &credential).await, "a wrong rp id").await;
+    refused(&phone, &credential, "a wrong rp id").await;
 
     // The right one, from the same allowed origin, signs in.
     let credential = assertion(&phone, &mut device).await;
@@ -271,9 +266,7 @@ async fn an_answer_for_another_relying_party_id_is_refused() {
 #[tokio::test]
 async fn a_signature_counter_that_goes_backwards_is_refused() {
     let app = spawn_app().await;
-    let laptop = signed_up(&app, "alice").await;
-    let mut device = Authenticator::new(ORIGIN);
-    add_passkey(&laptop, &mut device, "Laptop").await;
+    let (_laptop, mut device) = alice_with_a_passkey(&app).await;
     let copied = device.passkey().expect("a passkey");
 
     let phone = Browser::new(&app, PHONE);
@@ -288,12 +281,7 @@ async fn a_signature_counter_that_goes_backwards_is_refused() {
     clone.hold(copied);
     let thief = Browser::new(&app, LAPTOP);
     let credential = assertion(&thief, &mut clone).await;
-    refused(
-        sign_in_with(&thief, &credential).await,
-        "a counter gone back",
-    )
-    .await;
-    assert_eq!(who(&thief).await, Value::Null);
+    refused(&thief, &credential, "a counter gone back").await;
 }
 
 #[tokio::test]
@@ -313,11 +301,7 @@ async fn a_passkey_presented_for_another_account_is_refused() {
     device.hold(forged);
     let stranger = Browser::new(&app, PHONE);
     let credential = assertion(&stranger, &mut device).await;
-    refused(
-        sign_in_with(&stranger, &credential).await,
-        "another account's handle",
-    )
-    .await;
+    refused(&stranger, &credential, "another account's handle").await;
 
     // An unknown passkey answers the same.
     let mut unknown = Authenticator::new(ORIGIN);
@@ -325,11 +309,7 @@ async fn a_passkey_presented_for_another_account_is_refused() {
     let carol = signed_up(&other_app, "carol").await;
     add_passkey(&carol, &mut unknown, "Elsewhere").await;
     let credential = assertion(&stranger, &mut unknown).await;
-    refused(
-        sign_in_with(&stranger, &credential).await,
-        "an unknown passkey",
-    )
-    .await;
+    refused(&stranger, &credential, "an unknown passkey").await;
 }
 
 #[tokio::test]
@@ -337,13 +317,11 @@ async fn failed_passkey_sign_ins_count_toward_the_address_throttle() {
     let (mut settings, storage) = test_settings().await;
     settings.throttle.address_max_failures = 3;
     let app = spawn_app_with(settings, Arc::new(storage)).await;
-    let laptop = signed_up(&app, "alice").await;
-    let mut device = Authenticator::new(ORIGIN);
-    add_passkey(&laptop, &mut device, "Laptop").await;
+    alice_with_a_passkey(&app).await;
 
     let attacker = Browser::new(&app, PHONE);
     for _ in 0..3 {
-        refused(sign_in_with(&attacker, "{}").await, "a malformed answer").await;
+        refused(&attacker, "{}", "a malformed answer").await;
     }
     let throttled = sign_in_with(&attacker, "{}").await;
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -419,7 +397,7 @@ async fn adding_renaming_and_removing_a_passkey_are_sensitive_actions() {
     assert!(passkeys(&laptop).await.is_empty());
     let phone = Browser::new(&app, PHONE);
     let credential = assertion(&phone, &mut device).await;
-    refused(sign_in_with(&phone, &credential).await, "a removed passkey").await;
+    refused(&phone, &credential, "a removed passkey").await;
 }
 
 #[tokio::test]
@@ -464,5 +442,32 @@ async fn a_sign_in_page_without_a_session_gets_a_challenge_that_costs_no_lasting
     assert_eq!(
         options["publicKey"]["allowCredentials"],
         serde_json::json!([])
+    );
+
+    // The site opened at an address the passkeys are not for (here its IP
+    // address): refused before anything is stored or counted.
+    let elsewhere = Browser::new(&app, PHONE);
+    let page = format!("http://{}", app.address);
+    let refused = elsewhere
+        .client
+        .post(app.url("/api/passkeys/sign-in/options"))
+        .header(reqwest::header::ORIGIN, &page)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.headers().get(reqwest::header::SET_COOKIE).is_none());
+    assert_eq!(code(refused).await, "passkey_wrong_site");
+    let allowed = elsewhere
+        .client
+        .post(app.url("/api/passkeys/sign-in/options"))
+        .header(reqwest::header::ORIGIN, ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed.status(),
+        StatusCode::FORBIDDEN,
+        "another origin than the request's host is refused first"
     );
 }

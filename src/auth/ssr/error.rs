@@ -43,6 +43,8 @@ pub enum AuthError {
     PasskeyRefused(&'static str),
     #[error("passkey not added: {0}")]
     PasskeyNotAdded(&'static str),
+    #[error("a passkey ceremony asked for from an origin not allowed")]
+    PasskeyWrongSite,
     #[error("passkey registered already")]
     PasskeyTaken,
     #[error("no such passkey of this user")]
@@ -124,6 +126,7 @@ impl AuthError {
             AuthError::PasskeyRefused(_) => AppError::PasskeyRefused,
             AuthError::PasskeyNotAdded(_) => AppError::PasskeyNotAdded,
             AuthError::PasskeyTaken => AppError::PasskeyTaken,
+            AuthError::PasskeyWrongSite => AppError::PasskeyWrongSite,
             AuthError::UnknownPasskey => AppError::UnknownPasskey,
             AuthError::TooManyPasskeys { max } => AppError::TooManyPasskeys { max: *max },
             AuthError::Database(_)

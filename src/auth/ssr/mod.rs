@@ -174,6 +174,11 @@ impl RequestContext {
         }
     }
 
+    /// The page a browser's request came from (its `Origin` header), if any.
+    pub fn request_origin(&self) -> Option<String> {
+        request_header(axum::http::header::ORIGIN)
+    }
+
     /// The client's IP address as text, for throttling and the audit log.
     pub fn client_address(&self) -> String {
         self.client

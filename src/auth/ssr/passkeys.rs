@@ -75,6 +75,14 @@ impl RelyingParty {
         })
     }
 
+    /// Whether a page at `origin` (an `Origin` header) may run a ceremony.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.webauthn
+            .get_allowed_origins()
+            .iter()
+            .any(|allowed| allowed.origin().ascii_serialization() == origin)
+    }
+
     pub fn with_max_per_user(self, max_per_user: usize) -> Self {
         Self {
             max_per_user,
@@ -108,6 +116,18 @@ fn parse_origin(origin: &str, rp_id: &str) -> Result<Url, String> {
         ));
     }
     Ok(url)
+}
+
+/// Refuses to begin a ceremony for a page at an origin the passkeys are not
+/// for (the site opened at another address, such as its IP address), before
+/// anything is stored: its answer could never verify. A request without an
+/// `Origin` header (not a browser's) may begin one; its answer is checked
+/// all the same.
+fn require_allowed_origin(cx: &RequestContext) -> Result<(), AuthError> {
+    match cx.request_origin() {
+        Some(origin) if !cx.state.passkeys.allows(&origin) => Err(AuthError::PasskeyWrongSite),
+        _ => Ok(()),
+    }
 }
 
 /// A ceremony begun on this session, waiting for its answer.
@@ -263,6 +283,7 @@ fn credential_id(passkey: &Passkey) -> String {
 /// user's other passkeys are excluded.
 pub async fn registration_options(cx: &RequestContext) -> Result<String, AuthError> {
     let signed_in = reauth::require_confirmed(cx)?.clone();
+    require_allowed_origin(cx)?;
     let service = &cx.state;
     let Some(user) = users::find_by_id(&service.database, signed_in.user_id).await? else {
         return Err(AuthError::SessionEnded);
@@ -508,6 +529,7 @@ pub async fn remove(cx: &RequestContext, id: i64) -> Result<(), AuthError> {
 /// autofill or its own prompt). Refused while the client address's sign-ins
 /// are throttled, and past `throttle.passkey_challenges_per_address`.
 pub async fn sign_in_options(cx: &RequestContext) -> Result<String, AuthError> {
+    require_allowed_origin(cx)?;
     let service = &cx.state;
     let client = cx.client_address();
     let now = service.clock.now();
