@@ -99,7 +99,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
         activity: settings.activity_rules(),
         outbox: Outbox::new(database.clone()),
         mail: settings.mail_rules(),
-        passkeys: settings.relying_party()?,
+        passkeys: relying_party(settings)?,
     }))
 }
 
@@ -215,6 +215,20 @@ pub async fn build(
         sessions: store,
         background,
     })
+}
+
+/// The passkeys' relying party; in production, a warning while it is still
+/// the development default (`localhost`), where no real domain can use it.
+fn relying_party(
+    settings: &Settings,
+) -> Result<crate::auth::ssr::passkeys::RelyingParty, StartupError> {
+    let production = settings.server.environment == Environment::Production;
+    if production && settings.webauthn.rp_id == "localhost" {
+        tracing::warn!(
+            "passkeys are set up for localhost only: set WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS to the site's domain"
+        );
+    }
+    Ok(settings.relying_party()?)
 }
 
 /// The sender of the outbox, through the mail server the settings name (or
