@@ -244,33 +244,37 @@ async fn handle_of(transaction: &mut Transaction, user_id: i64) -> Result<Uuid, 
     Uuid::parse_str(&handle).map_err(|error| AuthError::Passkey(format!("passkey handle: {error}")))
 }
 
-/// A stored passkey.
-#[derive(sqlx::FromRow)]
-struct PasskeyRow {
-    id: i64,
-    user_id: i64,
-    credential: String,
+/// The passkey stored as `credential` (the row `id`, for the log).
+fn stored_passkey(id: i64, credential: &str) -> Result<Passkey, AuthError> {
+    serde_json::from_str(credential)
+        .map_err(|error| AuthError::Passkey(format!("stored passkey {id}: {error}")))
 }
 
-impl PasskeyRow {
-    fn passkey(&self) -> Result<Passkey, AuthError> {
-        serde_json::from_str(&self.credential)
-            .map_err(|error| AuthError::Passkey(format!("stored passkey {}: {error}", self.id)))
-    }
-}
-
-/// The credential ids `user_id` holds, and how many.
+/// The passkeys `user_id` holds.
 async fn credentials_of(
     transaction: &mut Transaction,
     user_id: i64,
 ) -> Result<Vec<Passkey>, AuthError> {
-    let rows: Vec<PasskeyRow> = query_on!(&mut *transaction, |executor| sqlx::query_as(
-        "SELECT id, user_id, credential FROM passkeys WHERE user_id = $1"
+    let rows: Vec<(i64, String)> = query_on!(&mut *transaction, |executor| sqlx::query_as(
+        "SELECT id, credential FROM passkeys WHERE user_id = $1"
     )
     .bind(user_id)
     .fetch_all(executor)
     .await)?;
-    rows.iter().map(PasskeyRow::passkey).collect()
+    rows.iter()
+        .map(|(id, credential)| stored_passkey(*id, credential))
+        .collect()
+}
+
+/// How many passkeys `user_id` holds.
+async fn count_of(transaction: &mut Transaction, user_id: i64) -> Result<usize, AuthError> {
+    let count: i64 = query_on!(&mut *transaction, |executor| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM passkeys WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_one(executor)
+    .await)?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
 fn credential_id(passkey: &Passkey) -> String {
@@ -361,15 +365,21 @@ pub async fn add(
             refused("registration did not verify")
         })?;
     let now = service.clock.now();
-    let stored = serde_json::to_string(&passkey)
+    let record = serde_json::to_value(&passkey)
         .map_err(|error| AuthError::Passkey(format!("passkey: {error}")))?;
-    let backed_up = passkey_backed_up(&passkey);
+    // Whether the provider syncs it (its backup state flag), read from the
+    // library's own record of it.
+    let backed_up = record
+        .pointer("/cred/backup_state")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let stored = record.to_string();
     let max = service.passkeys.max_per_user;
     let mut transaction = service
         .database
         .begin_serialized(SerialLock::PasskeysOf(user_id))
         .await?;
-    if credentials_of(&mut transaction, user_id).await?.len() >= max {
+    if count_of(&mut transaction, user_id).await? >= max {
         return Err(AuthError::TooManyPasskeys { max });
     }
     let new = NewPasskey {
@@ -432,16 +442,6 @@ async fn insert<'a>(
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(None),
         Err(error) => Err(error),
     }
-}
-
-/// Whether the provider syncs the passkey (its backup state flag), read
-/// from the library's own record of it.
-fn passkey_backed_up(passkey: &Passkey) -> bool {
-    serde_json::to_value(passkey)
-        .ok()
-        .and_then(|value| value.pointer("/cred/backup_state").cloned())
-        .and_then(|value| value.as_bool())
-        .unwrap_or(false)
 }
 
 /// The signed-in user's passkeys, oldest first.
@@ -644,12 +644,7 @@ async fn verify_assertion(
     if stored_handle != handle.to_string() {
         return Ok(Err(("passkey of another account", Some(user_id))));
     }
-    let row = PasskeyRow {
-        id: passkey_id,
-        user_id,
-        credential: stored,
-    };
-    let mut passkey = row.passkey()?;
+    let mut passkey = stored_passkey(passkey_id, &stored)?;
     let result = match webauthn.finish_discoverable_authentication_v2(
         &answer,
         ceremony.state,
@@ -674,11 +669,11 @@ async fn verify_assertion(
     .bind(&stored)
     .bind(result.backup_state())
     .bind(now)
-    .bind(row.id)
+    .bind(passkey_id)
     .execute(executor)
     .await
     .map(|_| ()))?;
-    let Some(user) = users::find_by_id(&service.database, row.user_id).await? else {
+    let Some(user) = users::find_by_id(&service.database, user_id).await? else {
         return Ok(Err(("account deleted", None)));
     };
     Ok(Ok(user))
