@@ -4,13 +4,15 @@
 //! and its answer sent back as JSON (`PublicKeyCredential.parse…FromJSON`,
 //! `toJSON`).
 //!
-//! The code that talks to the browser is a wasm chunk of its own (`#[lazy]`),
-//! fetched when a page first needs it: the sign-in page once it is
-//! interactive, the account page when "Add a passkey" is pressed. One
-//! ceremony runs at a time: a new one (the button) cancels the one waiting
-//! (the autofill's). On the server these answer that nothing can be done.
+//! None of it is in the first load (#25 asks the sign-in page to grow by at
+//! most 3 kB): the sign-in page's part is a wasm chunk of its own
+//! (`#[lazy]`), fetched once the page is interactive, and adding a passkey is
+//! in the account page's chunk. One ceremony runs at a time: a new one (the
+//! button) cancels the one waiting (the autofill's). On the server nothing
+//! can be done, and the controls say that they need JavaScript.
 
 use crate::auth::AppError;
+use leptos::{html, prelude::*};
 
 /// Why a ceremony gave no passkey.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,14 +52,104 @@ impl Failure {
     }
 }
 
-pub use ceremony::{autofill_available, cancel, make, request, supported};
+/// What a passkey control (a button and its messages) shows.
+#[derive(Clone, Copy)]
+pub struct Control {
+    /// `None` until the page is interactive; then whether this browser can.
+    pub usable: RwSignal<Option<bool>>,
+    /// A ceremony the button began is under way.
+    pub busy: RwSignal<bool>,
+    /// Why the last attempt gave nothing, for the user.
+    pub error: RwSignal<Option<String>>,
+}
+
+impl Control {
+    pub fn new() -> Self {
+        Self {
+            usable: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// Whether the button waits (not yet usable here, or already busy).
+    pub fn disabled(self) -> bool {
+        self.usable.get() != Some(true) || self.busy.get()
+    }
+
+    /// Why the button cannot be used yet: `needs_script` until the page is
+    /// interactive (always, without JavaScript), `unable` in a browser
+    /// without passkeys.
+    pub fn hint(self, needs_script: &'static str, unable: &'static str) -> Option<&'static str> {
+        match self.usable.get() {
+            None => Some(needs_script),
+            Some(false) => Some(unable),
+            Some(true) => None,
+        }
+    }
+}
+
+/// A passkey button's hint (see [`Control::hint`]) and its last error.
+#[component]
+pub fn ControlMessages(
+    control: Control,
+    /// The `data-testid`s of the hint and of the error.
+    testids: (&'static str, &'static str),
+    needs_script: &'static str,
+    unable: &'static str,
+) -> impl IntoView {
+    let (hint_id, error_id) = testids;
+    view! {
+        {move || control.hint(needs_script, unable).map(|hint| view! {
+            <p class="hint" data-testid=hint_id>{hint}</p>
+        })}
+        {move || control.error.get().map(|message| view! {
+            <p class="error" role="alert" data-testid=error_id>{message}</p>
+        })}
+    }
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The sign-in page's passkey control, with what a sign-in reads when a
+/// passkey is chosen.
+#[derive(Clone)]
+pub struct SignIn {
+    pub control: Control,
+    /// "Keep me signed in".
+    pub remember: NodeRef<html::Input>,
+    /// Where to go once signed in.
+    pub next: Signal<String>,
+    /// The page's place in the app (its router and `Auth`), for the chunk.
+    pub owner: Owner,
+}
+
+/// How a passkey sign-in begins.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Start {
+    /// The page became interactive: see whether this browser can, and
+    /// offer its passkeys in the username field's autofill where it can.
+    Offer,
+    /// The button: ask the browser now.
+    Button,
+}
+
+pub use ceremony::{cancel, make, sign_in, supported};
 
 #[cfg(feature = "hydrate")]
 mod ceremony {
-    use crate::auth::{passkey_registration_options, passkey_sign_in_options};
-    use crate::passkeys::Failure;
+    use crate::{
+        auth::{passkey_registration_options, passkey_sign_in, passkey_sign_in_options},
+        passkeys::{Failure, SignIn, Start},
+        session_ui::use_auth,
+    };
     use js_sys::{Function, Object, Promise, Reflect, JSON};
-    use leptos::prelude::*;
+    use leptos::{prelude::*, task::spawn_local};
+    use leptos_router::hooks::use_navigate;
     use std::cell::RefCell;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
@@ -98,7 +190,7 @@ mod ceremony {
 
     /// Whether the autofill of a field marked `webauthn` can offer passkeys
     /// (conditional mediation).
-    pub async fn autofill_available() -> bool {
+    async fn autofill_available() -> bool {
         let Some(class) = credential_class() else {
             return false;
         };
@@ -132,17 +224,66 @@ mod ceremony {
         run(options, false, true).await
     }
 
+    /// Signs in with a passkey, from the sign-in page's chunk (see `Start`).
+    pub fn sign_in(part: SignIn, start: Start) {
+        spawn_local(signing_in(part, start));
+    }
+
+    #[lazy]
+    async fn signing_in(part: SignIn, start: Start) {
+        let control = part.control;
+        match start {
+            Start::Offer => {
+                let supported = supported();
+                control.usable.set(Some(supported));
+                if supported && autofill_available().await {
+                    // Until the user picks a passkey nothing was asked of
+                    // them, so a failure to offer one (this address is not
+                    // the passkeys' site, the button took over) is not told.
+                    if let Ok(credential) = request(true).await {
+                        finish(&part, Ok(credential)).await;
+                    }
+                }
+            }
+            Start::Button => {
+                control.error.set(None);
+                control.busy.set(true);
+                finish(&part, request(false).await).await;
+                control.busy.set(false);
+            }
+        }
+    }
+
     /// A passkey's signature for a sign-in: the server's options, the
     /// browser's prompt (or, `conditional`, its autofill, which waits until
-    /// the user picks a passkey), and its answer as JSON for
-    /// `passkey_sign_in`.
-    pub async fn request(conditional: bool) -> Result<String, Failure> {
+    /// the user picks a passkey), and its answer as JSON.
+    async fn request(conditional: bool) -> Result<String, Failure> {
         let options = passkey_sign_in_options().await.map_err(Failure::Server)?;
         run(options, conditional, false).await
     }
 
-    /// Runs one ceremony (in its own chunk).
-    #[lazy]
+    /// Sends the browser's answer to the server ("Keep me signed in" read
+    /// now) and, signed in, goes on to the page the server names.
+    async fn finish(part: &SignIn, asked: Result<String, Failure>) {
+        let credential = match asked {
+            Ok(credential) => credential,
+            Err(failure) => return part.control.error.set(failure.message()),
+        };
+        let remember = part
+            .remember
+            .get_untracked()
+            .is_some_and(|field| field.checked())
+            .then(|| "on".to_string());
+        match passkey_sign_in(credential, remember, Some(part.next.get_untracked())).await {
+            Ok(page) => part.owner.with(|| {
+                use_auth().session_changed();
+                use_navigate()(&page, Default::default());
+            }),
+            Err(refused) => part.control.error.set(Some(refused.to_string())),
+        }
+    }
+
+    /// Runs one ceremony.
     async fn run(options: String, conditional: bool, create: bool) -> Result<String, Failure> {
         let class = credential_class().ok_or(Failure::Unsupported)?;
         let container = credentials().ok_or(Failure::Unsupported)?;
@@ -200,13 +341,9 @@ mod ceremony {
 
 #[cfg(not(feature = "hydrate"))]
 mod ceremony {
-    use crate::passkeys::Failure;
+    use crate::passkeys::{Failure, SignIn, Start};
 
     pub fn supported() -> bool {
-        false
-    }
-
-    pub async fn autofill_available() -> bool {
         false
     }
 
@@ -216,7 +353,5 @@ mod ceremony {
         Err(Failure::Unsupported)
     }
 
-    pub async fn request(_conditional: bool) -> Result<String, Failure> {
-        Err(Failure::Unsupported)
-    }
+    pub fn sign_in(_part: SignIn, _start: Start) {}
 }

@@ -10,7 +10,7 @@ use crate::{
         add_passkey, list_passkeys, PasskeyInfo, RemovePasskey, RenamePasskey,
         PASSKEY_NAME_MAX_CHARS,
     },
-    passkeys::{self, Failure},
+    passkeys::{self, Control, ControlMessages, Failure},
     routes::CONFIRM_FOR_ACCOUNT_PAGE,
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -123,14 +123,11 @@ fn PasskeyItem(
 /// window, to `/confirm` first.
 #[component]
 fn AddPasskey(added: RwSignal<Option<PasskeyInfo>>) -> impl IntoView {
-    // `None` until the page is interactive; then whether the browser can.
-    let usable = RwSignal::new(None::<bool>);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| usable.set(Some(passkeys::supported())));
+    let control = Control::new();
+    Effect::new(move |_| control.usable.set(Some(passkeys::supported())));
     let add = move |_| {
-        error.set(None);
-        busy.set(true);
+        control.error.set(None);
+        control.busy.set(true);
         spawn_local(async move {
             let made = match passkeys::make().await {
                 Ok(credential) => add_passkey(credential, None).await.map_err(Failure::Server),
@@ -143,33 +140,25 @@ fn AddPasskey(added: RwSignal<Option<PasskeyInfo>>) -> impl IntoView {
                         Some(Err::<(), _>(refused.clone())),
                         CONFIRM_FOR_ACCOUNT_PAGE,
                     );
-                    error.set(Some(refused.to_string()));
+                    control.error.set(Some(refused.to_string()));
                 }
-                Err(failure) => error.set(failure.message()),
+                Err(failure) => control.error.set(failure.message()),
             }
-            busy.set(false);
+            control.busy.set(false);
         });
     };
     view! {
-        <button type="button" on:click=add disabled=move || usable.get() != Some(true) || busy.get()
+        <button type="button" on:click=add disabled=move || control.disabled()
             data-testid="add-passkey">
             "Add a passkey"
         </button>
-        {move || {
-            let hint = match usable.get() {
-                None => Some("Adding a passkey needs JavaScript."),
-                Some(false) => Some("This browser cannot make passkeys."),
-                Some(true) => None,
-            };
-            hint.map(|hint| view! { <p class="hint" data-testid="add-passkey-hint">{hint}</p> })
-        }}
         {move || added.get().map(|passkey| view! {
             <p class="notice" role="status" data-testid="passkey-added">
                 "Passkey added as " <strong>{passkey.name}</strong> ". You can rename it above."
             </p>
         })}
-        {move || error.get().map(|message| view! {
-            <p class="error" role="alert" data-testid="add-passkey-error">{message}</p>
-        })}
+        <ControlMessages control testids=("add-passkey-hint", "add-passkey-error")
+            needs_script="Adding a passkey needs JavaScript."
+            unable="This browser cannot make passkeys."/>
     }
 }

@@ -1,12 +1,12 @@
 use super::error_message;
 use crate::{
-    auth::{passkey_sign_in, Login},
-    passkeys::{self, Failure},
+    auth::Login,
+    passkeys::{self, Control, ControlMessages, SignIn, Start},
     routes::FORGOT_PASSWORD_PAGE,
     session_ui::{use_auth, use_form_limits},
 };
-use leptos::{html, prelude::*, task::spawn_local};
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos::{html, prelude::*};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -53,82 +53,34 @@ pub fn LoginPage() -> impl IntoView {
 
 /// Signing in with a passkey (#25): offered in the username field's autofill
 /// where the browser can, and by a button everywhere. Both need JavaScript,
-/// which the page says until it is interactive. "Keep me signed in" is read
+/// which the page says until it is interactive; what they do is a chunk of
+/// its own (`passkeys::sign_in`), fetched then. "Keep me signed in" is read
 /// when the passkey is chosen.
 #[component]
 fn PasskeySignIn(remember: NodeRef<html::Input>, next: Signal<String>) -> impl IntoView {
-    let auth = use_auth();
-    let navigate = use_navigate();
-    // `None` until the page is interactive; then whether the browser can.
-    let usable = RwSignal::new(None::<bool>);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let finish = move |asked: Result<String, Failure>| {
-        let navigate = navigate.clone();
-        async move {
-            let credential = match asked {
-                Ok(credential) => credential,
-                Err(failure) => return error.set(failure.message()),
-            };
-            let remember = remember
-                .get_untracked()
-                .is_some_and(|field| field.checked())
-                .then(|| "on".to_string());
-            match passkey_sign_in(credential, remember, Some(next.get_untracked())).await {
-                Ok(page) => {
-                    auth.session_changed();
-                    navigate(&page, Default::default());
-                }
-                Err(refused) => error.set(Some(refused.to_string())),
-            }
-        }
+    let part = SignIn {
+        control: Control::new(),
+        remember,
+        next,
+        owner: Owner::current().unwrap_or_default(),
     };
+    let control = part.control;
     Effect::new({
-        let finish = finish.clone();
-        move |_| {
-            let supported = passkeys::supported();
-            usable.set(Some(supported));
-            let finish = finish.clone();
-            spawn_local(async move {
-                if supported && passkeys::autofill_available().await {
-                    // Until the user picks a passkey nothing was asked of
-                    // them, so a failure to offer one (this address is not
-                    // the passkeys' site, the button took over) is not told.
-                    if let Ok(credential) = passkeys::request(true).await {
-                        finish(Ok(credential)).await;
-                    }
-                }
-            });
-        }
+        let part = part.clone();
+        move |_| passkeys::sign_in(part.clone(), Start::Offer)
     });
     on_cleanup(passkeys::cancel);
-    let ask = move |_| {
-        let finish = finish.clone();
-        error.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            finish(passkeys::request(false).await).await;
-            busy.set(false);
-        });
-    };
+    let ask = move |_| passkeys::sign_in(part.clone(), Start::Button);
     view! {
         <div class="passkey-sign-in" data-testid="passkey-sign-in">
             <button type="button" class="secondary" on:click=ask
-                disabled=move || usable.get() != Some(true) || busy.get()
+                disabled=move || control.disabled()
                 data-testid="passkey-button">
                 "Sign in with a passkey"
             </button>
-            {move || {
-                let hint = match usable.get() {
-                    None => Some("Signing in with a passkey needs JavaScript."),
-                    Some(false) => Some("This browser cannot sign in with a passkey."),
-                    Some(true) => None,
-                };
-                hint.map(|hint| view! { <p class="hint" data-testid="passkey-hint">{hint}</p> })
-            }}
-            {move || error.get().map(|message| view! {
-                <p class="error" role="alert" data-testid="passkey-error">{message}</p>
-            })}
+            <ControlMessages control testids=("passkey-hint", "passkey-error")
+                needs_script="Signing in with a passkey needs JavaScript."
+                unable="This browser cannot sign in with a passkey."/>
         </div>
     }
 }
