@@ -4,15 +4,16 @@
 //! and its answer sent back as JSON (`PublicKeyCredential.parse…FromJSON`,
 //! `toJSON`).
 //!
-//! None of it is in the first load (#25 asks the sign-in page to grow by at
-//! most 3 kB): the sign-in page's part is a wasm chunk of its own
-//! (`#[lazy]`), fetched once the page is interactive, and adding a passkey is
-//! in the account page's chunk. One ceremony runs at a time: a new one (the
-//! button) cancels the one waiting (the autofill's). On the server nothing
-//! can be done, and the controls say that they need JavaScript.
+//! None of it is in the first load (#25: the sign-in page grows by at most
+//! 3 kB). The sign-in page renders a placeholder (a disabled button saying
+//! that it needs JavaScript); once the page is interactive a wasm chunk of
+//! its own (`#[lazy]`) puts the working button in its place and offers
+//! passkeys in the username field's autofill. Adding a passkey is in the
+//! account page's chunk. One ceremony runs at a time: a new one (the button)
+//! cancels the one waiting (the autofill's).
 
 use crate::auth::AppError;
-use leptos::{html, prelude::*};
+use leptos::prelude::*;
 
 /// Why a ceremony gave no passkey.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,45 +116,46 @@ impl Default for Control {
     }
 }
 
-/// The sign-in page's passkey control, with what a sign-in reads when a
-/// passkey is chosen.
-#[derive(Clone)]
-pub struct SignIn {
-    pub control: Control,
-    /// "Keep me signed in".
-    pub remember: NodeRef<html::Input>,
-    /// Where to go once signed in.
-    pub next: Signal<String>,
-    /// The page's place in the app (its router and `Auth`), for the chunk.
-    pub owner: Owner,
+/// The sign-in page's passkey part until the page is interactive, and
+/// without JavaScript: plain markup, so that it costs the first load
+/// nothing; its chunk puts the working controls in its place.
+#[component]
+pub fn SignInPlaceholder() -> impl IntoView {
+    // The id is `SIGN_IN_ID`.
+    view! {
+        <div id="passkey-sign-in" class="passkey-sign-in" data-testid="passkey-sign-in">
+            <button type="button" class="secondary" disabled data-testid="passkey-button">
+                "Sign in with a passkey"
+            </button>
+            <p class="hint" data-testid="passkey-hint">{SIGN_IN_NEEDS_SCRIPT}</p>
+        </div>
+    }
 }
 
-/// How a passkey sign-in begins.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Start {
-    /// The page became interactive: see whether this browser can, and
-    /// offer its passkeys in the username field's autofill where it can.
-    Offer,
-    /// The button: ask the browser now.
-    Button,
-}
+/// Where the sign-in page's passkey controls go (`SignInPlaceholder`).
+const SIGN_IN_ID: &str = "passkey-sign-in";
+const SIGN_IN_NEEDS_SCRIPT: &str = "Signing in with a passkey needs JavaScript.";
+const SIGN_IN_UNABLE: &str = "This browser cannot sign in with a passkey.";
 
-pub use ceremony::{cancel, make, sign_in, supported};
+pub use ceremony::{make, offer_sign_in, supported};
 
 #[cfg(feature = "hydrate")]
 mod ceremony {
     use crate::{
         auth::{passkey_registration_options, passkey_sign_in, passkey_sign_in_options},
-        passkeys::{Failure, SignIn, Start},
-        session_ui::use_auth,
+        passkeys::{
+            Control, ControlMessages, Failure, SIGN_IN_ID, SIGN_IN_NEEDS_SCRIPT, SIGN_IN_UNABLE,
+        },
+        session_ui::Auth,
     };
     use js_sys::{Function, Object, Promise, Reflect, JSON};
-    use leptos::{prelude::*, task::spawn_local};
+    use leptos::{mount::mount_to, prelude::*, task::spawn_local};
     use leptos_router::hooks::use_navigate;
-    use std::cell::RefCell;
+    use send_wrapper::SendWrapper;
+    use std::{cell::RefCell, rc::Rc};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::AbortController;
+    use web_sys::{AbortController, HtmlElement, HtmlInputElement};
 
     thread_local! {
         /// The ceremony waiting for the browser, to cancel when another begins.
@@ -208,8 +210,8 @@ mod ceremony {
         }
     }
 
-    /// Cancels the ceremony waiting for the browser, if any (a page left).
-    pub fn cancel() {
+    /// Cancels the ceremony waiting for the browser, if any.
+    fn cancel() {
         if let Some(waiting) = WAITING.take() {
             waiting.abort();
         }
@@ -224,32 +226,75 @@ mod ceremony {
         run(options, false, true).await
     }
 
-    /// Signs in with a passkey, from the sign-in page's chunk (see `Start`).
-    pub fn sign_in(part: SignIn, start: Start) {
-        spawn_local(signing_in(part, start));
+    /// Called by the sign-in page once it is interactive (in an effect, so
+    /// under the page's owner): fetches the chunk that signs in with a
+    /// passkey.
+    pub fn offer_sign_in() {
+        if let Some(page) = Owner::current() {
+            spawn_local(sign_in_controls(page.downgrade()));
+        }
     }
 
+    /// The sign-in page's working passkey controls, in place of its
+    /// placeholder until the page is left, and the autofill's offer.
     #[lazy]
-    async fn signing_in(part: SignIn, start: Start) {
-        let control = part.control;
-        match start {
-            Start::Offer => {
-                let supported = supported();
-                control.usable.set(Some(supported));
-                if supported && autofill_available().await {
-                    // Until the user picks a passkey nothing was asked of
-                    // them, so a failure to offer one (this address is not
-                    // the passkeys' site, the button took over) is not told.
-                    if let Ok(credential) = request(true).await {
-                        finish(&part, Ok(credential)).await;
-                    }
+    async fn sign_in_controls(page: WeakOwner) {
+        // The page may have been left while the chunk was fetched.
+        let Some(page) = page.upgrade() else {
+            return;
+        };
+        let Some(auth) = page.with(use_context::<Auth>) else {
+            return;
+        };
+        let Some(place) = document()
+            .get_element_by_id(SIGN_IN_ID)
+            .and_then(|place| place.dyn_into::<HtmlElement>().ok())
+        else {
+            return;
+        };
+        let navigate = page.with(use_navigate);
+        let signed_in: Rc<dyn Fn(String)> = Rc::new(move |next: String| {
+            auth.session_changed();
+            navigate(&next, Default::default());
+        });
+        let control = page.with(Control::new);
+        control.usable.set(Some(supported()));
+        place.replace_children_with_node_0();
+        let controls = page.with(|| {
+            let signed_in = signed_in.clone();
+            mount_to(place, move || {
+                let ask = move |_| {
+                    let signed_in = signed_in.clone();
+                    control.error.set(None);
+                    control.busy.set(true);
+                    spawn_local(async move {
+                        finish(control, &*signed_in, request(false).await).await;
+                        control.busy.set(false);
+                    });
+                };
+                view! {
+                    <button type="button" class="secondary" on:click=ask
+                        disabled=move || control.disabled() data-testid="passkey-button">
+                        "Sign in with a passkey"
+                    </button>
+                    <ControlMessages control testids=("passkey-hint", "passkey-error")
+                        needs_script=SIGN_IN_NEEDS_SCRIPT unable=SIGN_IN_UNABLE/>
                 }
-            }
-            Start::Button => {
-                control.error.set(None);
-                control.busy.set(true);
-                finish(&part, request(false).await).await;
-                control.busy.set(false);
+            })
+        });
+        let controls = SendWrapper::new(controls);
+        page.with(|| {
+            on_cleanup(move || {
+                cancel();
+                drop(controls.take());
+            })
+        });
+        if control.usable.get_untracked() == Some(true) && autofill_available().await {
+            // Until the user picks a passkey nothing was asked of them, so a
+            // failure to offer one (this address is not the passkeys' site,
+            // the button took over, the page was left) is not told.
+            if let Ok(credential) = request(true).await {
+                finish(control, &*signed_in, Ok(credential)).await;
             }
         }
     }
@@ -262,24 +307,28 @@ mod ceremony {
         run(options, conditional, false).await
     }
 
-    /// Sends the browser's answer to the server ("Keep me signed in" read
-    /// now) and, signed in, goes on to the page the server names.
-    async fn finish(part: &SignIn, asked: Result<String, Failure>) {
+    /// Sends the browser's answer to the server with what the password form
+    /// would send ("Keep me signed in", read now, and where to go next) and,
+    /// signed in, goes on to the page the server names.
+    async fn finish(control: Control, signed_in: &dyn Fn(String), asked: Result<String, Failure>) {
         let credential = match asked {
             Ok(credential) => credential,
-            Err(failure) => return part.control.error.set(failure.message()),
+            Err(failure) => return control.error.set(failure.message()),
         };
-        let remember = part
-            .remember
-            .get_untracked()
+        let field = |name: &str| {
+            document()
+                .query_selector(&format!("form input[name={name}]"))
+                .ok()
+                .flatten()
+                .and_then(|field| field.dyn_into::<HtmlInputElement>().ok())
+        };
+        let remember = field("remember")
             .is_some_and(|field| field.checked())
             .then(|| "on".to_string());
-        match passkey_sign_in(credential, remember, Some(part.next.get_untracked())).await {
-            Ok(page) => part.owner.with(|| {
-                use_auth().session_changed();
-                use_navigate()(&page, Default::default());
-            }),
-            Err(refused) => part.control.error.set(Some(refused.to_string())),
+        let next = field("next").map(|field| field.value());
+        match passkey_sign_in(credential, remember, next).await {
+            Ok(page) => signed_in(page),
+            Err(refused) => control.error.set(Some(refused.to_string())),
         }
     }
 
@@ -341,17 +390,15 @@ mod ceremony {
 
 #[cfg(not(feature = "hydrate"))]
 mod ceremony {
-    use crate::passkeys::{Failure, SignIn, Start};
+    use crate::passkeys::Failure;
 
     pub fn supported() -> bool {
         false
     }
 
-    pub fn cancel() {}
-
     pub async fn make() -> Result<String, Failure> {
         Err(Failure::Unsupported)
     }
 
-    pub fn sign_in(_part: SignIn, _start: Start) {}
+    pub fn offer_sign_in() {}
 }
