@@ -117,17 +117,18 @@ impl Default for Control {
 }
 
 /// The sign-in page's passkey part until the page is interactive, and
-/// without JavaScript: plain markup, so that it costs the first load
-/// nothing; its chunk puts the working controls in its place.
+/// without JavaScript: plain markup (one static string for the first load);
+/// its chunk puts the working controls in its place.
 #[component]
 pub fn SignInPlaceholder() -> impl IntoView {
-    // The id is `SIGN_IN_ID`.
+    // The id is `SIGN_IN_ID`; the hint is `SIGN_IN_NEEDS_SCRIPT` (literals
+    // keep the markup static).
     view! {
         <div id="passkey-sign-in" class="passkey-sign-in" data-testid="passkey-sign-in">
             <button type="button" class="secondary" disabled data-testid="passkey-button">
                 "Sign in with a passkey"
             </button>
-            <p class="hint" data-testid="passkey-hint">{SIGN_IN_NEEDS_SCRIPT}</p>
+            <p class="hint" data-testid="passkey-hint">"Signing in with a passkey needs JavaScript."</p>
         </div>
     }
 }
@@ -151,8 +152,7 @@ mod ceremony {
     use js_sys::{Function, Object, Promise, Reflect, JSON};
     use leptos::{mount::mount_to, prelude::*, task::spawn_local};
     use leptos_router::hooks::use_navigate;
-    use send_wrapper::SendWrapper;
-    use std::{cell::RefCell, rc::Rc};
+    use std::{any::Any, cell::RefCell, rc::Rc};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{AbortController, HtmlElement, HtmlInputElement};
@@ -160,6 +160,9 @@ mod ceremony {
     thread_local! {
         /// The ceremony waiting for the browser, to cancel when another begins.
         static WAITING: RefCell<Option<AbortController>> = const { RefCell::new(None) };
+
+        /// The sign-in page's working passkey controls, until it is left.
+        static SIGN_IN_CONTROLS: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
     }
 
     fn property(target: &JsValue, name: &str) -> Option<JsValue> {
@@ -282,11 +285,11 @@ mod ceremony {
                 }
             })
         });
-        let controls = SendWrapper::new(controls);
+        SIGN_IN_CONTROLS.set(Some(Box::new(controls)));
         page.with(|| {
-            on_cleanup(move || {
+            on_cleanup(|| {
                 cancel();
-                drop(controls.take());
+                SIGN_IN_CONTROLS.take();
             })
         });
         if control.usable.get_untracked() == Some(true) && autofill_available().await {
@@ -315,17 +318,17 @@ mod ceremony {
             Ok(credential) => credential,
             Err(failure) => return control.error.set(failure.message()),
         };
-        let field = |name: &str| {
+        let field = |selector: &str| {
             document()
-                .query_selector(&format!("form input[name={name}]"))
+                .query_selector(selector)
                 .ok()
                 .flatten()
                 .and_then(|field| field.dyn_into::<HtmlInputElement>().ok())
         };
-        let remember = field("remember")
+        let remember = field("form input[name=remember]")
             .is_some_and(|field| field.checked())
             .then(|| "on".to_string());
-        let next = field("next").map(|field| field.value());
+        let next = field("form input[name=next]").map(|field| field.value());
         match passkey_sign_in(credential, remember, next).await {
             Ok(page) => signed_in(page),
             Err(refused) => control.error.set(Some(refused.to_string())),

@@ -15,9 +15,6 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let ended = move || query.read().get("ended");
-    // Signing in with a passkey is a chunk of its own, fetched once the page
-    // is interactive (#25).
-    Effect::new(|_| passkeys::offer_sign_in());
     view! {
         <h1>"Sign in"</h1>
         {move || ended().map(|why| view! {
@@ -47,6 +44,17 @@ pub fn LoginPage() -> impl IntoView {
             <button type="submit">"Sign in"</button>
         </ActionForm>
         {error_message::<Login>(move || auth.login.value().get())}
+        <OtherWaysIn/>
+    }
+}
+
+/// The other ways in: a passkey, a new password by mail, a new account.
+#[component]
+fn OtherWaysIn() -> impl IntoView {
+    // Signing in with a passkey is a chunk of its own, fetched once the page
+    // is interactive (#25).
+    Effect::new(|_| passkeys::offer_sign_in());
+    view! {
         <SignInPlaceholder/>
         <p><a href=FORGOT_PASSWORD_PAGE data-testid="forgot-password">"Forgot your password?"</a></p>
         <p>"No account yet? " <a href="/register">"Create one"</a></p>
