@@ -90,6 +90,12 @@ impl Control {
     }
 }
 
+impl Default for Control {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A passkey button's hint (see [`Control::hint`]) and its last error.
 #[component]
 pub fn ControlMessages(
@@ -107,12 +113,6 @@ pub fn ControlMessages(
         {move || control.error.get().map(|message| view! {
             <p class="error" role="alert" data-testid=error_id>{message}</p>
         })}
-    }
-}
-
-impl Default for Control {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -152,7 +152,11 @@ mod ceremony {
     use js_sys::{Function, Object, Promise, Reflect, JSON};
     use leptos::{mount::mount_to, prelude::*, task::spawn_local};
     use leptos_router::hooks::use_navigate;
-    use std::{any::Any, cell::RefCell, rc::Rc};
+    use std::{
+        any::Any,
+        cell::{Cell, RefCell},
+        rc::Rc,
+    };
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{AbortController, HtmlElement, HtmlInputElement};
@@ -161,8 +165,12 @@ mod ceremony {
         /// The ceremony waiting for the browser, to cancel when another begins.
         static WAITING: RefCell<Option<AbortController>> = const { RefCell::new(None) };
 
-        /// The sign-in page's working passkey controls, until it is left.
-        static SIGN_IN_CONTROLS: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+        /// The sign-in page's working passkey controls until it is left, with
+        /// the number of the page they were made for.
+        static SIGN_IN_CONTROLS: RefCell<Option<(u64, Box<dyn Any>)>> = const { RefCell::new(None) };
+
+        /// How many sign-in pages have had their controls.
+        static SIGN_IN_PAGES: Cell<u64> = const { Cell::new(0) };
     }
 
     fn property(target: &JsValue, name: &str) -> Option<JsValue> {
@@ -285,11 +293,17 @@ mod ceremony {
                 }
             })
         });
-        SIGN_IN_CONTROLS.set(Some(Box::new(controls)));
+        // A page left takes only its own controls (and ceremony) away: the
+        // next sign-in page may have set up its own before.
+        let number = SIGN_IN_PAGES.get() + 1;
+        SIGN_IN_PAGES.set(number);
+        SIGN_IN_CONTROLS.set(Some((number, Box::new(controls))));
         page.with(|| {
-            on_cleanup(|| {
-                cancel();
-                SIGN_IN_CONTROLS.take();
+            on_cleanup(move || {
+                if SIGN_IN_PAGES.get() == number {
+                    cancel();
+                    SIGN_IN_CONTROLS.take();
+                }
             })
         });
         if control.usable.get_untracked() == Some(true) && autofill_available().await {
@@ -311,7 +325,8 @@ mod ceremony {
     }
 
     /// Sends the browser's answer to the server with what the password form
-    /// would send ("Keep me signed in", read now, and where to go next) and,
+    /// would send ("Keep me signed in", read now, and where to go next: its
+    /// fields, so that the first load holds no state for passkeys) and,
     /// signed in, goes on to the page the server names.
     async fn finish(control: Control, signed_in: &dyn Fn(String), asked: Result<String, Failure>) {
         let credential = match asked {
