@@ -133,20 +133,13 @@ pub fn SignInPlaceholder() -> impl IntoView {
     }
 }
 
-/// Where the sign-in page's passkey controls go (`SignInPlaceholder`).
-const SIGN_IN_ID: &str = "passkey-sign-in";
-const SIGN_IN_NEEDS_SCRIPT: &str = "Signing in with a passkey needs JavaScript.";
-const SIGN_IN_UNABLE: &str = "This browser cannot sign in with a passkey.";
-
 pub use ceremony::{make, offer_sign_in, supported};
 
 #[cfg(feature = "hydrate")]
 mod ceremony {
     use crate::{
         auth::{passkey_registration_options, passkey_sign_in, passkey_sign_in_options},
-        passkeys::{
-            Control, ControlMessages, Failure, SIGN_IN_ID, SIGN_IN_NEEDS_SCRIPT, SIGN_IN_UNABLE,
-        },
+        passkeys::{Control, ControlMessages, Failure},
         session_ui::Auth,
     };
     use js_sys::{Function, Object, Promise, Reflect, JSON};
@@ -172,6 +165,11 @@ mod ceremony {
         /// How many sign-in pages have had their controls.
         static SIGN_IN_PAGES: Cell<u64> = const { Cell::new(0) };
     }
+
+    /// Where the sign-in page's passkey controls go (`SignInPlaceholder`).
+    const SIGN_IN_ID: &str = "passkey-sign-in";
+    const SIGN_IN_NEEDS_SCRIPT: &str = "Signing in with a passkey needs JavaScript.";
+    const SIGN_IN_UNABLE: &str = "This browser cannot sign in with a passkey.";
 
     fn property(target: &JsValue, name: &str) -> Option<JsValue> {
         Reflect::get(target, &JsValue::from_str(name))
