@@ -35,6 +35,8 @@ test('every page passes axe, signed out and signed in, with errors shown; screen
   await screenshot(page, 'register-error');
 
   await visit(page, '/login');
+  // The passkey button, once its chunk has put it in place.
+  await expect(page.getByRole('button', { name: 'Sign in with a passkey' })).toBeEnabled();
   await expectAccessible(page, 'sign-in');
   await screenshot(page, 'login');
   await page.getByLabel('Username').fill('nobody-here');
