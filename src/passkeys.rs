@@ -116,23 +116,6 @@ pub fn ControlMessages(
     }
 }
 
-/// The sign-in page's passkey part until the page is interactive, and
-/// without JavaScript: plain markup (one static string for the first load);
-/// its chunk puts the working controls in its place.
-#[component]
-pub fn SignInPlaceholder() -> impl IntoView {
-    // The id is `SIGN_IN_ID`; the hint is `SIGN_IN_NEEDS_SCRIPT` (literals
-    // keep the markup static).
-    view! {
-        <div id="passkey-sign-in" class="passkey-sign-in" data-testid="passkey-sign-in">
-            <button type="button" class="secondary" disabled data-testid="passkey-button">
-                "Sign in with a passkey"
-            </button>
-            <p class="hint" data-testid="passkey-hint">"Signing in with a passkey needs JavaScript."</p>
-        </div>
-    }
-}
-
 pub use ceremony::{make, offer_sign_in, supported};
 
 #[cfg(feature = "hydrate")]
@@ -166,7 +149,8 @@ mod ceremony {
         static SIGN_IN_PAGES: Cell<u64> = const { Cell::new(0) };
     }
 
-    /// Where the sign-in page's passkey controls go (`SignInPlaceholder`).
+    /// Where the sign-in page's passkey controls go: its placeholder's id
+    /// (`pages/login.rs`).
     const SIGN_IN_ID: &str = "passkey-sign-in";
     const SIGN_IN_NEEDS_SCRIPT: &str = "Signing in with a passkey needs JavaScript.";
     const SIGN_IN_UNABLE: &str = "This browser cannot sign in with a passkey.";
@@ -235,9 +219,9 @@ mod ceremony {
         run(options, false, true).await
     }
 
-    /// Called by the sign-in page once it is interactive (in an effect, so
-    /// under the page's owner): fetches the chunk that signs in with a
-    /// passkey.
+    /// Called while the sign-in page is built, under its owner: fetches the
+    /// chunk that signs in with a passkey, which runs once this task is done
+    /// (the page is then in the document).
     pub fn offer_sign_in() {
         if let Some(page) = Owner::current() {
             spawn_local(sign_in_controls(page.downgrade()));

@@ -21,6 +21,8 @@ async function visit(page: Page, path: string): Promise<void> {
 }
 
 test('every page passes axe, signed out and signed in, with errors shown; screenshots for the README', async ({ page }) => {
+  // Twelve pages, each checked in light and dark: a long story.
+  test.slow();
   await visit(page, '/');
   await expectAccessible(page, 'landing');
   await screenshot(page, 'landing');

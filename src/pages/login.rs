@@ -1,7 +1,7 @@
 use super::error_message;
 use crate::{
     auth::Login,
-    passkeys::{self, SignInPlaceholder},
+    passkeys,
     routes::FORGOT_PASSWORD_PAGE,
     session_ui::{use_auth, use_form_limits},
 };
@@ -53,9 +53,17 @@ pub fn LoginPage() -> impl IntoView {
 fn OtherWaysIn() -> impl IntoView {
     // Signing in with a passkey is a chunk of its own, fetched once the page
     // is interactive (#25).
-    Effect::new(|_| passkeys::offer_sign_in());
+    passkeys::offer_sign_in();
     view! {
-        <SignInPlaceholder/>
+        // Until the page is interactive, and without JavaScript: one static
+        // string; the passkeys' chunk puts the working button in its place
+        // (`passkeys::offer_sign_in`, which finds it by its id).
+        <div id="passkey-sign-in" class="passkey-sign-in" data-testid="passkey-sign-in">
+            <button type="button" class="secondary" disabled data-testid="passkey-button">
+                "Sign in with a passkey"
+            </button>
+            <p class="hint" data-testid="passkey-hint">"Signing in with a passkey needs JavaScript."</p>
+        </div>
         <p><a href=FORGOT_PASSWORD_PAGE data-testid="forgot-password">"Forgot your password?"</a></p>
         <p>"No account yet? " <a href="/register">"Create one"</a></p>
     }
