@@ -48,6 +48,14 @@ pub fn hydrate() {
             .forget();
         // A marker for end-to-end tests: interactive from here on.
         let _ = body.set_attribute("data-hydrated", "");
-        tabs::start();
+        // What waits for an interactive page is fetched in a task of its own,
+        // after the marker.
+        leptos::prelude::set_timeout(
+            || {
+                tabs::start();
+                passkeys::start();
+            },
+            std::time::Duration::ZERO,
+        );
     });
 }

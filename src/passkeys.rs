@@ -116,6 +116,8 @@ pub fn ControlMessages(
     }
 }
 
+#[cfg(feature = "hydrate")]
+pub use ceremony::start;
 pub use ceremony::{make, offer_sign_in, supported};
 
 #[cfg(feature = "hydrate")]
@@ -147,6 +149,11 @@ mod ceremony {
 
         /// How many sign-in pages have had their controls.
         static SIGN_IN_PAGES: Cell<u64> = const { Cell::new(0) };
+
+        /// Whether the app has hydrated; until then, the sign-in page
+        /// waiting for its chunk.
+        static INTERACTIVE: Cell<bool> = const { Cell::new(false) };
+        static PENDING: RefCell<Option<WeakOwner>> = const { RefCell::new(None) };
     }
 
     /// Where the sign-in page's passkey controls go: its placeholder's id
@@ -220,11 +227,25 @@ mod ceremony {
     }
 
     /// Called while the sign-in page is built, under its owner: fetches the
-    /// chunk that signs in with a passkey, which runs once this task is done
-    /// (the page is then in the document).
+    /// chunk that signs in with a passkey once the page is interactive (at
+    /// once after a navigation; after hydration, from `start`). The chunk
+    /// runs when this task is done, with the page in the document.
     pub fn offer_sign_in() {
-        if let Some(page) = Owner::current() {
+        let Some(page) = Owner::current() else {
+            return;
+        };
+        if INTERACTIVE.get() {
             spawn_local(sign_in_controls(page.downgrade()));
+        } else {
+            PENDING.set(Some(page.downgrade()));
+        }
+    }
+
+    /// Called once the first page is interactive (see `crate::hydrate`).
+    pub fn start() {
+        INTERACTIVE.set(true);
+        if let Some(page) = PENDING.take() {
+            spawn_local(sign_in_controls(page));
         }
     }
 

@@ -89,14 +89,11 @@ fn on_message(then: impl Fn() + 'static) {
     });
 }
 
-/// Called once the page is interactive: fetches the listeners' chunk in a task
-/// of its own (after hydration has been marked) and sets them up.
+/// Called once the page is interactive (see `crate::hydrate`): fetches the
+/// listeners' chunk and sets them up.
 pub fn start() {
     if let Some(owner) = PENDING.take() {
-        set_timeout(
-            move || spawn_local(async move { listen(owner).await }),
-            Duration::ZERO,
-        );
+        spawn_local(async move { listen(owner).await });
     }
 }
 
