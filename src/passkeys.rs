@@ -133,7 +133,6 @@ mod ceremony {
     use std::{
         any::Any,
         cell::{Cell, RefCell},
-        rc::Rc,
     };
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
@@ -267,12 +266,13 @@ mod ceremony {
             return;
         };
         let navigate = page.with(use_navigate);
-        let signed_in: Rc<dyn Fn(String)> = Rc::new(move |next: String| {
+        let signed_in = move |next: String| {
             auth.session_changed();
             navigate(&next, Default::default());
-        });
+        };
         let control = page.with(Control::new);
-        control.usable.set(Some(supported()));
+        let supported = supported();
+        control.usable.set(Some(supported));
         place.replace_children_with_node_0();
         let controls = page.with(|| {
             let signed_in = signed_in.clone();
@@ -282,7 +282,7 @@ mod ceremony {
                     control.error.set(None);
                     control.busy.set(true);
                     spawn_local(async move {
-                        finish(control, &*signed_in, request(false).await).await;
+                        finish(control, &signed_in, request(false).await).await;
                         control.busy.set(false);
                     });
                 };
@@ -309,12 +309,12 @@ mod ceremony {
                 }
             })
         });
-        if control.usable.get_untracked() == Some(true) && autofill_available().await {
+        if supported && autofill_available().await {
             // Until the user picks a passkey nothing was asked of them, so a
             // failure to offer one (this address is not the passkeys' site,
             // the button took over, the page was left) is not told.
             if let Ok(credential) = request(true).await {
-                finish(control, &*signed_in, Ok(credential)).await;
+                finish(control, &signed_in, Ok(credential)).await;
             }
         }
     }
