@@ -69,7 +69,18 @@ until grep -q ready target/e2e/smtp.log 2>/dev/null; do
 done
 export MAIL_SMTP_URL="smtp://127.0.0.1:$smtp_port"
 export MAIL_POLL_INTERVAL_SECS=1
-cargo leptos end-to-end --split
+# cargo-leptos ends a failed run with its own backtrace: Playwright's account
+# of what failed is printed again after it, so that a log's tail shows it.
+if ! cargo leptos end-to-end --split 2>&1 | tee target/e2e/end-to-end.log; then
+  echo "== end-to-end: what failed (the whole run: target/e2e/end-to-end.log)" >&2
+  sed 's/\x1b\[[0-9;]*m//g' target/e2e/end-to-end.log | awk '
+    /^  [0-9]+\) \[chromium\]/ { shown = 0; failure = 1 }
+    /^  [0-9]+ (failed|flaky|passed|skipped|did not run)/ { failure = 0; summary = 1 }
+    summary && !/^  / { summary = 0 }
+    failure && shown++ < 30 { print }
+    summary { print }' >&2
+  exit 1
+fi
 kill "$smtp_pid" 2>/dev/null || true
 unset MAIL_SMTP_URL
 
