@@ -8,6 +8,7 @@ const executablePath = existsSync(systemChromium) ? systemChromium : undefined;
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   // The tests share one server and database; run them one at a time.
   workers: 1,
   fullyParallel: false,
