@@ -1,10 +1,21 @@
-//! The app's cookies (the session's and the device's): one way to read one
-//! from a request and one way to write one, `HttpOnly`, `SameSite=Lax`,
-//! `Path=/`, no `Domain`, and `Secure` when configured.
+//! The app's cookies (the session's, the device's and a passkey sign-in's):
+//! one way to name one, one way to read one from a request and one way to
+//! write one, `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`, and
+//! `Secure` when configured.
 
 use axum::http::{header, HeaderMap};
 use time::{Duration, OffsetDateTime};
 use tower_sessions::cookie::{Cookie, SameSite};
+
+/// The name of the app's cookie `base` beside the session cookie: with its
+/// `__Host-` prefix when the session cookie has it (HTTPS deployments).
+pub fn beside_session(session_cookie: &str, base: &str) -> String {
+    if session_cookie.starts_with("__Host-") {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}
 
 /// The value of the cookie `name` among the request's `Cookie` headers.
 pub fn find(headers: &HeaderMap, name: &str) -> Option<String> {

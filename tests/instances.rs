@@ -7,7 +7,7 @@ mod authenticator;
 #[path = "common/instance.rs"]
 mod instance;
 
-use instance::{client, session_cookie, Instance};
+use instance::{client, named_cookie, session_cookie, Instance};
 use persistent_login::server::store::scratch::{ScratchDatabase, ScratchPrefix};
 use reqwest::{header, Client, Response, StatusCode};
 use std::time::Duration;
@@ -413,7 +413,8 @@ async fn the_reauth_window_is_one_for_both_instances_with_sessions_in_redis() {
 }
 
 /// A passkey ceremony begun through one instance is finished through the
-/// other: its challenge is in the shared session, not in either process.
+/// other: its challenge is in the shared database (adding one: in the shared
+/// session), not in either process.
 async fn a_passkey_ceremony_begun_on_one_instance_finishes_on_the_other(sessions_in_redis: bool) {
     let site = TwoInstances::with_alice(sessions_in_redis).await;
     let (a, b, client) = (&site.a, &site.b, &site.client);
@@ -436,7 +437,7 @@ async fn a_passkey_ceremony_begun_on_one_instance_finishes_on_the_other(sessions
 
     let options = post(client, &b.url("/api/passkeys/sign-in/options"), None, &[]).await;
     assert_eq!(options.status(), StatusCode::OK);
-    let visitor = session_cookie(&options).expect("the challenge's session");
+    let visitor = named_cookie(&options, "passkey").expect("the challenge's cookie");
     let options: String = options.json().await.unwrap();
     let credential = device.get(&options).await.unwrap();
     let fields = [("credential", credential.as_str())];

@@ -106,6 +106,38 @@ test('the button signs in with a passkey where the browser offers none in the au
   expect(session?.expires, '"Keep me signed in" gives a lasting cookie').toBeGreaterThan(0);
 });
 
+test('a password sign-in sent while the autofill asks for a challenge stays signed in', async ({ page, context }) => {
+  const username = uniqueUser('passkey-race');
+  await register(page, username);
+  // A browser that has not signed in here yet; its sign-in page's request for
+  // a passkey challenge is answered only after the password sign-in is.
+  await context.clearCookies();
+  let signedIn = () => {};
+  const afterSignIn = new Promise<void>((resolve) => (signedIn = resolve));
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname === '/api/login') signedIn();
+  });
+  let challengeAnswered = false;
+  await page.route('**/api/passkeys/sign-in/options', async (route) => {
+    const response = await route.fetch();
+    await afterSignIn;
+    await route.fulfill({ response });
+    challengeAnswered = true;
+  });
+  const asked = page.waitForRequest('**/api/passkeys/sign-in/options');
+  await page.goto('/login');
+  await hydrated(page);
+  await asked;
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect.poll(() => challengeAnswered, { message: 'the challenge was answered after the sign-in' }).toBe(true);
+  await page.reload();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('username')).toHaveText(username);
+});
+
 test('a sensitive action outside the window: adding a passkey asks for the password first', async ({ page, context }) => {
   await virtualAuthenticator(context, page);
   const username = uniqueUser('passkey-confirm');

@@ -1,6 +1,6 @@
 //! Passkeys (#25), with a software authenticator as the user's device: Alice
 //! adds one on her account page and signs in with it on another browser,
-//! without her password. Each challenge answers once, on the session it was
+//! without her password. Each challenge answers once, in the browser it was
 //! given to, from an allowed origin, for this relying party; a passkey whose
 //! signature counter goes backwards (a copied device) is refused, and so is
 //! one presented for another account. Failures answer the same and count
@@ -79,6 +79,16 @@ async fn sign_in_with(browser: &Browser<'_>, credential: &str) -> Response {
             &[("credential", credential), ("remember", "on")],
         )
         .await
+}
+
+/// The `Set-Cookie` headers of an answer.
+fn set_cookies(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect()
 }
 
 async fn who(browser: &Browser<'_>) -> Value {
@@ -196,7 +206,7 @@ async fn a_challenge_answers_once_even_when_two_answers_race() {
 }
 
 #[tokio::test]
-async fn an_answer_to_another_sessions_challenge_is_refused() {
+async fn an_answer_to_another_browsers_challenge_is_refused() {
     let app = spawn_app().await;
     let (_laptop, mut device) = alice_with_a_passkey(&app).await;
 
@@ -205,7 +215,7 @@ async fn an_answer_to_another_sessions_challenge_is_refused() {
     let stolen = assertion(&victim, &mut device).await;
     // The attacker has a ceremony of their own, but the answer is to the victim's.
     options(&attacker, "/api/passkeys/sign-in/options").await;
-    refused(&attacker, &stolen, "another session's challenge").await;
+    refused(&attacker, &stolen, "another browser's challenge").await;
 }
 
 #[tokio::test]
@@ -425,17 +435,18 @@ async fn an_account_has_at_most_its_limit_of_passkeys_and_each_is_its_own() {
 }
 
 #[tokio::test]
-async fn a_sign_in_page_without_a_session_gets_a_challenge_that_costs_no_lasting_session() {
+async fn a_sign_in_pages_challenge_writes_no_session_and_cannot_undo_a_password_sign_in() {
     let app = spawn_app().await;
+    let _alice = signed_up(&app, "alice").await;
     let visitor = Browser::new(&app, PHONE);
     let response = visitor.post("/api/passkeys/sign-in/options", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response
-        .headers()
-        .get(reqwest::header::SET_COOKIE)
-        .map(|value| value.to_str().unwrap().to_string())
-        .expect("the challenge is kept on a session");
-    assert!(cookie.contains("Max-Age=300"), "{cookie}");
+    let cookies = set_cookies(&response);
+    assert!(
+        matches!(&cookies[..], [cookie] if cookie.starts_with("passkey=")
+            && cookie.contains("Max-Age=300") && cookie.contains("HttpOnly")),
+        "only the ceremony's own cookie, for its 5 minutes: {cookies:?}"
+    );
     let options: Value = serde_json::from_str(&response.json::<String>().await.unwrap()).unwrap();
     assert_eq!(options["publicKey"]["userVerification"], "required");
     assert_eq!(options["publicKey"]["rpId"], "localhost");
@@ -443,6 +454,26 @@ async fn a_sign_in_page_without_a_session_gets_a_challenge_that_costs_no_lasting
         options["publicKey"]["allowCredentials"],
         serde_json::json!([])
     );
+
+    // The sign-in page's password form is sent while the autofill's request
+    // for a challenge is under way, and its answer comes first. The
+    // challenge's answer sets no session cookie, so it cannot put back the
+    // one the sign-in replaced: the browser stays signed in.
+    let signed_in = visitor
+        .post(
+            "/api/login",
+            &[("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let late = visitor.post("/api/passkeys/sign-in/options", &[]).await;
+    assert_eq!(late.status(), StatusCode::OK);
+    let cookies = set_cookies(&late);
+    assert!(
+        cookies.iter().all(|cookie| !cookie.starts_with("session=")),
+        "{cookies:?}"
+    );
+    assert_eq!(who(&visitor).await["username"], "alice");
 
     // The site opened at an address the passkeys are not for (here its IP
     // address): refused before anything is stored or counted.

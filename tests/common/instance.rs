@@ -133,12 +133,18 @@ pub fn client() -> reqwest::Client {
 
 /// The `session=…` pair a response sets, if any.
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    named_cookie(response, "session")
+}
+
+/// The cookie `name` the response sets, as `name=value` for a `Cookie` header.
+pub fn named_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
     response
         .headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("session="))
+        .find(|value| value.starts_with(&prefix))
         .and_then(|value| value.split(';').next())
         .map(str::to_string)
 }

@@ -26,13 +26,8 @@ pub struct DeviceCookie {
 
 impl DeviceCookie {
     pub fn beside_session_cookie(session_cookie: &str, secure: bool) -> Self {
-        let name = if session_cookie.starts_with("__Host-") {
-            "__Host-device"
-        } else {
-            "device"
-        };
         Self {
-            name: name.into(),
+            name: cookies::beside_session(session_cookie, "device"),
             secure,
         }
     }

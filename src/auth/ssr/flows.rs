@@ -209,7 +209,7 @@ pub(super) async fn begin_session(
             now,
         )
         .await?;
-        cx.set_device_cookie(&token);
+        cx.set_cookie(&cx.state.device_cookie.set_cookie(&token));
     }
     let state = session::start(
         &cx.session,

@@ -188,20 +188,28 @@ impl RequestContext {
     /// The device cookie's token, when the browser sent a well-formed one
     /// (read only by sign-in, so other requests do not parse it).
     pub fn device_token(&self) -> Option<String> {
-        use_context::<Parts>().and_then(|parts| self.state.device_cookie.find(&parts.headers))
+        self.from_headers(|headers| self.state.device_cookie.find(headers))
     }
 
-    /// Hands the browser a device cookie (see `devices`).
-    pub fn set_device_cookie(&self, token: &str) {
-        let cookie = self.state.device_cookie.set_cookie(token);
+    /// What `read` finds in the request's headers (a cookie, say).
+    pub fn from_headers<T>(
+        &self,
+        read: impl FnOnce(&axum::http::HeaderMap) -> Option<T>,
+    ) -> Option<T> {
+        use_context::<Parts>().and_then(|parts| read(&parts.headers))
+    }
+
+    /// Hands the browser a cookie beside the session's (`set_cookie`: a
+    /// `Set-Cookie` value, such as `DeviceCookie::set_cookie` makes).
+    pub fn set_cookie(&self, set_cookie: &str) {
         match (
             use_context::<ResponseOptions>(),
-            axum::http::HeaderValue::from_str(&cookie),
+            axum::http::HeaderValue::from_str(set_cookie),
         ) {
             (Some(response), Ok(value)) => {
                 response.append_header(axum::http::header::SET_COOKIE, value)
             }
-            _ => tracing::warn!("device cookie not set"),
+            _ => tracing::warn!("cookie not set"),
         }
     }
 

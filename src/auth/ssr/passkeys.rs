@@ -2,10 +2,15 @@
 //! and signs in with, from the browser's autofill or its own prompt.
 //!
 //! The rules a relying party owes: every challenge is single-use and expires
-//! after `CEREMONY_SECS`; its state lives in the server-side session (any
-//! instance can finish a ceremony another began) and, once answered, its
-//! hash in `passkey_ceremonies_done`, so a second answer is refused however
-//! close in time. The relying party id and origins come from the settings
+//! after `CEREMONY_SECS`, and any instance can finish a ceremony another
+//! began. Adding a passkey keeps its state in the signed-in session and,
+//! once answered, its hash in `passkey_ceremonies_done`, so a second answer
+//! is refused however close in time. A sign-in's state is a row of
+//! `passkey_sign_ins` under the hash of a random token in a cookie of its own
+//! ([`CeremonyCookie`]), taken (deleted) by its one answer: a sign-in page's
+//! challenge never writes the session, so a password sign-in that answers
+//! while it is under way keeps its new session id (the two answers set
+//! different cookies). The relying party id and origins come from the settings
 //! (`webauthn.*`) and every ceremony is checked against them (by
 //! `webauthn-rs`); user verification is required; a signature counter that
 //! goes backwards is refused and logged; a credential id belongs to one
@@ -15,18 +20,18 @@
 use super::{
     activity, alerts, devices,
     flows::{begin_session, Via},
-    reauth, throttle,
+    random, reauth, throttle,
     throttle::Scope,
     users::{self, UserRecord},
     AuthError, RequestContext,
 };
 use crate::auth::{ActivityKind, InvalidInput, PasskeyInfo, PASSKEY_NAME_MAX_CHARS};
-use crate::digest::secret_hash;
 use crate::server::store::{query_on, Database, RunsQueries, SerialLock, Transaction};
+use crate::{cookies, digest::secret_hash};
+use axum::http::HeaderMap;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::sync::Arc;
-use tower_sessions::Expiry;
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
     RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
@@ -42,6 +47,42 @@ pub const CEREMONY_SECS: i64 = 300;
 pub struct RelyingParty {
     webauthn: Arc<Webauthn>,
     pub max_per_user: usize,
+    /// The cookie a sign-in ceremony is carried in.
+    pub cookie: CeremonyCookie,
+}
+
+/// The cookie that names a sign-in ceremony (a random token; its hash keys
+/// the ceremony's row): `__Host-passkey` beside a `__Host-` session cookie,
+/// else `passkey`, for `CEREMONY_SECS`.
+#[derive(Clone, Debug)]
+pub struct CeremonyCookie {
+    name: String,
+    secure: bool,
+}
+
+impl CeremonyCookie {
+    pub fn beside_session_cookie(session_cookie: &str, secure: bool) -> Self {
+        Self {
+            name: cookies::beside_session(session_cookie, "passkey"),
+            secure,
+        }
+    }
+
+    /// The `Set-Cookie` value that hands `token` to the browser.
+    fn set_cookie(&self, token: &str) -> String {
+        let max_age = Some(time::Duration::seconds(CEREMONY_SECS));
+        cookies::build(&self.name, token.to_string(), self.secure, max_age).to_string()
+    }
+
+    /// The `Set-Cookie` value that drops it.
+    fn removal(&self) -> String {
+        cookies::removal(&self.name, self.secure).to_string()
+    }
+
+    /// This cookie's token in the request, when well formed.
+    fn find(&self, headers: &HeaderMap) -> Option<String> {
+        cookies::find(headers, &self.name).filter(|token| random::is_token(token))
+    }
 }
 
 impl RelyingParty {
@@ -72,6 +113,7 @@ impl RelyingParty {
         Ok(Self {
             webauthn: Arc::new(webauthn),
             max_per_user: 10,
+            cookie: CeremonyCookie::beside_session_cookie("session", false),
         })
     }
 
@@ -88,6 +130,10 @@ impl RelyingParty {
             max_per_user,
             ..self
         }
+    }
+
+    pub fn with_cookie(self, cookie: CeremonyCookie) -> Self {
+        Self { cookie, ..self }
     }
 }
 
@@ -130,7 +176,7 @@ fn require_allowed_origin(cx: &RequestContext) -> Result<(), AuthError> {
     }
 }
 
-/// A ceremony begun on this session, waiting for its answer.
+/// A ceremony begun, waiting for its answer.
 #[derive(Serialize, Deserialize)]
 struct Ceremony<T> {
     started_at: i64,
@@ -140,26 +186,70 @@ struct Ceremony<T> {
 }
 
 const REGISTRATION_KEY: &str = "passkey.registration";
-const AUTHENTICATION_KEY: &str = "passkey.authentication";
 
 /// Why a ceremony's answer was refused, for the log (the user is told the
 /// same for each).
 type Refusal = &'static str;
 
-/// Stores a new ceremony on this session. A session nobody is signed in to
-/// lives only as long as the ceremony, so a sign-in page's challenge costs
-/// no lasting record.
+/// Stores a new ceremony on this (signed-in) session.
 async fn begin<T: Serialize>(
     cx: &RequestContext,
     key: &str,
     ceremony: &Ceremony<T>,
 ) -> Result<(), AuthError> {
     cx.session.insert(key, ceremony).await?;
-    if cx.signed_in.is_none() {
-        let lifetime = time::Duration::seconds(CEREMONY_SECS);
-        cx.session.set_expiry(Some(Expiry::OnInactivity(lifetime)));
-    }
     Ok(())
+}
+
+/// Stores a new sign-in ceremony under a new token, and hands the browser
+/// the token in its cookie (replacing the one of an earlier ceremony, which
+/// then only waits for its expiry).
+async fn begin_sign_in(
+    cx: &RequestContext,
+    ceremony: &Ceremony<DiscoverableAuthentication>,
+) -> Result<(), AuthError> {
+    let token = random::token();
+    let ceremony = serde_json::to_string(ceremony)
+        .map_err(|error| AuthError::Passkey(format!("ceremony state: {error}")))?;
+    query_on!(&cx.state.database, |executor| sqlx::query(
+        "INSERT INTO passkey_sign_ins (token_hash, ceremony, expires_at) VALUES ($1, $2, $3)"
+    )
+    .bind(secret_hash(&token))
+    .bind(&ceremony)
+    .bind(cx.state.clock.now() + CEREMONY_SECS)
+    .execute(executor)
+    .await
+    .map(|_| ()))?;
+    cx.set_cookie(&cx.state.passkeys.cookie.set_cookie(&token));
+    Ok(())
+}
+
+/// Takes the sign-in ceremony this browser's cookie names, once: its row is
+/// deleted as it is read, so neither a second request nor one racing it on
+/// another instance can answer it. The cookie is dropped either way.
+async fn take_sign_in(
+    cx: &RequestContext,
+) -> Result<Result<Ceremony<DiscoverableAuthentication>, Refusal>, AuthError> {
+    let cookie = &cx.state.passkeys.cookie;
+    let Some(token) = cx.from_headers(|headers| cookie.find(headers)) else {
+        return Ok(Err("no ceremony for this browser"));
+    };
+    cx.set_cookie(&cookie.removal());
+    let row: Option<(String, i64)> = query_on!(&cx.state.database, |executor| sqlx::query_as(
+        "DELETE FROM passkey_sign_ins WHERE token_hash = $1 RETURNING ceremony, expires_at"
+    )
+    .bind(secret_hash(&token))
+    .fetch_optional(executor)
+    .await)?;
+    let Some((ceremony, expires_at)) = row else {
+        return Ok(Err("ceremony answered already, or never begun"));
+    };
+    if cx.state.clock.now() > expires_at {
+        return Ok(Err("ceremony expired"));
+    }
+    serde_json::from_str(&ceremony)
+        .map(Ok)
+        .map_err(|error| AuthError::Passkey(format!("ceremony state: {error}")))
 }
 
 /// Takes the ceremony waiting on this session, once: it is removed from the
@@ -195,15 +285,19 @@ async fn take<T: Serialize + DeserializeOwned>(
     })
 }
 
-/// Forgets answered ceremonies past their expiry.
+/// Forgets answered ceremonies, and sign-in ceremonies never answered, past
+/// their expiry.
 pub async fn purge_expired(database: &Database, now: i64) -> Result<u64, sqlx::Error> {
-    query_on!(database, |executor| sqlx::query(
-        "DELETE FROM passkey_ceremonies_done WHERE expires_at < $1"
-    )
-    .bind(now)
-    .execute(executor)
-    .await
-    .map(|done| done.rows_affected()))
+    let mut purged = 0;
+    for table in ["passkey_ceremonies_done", "passkey_sign_ins"] {
+        let statement = format!("DELETE FROM {table} WHERE expires_at < $1");
+        purged += query_on!(database, |executor| sqlx::query(&statement)
+            .bind(now)
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))?;
+    }
+    Ok(purged)
 }
 
 /// A passkey's name: trimmed, 1 to `PASSKEY_NAME_MAX_CHARS` characters,
@@ -561,7 +655,7 @@ pub async fn sign_in_options(cx: &RequestContext) -> Result<String, AuthError> {
         user_id: None,
         state,
     };
-    begin(cx, AUTHENTICATION_KEY, &ceremony).await?;
+    begin_sign_in(cx, &ceremony).await?;
     serde_json::to_string(&options)
         .map_err(|error| AuthError::Passkey(format!("passkey options: {error}")))
 }
@@ -620,7 +714,7 @@ async fn verify_assertion(
 ) -> Result<Result<UserRecord, (Refusal, Option<i64>)>, AuthError> {
     let service = &cx.state;
     let webauthn = &service.passkeys.webauthn;
-    let ceremony = match take::<DiscoverableAuthentication>(cx, AUTHENTICATION_KEY).await? {
+    let ceremony = match take_sign_in(cx).await? {
         Ok(ceremony) => ceremony,
         Err(reason) => return Ok(Err((reason, None))),
     };
