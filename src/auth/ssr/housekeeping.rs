@@ -2,7 +2,8 @@
 //! time, deleted every `session.cleanup_interval_secs` on the server's clock
 //! for as long as the server runs: throttle counters past their windows,
 //! trusted browsers past their year, activity events past their retention, mail
-//! links past their expiry, answered passkey ceremonies past theirs.
+//! links past their expiry, passkey ceremonies (answered, or sign-ins never
+//! answered) past theirs.
 //! (Expired sessions are the store's: `server::store`'s purge.)
 
 use super::{activity, devices, links, passkeys, throttle, AuthService};
@@ -25,7 +26,7 @@ pub async fn purge_continuously(service: AuthService, every: std::time::Duration
             tracing::error!(error = %error, "expired mail link cleanup failed");
         }
         if let Err(error) = passkeys::purge_expired(database, now).await {
-            tracing::error!(error = %error, "answered passkey ceremony cleanup failed");
+            tracing::error!(error = %error, "expired passkey ceremony cleanup failed");
         }
         match activity::purge(database, now, service.activity).await {
             Ok(deleted) => tracing::debug!(deleted, "old activity events purged"),

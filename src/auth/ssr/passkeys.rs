@@ -800,6 +800,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ceremonies_are_forgotten_once_past_their_expiry() {
+        let database = Database::in_memory().await;
+        for (token, expires_at) in [("gone", 100), ("kept", 500)] {
+            query_on!(&database, |executor| sqlx::query(
+                "INSERT INTO passkey_sign_ins (token_hash, ceremony, expires_at) VALUES ($1, '{}', $2)"
+            )
+            .bind(token)
+            .bind(expires_at)
+            .execute(executor)
+            .await
+            .map(|_| ()))
+            .unwrap();
+            query_on!(&database, |executor| sqlx::query(
+                "INSERT INTO passkey_ceremonies_done (state_hash, expires_at) VALUES ($1, $2)"
+            )
+            .bind(token)
+            .bind(expires_at)
+            .execute(executor)
+            .await
+            .map(|_| ()))
+            .unwrap();
+        }
+        assert_eq!(purge_expired(&database, 300).await.unwrap(), 2);
+        for table in ["passkey_sign_ins", "passkey_ceremonies_done"] {
+            let statement = format!("SELECT COUNT(*) FROM {table}");
+            let left: i64 = query_on!(&database, |executor| sqlx::query_scalar(&statement)
+                .fetch_one(executor)
+                .await)
+            .unwrap();
+            assert_eq!(left, 1, "{table}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_credential_id_belongs_to_one_account() {
         let database = Database::in_memory().await;
         let alice = users::insert(&database, "alice", "alice", "hash")
