@@ -802,24 +802,20 @@ mod tests {
     #[tokio::test]
     async fn ceremonies_are_forgotten_once_past_their_expiry() {
         let database = Database::in_memory().await;
-        for (token, expires_at) in [("gone", 100), ("kept", 500)] {
-            query_on!(&database, |executor| sqlx::query(
-                "INSERT INTO passkey_sign_ins (token_hash, ceremony, expires_at) VALUES ($1, '{}', $2)"
-            )
-            .bind(token)
-            .bind(expires_at)
-            .execute(executor)
-            .await
-            .map(|_| ()))
-            .unwrap();
-            query_on!(&database, |executor| sqlx::query(
-                "INSERT INTO passkey_ceremonies_done (state_hash, expires_at) VALUES ($1, $2)"
-            )
-            .bind(token)
-            .bind(expires_at)
-            .execute(executor)
-            .await
-            .map(|_| ()))
+        let inserts = [
+            "INSERT INTO passkey_sign_ins (token_hash, ceremony, expires_at) VALUES ($1, '{}', $2)",
+            "INSERT INTO passkey_ceremonies_done (state_hash, expires_at) VALUES ($1, $2)",
+        ];
+        for (insert, (key, expires_at)) in inserts
+            .into_iter()
+            .flat_map(|insert| [("gone", 100), ("kept", 500)].map(|row| (insert, row)))
+        {
+            query_on!(&database, |executor| sqlx::query(insert)
+                .bind(key)
+                .bind(expires_at)
+                .execute(executor)
+                .await
+                .map(|_| ()))
             .unwrap();
         }
         assert_eq!(purge_expired(&database, 300).await.unwrap(), 2);
