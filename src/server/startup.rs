@@ -24,7 +24,7 @@ use super::{
 use crate::{
     app::{shell, App},
     auth::ssr::{
-        housekeeping, AuthError, AuthService, Clock, DeviceCookie, PasswordHasher, Services,
+        device_cookie, housekeeping, AuthError, AuthService, Clock, PasswordHasher, Services,
     },
 };
 use axum::{middleware::from_fn, middleware::from_fn_with_state, routing::get, Router};
@@ -88,10 +88,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
         password_rules: settings.password_rules(),
         throttle: settings.throttle_rules(),
         clock: clock.clone(),
-        device_cookie: DeviceCookie::beside_session_cookie(
-            &settings.cookie.name,
-            settings.cookie.secure,
-        ),
+        device_cookie: device_cookie(&settings.cookie.name, settings.cookie.secure),
         sessions: session_store(settings, database.clone())
             .await?
             .with_max_per_user(settings.session.max_per_user, clock),

@@ -8,40 +8,17 @@
 //! database yields no cookie. A token is trusted for one account for
 //! `DEVICE_LIFETIME_SECS` after it was issued.
 
-use super::random::is_token;
+use super::random::TokenCookie;
+use crate::digest::secret_hash;
 use crate::server::store::{query_on, Database};
-use crate::{cookies, digest::secret_hash};
-use axum::http::HeaderMap;
 
 /// How long a browser stays trusted for an account after signing in.
 pub const DEVICE_LIFETIME_SECS: i64 = 365 * 86_400;
 
-/// The device cookie's name and flags; `__Host-device` beside a `__Host-`
-/// session cookie, else `device`.
-#[derive(Clone, Debug)]
-pub struct DeviceCookie {
-    pub name: String,
-    pub secure: bool,
-}
-
-impl DeviceCookie {
-    pub fn beside_session_cookie(session_cookie: &str, secure: bool) -> Self {
-        Self {
-            name: cookies::beside_session(session_cookie, "device"),
-            secure,
-        }
-    }
-
-    /// The `Set-Cookie` value that hands `token` to the browser.
-    pub fn set_cookie(&self, token: &str) -> String {
-        let max_age = Some(time::Duration::seconds(DEVICE_LIFETIME_SECS));
-        cookies::build(&self.name, token.to_string(), self.secure, max_age).to_string()
-    }
-
-    /// This cookie's token in the request, when well formed.
-    pub fn find(&self, headers: &HeaderMap) -> Option<String> {
-        cookies::find(headers, &self.name).filter(|value| is_token(value))
-    }
+/// The device cookie: `__Host-device` beside a `__Host-` session cookie,
+/// else `device`, for `DEVICE_LIFETIME_SECS`.
+pub fn device_cookie(session_cookie: &str, secure: bool) -> TokenCookie {
+    TokenCookie::beside_session_cookie("device", session_cookie, secure, DEVICE_LIFETIME_SECS)
 }
 
 /// A new device token.
@@ -141,7 +118,8 @@ mod tests {
 
     #[test]
     fn the_cookie_is_found_only_when_well_formed() {
-        let cookie = DeviceCookie::beside_session_cookie("session", false);
+        use axum::http::HeaderMap;
+        let cookie = device_cookie("session", false);
         let token = new_token();
         let headers = |value: String| {
             let mut headers = HeaderMap::new();
@@ -152,7 +130,7 @@ mod tests {
         assert_eq!(cookie.find(&sent), Some(token));
         assert_eq!(cookie.find(&headers("device=not-hex".into())), None);
         assert_eq!(cookie.find(&headers("session=abc".into())), None);
-        let secure = DeviceCookie::beside_session_cookie("__Host-session", true);
+        let secure = device_cookie("__Host-session", true);
         assert_eq!(secure.name, "__Host-device");
         assert!(secure.set_cookie("t").contains("; Secure"));
     }

@@ -30,7 +30,7 @@ pub use accounts::{
     change_password, ended_sessions, list_sessions, live_sessions, not_me, revoke_other_sessions,
     revoke_session, sign_out_everywhere, SignedOutEverywhere,
 };
-pub use devices::DeviceCookie;
+pub use devices::device_cookie;
 pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};
 pub use flows::{create_user, register_account, sign_in, sign_out, sign_up};
 pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
@@ -79,7 +79,7 @@ pub struct Services {
     pub password_rules: PasswordRules,
     pub throttle: ThrottleRules,
     pub clock: Clock,
-    pub device_cookie: DeviceCookie,
+    pub device_cookie: random::TokenCookie,
     /// The session store seam: the index of users' sessions and revocation.
     pub sessions: Sessions,
     /// How bearer tokens are signed and checked.
@@ -200,7 +200,7 @@ impl RequestContext {
     }
 
     /// Hands the browser a cookie beside the session's (`set_cookie`: a
-    /// `Set-Cookie` value, such as `DeviceCookie::set_cookie` makes).
+    /// `Set-Cookie` value, such as `TokenCookie::set_cookie` makes).
     pub fn set_cookie(&self, set_cookie: &str) {
         match (
             use_context::<ResponseOptions>(),

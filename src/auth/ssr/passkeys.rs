@@ -7,7 +7,7 @@
 //! once answered, its hash in `passkey_ceremonies_done`, so a second answer
 //! is refused however close in time. A sign-in's state is a row of
 //! `passkey_sign_ins` under the hash of a random token in a cookie of its own
-//! ([`CeremonyCookie`]), taken (deleted) by its one answer: a sign-in page's
+//! ([`ceremony_cookie`]), taken (deleted) by its one answer: a sign-in page's
 //! challenge never writes the session, so a password sign-in that answers
 //! while it is under way keeps its new session id (the two answers set
 //! different cookies). The relying party id and origins come from the settings
@@ -20,15 +20,15 @@
 use super::{
     activity, alerts, devices,
     flows::{begin_session, Via},
-    random, reauth, throttle,
+    random::{self, TokenCookie},
+    reauth, throttle,
     throttle::Scope,
     users::{self, UserRecord},
     AuthError, RequestContext,
 };
 use crate::auth::{ActivityKind, InvalidInput, PasskeyInfo, PASSKEY_NAME_MAX_CHARS};
+use crate::digest::secret_hash;
 use crate::server::store::{query_on, Database, RunsQueries, SerialLock, Transaction};
-use crate::{cookies, digest::secret_hash};
-use axum::http::HeaderMap;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::sync::Arc;
@@ -48,41 +48,14 @@ pub struct RelyingParty {
     webauthn: Arc<Webauthn>,
     pub max_per_user: usize,
     /// The cookie a sign-in ceremony is carried in.
-    pub cookie: CeremonyCookie,
+    pub cookie: TokenCookie,
 }
 
 /// The cookie that names a sign-in ceremony (a random token; its hash keys
 /// the ceremony's row): `__Host-passkey` beside a `__Host-` session cookie,
 /// else `passkey`, for `CEREMONY_SECS`.
-#[derive(Clone, Debug)]
-pub struct CeremonyCookie {
-    name: String,
-    secure: bool,
-}
-
-impl CeremonyCookie {
-    pub fn beside_session_cookie(session_cookie: &str, secure: bool) -> Self {
-        Self {
-            name: cookies::beside_session(session_cookie, "passkey"),
-            secure,
-        }
-    }
-
-    /// The `Set-Cookie` value that hands `token` to the browser.
-    fn set_cookie(&self, token: &str) -> String {
-        let max_age = Some(time::Duration::seconds(CEREMONY_SECS));
-        cookies::build(&self.name, token.to_string(), self.secure, max_age).to_string()
-    }
-
-    /// The `Set-Cookie` value that drops it.
-    fn removal(&self) -> String {
-        cookies::removal(&self.name, self.secure).to_string()
-    }
-
-    /// This cookie's token in the request, when well formed.
-    fn find(&self, headers: &HeaderMap) -> Option<String> {
-        cookies::find(headers, &self.name).filter(|token| random::is_token(token))
-    }
+pub fn ceremony_cookie(session_cookie: &str, secure: bool) -> TokenCookie {
+    TokenCookie::beside_session_cookie("passkey", session_cookie, secure, CEREMONY_SECS)
 }
 
 impl RelyingParty {
@@ -113,7 +86,7 @@ impl RelyingParty {
         Ok(Self {
             webauthn: Arc::new(webauthn),
             max_per_user: 10,
-            cookie: CeremonyCookie::beside_session_cookie("session", false),
+            cookie: ceremony_cookie("session", false),
         })
     }
 
@@ -132,7 +105,7 @@ impl RelyingParty {
         }
     }
 
-    pub fn with_cookie(self, cookie: CeremonyCookie) -> Self {
+    pub fn with_cookie(self, cookie: TokenCookie) -> Self {
         Self { cookie, ..self }
     }
 }

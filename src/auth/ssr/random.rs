@@ -1,7 +1,9 @@
-//! Random tokens: device cookies, the public handles of sessions, the ids of
-//! bearer tokens and development-only signing keys.
+//! Random tokens: device cookies, passkey sign-in ceremonies, the public
+//! handles of sessions, the ids of bearer tokens and development-only signing
+//! keys; and the cookie that carries one to the browser and back.
 
-use crate::digest::hex;
+use crate::{cookies, digest::hex};
+use axum::http::HeaderMap;
 use rand_core::{OsRng, RngCore};
 
 /// A new random token: 128 bits from the OS, as 32 hex digits.
@@ -19,6 +21,47 @@ pub fn bytes<const N: usize>() -> [u8; N] {
 /// Whether `text` has the shape of a `token`.
 pub fn is_token(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A cookie that carries a `token` for `lifetime_secs`, named beside the
+/// session cookie (`__Host-{base}` beside a `__Host-` session cookie, else
+/// `{base}`): the device cookie, a passkey sign-in's.
+#[derive(Clone, Debug)]
+pub struct TokenCookie {
+    pub name: String,
+    secure: bool,
+    lifetime_secs: i64,
+}
+
+impl TokenCookie {
+    pub fn beside_session_cookie(
+        base: &str,
+        session_cookie: &str,
+        secure: bool,
+        lifetime_secs: i64,
+    ) -> Self {
+        Self {
+            name: cookies::beside_session(session_cookie, base),
+            secure,
+            lifetime_secs,
+        }
+    }
+
+    /// The `Set-Cookie` value that hands `token` to the browser.
+    pub fn set_cookie(&self, token: &str) -> String {
+        let max_age = Some(time::Duration::seconds(self.lifetime_secs));
+        cookies::build(&self.name, token.to_string(), self.secure, max_age).to_string()
+    }
+
+    /// The `Set-Cookie` value that drops it.
+    pub fn removal(&self) -> String {
+        cookies::removal(&self.name, self.secure).to_string()
+    }
+
+    /// This cookie's token in the request, when well formed.
+    pub fn find(&self, headers: &HeaderMap) -> Option<String> {
+        cookies::find(headers, &self.name).filter(|value| is_token(value))
+    }
 }
 
 #[cfg(test)]

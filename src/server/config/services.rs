@@ -6,7 +6,7 @@ use crate::{
     auth::ssr::{
         activity::ActivityRules,
         email::MailRules,
-        passkeys::{CeremonyCookie, RelyingParty},
+        passkeys::{ceremony_cookie, RelyingParty},
         tokens::jwt::{TokenKeys, TokenRules},
         HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
     },
@@ -63,9 +63,9 @@ impl Settings {
         let webauthn = &self.webauthn;
         RelyingParty::new(&webauthn.rp_id, &webauthn.origin_list(), &webauthn.rp_name)
             .map(|party| {
-                party.with_max_per_user(webauthn.max_per_user).with_cookie(
-                    CeremonyCookie::beside_session_cookie(&self.cookie.name, self.cookie.secure),
-                )
+                party
+                    .with_max_per_user(webauthn.max_per_user)
+                    .with_cookie(ceremony_cookie(&self.cookie.name, self.cookie.secure))
             })
             .map_err(ConfigError::Invalid)
     }
