@@ -461,13 +461,7 @@ async fn a_sign_in_pages_challenge_writes_no_session_and_cannot_undo_a_password_
     // for a challenge is under way, and its answer comes first. The
     // challenge's answer sets no session cookie, so it cannot put back the
     // one the sign-in replaced: the browser stays signed in.
-    let signed_in = visitor
-        .post(
-            "/api/login",
-            &[("username", "alice"), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(signed_in.status(), StatusCode::OK);
+    visitor.sign_in("alice", PASSWORD).await;
     let late = visitor.post("/api/passkeys/sign-in/options", &[]).await;
     assert_eq!(late.status(), StatusCode::OK);
     let set = session_set_cookie(&late, "session");
