@@ -135,3 +135,25 @@ export async function signUpWithVerifiedAddress(page: Page, username: string): P
   await expect(page.getByTestId('email-verified')).toBeVisible();
   return address;
 }
+
+/**
+ * Chromium's virtual authenticator (the DevTools Protocol's WebAuthn
+ * domain): a platform authenticator holding discoverable passkeys, whose
+ * user is always present and verified.
+ */
+export async function virtualAuthenticator(context: BrowserContext, page: Page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  const passkeys = async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+  return { passkeys };
+}

@@ -1,32 +1,10 @@
-import { test, expect, type BrowserContext, type Page } from '@playwright/test';
-import { expectAccessible, hydrated, PASSWORD, register, signOut, uniqueUser } from './helpers';
+import { test, expect, type Page } from '@playwright/test';
+import { expectAccessible, hydrated, PASSWORD, register, signOut, uniqueUser, virtualAuthenticator } from './helpers';
 
 // Browsers refuse passkeys on an IP address: these stories use the site at
 // localhost, the relying party the app is configured for by default.
 const SITE = 'http://localhost:3000';
 test.use({ baseURL: SITE });
-
-/**
- * Chromium's virtual authenticator (the DevTools Protocol's WebAuthn
- * domain): a platform authenticator holding discoverable passkeys, whose
- * user is always present and verified.
- */
-async function virtualAuthenticator(context: BrowserContext, page: Page) {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  const passkeys = async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
-  return { passkeys };
-}
 
 /** Signs up `username` and adds a passkey on the account page. */
 async function withPasskey(page: Page, username: string): Promise<void> {

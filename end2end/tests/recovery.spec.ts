@@ -1,5 +1,14 @@
 import { test, expect } from '@playwright/test';
-import { expectAccessible, hydrated, linkIn, mailTo, signUpWithVerifiedAddress, uniqueUser } from './helpers';
+import {
+  expectAccessible,
+  hydrated,
+  linkIn,
+  mailTo,
+  signIn,
+  signUpWithVerifiedAddress,
+  uniqueUser,
+  virtualAuthenticator,
+} from './helpers';
 
 // "Forgot your password?" (#24): the link arrives at the account's verified
 // address (read from the tests' real SMTP server) and leads to a new
@@ -70,4 +79,61 @@ test('without JavaScript: forgot password to signed in', async ({ browser }) => 
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('username')).toHaveText(username);
   await context.close();
+});
+
+test.describe('an intruder with the stolen password', () => {
+  // Passkeys need a host name: the intruder works at localhost.
+  test.use({ baseURL: 'http://localhost:3000' });
+
+  test('adds a passkey; "This wasn\'t me" and a new password shut it out, and the owner sees it removed', async ({
+    browser,
+  }) => {
+    const owner = await browser.newContext();
+    const ownerPage = await owner.newPage();
+    const username = uniqueUser('intruded');
+    const address = await signUpWithVerifiedAddress(ownerPage, username);
+    // Her first sign-in trusts her browser; a sign-in from any other is reported.
+    await signIn(ownerPage, username, true);
+
+    const intruder = await browser.newContext();
+    const intruderPage = await intruder.newPage();
+    await virtualAuthenticator(intruder, intruderPage);
+    await signIn(intruderPage, username, true);
+    await intruderPage.goto('/account');
+    await hydrated(intruderPage);
+    const passkeys = intruderPage.getByTestId('passkeys');
+    await passkeys.getByRole('button', { name: 'Add a passkey' }).click();
+    await expect(passkeys.getByTestId('passkey-added')).toBeVisible();
+    const name = (await passkeys.getByTestId('passkey-name').textContent())?.trim() ?? '';
+    expect(name).not.toBe('');
+
+    // The owner follows the alert's "This wasn't me", then sets a new password.
+    const alerts = (await mailTo(address, 2)).filter((mail) => mail.subject.startsWith('New sign-in'));
+    expect(alerts).toHaveLength(1);
+    const notMe = linkIn(alerts[0], '/alerts/not-me');
+    await ownerPage.goto(notMe);
+    await hydrated(ownerPage);
+    await expect(ownerPage.getByText('every passkey removed')).toBeVisible();
+    await ownerPage.getByTestId('not-me-confirm').click();
+    await expect(ownerPage).toHaveURL(/\/password\/reset$/);
+    await hydrated(ownerPage);
+    await ownerPage.getByLabel(/^New password/).fill(NEW_PASSWORD);
+    await ownerPage.getByLabel('Confirm new password').fill(NEW_PASSWORD);
+    await ownerPage.getByRole('button', { name: 'Set the new password' }).click();
+    await expect(ownerPage).toHaveURL(/\/dashboard$/);
+    await ownerPage.goto(new URL('/account/activity', notMe).toString());
+    const removed = ownerPage.locator('[data-kind="passkey_removed_by_recovery"]');
+    await expect(removed).toHaveCount(1);
+    await expect(removed.getByTestId('event-detail')).toHaveText(name);
+
+    // The intruder is signed out, and the sign-in page's autofill offers the
+    // passkey (the virtual authenticator answers at once): it is refused.
+    await intruderPage.goto('/login');
+    await expect(intruderPage.getByTestId('passkey-error')).toHaveText(
+      'That passkey could not sign you in. Try again, or use your password.',
+    );
+    await expect(intruderPage).toHaveURL(/\/login$/);
+    await owner.close();
+    await intruder.close();
+  });
 });

@@ -121,6 +121,9 @@ pub enum ActivityKind {
     SignedInWithPasskeyNewDevice,
     PasskeyAdded,
     PasskeyRemoved,
+    /// A passkey removed by "This wasn't me" or a password reset (#35):
+    /// recovery removes every passkey, the intruder's among them.
+    PasskeyRemovedByRecovery,
 }
 
 impl ActivityKind {
@@ -154,13 +157,18 @@ impl ActivityKind {
             Self::TokensRevoked => "API tokens revoked",
             Self::Confirmed => "Password entered for sensitive actions",
             Self::SessionReused => "A session was ended: its cookie was used from two places",
-            Self::NotMe => "\"This wasn't me\": every other session and token ended",
+            Self::NotMe => {
+                "\"This wasn't me\": sessions and tokens ended, passkeys removed, other browsers forgotten"
+            }
             Self::EmailVerified => "Email address verified",
-            Self::PasswordReset => "Password reset by email: every session and token ended",
+            Self::PasswordReset => {
+                "Password reset by email: sessions and tokens ended, passkeys removed, other browsers forgotten"
+            }
             Self::SignedInWithPasskey => "Signed in with a passkey",
             Self::SignedInWithPasskeyNewDevice => "Signed in with a passkey from a new device",
             Self::PasskeyAdded => "Passkey added",
             Self::PasskeyRemoved => "Passkey removed",
+            Self::PasskeyRemovedByRecovery => "Passkey removed by the account's recovery",
         }
     }
 }
@@ -176,6 +184,8 @@ pub struct ActivityEvent {
     pub device: String,
     pub client: String,
     pub this_device: bool,
+    /// What it concerns, when the kind alone does not say: a passkey's name.
+    pub detail: Option<String>,
 }
 
 /// One page of the activity, newest first; `older` is the `before` cursor of

@@ -67,8 +67,9 @@ fn Activity() -> impl IntoView {
         <section aria-labelledby="not-me-heading">
             <h2 id="not-me-heading">"Something here wasn't you?"</h2>
             <p>
-                "This signs you out everywhere but here and revokes every API token; then "
-                "change your password."
+                "This signs you out everywhere but here, revokes every API token, removes every "
+                "passkey (an intruder may have added one: add yours again afterwards) and forgets "
+                "every other browser, so their next sign-in is reported; then change your password."
             </p>
             <ActionForm action=not_me>
                 <button type="submit" class="danger" data-testid="not-me">"This wasn't me"</button>
@@ -84,6 +85,7 @@ fn EventItem(event: ActivityEvent) -> impl IntoView {
         <li class="session" data-testid="event" data-kind=event.kind.wire_name()>
             <p class="device">
                 <strong>{event.kind.describe()}</strong>
+                {event.detail.map(|detail| view! { ": " <q data-testid="event-detail">{detail}</q> })}
                 {event.this_device.then(|| view! { " " <span class="badge" data-testid="this-device">"This device"</span> })}
             </p>
             <dl>

@@ -1,8 +1,9 @@
 //! `/alerts/not-me`: where the "This wasn't me" link of a new-device alert
 //! leads (#24). The token is already in the session (gone from the
-//! address); the page names the account and asks before it acts. Done, that
-//! session and every API token have ended and the browser goes on to choose
-//! a new password. Nobody need be signed in.
+//! address); the page names the account and asks before it acts. Done,
+//! every session and API token of the account has ended, every passkey is
+//! removed and every other browser forgotten, and the browser goes on to
+//! choose a new password. Nobody need be signed in.
 
 use super::error_message;
 use crate::{
@@ -23,11 +24,13 @@ pub fn NotMeLinkPage() -> impl IntoView {
                     Ok(LinkState::Valid { username, .. }) => view! {
                         <p>
                             "Someone signed in to the account " <strong data-testid="not-me-username">{username}</strong>
-                            " from a new device. If it was not you, sign that device out and revoke every "
-                            "API token now; then choose a new password that nobody else knows."
+                            " from a new device. If it was not you, sign every device out now: every API "
+                            "token is revoked, every passkey removed (someone in your account may have "
+                            "added one: add yours again afterwards) and every other browser forgotten. "
+                            "Then choose a new password that nobody else knows."
                         </p>
                         <ActionForm action=not_me>
-                            <button type="submit" class="danger" data-testid="not-me-confirm">"Sign that device out"</button>
+                            <button type="submit" class="danger" data-testid="not-me-confirm">"Sign every device out"</button>
                         </ActionForm>
                     }
                     .into_any(),

@@ -33,7 +33,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     Ok(LinkState::Valid { username, .. }) => view! {
                         <p>
                             "For the account " <strong data-testid="reset-username">{username.clone()}</strong>
-                            ". Setting it signs out every device and revokes every API token, "
+                            ". Setting it signs out every device, revokes every API token, removes "
+                            "every passkey (add yours again afterwards) and forgets every other browser, "
                             "then signs you in here."
                         </p>
                         <ActionForm action=reset>

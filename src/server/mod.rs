@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod errors;
+pub mod files;
 pub mod http;
 pub mod mail;
 pub mod outage;

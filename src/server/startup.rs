@@ -3,6 +3,7 @@
 
 use super::{
     config::{ConfigError, Environment, SessionStoreKind, Settings},
+    files::FilesOrNotFound,
     http::{
         body_limit::limit_body,
         forwarded::{forwarded_client, TrustedProxies},
@@ -151,6 +152,14 @@ pub async fn build(
         provide_context(form_limits);
         super::http::headers::provide_page_policy(live_reload);
     };
+    let not_found = leptos_axum::render_app_async_with_context(context.clone(), {
+        let options = leptos_options.clone();
+        move || shell(options.clone())
+    });
+    let files = FilesOrNotFound::new(
+        std::path::Path::new(&*leptos_options.site_root),
+        Arc::new(move |request| Box::pin(not_found(request))),
+    );
     let routes = generate_route_list(App);
     let router = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -159,10 +168,7 @@ pub async fn build(
         })
         // Beside the app's own `POST /api/me` (a server function).
         .route("/api/me", get(super::api::me))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .fallback(move |request| files.clone().answer(request))
         // Innermost: a server function's error answer gets its status.
         .layer(from_fn(super::errors::server_fn_status))
         .layer(from_fn(hold_link_token))

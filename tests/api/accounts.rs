@@ -3,7 +3,7 @@
 //! here is a client with its own cookie jar and User-Agent.
 
 use crate::helpers::{
-    client_with, cookie_pair, location, session_set_cookie, spawn_app, Browser, PASSWORD,
+    client_with, cookie_pair, handle_of, location, session_set_cookie, spawn_app, Browser, PASSWORD,
 };
 use reqwest::{header, StatusCode};
 use serde_json::Value;
@@ -13,16 +13,6 @@ const CHROME_ON_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.3
 const FIREFOX_ON_WINDOWS: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const NEW_PASSWORD: &str = "plum trombone glacier sunset";
-
-fn handle_of(sessions: &[Value], current: bool) -> String {
-    sessions
-        .iter()
-        .find(|session| session["current"] == current)
-        .expect("such a session")["handle"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 #[tokio::test]
 async fn the_list_shows_each_browser_newest_first_and_marks_this_one() {

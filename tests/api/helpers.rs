@@ -102,6 +102,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings, storage: Arc<TestStorage>) -> TestApp {
+    spawn_app_serving(settings, storage, "target/site").await
+}
+
+/// An app that serves its files (`/pkg/…`) from `site_root`.
+pub async fn spawn_app_serving(
+    settings: Settings,
+    storage: Arc<TestStorage>,
+    site_root: &str,
+) -> TestApp {
     // `TEST_LOG=1` shows the servers' log (filter: `RUST_LOG`, default `info`).
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -115,7 +124,7 @@ pub async fn spawn_app_with(settings: Settings, storage: Arc<TestStorage>) -> Te
     }
     let options = leptos::config::LeptosOptions::builder()
         .output_name("persistent-login")
-        .site_root("target/site")
+        .site_root(site_root)
         .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
         .build();
     let app = startup::build(&settings, options)
@@ -315,6 +324,18 @@ impl TestApp {
 }
 
 /// The session cookie's `Set-Cookie` header, if the response sets one.
+/// The handle of this browser's session (`current`) or of another, in a
+/// `GET /api/sessions` list.
+pub fn handle_of(sessions: &[serde_json::Value], current: bool) -> String {
+    sessions
+        .iter()
+        .find(|session| session["current"] == current)
+        .expect("such a session")["handle"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 pub fn session_set_cookie(response: &Response, name: &str) -> Option<String> {
     response
         .headers()

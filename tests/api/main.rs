@@ -1,6 +1,9 @@
 //! Black-box tests: the real server on a random port with a fresh SQLite file,
 //! driven over HTTP. Each file reads as a user story.
 
+/// A software passkey device, shared by the passkey stories.
+#[path = "../common/authenticator.rs"]
+mod authenticator;
 mod helpers;
 /// Shared by the mail stories.
 mod mail;
@@ -16,6 +19,7 @@ mod connection_slots;
 mod dashboard;
 mod email;
 mod health;
+mod intruder;
 mod login;
 mod logout;
 mod passkeys;

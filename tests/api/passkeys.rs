@@ -6,18 +6,15 @@
 //! one presented for another account. Failures answer the same and count
 //! toward the client address's sign-in throttle.
 
-#[path = "../common/authenticator.rs"]
-mod authenticator;
-
+use crate::authenticator::Authenticator;
 use crate::helpers::{
     session_set_cookie, spawn_app, spawn_app_with, test_settings, Browser, TestApp, PASSWORD,
 };
-use authenticator::Authenticator;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 
-const ORIGIN: &str = "http://localhost:3000";
+pub const ORIGIN: &str = "http://localhost:3000";
 const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
@@ -48,7 +45,11 @@ async fn signed_up<'a>(app: &'a TestApp, username: &str) -> Browser<'a> {
 }
 
 /// Adds the passkey `device` makes, named `name`; the account page's answer.
-async fn add_passkey(browser: &Browser<'_>, device: &mut Authenticator, name: &str) -> Response {
+pub async fn add_passkey(
+    browser: &Browser<'_>,
+    device: &mut Authenticator,
+    name: &str,
+) -> Response {
     let options = options(browser, "/api/passkeys/new/options").await;
     let credential = device
         .create(&options)
@@ -69,12 +70,12 @@ async fn passkeys(browser: &Browser<'_>) -> Vec<Value> {
 }
 
 /// `device`'s answer to a sign-in ceremony begun on `browser`.
-async fn assertion(browser: &Browser<'_>, device: &mut Authenticator) -> String {
+pub async fn assertion(browser: &Browser<'_>, device: &mut Authenticator) -> String {
     let options = options(browser, "/api/passkeys/sign-in/options").await;
     device.get(&options).await.expect("the device signs")
 }
 
-async fn sign_in_with(browser: &Browser<'_>, credential: &str) -> Response {
+pub async fn sign_in_with(browser: &Browser<'_>, credential: &str) -> Response {
     browser
         .post(
             "/api/passkeys/sign-in",

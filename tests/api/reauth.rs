@@ -83,6 +83,15 @@ async fn outside_the_window_every_sensitive_action_gets_403_and_changes_nothing_
         "signing out everywhere else",
     )
     .await;
+    // Nor one by one: the phone's session by its handle.
+    let phone_handle = crate::helpers::handle_of(&laptop.sessions().await, false);
+    assert_refused(
+        laptop
+            .post("/api/sessions/revoke", &[("session", &phone_handle)])
+            .await,
+        "signing the phone out",
+    )
+    .await;
     assert_eq!(tokens_held(&laptop).await, 1, "no token made or revoked");
     assert_eq!(
         laptop.sessions().await.len(),

@@ -311,3 +311,117 @@ async fn a_crafted_error_link_shows_only_messages_the_app_writes() {
         "{with_rule}"
     );
 }
+
+/// The policy of a page (its script nonce), and whether every script the
+/// page carries is allowed by it.
+fn page_nonce_allows_its_scripts(policy: &str, html: &str) -> Result<(), String> {
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .ok_or_else(|| format!("no script nonce in the page's policy: {policy}"))?;
+    let scripts = html.matches("<script").count();
+    let allowed = html.matches(&format!("nonce=\"{nonce}\"")).count();
+    if scripts == 0 || scripts != allowed {
+        return Err(format!(
+            "{allowed} of {scripts} scripts carry the nonce {nonce}"
+        ));
+    }
+    Ok(())
+}
+
+/// A browser downloads the app's files right after each page. While files
+/// download beside them, every page still comes with its own policy (a nonce
+/// its scripts carry), never the files' `default-src 'none'`, which would
+/// leave it unstyled and dead; and every file comes whole, with the files'
+/// policy. Pages signed in and not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_keep_their_own_policy_while_the_apps_files_download_beside_them() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let files: Vec<(String, Vec<u8>)> = [
+        ("persistent-login.js", 40_000),
+        ("persistent-login.wasm", 400_000),
+        ("persistent-login.css", 8_000),
+    ]
+    .into_iter()
+    .map(|(name, size)| {
+        let bytes: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(pkg.join(name), &bytes).unwrap();
+        (format!("/pkg/{name}"), bytes)
+    })
+    .collect();
+    let (settings, storage) = crate::helpers::test_settings().await;
+    let app = crate::helpers::spawn_app_serving(
+        settings,
+        std::sync::Arc::new(storage),
+        site.path().to_str().unwrap(),
+    )
+    .await;
+    app.signed_in_as("alice", true).await;
+    let app = std::sync::Arc::new(app);
+
+    let downloads = (0..4).map(|_| {
+        let (app, files) = (app.clone(), files.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut wrong = Vec::new();
+            for round in 0..60 {
+                let (path, bytes) = &files[round % files.len()];
+                let response = client.get(app.url(path)).send().await.unwrap();
+                let status = response.status();
+                let policy = response.headers()["content-security-policy"].clone();
+                let whole = response.bytes().await.unwrap()[..] == bytes[..];
+                if status != StatusCode::OK
+                    || policy != "default-src 'none'; frame-ancestors 'none'"
+                    || !whole
+                {
+                    wrong.push(format!("{path}: {status}, whole: {whole}, {policy:?}"));
+                }
+            }
+            wrong
+        })
+    });
+    let signed_in = ["/", "/dashboard", "/account", "/account/activity", "/login"];
+    let pages = (0..3).map(|task| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            // Two "tabs" of alice's browser, and a stranger's browser.
+            let client = if task < 2 {
+                app.client.clone()
+            } else {
+                reqwest::Client::new()
+            };
+            let mut broken = Vec::new();
+            for round in 0..25 {
+                let path = signed_in[round % signed_in.len()];
+                let response = client.get(app.url(path)).send().await.unwrap();
+                let policy = response.headers()["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                let html = response.text().await.unwrap();
+                if let Err(why) = page_nonce_allows_its_scripts(&policy, &html) {
+                    broken.push(format!("{path}: {why}"));
+                }
+            }
+            broken
+        })
+    });
+    let pages: Vec<_> = pages.collect();
+    let mut files_wrong = Vec::new();
+    for download in downloads.collect::<Vec<_>>() {
+        files_wrong.extend(download.await.unwrap());
+    }
+    let mut broken = Vec::new();
+    for page in pages {
+        broken.extend(page.await.unwrap());
+    }
+    assert!(
+        broken.is_empty() && files_wrong.is_empty(),
+        "{} of 75 pages broken: {broken:#?}\n{} of 240 files wrong: {files_wrong:#?}",
+        broken.len(),
+        files_wrong.len()
+    );
+}

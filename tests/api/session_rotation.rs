@@ -306,3 +306,58 @@ async fn a_sign_out_during_a_rotation_ends_the_session_under_every_id() {
         }
     }
 }
+
+/// A session write that meets a rotation lands on the new id (#35): "End the
+/// re-authentication window now", sent beside three `GET /api/me` that carry
+/// the same cookie, one of which rotates the id, takes effect every time;
+/// the next sensitive action asks for the password again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_write_racing_a_rotation_is_not_lost() {
+    let app = app(INTERVAL as u64).await;
+    let mut cookie = signed_in(&app).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |path: &str, cookie: &str, fields: Vec<(&'static str, &'static str)>| {
+        let request = client
+            .post(app.url(path))
+            .header("cookie", cookie.to_string())
+            .form(&fields);
+        async move { request.send().await.unwrap() }
+    };
+    let mut lost = Vec::new();
+    for round in 0..12 {
+        // The window opens (a new id)...
+        let confirmed = post("/api/confirm", &cookie, vec![("password", PASSWORD)]).await;
+        assert_eq!(confirmed.status(), StatusCode::OK, "round {round}");
+        cookie = new_cookie(&confirmed).unwrap_or(cookie);
+        // ...and, once the id is due, is ended while other requests rotate it.
+        app.clock.advance(INTERVAL + 1);
+        let me = (0..3)
+            .map(|_| {
+                let (url, cookie) = (app.url("/api/me"), cookie.clone());
+                tokio::spawn(async move {
+                    reqwest::Client::new()
+                        .get(url)
+                        .header("cookie", cookie)
+                        .send()
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect::<Vec<_>>();
+        let ended = post("/api/confirm/end", &cookie, vec![]).await;
+        assert_eq!(ended.status(), StatusCode::OK, "round {round}");
+        let mut cookies = vec![new_cookie(&ended)];
+        for answer in me {
+            cookies.push(new_cookie(&answer.await.unwrap()));
+        }
+        cookie = cookies.into_iter().flatten().last().unwrap_or(cookie);
+        let asked = post("/api/tokens/new", &cookie, vec![]).await;
+        if asked.status() != StatusCode::FORBIDDEN {
+            lost.push(format!("round {round}: {}", asked.status()));
+        }
+    }
+    assert!(lost.is_empty(), "the window stayed open: {lost:?}");
+}

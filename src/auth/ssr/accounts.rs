@@ -5,15 +5,16 @@
 
 use super::{
     activity::Event,
+    devices,
     flows::judged_strong,
-    reauth, session, tokens, users,
+    reauth, recovery, session, tokens, users,
     validation::{new_password, parse_username, presented_password},
     AuthError, AuthService, RequestContext, SignedIn,
 };
 use crate::auth::{
     ActivityKind, EndedSessionInfo, EndedSessions, InvalidInput, Password, SessionInfo,
 };
-use crate::server::store::StoreError;
+use crate::server::store::{SerialLock, StoreError};
 use secrecy::SecretString;
 
 /// The user's live sessions, most recently active first, this one marked.
@@ -72,15 +73,23 @@ pub async fn live_sessions(
 }
 
 /// Ends one of the user's sessions by its handle. Ending this very session
-/// signs out here. A handle the user does not have is `UnknownSession`,
+/// signs out here; ending another is a sensitive action, as ending them all
+/// is (an intruder holding a session must not sign the owner's devices out
+/// one by one). A handle the user does not have is `UnknownSession`,
 /// whoever's it is.
 pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), AuthError> {
-    let signed_in = cx.require_signed_in()?;
+    let this_session = handle == cx.require_signed_in()?.handle;
+    let signed_in = if this_session {
+        cx.require_signed_in()?
+    } else {
+        reauth::require_confirmed(cx)?
+    };
     let client = cx.client_address();
-    let kind = if handle == signed_in.handle {
+    let kind = if this_session {
         session::end(&cx.session).await?;
         ActivityKind::SignedOut
     } else if cx.state.sessions.revoke(signed_in.user_id, handle).await? {
+        reauth::renew_confirmation(cx, signed_in).await?;
         ActivityKind::SessionEnded
     } else {
         return Err(AuthError::UnknownSession);
@@ -132,12 +141,27 @@ pub async fn revoke_other_sessions(cx: &RequestContext) -> Result<u64, AuthError
 /// action, as signing out everywhere else is.
 pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
     let signed_in = reauth::require_confirmed(cx)?.clone();
+    let service = &cx.state;
     let (user_id, handle) = (signed_in.user_id, Some(signed_in.handle.as_str()));
+    let Some(user) = users::find_by_id(&service.database, user_id).await? else {
+        return Err(AuthError::SessionEnded);
+    };
     let event = Event::here(cx, ActivityKind::NotMe, handle);
-    let ended = sign_out_everywhere(&cx.state, user_id, handle, event).await?;
+    let ended = sign_out_everywhere(service, user_id, handle, event.clone()).await?;
+    let now = service.clock.now();
+    let this_device = devices::trusted_here(cx, &user.username_key, now).await?;
+    let mut transaction = service
+        .database
+        .begin_serialized(SerialLock::PasskeysOf(user_id))
+        .await?;
+    let removed =
+        recovery::remove_credentials(&mut transaction, &user, this_device.as_deref(), &event, now)
+            .await?;
+    transaction.commit().await?;
     let client = cx.client_address();
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
-    tracing::warn!(target: "audit", event = "not_me", user_id = signed_in.user_id, client, sessions_ended, tokens_ended, outcome = "success");
+    let (passkeys_removed, devices_forgotten) = (removed.passkeys.len(), removed.devices);
+    tracing::warn!(target: "audit", event = "not_me", user_id = signed_in.user_id, client, sessions_ended, tokens_ended, passkeys_removed, devices_forgotten, outcome = "success");
     reauth::renew_confirmation(cx, &signed_in).await
 }
 

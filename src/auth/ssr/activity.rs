@@ -42,6 +42,9 @@ pub struct Event {
     pub device: String,
     pub client: String,
     pub handle: Option<String>,
+    /// What the event concerns when its kind alone does not say (a
+    /// passkey's name).
+    pub detail: Option<String>,
 }
 
 impl Event {
@@ -54,6 +57,15 @@ impl Event {
             device: origin.device,
             client: origin.client,
             handle: handle.map(str::to_string),
+            detail: None,
+        }
+    }
+
+    /// The same event, about `detail` (a passkey's name).
+    pub fn about(self, detail: &str) -> Self {
+        Self {
+            detail: Some(detail.to_string()),
+            ..self
         }
     }
 
@@ -65,6 +77,7 @@ impl Event {
             device: state.device.clone(),
             client: state.client.clone(),
             handle: Some(state.handle.clone()),
+            detail: None,
         }
     }
 
@@ -75,13 +88,16 @@ impl Event {
             device: "command line".into(),
             client: "administrator".into(),
             handle: None,
+            detail: None,
         }
     }
 }
 
 const INSERT: &str = "INSERT INTO security_events \
-     (user_id, at, kind, device, client, session_handle) VALUES ($1, $2, $3, $4, $5, $6)";
-const PAGE: &str = "SELECT id, at, kind, device, client, session_handle FROM security_events \
+     (user_id, at, kind, device, client, session_handle, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const PAGE: &str =
+    "SELECT id, at, kind, device, client, session_handle, detail FROM security_events \
      WHERE user_id = $1 AND id < $2 AND at >= $3 ORDER BY id DESC LIMIT $4";
 const PURGE: &str = "DELETE FROM security_events WHERE at < $1";
 
@@ -109,6 +125,7 @@ pub async fn record<'a>(
         .bind(&event.device)
         .bind(&event.client)
         .bind(&event.handle)
+        .bind(&event.detail)
         .execute(executor)
         .await
         .map(|_| ()));
@@ -136,6 +153,7 @@ struct Row {
     device: String,
     client: String,
     session_handle: Option<String>,
+    detail: Option<String>,
 }
 
 /// One page of `user_id`'s events within the retention, newest first, older
@@ -173,6 +191,7 @@ pub async fn page_of(
                 this_device: current.is_some() && row.session_handle.as_deref() == current,
                 device: row.device,
                 client: row.client,
+                detail: row.detail,
             })
         })
         .collect();

@@ -10,7 +10,7 @@
 
 use super::random::TokenCookie;
 use crate::digest::secret_hash;
-use crate::server::store::{query_on, Database};
+use crate::server::store::{query_on, Database, RunsQueries};
 
 /// How long a browser stays trusted for an account after signing in.
 pub const DEVICE_LIFETIME_SECS: i64 = 365 * 86_400;
@@ -101,6 +101,24 @@ pub async fn trust(
     .map(|_| ()))
 }
 
+/// Forgets every browser trusted for `username_key` but `keep` (a token
+/// hash): their next sign-in is a new device's, reported to the owner.
+/// Recovery does this (#35); how many were forgotten.
+pub async fn forget_all_but<'a>(
+    on: impl RunsQueries<'a>,
+    username_key: &str,
+    keep: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    query_on!(on, |executor| sqlx::query(
+        "DELETE FROM trusted_devices WHERE username_key = $1 AND token_hash <> $2"
+    )
+    .bind(username_key)
+    .bind(keep.unwrap_or_default())
+    .execute(executor)
+    .await
+    .map(|done| done.rows_affected()))
+}
+
 /// Forgets devices trusted longer ago than the lifetime.
 pub async fn purge_expired(database: &Database, now: i64) -> Result<u64, sqlx::Error> {
     query_on!(database, |executor| sqlx::query(
@@ -145,5 +163,21 @@ mod tests {
         let later = 1_000 + DEVICE_LIFETIME_SECS;
         assert!(!is_trusted(&database, &hash, "alice", later).await.unwrap());
         assert_eq!(purge_expired(&database, later).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn recovery_forgets_every_browser_of_the_account_but_the_one_kept() {
+        let database = Database::in_memory().await;
+        let [kept, other, bobs] = [new_token(), new_token(), new_token()].map(|t| token_hash(&t));
+        for (hash, account) in [(&kept, "alice"), (&other, "alice"), (&bobs, "bob")] {
+            trust(&database, hash, account, 1_000).await.unwrap();
+        }
+        let forgotten = forget_all_but(&database, "alice", Some(&kept)).await;
+        assert_eq!(forgotten.unwrap(), 1);
+        assert!(is_trusted(&database, &kept, "alice", 1_001).await.unwrap());
+        assert!(!is_trusted(&database, &other, "alice", 1_001).await.unwrap());
+        assert!(is_trusted(&database, &bobs, "bob", 1_001).await.unwrap());
+        assert_eq!(forget_all_but(&database, "alice", None).await.unwrap(), 1);
+        assert!(!any_trusted(&database, "alice", 1_001).await.unwrap());
     }
 }

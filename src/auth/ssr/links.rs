@@ -20,7 +20,8 @@ pub enum Purpose {
     VerifyEmail,
     /// Sets a new password (forgot password).
     ResetPassword,
-    /// "This wasn't me" in a new-device alert: ends `session_handle`.
+    /// "This wasn't me" in a new-device alert (about `session_handle`): ends
+    /// every session of the account.
     NotMe,
 }
 

@@ -24,7 +24,7 @@ use super::{
     reauth, throttle,
     throttle::Scope,
     users::{self, UserRecord},
-    AuthError, RequestContext,
+    AuthError, RequestContext, SignedIn,
 };
 use crate::auth::{ActivityKind, InvalidInput, PasskeyInfo, PASSKEY_NAME_MAX_CHARS};
 use crate::digest::secret_hash;
@@ -446,6 +446,13 @@ pub async fn add(
         .database
         .begin_serialized(SerialLock::PasskeysOf(user_id))
         .await?;
+    // A recovery ends the sessions first, then removes every passkey under
+    // this lock: an answer racing it is refused here, or its passkey is
+    // among those removed (#35).
+    if !still_signed_in(cx, &signed_in).await? {
+        tracing::info!(target: "audit", event = "passkey_added", user_id, client, reason = "session ended", outcome = "refused");
+        return Err(AuthError::SessionEnded);
+    }
     if count_of(&mut transaction, user_id).await? >= max {
         return Err(AuthError::TooManyPasskeys { max });
     }
@@ -460,7 +467,8 @@ pub async fn add(
         tracing::info!(target: "audit", event = "passkey_added", user_id, client, outcome = "taken");
         return Err(AuthError::PasskeyTaken);
     };
-    let event = activity::Event::here(cx, ActivityKind::PasskeyAdded, Some(&signed_in.handle));
+    let event =
+        activity::Event::here(cx, ActivityKind::PasskeyAdded, Some(&signed_in.handle)).about(&name);
     activity::record(&mut transaction, user_id, now, &event).await?;
     transaction.commit().await?;
     reauth::renew_confirmation(cx, &signed_in).await?;
@@ -472,6 +480,32 @@ pub async fn add(
         last_used_at: None,
         backed_up,
     })
+}
+
+/// Whether the session `signed_in` names is still there (not ended by a
+/// recovery, a sign-out elsewhere or a password change meanwhile).
+async fn still_signed_in(cx: &RequestContext, signed_in: &SignedIn) -> Result<bool, AuthError> {
+    let at = crate::clock::utc(cx.state.clock.now());
+    let sessions = cx.state.sessions.sessions_of(signed_in.user_id, at).await?;
+    Ok(sessions
+        .iter()
+        .any(|session| session.handle == signed_in.handle))
+}
+
+/// Removes every passkey of `user_id` (recovery, #35), in a transaction
+/// begun with `SerialLock::PasskeysOf(user_id)`; their names, oldest first.
+pub async fn remove_all(
+    transaction: &mut Transaction,
+    user_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut removed: Vec<(i64, String)> = query_on!(transaction, |executor| {
+        sqlx::query_as("DELETE FROM passkeys WHERE user_id = $1 RETURNING id, name")
+            .bind(user_id)
+            .fetch_all(executor)
+            .await
+    })?;
+    removed.sort();
+    Ok(removed.into_iter().map(|(_, name)| name).collect())
 }
 
 /// A passkey to store.
@@ -564,18 +598,18 @@ pub async fn remove(cx: &RequestContext, id: i64) -> Result<(), AuthError> {
     let signed_in = reauth::require_confirmed(cx)?.clone();
     let service = &cx.state;
     let mut transaction = service.database.begin().await?;
-    let removed = query_on!(&mut transaction, |executor| sqlx::query(
-        "DELETE FROM passkeys WHERE id = $1 AND user_id = $2"
+    let removed: Option<String> = query_on!(&mut transaction, |executor| sqlx::query_scalar(
+        "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING name"
     )
     .bind(id)
     .bind(signed_in.user_id)
-    .execute(executor)
-    .await
-    .map(|done| done.rows_affected()))?;
-    if removed == 0 {
+    .fetch_optional(executor)
+    .await)?;
+    let Some(name) = removed else {
         return Err(AuthError::UnknownPasskey);
-    }
-    let event = activity::Event::here(cx, ActivityKind::PasskeyRemoved, Some(&signed_in.handle));
+    };
+    let event = activity::Event::here(cx, ActivityKind::PasskeyRemoved, Some(&signed_in.handle))
+        .about(&name);
     activity::record(
         &mut transaction,
         signed_in.user_id,

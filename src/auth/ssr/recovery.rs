@@ -8,19 +8,27 @@
 //! after the answer, on a task of their own.
 //!
 //! The "This wasn't me" link of a new-device alert (`alerts`) leads here
-//! too: it ends that session and every token, then to a new password.
+//! too: it ends every session and token, then to a new password.
+//!
+//! Every recovery (that link, "This wasn't me" on the activity page, a
+//! reset) also removes every passkey and forgets every browser trusted for
+//! the account but the one recovering (`remove_credentials`): an intruder
+//! who had the password could have added a passkey, which no new password
+//! would shut out, and their browser's device cookie would keep their next
+//! sign-in from being reported (#35; SECURITY.md says why all of them).
 
 use super::{
-    activity::Event,
+    activity::{self, Event},
     devices, email,
     flows::{begin_session, judged_strong, Via},
     links::{self, NewLink, Purpose},
-    tokens, users,
+    passkeys, tokens, users,
     validation::{new_password, parse_username},
     AuthError, AuthService, RequestContext,
 };
 use crate::auth::{ActivityKind, InvalidInput, Password, EMAIL_MAX_CHARS};
 use crate::server::store::outbox::{self, OutgoingMail};
+use crate::server::store::{SerialLock, Transaction};
 use secrecy::SecretString;
 
 /// What the throttle counts a request under: the username's key when the
@@ -172,7 +180,12 @@ pub async fn reset(
     // sign-in with the old password that raced it.
     let sessions_ended = service.sessions.revoke_all_but(user.id, None).await?;
     let now = service.clock.now();
-    let mut transaction = service.database.begin().await?;
+    // This browser, the mailbox holder's, stays trusted if it was.
+    let this_device = devices::trusted_here(cx, &user.username_key, now).await?;
+    let mut transaction = service
+        .database
+        .begin_serialized(SerialLock::PasskeysOf(user.id))
+        .await?;
     if links::redeem(&mut transaction, Purpose::ResetPassword, &token, now)
         .await?
         .is_none()
@@ -182,22 +195,63 @@ pub async fn reset(
     users::update_password_hash(&mut transaction, user.id, &hash).await?;
     let event = Event::here(cx, ActivityKind::PasswordReset, None);
     tokens::revoke_all_in(&mut transaction, user.id, now, &event).await?;
+    let removed =
+        remove_credentials(&mut transaction, &user, this_device.as_deref(), &event, now).await?;
     transaction.commit().await?;
     if let Err(error) = service.sessions.revoke_all_but(user.id, None).await {
         tracing::error!(%error, user_id = user.id, "sessions begun during a password reset not ended");
     }
     links::release(&cx.session, Purpose::ResetPassword).await?;
 
-    let known_device = devices::trusted_here(cx, &user.username_key, now)
-        .await?
-        .is_some();
+    let known_device = this_device.is_some();
     begin_session(cx, &user, Via::Password { known_device }, remember).await?;
-    tracing::warn!(target: "audit", event = "password_reset", user_id = user.id, client, sessions_ended, outcome = "success");
+    let (passkeys_removed, devices_forgotten) = (removed.passkeys.len(), removed.devices);
+    tracing::warn!(target: "audit", event = "password_reset", user_id = user.id, client, sessions_ended, passkeys_removed, devices_forgotten, outcome = "success");
     Ok(())
 }
 
+/// What a recovery removed beside the sessions and tokens.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// The passkeys' names, oldest first.
+    pub passkeys: Vec<String>,
+    /// How many browsers are trusted no more.
+    pub devices: u64,
+}
+
+/// The cut every recovery makes (#35), recorded with `recovery` (its
+/// device, address and session): every passkey of `user` is removed, each
+/// on the activity by name, and every browser trusted for the account is
+/// forgotten but `keep_device` (the hash of the recovering browser's token,
+/// when it was trusted). `transaction` must have been begun with
+/// `SerialLock::PasskeysOf(user.id)` after the intruder's sessions ended:
+/// a passkey being added by one of them is then refused, or is committed
+/// first and removed here.
+pub(super) async fn remove_credentials(
+    transaction: &mut Transaction,
+    user: &users::UserRecord,
+    keep_device: Option<&str>,
+    recovery: &Event,
+    now: i64,
+) -> Result<Removed, AuthError> {
+    let passkeys = passkeys::remove_all(transaction, user.id).await?;
+    for name in &passkeys {
+        let removed = Event {
+            kind: ActivityKind::PasskeyRemovedByRecovery,
+            ..recovery.clone()
+        };
+        activity::record(&mut *transaction, user.id, now, &removed.about(name)).await?;
+    }
+    let devices =
+        devices::forget_all_but(&mut *transaction, &user.username_key, keep_device).await?;
+    Ok(Removed { passkeys, devices })
+}
+
 /// "This wasn't me" from an alert's link (`token`, or the one this browser
-/// followed): the session it names ends, every token is revoked, and this
+/// followed): every session of the account ends but this browser's (not
+/// only the one the alert named: an intruder may hold others, begun with a
+/// passkey or from a browser that was trusted, which no alert reported), every token is
+/// revoked, every passkey removed, every other browser forgotten, and this
 /// browser is given a reset link (its token held in the session), for the
 /// new password. Whoever holds the link may use it; nobody need be signed in.
 pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
@@ -206,7 +260,7 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
     let client = cx.client_address();
     let now = service.clock.now();
     let found = links::find(&service.database, Purpose::NotMe, &token, now).await?;
-    let (Some(link), Some(user)) = (
+    let (Some(_), Some(user)) = (
         found.clone(),
         match &found {
             Some(link) => users::find_by_id(&service.database, link.user_id).await?,
@@ -216,13 +270,24 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
         tracing::info!(target: "audit", event = "not_me", via = "mail", client, outcome = "invalid_link");
         return Err(AuthError::LinkInvalid);
     };
-    // The session first: ending it again is harmless if what follows fails
-    // and the link is used once more.
-    let session_ended = match &link.session_handle {
-        Some(handle) => service.sessions.revoke(user.id, handle).await?,
-        None => false,
-    };
-    let mut transaction = service.database.begin().await?;
+    // The sessions first: ending them again is harmless if what follows
+    // fails and the link is used once more. A browser signed in to the
+    // account that follows the link (the mailbox holder's) keeps its own,
+    // which holds the reset link it is given.
+    let this_session = cx
+        .signed_in
+        .as_ref()
+        .filter(|signed_in| signed_in.user_id == user.id)
+        .map(|signed_in| signed_in.handle.as_str());
+    let sessions_ended = service
+        .sessions
+        .revoke_all_but(user.id, this_session)
+        .await?;
+    let this_device = devices::trusted_here(cx, &user.username_key, now).await?;
+    let mut transaction = service
+        .database
+        .begin_serialized(SerialLock::PasskeysOf(user.id))
+        .await?;
     if links::redeem(&mut transaction, Purpose::NotMe, &token, now)
         .await?
         .is_none()
@@ -231,6 +296,8 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
     }
     let event = Event::here(cx, ActivityKind::NotMe, None);
     tokens::revoke_all_in(&mut transaction, user.id, now, &event).await?;
+    let removed =
+        remove_credentials(&mut transaction, &user, this_device.as_deref(), &event, now).await?;
     let reset = NewLink {
         purpose: Purpose::ResetPassword,
         user_id: user.id,
@@ -243,7 +310,8 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
     transaction.commit().await?;
     links::release(&cx.session, Purpose::NotMe).await?;
     links::hold(&cx.session, Purpose::ResetPassword, &reset_token).await?;
-    tracing::warn!(target: "audit", event = "not_me", via = "mail", user_id = user.id, client, session_ended, outcome = "success");
+    let (passkeys_removed, devices_forgotten) = (removed.passkeys.len(), removed.devices);
+    tracing::warn!(target: "audit", event = "not_me", via = "mail", user_id = user.id, client, sessions_ended, passkeys_removed, devices_forgotten, outcome = "success");
     Ok(())
 }
 

@@ -16,15 +16,19 @@
 //! id) and deletes it by the presented id, which this view maps. A request
 //! that loaded an id which another request rotated while it ran finds its
 //! save refused (the record moved): it is then served as the successor too,
-//! so that the race signs no one out.
+//! so that the race signs no one out, and what it wrote is saved onto the
+//! successor, so that no write is lost to the race (#35).
 
-use crate::server::store::{Retired, SessionFault, Sessions};
+use crate::server::store::{Retired, SessionFault, Sessions, StoreError};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tower_sessions::{
     session::{Id, Record},
     session_store, SessionStore,
 };
+
+/// How many rotations racing one request's write it follows to land it.
+const MAX_ROTATIONS_FOLLOWED: usize = 3;
 
 /// When a signed-in session's id is replaced, and what happens to the old one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,19 +132,25 @@ impl SessionStore for RequestStore {
         if !self.rules.is_on() || SessionFault::of_store(&error) != SessionFault::Ended {
             return Err(error);
         }
-        // Moved by a rotation while this request ran: what it saved (its
-        // sliding expiry) the successor already has, near enough.
-        match self
-            .sessions
-            .retired(&record.id, self.rules.grace_secs)
-            .await?
-        {
-            Retired::Replaced { successor } => {
-                *self.lock() = Found::Successor(successor);
-                Ok(())
+        // Moved by a rotation while this request ran: what it wrote lands on
+        // the successor, followed through further rotations that race it.
+        let mut moved_from = record.id;
+        for _ in 0..MAX_ROTATIONS_FOLLOWED {
+            let Retired::Replaced { successor } = self
+                .sessions
+                .retired(&moved_from, self.rules.grace_secs)
+                .await?
+            else {
+                return Err(error);
+            };
+            *self.lock() = Found::Successor(successor);
+            match self.sessions.save_onto(record, successor).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Ended) => moved_from = successor,
+                Err(other) => return Err(other.into()),
             }
-            _ => Err(error),
         }
+        Err(error)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -154,6 +154,7 @@ pub async fn manage_sessions(
                 device: requester.device(),
                 client: requester.client(),
                 handle: None,
+                detail: None,
             };
             let now = layer.rotation.clock.now();
             if let Err(error) = activity::record(database, *user_id, now, &event).await {

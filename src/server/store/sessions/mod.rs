@@ -339,6 +339,35 @@ impl Sessions {
         }
     }
 
+    /// `record` as its successor's: a request that loaded the session under
+    /// an id a rotation replaced while it ran writes what it changed onto
+    /// the session's new id (#35), keeping the successor's own rotation
+    /// state (when its id was issued, whether it was presented). Ended when
+    /// the successor is gone or moved on too.
+    pub async fn save_onto(&self, record: &Record, successor: Id) -> Result<(), StoreError> {
+        let Some(current) = self.backend.read(&successor).await? else {
+            return Err(StoreError::Ended);
+        };
+        let mut moved = record.clone();
+        moved.id = successor;
+        if let (Some(mut state), Some(rotated)) = (signed_in(record), signed_in(&current)) {
+            state.id_issued_at = rotated.id_issued_at;
+            state.id_presented = rotated.id_presented;
+            let value = serde_json::to_value(&state)
+                .map_err(|error| StoreError::Encoding(error.to_string()))?;
+            moved.data.insert(SIGNED_IN_KEY.to_string(), value);
+        }
+        let state = signed_in(&moved);
+        match self
+            .backend
+            .write(&moved, state.as_ref(), Write::Update)
+            .await?
+        {
+            Written::Stored { .. } => Ok(()),
+            Written::Nothing => Err(StoreError::Ended),
+        }
+    }
+
     /// The id that replaced `id`, if it was rotated.
     async fn successor_of(&self, id: &Id) -> Result<Option<Id>, StoreError> {
         Ok(self
