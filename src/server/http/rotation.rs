@@ -16,10 +16,14 @@
 //! id) and deletes it by the presented id, which this view maps. A request
 //! that loaded an id which another request rotated while it ran finds its
 //! save refused (the record moved): it is then served as the successor too,
-//! so that the race signs no one out, and what it wrote is saved onto the
-//! successor, so that no write is lost to the race (#35).
+//! so that the race signs no one out, and what it changed is saved onto the
+//! successor. Every save writes only what the request changed onto what the
+//! store holds at that moment (`store::sessions::merged`), so neither a
+//! rotation nor another request's write beside it (the sliding expiry of a
+//! page load) undoes it (#35). Residual: two requests that write within one
+//! store round trip of each other may still lose the first one's change.
 
-use crate::server::store::{Retired, SessionFault, Sessions, StoreError};
+use crate::server::store::{Retired, Sessions, StoreError};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tower_sessions::{
@@ -85,6 +89,9 @@ pub struct RequestStore {
     rules: RotationRules,
     presented: Option<Id>,
     found: Mutex<Found>,
+    /// The record as this request loaded it: what it changed is what
+    /// differs from it.
+    loaded: Mutex<Option<Record>>,
 }
 
 impl RequestStore {
@@ -94,12 +101,20 @@ impl RequestStore {
             rules,
             presented,
             found: Mutex::new(Found::AsPresented),
+            loaded: Mutex::new(None),
         }
     }
 
     /// What the presented id turned out to be, once the record was loaded.
     pub fn found(&self) -> Found {
         self.lock().clone()
+    }
+
+    fn loaded(&self) -> Option<Record> {
+        self.loaded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Found> {
@@ -125,35 +140,52 @@ impl SessionStore for RequestStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let error = match self.sessions.save(record).await {
-            Ok(()) => return Ok(()),
-            Err(error) => error,
+        let Some(loaded) = self.loaded() else {
+            return self.sessions.save(record).await;
         };
-        if !self.rules.is_on() || SessionFault::of_store(&error) != SessionFault::Ended {
-            return Err(error);
-        }
-        // Moved by a rotation while this request ran: what it wrote lands on
-        // the successor, followed through further rotations that race it.
-        let mut moved_from = record.id;
+        // What this request changed lands on what the store holds now: on
+        // another request's write beside it, and on the successor when a
+        // rotation moved the session while it ran (#35).
+        let mut target = record.id;
         for _ in 0..MAX_ROTATIONS_FOLLOWED {
-            let Retired::Replaced { successor } = self
+            if self.sessions.save_changes(&loaded, record, target).await? {
+                return Ok(());
+            }
+            if !self.rules.is_on() {
+                break;
+            }
+            match self
                 .sessions
-                .retired(&moved_from, self.rules.grace_secs)
+                .retired(&target, self.rules.grace_secs)
                 .await?
-            else {
-                return Err(error);
-            };
-            *self.lock() = Found::Successor(successor);
-            match self.sessions.save_onto(record, successor).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::Ended) => moved_from = successor,
-                Err(other) => return Err(other.into()),
+            {
+                Retired::Replaced { successor } => {
+                    *self.lock() = Found::Successor(successor);
+                    target = successor;
+                }
+                _ => break,
             }
         }
-        Err(error)
+        Err(StoreError::Ended.into())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let record = self.load_presented(id).await?;
+        *self
+            .loaded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = record.clone();
+        Ok(record)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.sessions.delete(&self.meant(id)).await
+    }
+}
+
+impl RequestStore {
+    /// The record the presented `id` leads to, as the module doc says.
+    async fn load_presented(&self, id: &Id) -> session_store::Result<Option<Record>> {
         if let Some(record) = self.sessions.load(id).await? {
             return Ok(Some(record));
         }
@@ -183,10 +215,6 @@ impl SessionStore for RequestStore {
             }
             Retired::Unknown => Ok(None),
         }
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.sessions.delete(&self.meant(id)).await
     }
 }
 

@@ -38,7 +38,8 @@ pub use health::{first_unready, Health};
 pub use record::{SignedIn, SIGNED_IN_KEY};
 pub use sessions::{
     purge_continuously, purge_now, EndedSession, IndexedSession, RedisError, RedisSessions,
-    Retired, RetiredId, Rotation, SessionBackend, SessionFault, Sessions, SqlSessions, StoreError,
+    Replaced, Retired, RetiredId, Rotation, SessionBackend, SessionFault, Sessions, SqlSessions,
+    StoreError,
 };
 
 /// Runs `$body` with `$executor` bound to the backend's own sqlx executor

@@ -135,7 +135,34 @@ pub enum Rotation {
     Gone,
     /// The new id is taken (128 random bits: in theory): nothing was written.
     IdTaken,
+    /// The old record is no longer the one the move was made from (a request
+    /// wrote it meanwhile): nothing was written; read it again (#35).
+    Changed,
 }
+
+/// What a conditional update did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replaced {
+    Done,
+    /// The record holds something else now: nothing was written.
+    Changed,
+    /// The record is gone: nothing was written.
+    Gone,
+}
+
+/// Whether the record a rotation or an update read is still what the store
+/// holds: the same data and expiry (the encoding's key order may differ).
+pub(super) fn unchanged(read: &Record, stored: &Record) -> bool {
+    read.data == stored.data && read.expiry_date == stored.expiry_date
+}
+
+/// How often a rotation reads the record again when requests write it
+/// meanwhile, before it leaves the id to a later request.
+const ROTATION_TRIES: usize = 4;
+
+/// How often a request's write is merged again onto a record that other
+/// requests write at the same moment.
+const SAVE_TRIES: usize = 8;
 
 /// The hash a retired id is kept as: blake2s-256, in hex.
 fn id_hash(id: &Id) -> String {
@@ -181,15 +208,28 @@ pub trait SessionBackend: std::fmt::Debug + Send + Sync + 'static {
     /// Moves the live signed-in session `old` to `record` (a new id, the same
     /// signed-in state `signed_in`, its index entry moved along) and retires
     /// `old` at `now`, kept until `retired_until` (Unix seconds) at the
-    /// latest; exactly one successor per id, whatever runs at once.
+    /// latest; exactly one successor per id, whatever runs at once. Only
+    /// while `old` still holds `read` (the record `record` was made from):
+    /// else `Changed`, so that no write made meanwhile is lost.
     async fn rotate(
         &self,
         old: &Id,
+        read: &Record,
         record: &Record,
         signed_in: &SignedIn,
         now: i64,
         retired_until: i64,
     ) -> Result<Rotation, StoreError>;
+
+    /// Updates the record `record.id` (and its index entry) only while it
+    /// still holds `expected`, the record `record` was merged onto: one
+    /// step, so that no write made meanwhile is overwritten (#35).
+    async fn replace(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+        expected: &Record,
+    ) -> Result<Replaced, StoreError>;
 
     /// The retired id `id`, while its session lives (or until the session
     /// could have ended, for a backend that cannot tell).
@@ -261,6 +301,47 @@ fn decode(data: &[u8]) -> Result<Record, StoreError> {
     rmp_serde::from_slice(data).map_err(|error| StoreError::Encoding(error.to_string()))
 }
 
+/// What a request that loaded `loaded` and leaves `mine` writes when the
+/// store meanwhile holds `current` (another request's write, or a rotation
+/// that moved the session to `current.id`): `current`, with what this
+/// request changed. A value is compared key by key, and a JSON object (the
+/// signed-in state) field by field, so a request that only slid the expiry
+/// does not undo what another request set beside it (#35).
+pub fn merged(loaded: &Record, mine: &Record, current: &Record) -> Record {
+    let mut merged = current.clone();
+    for (key, value) in &mine.data {
+        let before = loaded.data.get(key);
+        if before == Some(value) {
+            continue;
+        }
+        let value = match (before, value, current.data.get(key)) {
+            (
+                Some(serde_json::Value::Object(before)),
+                serde_json::Value::Object(mine),
+                Some(serde_json::Value::Object(now)),
+            ) => {
+                let mut fields = now.clone();
+                for (field, value) in mine {
+                    if before.get(field) != Some(value) {
+                        fields.insert(field.clone(), value.clone());
+                    }
+                }
+                fields.retain(|field, _| mine.contains_key(field) || !before.contains_key(field));
+                serde_json::Value::Object(fields)
+            }
+            _ => value.clone(),
+        };
+        merged.data.insert(key.clone(), value);
+    }
+    merged
+        .data
+        .retain(|key, _| mine.data.contains_key(key) || !loaded.data.contains_key(key));
+    if mine.expiry_date != loaded.expiry_date {
+        merged.expiry_date = mine.expiry_date;
+    }
+    merged
+}
+
 /// The signed-in state a record carries, if any: what the index is made of.
 fn signed_in(record: &Record) -> Option<SignedIn> {
     let value = record.data.get(SIGNED_IN_KEY)?;
@@ -309,63 +390,83 @@ impl Sessions {
     /// the new id when it moved or another request moved it first, `None`
     /// when the session is gone.
     pub async fn rotate(&self, old: &Id, retired_until: i64) -> Result<Option<Id>, StoreError> {
-        let Some(record) = self.backend.read(old).await? else {
-            return self.successor_of(old).await;
-        };
-        let record = &record;
-        let Some(mut state) = signed_in(record) else {
-            return Err(StoreError::Encoding(
-                "only a signed-in session rotates".into(),
-            ));
-        };
-        state.id_issued_at = self.clock.now();
-        state.id_presented = false;
-        let mut moved = record.clone();
-        let value = serde_json::to_value(&state)
-            .map_err(|error| StoreError::Encoding(error.to_string()))?;
-        moved.data.insert(SIGNED_IN_KEY.to_string(), value);
-        loop {
-            moved.id = Id::default();
-            match self
-                .backend
-                .rotate(old, &moved, &state, self.clock.now(), retired_until)
-                .await?
-            {
-                Rotation::Rotated => return Ok(Some(moved.id)),
-                Rotation::AlreadyRotated { successor } => return Ok(Some(successor)),
-                Rotation::Gone => return Ok(None),
-                Rotation::IdTaken => continue,
-            }
-        }
-    }
-
-    /// `record` as its successor's: a request that loaded the session under
-    /// an id a rotation replaced while it ran writes what it changed onto
-    /// the session's new id (#35), keeping the successor's own rotation
-    /// state (when its id was issued, whether it was presented). Ended when
-    /// the successor is gone or moved on too.
-    pub async fn save_onto(&self, record: &Record, successor: Id) -> Result<(), StoreError> {
-        let Some(current) = self.backend.read(&successor).await? else {
-            return Err(StoreError::Ended);
-        };
-        let mut moved = record.clone();
-        moved.id = successor;
-        if let (Some(mut state), Some(rotated)) = (signed_in(record), signed_in(&current)) {
-            state.id_issued_at = rotated.id_issued_at;
-            state.id_presented = rotated.id_presented;
+        for _ in 0..ROTATION_TRIES {
+            let Some(record) = self.backend.read(old).await? else {
+                return self.successor_of(old).await;
+            };
+            let Some(mut state) = signed_in(&record) else {
+                return Err(StoreError::Encoding(
+                    "only a signed-in session rotates".into(),
+                ));
+            };
+            state.id_issued_at = self.clock.now();
+            state.id_presented = false;
+            let mut moved = record.clone();
             let value = serde_json::to_value(&state)
                 .map_err(|error| StoreError::Encoding(error.to_string()))?;
             moved.data.insert(SIGNED_IN_KEY.to_string(), value);
+            loop {
+                moved.id = Id::default();
+                match self
+                    .backend
+                    .rotate(
+                        old,
+                        &record,
+                        &moved,
+                        &state,
+                        self.clock.now(),
+                        retired_until,
+                    )
+                    .await?
+                {
+                    Rotation::Rotated => return Ok(Some(moved.id)),
+                    Rotation::AlreadyRotated { successor } => return Ok(Some(successor)),
+                    Rotation::Gone => return Ok(None),
+                    Rotation::IdTaken => continue,
+                    Rotation::Changed => break,
+                }
+            }
         }
-        let state = signed_in(&moved);
-        match self
-            .backend
-            .write(&moved, state.as_ref(), Write::Update)
-            .await?
-        {
-            Written::Stored { .. } => Ok(()),
-            Written::Nothing => Err(StoreError::Ended),
+        // Written to on every try: the session keeps its id for now, and a
+        // later request rotates it.
+        Ok(None)
+    }
+
+    /// Writes onto the record `target` what a request changed: `mine`, as
+    /// it leaves the record it loaded as `loaded` (`merged`), compared with
+    /// what the store holds at each try and written only while it still
+    /// holds that. `false` when `target` is no live record; unavailable
+    /// (503, to retry) when other requests wrote it at every try, so that a
+    /// write is never lost nor forced over theirs.
+    pub async fn save_changes(
+        &self,
+        loaded: &Record,
+        mine: &Record,
+        target: Id,
+    ) -> Result<bool, StoreError> {
+        for _ in 0..SAVE_TRIES {
+            let current = self.backend.read(&target).await?;
+            let Some(current) =
+                current.filter(|record| record.expiry_date > OffsetDateTime::now_utc())
+            else {
+                return Ok(false);
+            };
+            let mut record = merged(loaded, mine, &current);
+            record.id = target;
+            let state = signed_in(&record);
+            match self
+                .backend
+                .replace(&record, state.as_ref(), &current)
+                .await?
+            {
+                Replaced::Done => return Ok(true),
+                Replaced::Gone => return Ok(false),
+                Replaced::Changed => continue,
+            }
         }
+        Err(StoreError::Unavailable(BackendError::Text(
+            "a session record written by too many requests at once".into(),
+        )))
     }
 
     /// The id that replaced `id`, if it was rotated.

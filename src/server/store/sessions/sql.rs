@@ -21,8 +21,9 @@
 //! write) wait for one batch at most.
 
 use super::{
-    decode, encode, id_hash, BackendError, EndedSession, IndexedSession, RetiredId, Rotation,
-    SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
+    decode, encode, id_hash, unchanged, BackendError, EndedSession, IndexedSession, Replaced,
+    RetiredId, Rotation, SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX,
+    ENDED_KEPT_SECS,
 };
 use crate::server::store::{
     health::Health, query_on, record::SignedIn, Database, Pool, SerialLock, Transaction,
@@ -89,6 +90,7 @@ const PURGE_ENDED: &str = "DELETE FROM ended_sessions WHERE ended_at < $1";
 /// rotation and a save of the same record run one after the other, each
 /// taking the record before its index row: in one order, no deadlock.
 const LOCK_RECORD: &str = "UPDATE tower_sessions SET expiry_date = expiry_date WHERE id = $1";
+const READ_DATA: &str = "SELECT data FROM tower_sessions WHERE id = $1";
 
 /// Moves a session's index row to its new id: the statement only one
 /// rotation of an id can win (the row is locked by the first, and no longer
@@ -198,6 +200,29 @@ impl SqlSessions {
     }
 }
 
+/// Writes the index row of the signed-in session `id`; `Ended` when its
+/// user was deleted while the request ran (`end_user`).
+async fn index(transaction: &mut Transaction, id: &Id, state: &SignedIn) -> Result<(), StoreError> {
+    let indexed = query_on!(transaction, |executor| sqlx::query(INDEX_SESSION)
+        .bind(id.to_string())
+        .bind(&state.handle)
+        .bind(state.user_id)
+        .bind(&state.device)
+        .bind(&state.client)
+        .bind(state.remember)
+        .bind(state.signed_in_at)
+        .bind(state.last_seen)
+        .execute(executor)
+        .await
+        .map(|_| ()));
+    match indexed {
+        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+            Err(StoreError::Ended)
+        }
+        indexed => Ok(indexed?),
+    }
+}
+
 #[async_trait]
 impl SessionBackend for SqlSessions {
     /// One transaction: the record (`INSERT … ON CONFLICT DO NOTHING` to
@@ -239,25 +264,7 @@ impl SessionBackend for SqlSessions {
             return Ok(Written::Nothing);
         }
         if let Some(state) = signed_in {
-            let indexed = query_on!(&mut transaction, |executor| sqlx::query(INDEX_SESSION)
-                .bind(record.id.to_string())
-                .bind(&state.handle)
-                .bind(state.user_id)
-                .bind(&state.device)
-                .bind(&state.client)
-                .bind(state.remember)
-                .bind(state.signed_in_at)
-                .bind(state.last_seen)
-                .execute(executor)
-                .await
-                .map(|_| ()));
-            match indexed {
-                // The user was deleted while this sign-in ran (`end_user`).
-                Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
-                    return Err(StoreError::Ended);
-                }
-                indexed => indexed?,
-            }
+            index(&mut transaction, &record.id, state).await?;
         }
         let made_room = match limit {
             Some((user_id, max_per_user, now)) => {
@@ -269,6 +276,50 @@ impl SessionBackend for SqlSessions {
         Ok(Written::Stored { made_room })
     }
 
+    /// One transaction: the record's row lock (a write racing it waits),
+    /// the comparison with `expected`, the update and its index row.
+    async fn replace(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+        expected: &Record,
+    ) -> Result<Replaced, StoreError> {
+        let data = encode(record)?;
+        let id = record.id.to_string();
+        let mut transaction = self.database.begin().await?;
+        let locked = query_on!(&mut transaction, |executor| sqlx::query(LOCK_RECORD)
+            .bind(&id)
+            .execute(executor)
+            .await
+            .map(|done| done.rows_affected()))?;
+        if locked == 0 {
+            return Ok(Replaced::Gone);
+        }
+        let stored: Option<Vec<u8>> = query_on!(&mut transaction, |executor| {
+            sqlx::query_scalar(READ_DATA)
+                .bind(&id)
+                .fetch_optional(executor)
+                .await
+        })?;
+        match stored.map(|data| decode(&data)).transpose()? {
+            Some(stored) if unchanged(expected, &stored) => {}
+            Some(_) => return Ok(Replaced::Changed),
+            None => return Ok(Replaced::Gone),
+        }
+        query_on!(&mut transaction, |executor| sqlx::query(UPDATE_EXISTING)
+            .bind(&id)
+            .bind(&data)
+            .bind(record.expiry_date)
+            .execute(executor)
+            .await
+            .map(|_| ()))?;
+        if let Some(state) = signed_in {
+            index(&mut transaction, &record.id, state).await?;
+        }
+        transaction.commit().await?;
+        Ok(Replaced::Done)
+    }
+
     /// One transaction: the old record's row lock (a second rotation of it
     /// waits, then finds it gone and reads the winner's successor), the new
     /// record, the index row moved to it, the old record deleted and its
@@ -276,6 +327,7 @@ impl SessionBackend for SqlSessions {
     async fn rotate(
         &self,
         old: &Id,
+        read: &Record,
         record: &Record,
         _signed_in: &SignedIn,
         now: i64,
@@ -292,6 +344,17 @@ impl SessionBackend for SqlSessions {
         if locked == 0 {
             drop(transaction);
             return self.rotated_before(old).await;
+        }
+        // Locked: no write lands on it until this commits.
+        let stored: Option<Vec<u8>> = query_on!(&mut transaction, |executor| {
+            sqlx::query_scalar(READ_DATA)
+                .bind(old.to_string())
+                .fetch_optional(executor)
+                .await
+        })?;
+        match stored.map(|data| decode(&data)).transpose()? {
+            Some(stored) if unchanged(read, &stored) => {}
+            _ => return Ok(Rotation::Changed),
         }
         let inserted = query_on!(&mut transaction, |executor| sqlx::query(INSERT_RECORD)
             .bind(&new)

@@ -892,3 +892,108 @@ async fn deleting_an_id_a_rotation_moved_ends_the_session_under_its_new_id() {
         assert!(!kept(backend, &record.id).await);
     }
 }
+
+/// `record` with its signed-in state changed by `change`.
+fn with_state(record: &Record, change: impl FnOnce(&mut SignedIn)) -> Record {
+    let mut record = record.clone();
+    let mut state: SignedIn = serde_json::from_value(record.data[SIGNED_IN_KEY].clone()).unwrap();
+    change(&mut state);
+    record
+        .data
+        .insert(SIGNED_IN_KEY.into(), serde_json::to_value(&state).unwrap());
+    record
+}
+
+/// Two requests that loaded one record and write it at once each keep what
+/// they changed (#35): a page load's sliding `last_seen` beside an action's
+/// `confirmed_at`, merged field by field and written only onto what the
+/// store still holds; an update or a rotation made from a record written
+/// since writes nothing. On every backend.
+#[tokio::test]
+async fn writes_of_one_record_at_once_each_keep_what_they_changed() {
+    let backends = every_backend().await;
+    for backend in &backends.all {
+        let alice = user(backend, "alice").await;
+        let loaded = signed_in_record(backend, alice, "a1").await;
+        let slid = with_state(&loaded, |state| state.last_seen = 2_000);
+        let confirmed = with_state(&loaded, |state| state.confirmed_at = 1_500);
+        let (first, second) = tokio::join!(
+            backend.save_changes(&loaded, &slid, loaded.id),
+            backend.save_changes(&loaded, &confirmed, loaded.id),
+        );
+        assert!(first.unwrap() && second.unwrap());
+        let now = backend.backend.read(&loaded.id).await.unwrap().unwrap();
+        let state = signed_in(&now).unwrap();
+        assert_eq!((state.last_seen, state.confirmed_at), (2_000, 1_500));
+        assert_eq!(
+            backend
+                .sessions_of(alice, OffsetDateTime::now_utc())
+                .await
+                .unwrap()[0]
+                .last_seen,
+            2_000,
+            "the index follows"
+        );
+
+        let stale = signed_in(&slid).unwrap();
+        let replaced = backend.backend.replace(&slid, Some(&stale), &loaded).await;
+        assert_eq!(replaced.unwrap(), Replaced::Changed);
+        let mut moved = with_state(&loaded, |state| state.id_presented = false);
+        moved.id = Id::default();
+        let rotated = backend
+            .backend
+            .rotate(&loaded.id, &loaded, &moved, &stale, 3_000, 9_000)
+            .await;
+        assert_eq!(rotated.unwrap(), Rotation::Changed);
+        assert!(backend.backend.read(&moved.id).await.unwrap().is_none());
+
+        backend.delete(&loaded.id).await.unwrap();
+        let gone = backend.save_changes(&loaded, &slid, loaded.id).await;
+        assert!(!gone.unwrap(), "a deleted record stays deleted");
+    }
+}
+
+#[test]
+fn a_merge_keeps_what_each_side_changed_and_what_one_removed() {
+    let loaded = signed_in_unsaved(1, "a1", 1_000);
+    let mut mine = with_state(&loaded, |state| state.confirmed_at = 0);
+    mine.data
+        .insert("mail_link.not_me".into(), serde_json::json!("t"));
+    let mut current = with_state(&loaded, |state| {
+        state.id_issued_at = 5_000;
+        state.id_presented = false;
+    });
+    current.id = Id::default();
+    current
+        .data
+        .insert("passkey.registration".into(), serde_json::json!({"x": 1}));
+    let merged = merged(
+        &with_state(&loaded, |state| state.confirmed_at = 900),
+        &mine,
+        &current,
+    );
+    let state = signed_in(&merged).unwrap();
+    assert_eq!(state.confirmed_at, 0, "mine");
+    assert_eq!(
+        (state.id_issued_at, state.id_presented),
+        (5_000, false),
+        "theirs"
+    );
+    assert_eq!(merged.id, current.id);
+    assert_eq!(merged.data["mail_link.not_me"], serde_json::json!("t"));
+    assert_eq!(
+        merged.data["passkey.registration"],
+        serde_json::json!({"x": 1})
+    );
+
+    let removed = merged_without(&loaded, &current, "passkey.registration");
+    assert!(!removed.data.contains_key("passkey.registration"));
+}
+
+/// What a request that removed `key` from `current`, loaded as `loaded`
+/// plus `key`, writes.
+fn merged_without(loaded: &Record, current: &Record, key: &str) -> Record {
+    let mut before = loaded.clone();
+    before.data.insert(key.into(), current.data[key].clone());
+    merged(&before, loaded, current)
+}

@@ -24,9 +24,9 @@
 mod scripts;
 
 use super::{
-    decode, encode, id_hash, signed_in, EndedSession, IndexedSession, RedisError, RetiredId,
-    Rotation, SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX, ENDED_KEPT_SECS,
-    GONE_KEPT_SECS,
+    decode, encode, id_hash, signed_in, unchanged, EndedSession, IndexedSession, RedisError,
+    Replaced, RetiredId, Rotation, SessionBackend, StoreError, Write, Written, ENDED_KEPT_MAX,
+    ENDED_KEPT_SECS, GONE_KEPT_SECS,
 };
 use crate::server::store::{
     health::{Health, Probe},
@@ -42,7 +42,7 @@ use fred::{
         Builder, FromValue, MultipleValues,
     },
 };
-use scripts::{DELETE, ENDED, END_USER, LIST, REVOKE, REVOKE_ALL_BUT, ROTATE, WRITE};
+use scripts::{DELETE, ENDED, END_USER, LIST, REPLACE, REVOKE, REVOKE_ALL_BUT, ROTATE, WRITE};
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
@@ -207,6 +207,20 @@ impl RedisSessions {
     }
 }
 
+/// A signed-in record's entry in its user's index, as JSON.
+fn index_entry(record: &Record, state: &SignedIn) -> Result<String, StoreError> {
+    let entry = Entry {
+        id: record.id.to_string(),
+        device: state.device.clone(),
+        client: state.client.clone(),
+        remember: state.remember,
+        signed_in_at: state.signed_in_at,
+        last_seen: state.last_seen,
+        expires: record.expiry_date.unix_timestamp(),
+    };
+    Ok(serde_json::to_string(&entry).map_err(RedisError::from)?)
+}
+
 #[async_trait]
 impl SessionBackend for RedisSessions {
     /// One script (`WRITE`): the record with `SET … NX` to create or `XX` to
@@ -232,21 +246,8 @@ impl SessionBackend for RedisSessions {
             keys.push(self.index_key(state.user_id));
             keys.push(self.ended_key(state.user_id));
             keys.push(self.gone_key(state.user_id));
-            let entry = Entry {
-                id: record.id.to_string(),
-                device: state.device.clone(),
-                client: state.client.clone(),
-                remember: state.remember,
-                signed_in_at: state.signed_in_at,
-                last_seen: state.last_seen,
-                expires,
-            };
             args.push(state.handle.as_str().into());
-            args.push(
-                serde_json::to_string(&entry)
-                    .map_err(RedisError::from)?
-                    .into(),
-            );
+            args.push(index_entry(record, state)?.into());
             args.push(i64::try_from(max_per_user).unwrap_or(i64::MAX).into());
             args.push(now.into());
             args.push(self.prefix.as_str().into());
@@ -269,17 +270,59 @@ impl SessionBackend for RedisSessions {
         Ok(Written::Stored { made_room })
     }
 
+    /// One script (`REPLACE`): compared with the bytes `expected` was read
+    /// from, the record and its index entry written.
+    async fn replace(
+        &self,
+        record: &Record,
+        signed_in: Option<&SignedIn>,
+        expected: &Record,
+    ) -> Result<Replaced, StoreError> {
+        let Some(stored) = self.read_bytes(&record.id).await? else {
+            return Ok(Replaced::Gone);
+        };
+        if !unchanged(expected, &decode(&stored)?) {
+            return Ok(Replaced::Changed);
+        }
+        let data = encode(record)?;
+        let mut keys = vec![self.record_key(&record.id)];
+        let mut args: Vec<fred::types::Value> = vec![
+            data.as_slice().into(),
+            record.expiry_date.unix_timestamp().into(),
+            stored.as_slice().into(),
+        ];
+        if let Some(state) = signed_in {
+            keys.push(self.index_key(state.user_id));
+            keys.push(self.gone_key(state.user_id));
+            args.push(state.handle.as_str().into());
+            args.push(index_entry(record, state)?.into());
+        }
+        let answer: String = self.run(&REPLACE, keys, args).await?;
+        Ok(match answer.as_str() {
+            "done" => Replaced::Done,
+            "changed" => Replaced::Changed,
+            _ => Replaced::Gone,
+        })
+    }
+
     /// One script (`ROTATE`): the new record, the index entry moved to it,
     /// the old record deleted and its hash kept in the session's family
     /// until `retired_until`.
     async fn rotate(
         &self,
         old: &Id,
+        read: &Record,
         record: &Record,
         signed_in: &SignedIn,
         now: i64,
         retired_until: i64,
     ) -> Result<Rotation, StoreError> {
+        // The script moves the record only while it still holds these bytes
+        // (none: it tells a rotated id from a gone one).
+        let stored = self.read_bytes(old).await?.unwrap_or_default();
+        if !stored.is_empty() && !unchanged(read, &decode(&stored)?) {
+            return Ok(Rotation::Changed);
+        }
         let data = encode(record)?;
         let keys = vec![
             self.record_key(old),
@@ -298,6 +341,7 @@ impl SessionBackend for RedisSessions {
             id_hash(old).into(),
             signed_in.user_id.into(),
             old.to_string().into(),
+            stored.as_slice().into(),
         ];
         let answer: Vec<String> = self.run(&ROTATE, keys, args).await?;
         Ok(match answer.as_slice() {
@@ -307,6 +351,7 @@ impl SessionBackend for RedisSessions {
                 Err(_) => Rotation::Gone,
             },
             [done] if done == "taken" => Rotation::IdTaken,
+            [done] if done == "changed" => Rotation::Changed,
             _ => Rotation::Gone,
         })
     }

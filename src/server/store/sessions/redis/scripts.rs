@@ -175,19 +175,45 @@ pub(super) static END_USER: LazyLock<Script> = LazyLock::new(|| {
     ))
 });
 
+/// Replaces the record `KEYS[1]` with `ARGV[1]` (expiring at `ARGV[2]`)
+/// only while it holds `ARGV[3]`, the record the new one was merged onto;
+/// for a signed-in record, its entry `ARGV[5]` under the handle `ARGV[4]` in
+/// the index `KEYS[2]`, unless the user's marker `KEYS[3]` says they were
+/// deleted. Answers `'done'`, `'changed'` or `'gone'`.
+pub(super) static REPLACE: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        "local stored = redis.call('GET', KEYS[1])
+         if not stored then return 'gone' end
+         if stored ~= ARGV[3] then return 'changed' end
+         if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return 'gone' end
+         redis.call('SET', KEYS[1], ARGV[1], 'XX', 'EXAT', ARGV[2])
+         if KEYS[2] then
+           redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+           if redis.call('EXPIRETIME', KEYS[2]) < tonumber(ARGV[2]) then
+             redis.call('EXPIREAT', KEYS[2], ARGV[2])
+           end
+         end
+         return 'done'",
+    )
+});
+
 /// Moves the live session whose record is `KEYS[1]` (id `ARGV[9]`, handle
 /// `ARGV[3]` in the index `KEYS[3]`) to the record `KEYS[2]` (id `ARGV[4]`,
 /// data `ARGV[1]`, expiring at `ARGV[2]`), and keeps the old id as the
 /// retired key `KEYS[4]` in the session's family `KEYS[5]` (member
 /// `ARGV[7]`, the old id's hash) until `ARGV[6]`, retired at `ARGV[5]`, of
-/// user `ARGV[8]`. Answers `{'rotated'}`, `{'already', successor}` when the
-/// old id was rotated before, `{'gone'}` when it is no live session, or
-/// `{'taken'}` when the new id is.
+/// user `ARGV[8]`, while `KEYS[1]` still holds `ARGV[10]`, the record the
+/// move was made from. Answers `{'rotated'}`, `{'already', successor}` when
+/// the old id was rotated before, `{'gone'}` when it is no live session,
+/// `{'changed'}` when a request wrote it meanwhile, or `{'taken'}` when the
+/// new id is.
 pub(super) static ROTATE: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(
         "local retired = redis.call('GET', KEYS[4])
          if retired then return {'already', cjson.decode(retired).successor} end
-         if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
+         local stored = redis.call('GET', KEYS[1])
+         if not stored then return {'gone'} end
+         if stored ~= ARGV[10] then return {'changed'} end
          local entry = redis.call('HGET', KEYS[3], ARGV[3])
          if not entry then return {'gone'} end
          entry = cjson.decode(entry)
