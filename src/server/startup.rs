@@ -25,7 +25,8 @@ use super::{
 use crate::{
     app::{shell, App},
     auth::ssr::{
-        device_cookie, housekeeping, AuthError, AuthService, Clock, PasswordHasher, Services,
+        device_cookie, housekeeping, links::LinkCookies, AuthError, AuthService, Clock,
+        PasswordHasher, Services,
     },
 };
 use axum::{middleware::from_fn, middleware::from_fn_with_state, routing::get, Router};
@@ -98,6 +99,7 @@ pub async fn auth_service(settings: &Settings) -> Result<AuthService, StartupErr
         outbox: Outbox::new(database.clone()),
         mail: settings.mail_rules(),
         passkeys: relying_party(settings)?,
+        link_cookies: LinkCookies::new(&settings.cookie.name, settings.cookie.secure),
     }))
 }
 
@@ -171,7 +173,10 @@ pub async fn build(
         .fallback(move |request| files.clone().answer(request))
         // Innermost: a server function's error answer gets its status.
         .layer(from_fn(super::errors::server_fn_status))
-        .layer(from_fn(hold_link_token))
+        .layer(from_fn_with_state(
+            state.auth.link_cookies.clone(),
+            hold_link_token,
+        ))
         .layer(from_fn(require_sign_in))
         .layer(from_fn_with_state(state.auth.clone(), resolve_signed_in))
         .layer(from_fn_with_state(sessions, manage_sessions))

@@ -252,3 +252,40 @@ async fn requests_are_throttled_per_name_known_or_not_and_per_client_address() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(resets(&sink, "alice@example.com").len(), per_name as usize);
 }
+
+/// Following a mail link stores nothing on the server for the visit (#35):
+/// the token waits in an HttpOnly cookie of its own, for an hour, and no
+/// session is made, however many visits come.
+#[tokio::test]
+async fn following_a_link_stores_no_session_for_an_anonymous_visit() {
+    let app = crate::helpers::spawn_app().await;
+    let token = "ab".repeat(32);
+    for (page, cookie) in [
+        ("/password/reset", "link-reset"),
+        ("/email/verify", "link-verify"),
+        ("/alerts/not-me", "link-not-me"),
+    ] {
+        for _ in 0..50 {
+            let visit = Browser::new(&app, UA);
+            let followed = visit
+                .client
+                .get(app.url(&format!("{page}?token={token}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(followed.status(), StatusCode::SEE_OTHER, "{page}");
+            assert_eq!(location(&followed).as_deref(), Some(page));
+            assert!(
+                crate::helpers::session_set_cookie(&followed, "session").is_none(),
+                "{page}: no session"
+            );
+            let held = crate::helpers::session_set_cookie(&followed, cookie).expect("held");
+            assert!(held.contains("HttpOnly"), "{held}");
+            assert!(held.contains("Max-Age=3600"), "{held}");
+            // The page reads it, and still makes no session.
+            let shown = visit.client.get(app.url(page)).send().await.unwrap();
+            assert_eq!(shown.status(), StatusCode::OK);
+            assert!(crate::helpers::session_set_cookie(&shown, "session").is_none());
+        }
+    }
+}

@@ -267,7 +267,7 @@ async fn queue_verification(
 /// followed. Whoever holds the link may use it; signed in or not.
 pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
     let service = &cx.state;
-    let token = links::presented(&cx.session, Purpose::VerifyEmail, token).await?;
+    let token = links::presented(cx, Purpose::VerifyEmail, token)?;
     let now = service.clock.now();
     let client = cx.client_address();
     let mut transaction = service.database.begin().await?;
@@ -302,7 +302,7 @@ pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), Auth
     let event = Event::here(cx, ActivityKind::EmailVerified, handle);
     activity::record(&mut transaction, link.user_id, now, &event).await?;
     transaction.commit().await?;
-    links::release(&cx.session, Purpose::VerifyEmail).await?;
+    links::release(cx, Purpose::VerifyEmail);
     tracing::info!(target: "audit", event = "email_verify", user_id = link.user_id, client, outcome = "success");
     Ok(())
 }

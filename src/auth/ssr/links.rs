@@ -5,13 +5,15 @@
 //!
 //! A browser that follows one is sent on at once to the same page without
 //! the token in its address (`server::http::mail_links`): the token waits in
-//! the browser's server-side session, so it cannot leak through `Referer`
-//! or the history.
+//! an HttpOnly cookie of its own for `HELD_SECS` (one per purpose, beside the
+//! session cookie), so it cannot leak through `Referer` or the history, and
+//! an anonymous visit stores nothing on the server (#35: a session per
+//! visit was a record of 14 days that anyone could make by the thousand).
 
+use super::{random::TokenCookie, RequestContext};
 use crate::auth::LinkState;
 use crate::digest::{hex, secret_hash};
 use crate::server::store::{query_on, Database, RunsQueries, Transaction};
-use tower_sessions::Session;
 
 /// What a link is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,9 +45,13 @@ impl Purpose {
         }
     }
 
-    /// Where the session keeps a followed link's token.
-    fn session_key(self) -> String {
-        format!("mail_link.{}", self.as_str())
+    /// The cookie a followed link's token waits in.
+    fn cookie_base(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "link-verify",
+            Purpose::ResetPassword => "link-reset",
+            Purpose::NotMe => "link-not-me",
+        }
     }
 
     /// The purpose of the page at `path`, if links lead there.
@@ -108,6 +114,38 @@ const PURGE: &str = "DELETE FROM email_links WHERE expires_at <= $1";
 /// The fingerprint of a password hash that a link is bound to.
 fn fingerprint(password_hash: &str) -> String {
     secret_hash(password_hash)
+}
+
+/// How long a followed link's token waits in its cookie: long enough to
+/// read the page and answer it.
+pub const HELD_SECS: i64 = 3_600;
+
+/// The cookies followed links' tokens wait in, named beside the session
+/// cookie (`__Host-link-reset` beside `__Host-session`).
+#[derive(Clone, Debug)]
+pub struct LinkCookies {
+    session_cookie: String,
+    secure: bool,
+}
+
+impl LinkCookies {
+    pub fn new(session_cookie: &str, secure: bool) -> Self {
+        Self {
+            session_cookie: session_cookie.to_string(),
+            secure,
+        }
+    }
+
+    /// The cookie of `purpose`'s links.
+    pub fn of(&self, purpose: Purpose) -> TokenCookie {
+        TokenCookie::beside_session_cookie(
+            purpose.cookie_base(),
+            &self.session_cookie,
+            self.secure,
+            HELD_SECS,
+        )
+        .holding(well_formed)
+    }
 }
 
 /// Whether `token` has the shape of a link's token (64 hex digits).
@@ -242,55 +280,39 @@ pub async fn purge_expired(database: &Database, now: i64) -> Result<u64, sqlx::E
         .map(|done| done.rows_affected()))
 }
 
-/// Keeps a followed link's token in the browser's session.
-pub async fn hold(
-    session: &Session,
-    purpose: Purpose,
-    token: &str,
-) -> Result<(), tower_sessions::session::Error> {
-    session.insert(&purpose.session_key(), token).await
+/// Keeps a link's token in this browser (its cookie), for the page it is
+/// sent to next.
+pub fn hold(cx: &RequestContext, purpose: Purpose, token: &str) {
+    cx.set_cookie(&cx.state.link_cookies.of(purpose).set_cookie(token));
 }
 
 /// The token of the link this browser followed, if any.
-pub async fn held(
-    session: &Session,
-    purpose: Purpose,
-) -> Result<Option<String>, tower_sessions::session::Error> {
-    session.get(&purpose.session_key()).await
+pub fn held(cx: &RequestContext, purpose: Purpose) -> Option<String> {
+    let cookie = cx.state.link_cookies.of(purpose);
+    cx.from_headers(|headers| cookie.find(headers))
 }
 
 /// The token a request presents for `purpose`: the `token` field when
 /// given, else the link this browser followed; `LinkInvalid` when neither.
-pub async fn presented(
-    session: &Session,
+pub fn presented(
+    cx: &RequestContext,
     purpose: Purpose,
     token: Option<&str>,
 ) -> Result<String, super::AuthError> {
     match token.filter(|token| !token.is_empty()) {
         Some(token) => Ok(token.to_string()),
-        None => held(session, purpose)
-            .await?
-            .ok_or(super::AuthError::LinkInvalid),
+        None => held(cx, purpose).ok_or(super::AuthError::LinkInvalid),
     }
 }
 
 /// Forgets the followed link's token (once used).
-pub async fn release(
-    session: &Session,
-    purpose: Purpose,
-) -> Result<(), tower_sessions::session::Error> {
-    session
-        .remove::<String>(&purpose.session_key())
-        .await
-        .map(|_| ())
+pub fn release(cx: &RequestContext, purpose: Purpose) {
+    cx.set_cookie(&cx.state.link_cookies.of(purpose).removal());
 }
 
 /// Whether the link this browser followed to `purpose`'s page works.
-pub async fn state(
-    cx: &super::RequestContext,
-    purpose: Purpose,
-) -> Result<LinkState, super::AuthError> {
-    let Some(token) = held(&cx.session, purpose).await? else {
+pub async fn state(cx: &RequestContext, purpose: Purpose) -> Result<LinkState, super::AuthError> {
+    let Some(token) = held(cx, purpose) else {
         return Ok(LinkState::Invalid);
     };
     let service = &cx.state;

@@ -92,6 +92,8 @@ pub struct Services {
     pub mail: email::MailRules,
     /// The relying party passkeys are made for (#25).
     pub passkeys: passkeys::RelyingParty,
+    /// The cookies followed mail links' tokens wait in.
+    pub link_cookies: links::LinkCookies,
 }
 
 /// Everything a server function needs about the request it answers.

@@ -1,6 +1,7 @@
 //! Random tokens: device cookies, passkey sign-in ceremonies, the public
 //! handles of sessions, the ids of bearer tokens and development-only signing
-//! keys; and the cookie that carries one to the browser and back.
+//! keys; and the cookie that carries one (or a followed mail link's) to the
+//! browser and back.
 
 use crate::{cookies, digest::hex};
 use axum::http::HeaderMap;
@@ -31,6 +32,8 @@ pub struct TokenCookie {
     pub name: String,
     secure: bool,
     lifetime_secs: i64,
+    /// What a token of this cookie looks like (`is_token` unless told).
+    well_formed: fn(&str) -> bool,
 }
 
 impl TokenCookie {
@@ -44,6 +47,15 @@ impl TokenCookie {
             name: cookies::beside_session(session_cookie, base),
             secure,
             lifetime_secs,
+            well_formed: is_token,
+        }
+    }
+
+    /// The same cookie, carrying tokens of another shape.
+    pub fn holding(self, well_formed: fn(&str) -> bool) -> Self {
+        Self {
+            well_formed,
+            ..self
         }
     }
 
@@ -60,7 +72,7 @@ impl TokenCookie {
 
     /// This cookie's token in the request, when well formed.
     pub fn find(&self, headers: &HeaderMap) -> Option<String> {
-        cookies::find(headers, &self.name).filter(|value| is_token(value))
+        cookies::find(headers, &self.name).filter(|value| (self.well_formed)(value))
     }
 }
 

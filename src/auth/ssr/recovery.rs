@@ -151,7 +151,7 @@ pub async fn reset(
     remember: bool,
 ) -> Result<(), AuthError> {
     let service = &cx.state;
-    let token = links::presented(&cx.session, Purpose::ResetPassword, token).await?;
+    let token = links::presented(cx, Purpose::ResetPassword, token)?;
     let client = cx.client_address();
     let found = links::find(
         &service.database,
@@ -201,7 +201,7 @@ pub async fn reset(
     if let Err(error) = service.sessions.revoke_all_but(user.id, None).await {
         tracing::error!(%error, user_id = user.id, "sessions begun during a password reset not ended");
     }
-    links::release(&cx.session, Purpose::ResetPassword).await?;
+    links::release(cx, Purpose::ResetPassword);
 
     let known_device = this_device.is_some();
     begin_session(cx, &user, Via::Password { known_device }, remember).await?;
@@ -256,7 +256,7 @@ pub(super) async fn remove_credentials(
 /// new password. Whoever holds the link may use it; nobody need be signed in.
 pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
     let service = &cx.state;
-    let token = links::presented(&cx.session, Purpose::NotMe, token).await?;
+    let token = links::presented(cx, Purpose::NotMe, token)?;
     let client = cx.client_address();
     let now = service.clock.now();
     let found = links::find(&service.database, Purpose::NotMe, &token, now).await?;
@@ -308,8 +308,8 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
     };
     let reset_token = links::issue(&mut transaction, &reset, now).await?;
     transaction.commit().await?;
-    links::release(&cx.session, Purpose::NotMe).await?;
-    links::hold(&cx.session, Purpose::ResetPassword, &reset_token).await?;
+    links::release(cx, Purpose::NotMe);
+    links::hold(cx, Purpose::ResetPassword, &reset_token);
     let (passkeys_removed, devices_forgotten) = (removed.passkeys.len(), removed.devices);
     tracing::warn!(target: "audit", event = "not_me", via = "mail", user_id = user.id, client, sessions_ended, passkeys_removed, devices_forgotten, outcome = "success");
     Ok(())

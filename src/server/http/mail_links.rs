@@ -1,21 +1,23 @@
 //! A link from a message (`/email/verify?token=…`) is followed by moving its
-//! token into the browser's server-side session and sending the browser on
-//! (303) to the same page without it: the token is then in no address bar,
-//! history entry or `Referer` header, and a mail scanner that fetches the
+//! token into a cookie of its own (`links::LinkCookies`, HttpOnly, one hour)
+//! and sending the browser on (303) to the same page without it: the token is
+//! then in no address bar, history entry or `Referer` header, nothing is
+//! stored on the server for the visit, and a mail scanner that fetches the
 //! link changes nothing (the page asks before it acts).
 
-use crate::{
-    auth::{ssr::links, AppError},
-    server::store::SessionFault,
-};
+use crate::auth::ssr::links::{self, LinkCookies};
 use axum::{
-    extract::Request,
+    extract::{Request, State},
+    http::{header, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use tower_sessions::Session;
 
-pub async fn hold_link_token(request: Request, next: Next) -> Response {
+pub async fn hold_link_token(
+    State(cookies): State<LinkCookies>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     let (Some(purpose), true) = (
         links::Purpose::of_page(path),
@@ -26,19 +28,11 @@ pub async fn hold_link_token(request: Request, next: Next) -> Response {
     let Some(token) = token_of(request.uri().query()) else {
         return next.run(request).await;
     };
-    let Some(session) = request.extensions().get::<Session>() else {
-        tracing::error!("session layer missing");
-        return AppError::Internal.into_response();
-    };
-    match links::hold(session, purpose, &token).await {
-        Ok(()) => Redirect::to(purpose.page()).into_response(),
-        Err(error) if SessionFault::of(&error) == SessionFault::Unavailable => {
-            crate::server::outage::unavailable_page()
-        }
-        Err(error) => {
-            tracing::error!(%error, "mail link not kept");
-            AppError::Internal.into_response()
-        }
+    let held = cookies.of(purpose).set_cookie(&token);
+    match HeaderValue::from_str(&held) {
+        Ok(held) => ([(header::SET_COOKIE, held)], Redirect::to(purpose.page())).into_response(),
+        // A token of another shape is no link of ours: the page says so.
+        Err(_) => Redirect::to(purpose.page()).into_response(),
     }
 }
 
