@@ -121,6 +121,8 @@ pub enum ActivityKind {
     SignedInWithPasskeyNewDevice,
     PasskeyAdded,
     PasskeyRemoved,
+    /// New-device alerts turned off on the account page (#35).
+    AlertsTurnedOff,
     /// A passkey removed by "This wasn't me" or a password reset (#35):
     /// recovery removes every passkey, the intruder's among them.
     PasskeyRemovedByRecovery,
@@ -169,6 +171,7 @@ impl ActivityKind {
             Self::PasskeyAdded => "Passkey added",
             Self::PasskeyRemoved => "Passkey removed",
             Self::PasskeyRemovedByRecovery => "Passkey removed by the account's recovery",
+            Self::AlertsTurnedOff => "Emails about new-device sign-ins turned off",
         }
     }
 }

@@ -22,6 +22,7 @@ mod health;
 mod intruder;
 mod login;
 mod logout;
+mod notices;
 mod passkeys;
 mod reauth;
 mod recovery;

@@ -7,6 +7,7 @@ use super::{
     activity::Event,
     devices,
     flows::judged_strong,
+    notices::{self, Change},
     reauth, recovery, session, tokens, users,
     validation::{new_password, parse_username, presented_password},
     AuthError, AuthService, RequestContext, SignedIn,
@@ -99,6 +100,25 @@ pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), Aut
     Ok(())
 }
 
+/// Queues the notice of `change` to `user_id`'s verified address (a change
+/// made outside a transaction of its own), and wakes the sender.
+pub(super) async fn notify(
+    service: &AuthService,
+    user_id: i64,
+    change: &Change,
+    event: &Event,
+) -> Result<(), AuthError> {
+    let now = service.clock.now();
+    let mut transaction = service.database.begin().await?;
+    let queued =
+        notices::to_account(&mut transaction, &service.mail, user_id, change, event, now).await?;
+    transaction.commit().await?;
+    if queued {
+        service.outbox.wake();
+    }
+    Ok(())
+}
+
 /// What "sign out everywhere" ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedOutEverywhere {
@@ -157,10 +177,22 @@ pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
     let removed =
         recovery::remove_credentials(&mut transaction, &user, this_device.as_deref(), &event, now)
             .await?;
+    let passkeys_removed = removed.passkeys.len();
+    let change = Change::Recovered { passkeys_removed };
+    notices::to_account(
+        &mut transaction,
+        &service.mail,
+        user_id,
+        &change,
+        &event,
+        now,
+    )
+    .await?;
     transaction.commit().await?;
+    service.outbox.wake();
     let client = cx.client_address();
     let (sessions_ended, tokens_ended) = (ended.sessions, ended.tokens);
-    let (passkeys_removed, devices_forgotten) = (removed.passkeys.len(), removed.devices);
+    let devices_forgotten = removed.devices;
     tracing::warn!(target: "audit", event = "not_me", user_id = signed_in.user_id, client, sessions_ended, tokens_ended, passkeys_removed, devices_forgotten, outcome = "success");
     reauth::renew_confirmation(cx, &signed_in).await
 }
@@ -198,7 +230,9 @@ pub async fn change_password(
     let hash = service.hasher.hash(SecretString::from(new)).await?;
     users::update_password_hash(&service.database, user.id, &hash).await?;
     let event = Event::here(cx, ActivityKind::PasswordChanged, Some(&signed_in.handle));
-    let ended = sign_out_everywhere(service, user.id, Some(&signed_in.handle), event).await?;
+    let ended =
+        sign_out_everywhere(service, user.id, Some(&signed_in.handle), event.clone()).await?;
+    notify(service, user.id, &Change::PasswordChanged, &event).await?;
     // The password was just entered: the re-authentication window opens.
     let state = SignedIn {
         confirmed_at: service.clock.now(),

@@ -11,8 +11,10 @@
 //! (`server::store::outbox`).
 
 use super::{
+    accounts::notify,
     activity::{self, Event},
     links::{self, NewLink, Purpose},
+    notices::{self, Change},
     reauth,
     throttle::{self, Scope},
     users::UserRecord,
@@ -279,6 +281,12 @@ pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), Auth
     let (Some(address), Some(key)) = (link.address, link.address_key) else {
         return Err(AuthError::LinkInvalid);
     };
+    let previous: Option<(String, String)> = query_on!(&mut transaction, |executor| {
+        sqlx::query_as("SELECT address, address_key FROM email_addresses WHERE user_id = $1")
+            .bind(link.user_id)
+            .fetch_optional(executor)
+            .await
+    })?;
     let saved = query_on!(&mut transaction, |executor| sqlx::query(SAVE)
         .bind(link.user_id)
         .bind(&address)
@@ -301,7 +309,16 @@ pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), Auth
         .map(|signed_in| signed_in.handle.as_str());
     let event = Event::here(cx, ActivityKind::EmailVerified, handle);
     activity::record(&mut transaction, link.user_id, now, &event).await?;
+    // The old address hears of it (the new one just proved itself).
+    if let Some((old, _)) = previous.filter(|(_, old_key)| *old_key != key) {
+        let change = Change::AddressChanged {
+            to: notices::masked(&address),
+        };
+        let mail = notices::message(&service.mail, &old, &change, &event, now);
+        outbox::enqueue(&mut transaction, &mail, now).await?;
+    }
     transaction.commit().await?;
+    service.outbox.wake();
     links::release(cx, Purpose::VerifyEmail);
     tracing::info!(target: "audit", event = "email_verify", user_id = link.user_id, client, outcome = "success");
     Ok(())
@@ -351,6 +368,14 @@ pub async fn set_alerts(cx: &RequestContext, enabled: bool) -> Result<(), AuthEr
         return Err(AuthError::Invalid(
             crate::auth::InvalidInput::NoVerifiedEmail,
         ));
+    }
+    if !enabled {
+        // Recorded and told like a credential change: an intruder turns
+        // alerts off first.
+        let event = Event::here(cx, ActivityKind::AlertsTurnedOff, Some(&signed_in.handle));
+        let now = cx.state.clock.now();
+        activity::record(&cx.state.database, signed_in.user_id, now, &event).await?;
+        notify(&cx.state, signed_in.user_id, &Change::AlertsOff, &event).await?;
     }
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "new_device_alerts", user_id = signed_in.user_id, client, enabled, outcome = "success");

@@ -12,6 +12,7 @@ mod error;
 mod flows;
 pub mod housekeeping;
 pub mod links;
+mod notices;
 pub mod passkeys;
 mod password;
 mod random;

@@ -20,6 +20,7 @@
 use super::{
     activity, alerts, devices,
     flows::{begin_session, Via},
+    notices::{self, Change},
     random::{self, TokenCookie},
     reauth, throttle,
     throttle::Scope,
@@ -470,7 +471,18 @@ pub async fn add(
     let event =
         activity::Event::here(cx, ActivityKind::PasskeyAdded, Some(&signed_in.handle)).about(&name);
     activity::record(&mut transaction, user_id, now, &event).await?;
+    let notice = Change::PasskeyAdded { name: name.clone() };
+    notices::to_account(
+        &mut transaction,
+        &service.mail,
+        user_id,
+        &notice,
+        &event,
+        now,
+    )
+    .await?;
     transaction.commit().await?;
+    service.outbox.wake();
     reauth::renew_confirmation(cx, &signed_in).await?;
     tracing::info!(target: "audit", event = "passkey_added", user_id, client, passkey_id = id, backed_up, outcome = "success");
     Ok(PasskeyInfo {
@@ -610,14 +622,21 @@ pub async fn remove(cx: &RequestContext, id: i64) -> Result<(), AuthError> {
     };
     let event = activity::Event::here(cx, ActivityKind::PasskeyRemoved, Some(&signed_in.handle))
         .about(&name);
-    activity::record(
+    let now = service.clock.now();
+    activity::record(&mut transaction, signed_in.user_id, now, &event).await?;
+    let notice = Change::PasskeyRemoved { name };
+    let mail = &service.mail;
+    notices::to_account(
         &mut transaction,
+        mail,
         signed_in.user_id,
-        service.clock.now(),
+        &notice,
         &event,
+        now,
     )
     .await?;
     transaction.commit().await?;
+    service.outbox.wake();
     reauth::renew_confirmation(cx, &signed_in).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "passkey_removed", user_id = signed_in.user_id, client, passkey_id = id, outcome = "success");

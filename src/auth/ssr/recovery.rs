@@ -22,6 +22,7 @@ use super::{
     devices, email,
     flows::{begin_session, judged_strong, Via},
     links::{self, NewLink, Purpose},
+    notices::{self, Change},
     passkeys, tokens, users,
     validation::{new_password, parse_username},
     AuthError, AuthService, RequestContext,
@@ -197,7 +198,18 @@ pub async fn reset(
     tokens::revoke_all_in(&mut transaction, user.id, now, &event).await?;
     let removed =
         remove_credentials(&mut transaction, &user, this_device.as_deref(), &event, now).await?;
+    let change = Change::PasswordReset;
+    notices::to_account(
+        &mut transaction,
+        &service.mail,
+        user.id,
+        &change,
+        &event,
+        now,
+    )
+    .await?;
     transaction.commit().await?;
+    service.outbox.wake();
     if let Err(error) = service.sessions.revoke_all_but(user.id, None).await {
         tracing::error!(%error, user_id = user.id, "sessions begun during a password reset not ended");
     }
@@ -298,6 +310,18 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
     tokens::revoke_all_in(&mut transaction, user.id, now, &event).await?;
     let removed =
         remove_credentials(&mut transaction, &user, this_device.as_deref(), &event, now).await?;
+    let change = Change::Recovered {
+        passkeys_removed: removed.passkeys.len(),
+    };
+    notices::to_account(
+        &mut transaction,
+        &service.mail,
+        user.id,
+        &change,
+        &event,
+        now,
+    )
+    .await?;
     let reset = NewLink {
         purpose: Purpose::ResetPassword,
         user_id: user.id,
@@ -308,6 +332,7 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
     };
     let reset_token = links::issue(&mut transaction, &reset, now).await?;
     transaction.commit().await?;
+    service.outbox.wake();
     links::release(cx, Purpose::NotMe);
     links::hold(cx, Purpose::ResetPassword, &reset_token);
     let (passkeys_removed, devices_forgotten) = (removed.passkeys.len(), removed.devices);

@@ -15,6 +15,7 @@ pub mod jwt;
 use super::{
     activity::{self, Event},
     flows::check_credentials,
+    notices::{self, Change},
     random, AuthError, AuthService, RequestContext,
 };
 use crate::auth::{ActivityKind, Password, TokenAnswer};
@@ -110,7 +111,18 @@ async fn issue(
         return Err(AuthError::SessionEnded);
     };
     activity::record(&mut transaction, user_id, now, &event).await?;
+    let notice = Change::TokenCreated;
+    notices::to_account(
+        &mut transaction,
+        &service.mail,
+        user_id,
+        &notice,
+        &event,
+        now,
+    )
+    .await?;
     transaction.commit().await?;
+    service.outbox.wake();
     let token = rules
         .sign(&rules.claims_for(user_id, generation, jti.clone(), now))
         .ok_or(AuthError::NoSigningKey)?;
