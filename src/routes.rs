@@ -53,6 +53,9 @@ pub const EMAIL_SENT_PAGE: &str = "/account?email_sent=1#email-heading";
 
 /// Where "Forgot your password?" leads: a username or an email address.
 pub const FORGOT_PASSWORD_PAGE: &str = "/password/forgot";
+/// Where "This wasn't me" from an alert older than a reset link lives leads:
+/// every device is signed out, and a reset link is asked for here.
+pub const AFTER_LATE_NOT_ME_PAGE: &str = "/password/forgot?signed_out=1";
 
 /// What the forgot-password form answers, whoever was named.
 pub const RESET_REQUESTED_PAGE: &str = "/password/forgot?sent=1";

@@ -244,13 +244,14 @@ pub async fn set_alerts(enabled: Option<String>) -> Result<(), AppError> {
 }
 
 /// "This wasn't me" from a new-device alert's link (`token`, or the one this
-/// browser followed): that session and every token end, then on to a new
-/// password. Needs no session.
+/// browser followed): every session and token end, then on to a new
+/// password (or, for an alert older than a reset link lives, to ask for
+/// one). Needs no session.
 #[server(prefix = "/api", endpoint = "alerts/not-me")]
 pub async fn not_me_by_link(token: Option<String>) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
-    cx.answer(ssr::recovery::not_me_by_link(&cx, token.as_deref()).await)?;
-    leptos_axum::redirect(crate::routes::RESET_PASSWORD_PAGE);
+    let after = cx.answer(ssr::recovery::not_me_by_link(&cx, token.as_deref()).await)?;
+    leptos_axum::redirect(after.page());
     Ok(())
 }
 

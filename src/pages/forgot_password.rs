@@ -18,8 +18,15 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         Some(result) => result.is_ok(),
         None => query.read().get("sent").is_some(),
     };
+    let signed_out = move || query.read().get("signed_out").is_some();
     view! {
         <h1>"Forgot your password?"</h1>
+        <Show when=signed_out>
+            <p class="notice" role="status" data-testid="signed-out-everywhere">
+                "Every device is signed out of the account. Now ask for a link to choose a new "
+                "password: it is sent to the account's email address."
+            </p>
+        </Show>
         <Show
             when=sent
             fallback=move || view! {

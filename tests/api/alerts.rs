@@ -178,3 +178,118 @@ async fn no_alert_when_turned_off_or_without_a_verified_address() {
         "bob's verification only"
     );
 }
+
+/// Alice, with a verified address and a laptop; a phone signs in (alerted)
+/// twice, from two new browsers: the two alerts' "This wasn't me" tokens.
+async fn two_alerts<'a>(
+    app: &'a crate::helpers::TestApp,
+    sink: &SmtpSink,
+) -> (Browser<'a>, String, String) {
+    let address = "alice@example.com";
+    verified(app, sink, "alice", address).await;
+    let laptop = Browser::new(app, LAPTOP);
+    laptop.sign_in("alice", PASSWORD).await;
+    Browser::new(app, PHONE).sign_in("alice", PASSWORD).await;
+    Browser::new(app, PHONE).sign_in("alice", PASSWORD).await;
+    let alerts = wait_for_alerts(sink, address, 2).await;
+    let token = |mail: &Mail| mail.token_for(NOT_ME_PAGE).expect("a link");
+    (laptop, token(&alerts[0]), token(&alerts[1]))
+}
+
+/// Links are bound to the address they went to (#35): once the account's
+/// verified address is another, an alert's link and a reset link sent to
+/// the old one open nothing.
+#[tokio::test]
+async fn links_sent_to_an_address_the_account_has_left_open_nothing() {
+    let (app, sink) = app_with_mail().await;
+    let (laptop, not_me, _) = two_alerts(&app, &sink).await;
+    let stranger = Browser::new(&app, LAPTOP);
+    let forgot = stranger
+        .post("/api/password/forgot", &[("login", "alice")])
+        .await;
+    assert_eq!(forgot.status(), StatusCode::OK);
+    let reset = loop {
+        let found = sink
+            .messages_to("alice@example.com")
+            .into_iter()
+            .find(|mail| mail.subject == "Reset your password");
+        if let Some(mail) = found {
+            break mail.token_for("/password/reset").unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    // Alice moves to a new address (the old mailbox is no longer hers).
+    let asked = laptop
+        .post("/api/email", &[("email", "alice@example.org")])
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let link = sink.wait_for("alice@example.org", 1).await.remove(0);
+    let verify = link.token_for("/email/verify").unwrap();
+    let proven = laptop
+        .post("/api/email/verify", &[("token", &verify)])
+        .await;
+    assert_eq!(proven.status(), StatusCode::OK);
+
+    let old_mailbox = Browser::new(&app, LAPTOP);
+    follow(&app, &old_mailbox, "/password/reset", &reset).await;
+    let state: Value = old_mailbox
+        .post("/api/password/reset/link", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state, "Invalid", "the reset link shows as dead");
+    let used = old_mailbox
+        .post(
+            "/api/password/reset",
+            &[
+                ("token", &reset),
+                ("new_password", "plum trombone glacier sunset"),
+                ("confirm_password", "plum trombone glacier sunset"),
+            ],
+        )
+        .await;
+    assert_eq!(used.status(), StatusCode::NOT_FOUND);
+    let alert = old_mailbox
+        .post("/api/alerts/not-me", &[("token", &not_me)])
+        .await;
+    assert_eq!(alert.status(), StatusCode::NOT_FOUND);
+    assert_eq!(laptop.dashboard().await, StatusCode::OK, "nothing ended");
+}
+
+/// An alert's link grants no more than a reset link (#35): used, the
+/// other alerts' links die; past a reset link's lifetime it still signs
+/// every device out, but leads to "Forgot your password?" instead of a new
+/// password.
+#[tokio::test]
+async fn an_alerts_link_grants_no_more_than_a_reset_link() {
+    let (app, sink) = app_with_mail().await;
+    let (laptop, first, second) = two_alerts(&app, &sink).await;
+    app.clock
+        .advance(app.settings.recovery.reset_link_minutes as i64 * 60 + 1);
+    let mailbox = Browser::new(&app, LAPTOP);
+    let done = mailbox
+        .form_post("/api/alerts/not-me", &[("token", &first)])
+        .await;
+    assert_eq!(
+        location(&done).as_deref(),
+        Some("/password/forgot?signed_out=1")
+    );
+    assert_eq!(
+        laptop.dashboard().await,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
+    let state: Value = mailbox
+        .post("/api/password/reset/link", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state, "Invalid", "no new password from a day-old alert");
+    let other = mailbox
+        .post("/api/alerts/not-me", &[("token", &second)])
+        .await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND, "one used, all dead");
+}

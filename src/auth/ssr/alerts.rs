@@ -18,8 +18,8 @@ use crate::server::store::{
     query_on,
 };
 
-const ALERTS_TO: &str =
-    "SELECT address FROM email_addresses WHERE user_id = $1 AND new_device_alerts = $2";
+const ALERTS_TO: &str = "SELECT address, address_key FROM email_addresses \
+     WHERE user_id = $1 AND new_device_alerts = $2";
 
 /// Queues the alert for the sign-in `state` of `user` from a new browser,
 /// if the account has a verified address with alerts on; whether it did.
@@ -29,14 +29,14 @@ pub async fn on_new_device(
     state: &SignedIn,
     now: i64,
 ) -> Result<bool, AuthError> {
-    let address: Option<String> = query_on!(&service.database, |executor| {
-        sqlx::query_scalar(ALERTS_TO)
+    let address: Option<(String, String)> = query_on!(&service.database, |executor| {
+        sqlx::query_as(ALERTS_TO)
             .bind(user.id)
             .bind(true)
             .fetch_optional(executor)
             .await
     })?;
-    let Some(address) = address else {
+    let Some((address, address_key)) = address else {
         return Ok(false);
     };
     let rules = &service.mail;
@@ -45,7 +45,7 @@ pub async fn on_new_device(
         purpose: Purpose::NotMe,
         user_id: user.id,
         password_hash: &user.password_hash,
-        address: None,
+        address: Some((&address, &address_key)),
         session_handle: Some(&state.handle),
         lifetime_secs: rules.alert_link_secs,
     };

@@ -326,7 +326,7 @@ pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), Auth
 
 const OWNER_AND_ADDRESS: &str =
     "SELECT user_id, address FROM email_addresses WHERE address_key = $1";
-const ADDRESS_OF: &str = "SELECT address FROM email_addresses WHERE user_id = $1";
+const ADDRESS_OF: &str = "SELECT address, address_key FROM email_addresses WHERE user_id = $1";
 
 /// The account whose verified address is `key` (normalised), and the
 /// address as its owner typed it.
@@ -340,12 +340,12 @@ pub async fn owner_of(
         .await)
 }
 
-/// The verified address of `user_id`, if any.
+/// The verified address of `user_id`, if any: as typed, and normalised.
 pub async fn verified_address_of(
     database: &crate::server::store::Database,
     user_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    query_on!(database, |executor| sqlx::query_scalar(ADDRESS_OF)
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    query_on!(database, |executor| sqlx::query_as(ADDRESS_OF)
         .bind(user_id)
         .fetch_optional(executor)
         .await)

@@ -54,6 +54,19 @@ impl Purpose {
         }
     }
 
+    /// Whether a link of this purpose works only while the account's
+    /// verified address is the one it was sent to: a reset or alert link in
+    /// a mailbox the account has left opens nothing (#35). A verification
+    /// link proves the address it was sent to, verified or not yet.
+    fn bound_to_its_address_now(self, row: &Row) -> bool {
+        match self {
+            Purpose::VerifyEmail => true,
+            Purpose::ResetPassword | Purpose::NotMe => {
+                row.address_key.is_some() && row.address_key == row.verified_key
+            }
+        }
+    }
+
     /// The purpose of the page at `path`, if links lead there.
     pub fn of_page(path: &str) -> Option<Self> {
         [Purpose::VerifyEmail, Purpose::ResetPassword, Purpose::NotMe]
@@ -68,7 +81,9 @@ pub struct NewLink<'a> {
     pub user_id: i64,
     /// The account's password hash now: a change of it kills the link.
     pub password_hash: &'a str,
-    /// The address a verification link proves: as typed, and normalised.
+    /// The address the link is sent to, as typed and normalised: the one a
+    /// verification link proves; the verified address a reset or alert link
+    /// is bound to.
     pub address: Option<(&'a str, &'a str)>,
     /// The session a "This wasn't me" link ends.
     pub session_handle: Option<&'a str>,
@@ -83,6 +98,8 @@ pub struct Redeemed {
     pub address: Option<String>,
     pub address_key: Option<String>,
     pub session_handle: Option<String>,
+    /// When it was sent (Unix seconds).
+    pub sent_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -92,9 +109,12 @@ struct Row {
     address_key: Option<String>,
     session_handle: Option<String>,
     password_fingerprint: String,
+    created_at: i64,
     expires_at: i64,
     username: Option<String>,
     password_hash: Option<String>,
+    /// The account's verified address now.
+    verified_key: Option<String>,
 }
 
 const FORGET_OTHERS: &str = "DELETE FROM email_links WHERE user_id = $1 AND purpose = $2";
@@ -103,8 +123,9 @@ const INSERT: &str =
      session_handle, password_fingerprint, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const FIND: &str = "SELECT l.user_id, l.address, l.address_key, l.session_handle, \
-     l.password_fingerprint, \
-     l.expires_at, u.username, u.password_hash FROM email_links l LEFT JOIN users u ON u.id = l.user_id \
+     l.password_fingerprint, l.created_at, l.expires_at, u.username, u.password_hash, \
+     e.address_key AS verified_key FROM email_links l LEFT JOIN users u ON u.id = l.user_id \
+     LEFT JOIN email_addresses e ON e.user_id = l.user_id \
      WHERE l.token_hash = $1 AND l.purpose = $2";
 const USE: &str = "DELETE FROM email_links WHERE token_hash = $1 AND purpose = $2";
 const PENDING_ADDRESS: &str = "SELECT address FROM email_links \
@@ -225,6 +246,7 @@ pub async fn find<'a>(
             now < row.expires_at
                 && row.password_hash.as_deref().map(fingerprint).as_deref()
                     == Some(row.password_fingerprint.as_str())
+                && purpose.bound_to_its_address_now(row)
         })
         .map(|row| Redeemed {
             user_id: row.user_id,
@@ -232,6 +254,7 @@ pub async fn find<'a>(
             address: row.address,
             address_key: row.address_key,
             session_handle: row.session_handle,
+            sent_at: row.created_at,
         }))
 }
 

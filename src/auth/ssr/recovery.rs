@@ -69,12 +69,12 @@ pub async fn forgot(cx: &RequestContext, login: &str) -> Result<(), AuthError> {
 }
 
 /// The account `login` names (its username, else its verified address),
-/// with its verified address; `None` when there is no such account or it
-/// has no verified address.
+/// with its verified address (as typed, and normalised); `None` when there
+/// is no such account or it has no verified address.
 async fn account_to_mail(
     service: &AuthService,
     login: &str,
-) -> Result<Option<(users::UserRecord, String)>, AuthError> {
+) -> Result<Option<(users::UserRecord, (String, String))>, AuthError> {
     let database = &service.database;
     let by_name = match parse_username(login) {
         Ok(username) => users::find_by_key(database, &username.key).await?,
@@ -87,17 +87,17 @@ async fn account_to_mail(
     let Ok(address) = email::parse_address(login) else {
         return Ok(None);
     };
-    let Some((user_id, address)) = email::owner_of(database, &address.key).await? else {
+    let Some((user_id, display)) = email::owner_of(database, &address.key).await? else {
         return Ok(None);
     };
     Ok(users::find_by_id(database, user_id)
         .await?
-        .map(|user| (user, address)))
+        .map(|user| (user, (display, address.key))))
 }
 
 /// Queues a reset link for the account `login` names; its id when sent.
 async fn send_reset_link(service: &AuthService, login: &str) -> Result<Option<i64>, AuthError> {
-    let Some((user, address)) = account_to_mail(service, login).await? else {
+    let Some((user, (address, address_key))) = account_to_mail(service, login).await? else {
         return Ok(None);
     };
     let rules = &service.mail;
@@ -107,7 +107,7 @@ async fn send_reset_link(service: &AuthService, login: &str) -> Result<Option<i6
         purpose: Purpose::ResetPassword,
         user_id: user.id,
         password_hash: &user.password_hash,
-        address: None,
+        address: Some((&address, &address_key)),
         session_handle: None,
         lifetime_secs: rules.reset_link_secs,
     };
@@ -266,7 +266,10 @@ pub(super) async fn remove_credentials(
 /// revoked, every passkey removed, every other browser forgotten, and this
 /// browser is given a reset link (its token held in the session), for the
 /// new password. Whoever holds the link may use it; nobody need be signed in.
-pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<(), AuthError> {
+pub async fn not_me_by_link(
+    cx: &RequestContext,
+    token: Option<&str>,
+) -> Result<AfterNotMe, AuthError> {
     let service = &cx.state;
     let token = links::presented(cx, Purpose::NotMe, token)?;
     let client = cx.client_address();
@@ -300,12 +303,11 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
         .database
         .begin_serialized(SerialLock::PasskeysOf(user.id))
         .await?;
-    if links::redeem(&mut transaction, Purpose::NotMe, &token, now)
-        .await?
-        .is_none()
-    {
+    let Some(link) = links::redeem(&mut transaction, Purpose::NotMe, &token, now).await? else {
         return Err(AuthError::LinkInvalid);
-    }
+    };
+    // One alert's link used, the others die: each was one more way in.
+    links::forget(&mut transaction, user.id, Purpose::NotMe).await?;
     let event = Event::here(cx, ActivityKind::NotMe, None);
     tokens::revoke_all_in(&mut transaction, user.id, now, &event).await?;
     let removed =
@@ -322,22 +324,57 @@ pub async fn not_me_by_link(cx: &RequestContext, token: Option<&str>) -> Result<
         now,
     )
     .await?;
-    let reset = NewLink {
-        purpose: Purpose::ResetPassword,
-        user_id: user.id,
-        password_hash: &user.password_hash,
-        address: None,
-        session_handle: None,
-        lifetime_secs: service.mail.reset_link_secs,
+    // A new password straight away only while a reset link sent with the
+    // alert would still work: the alert's link grants no more than a reset
+    // link does. Later, the owner asks for one ("Forgot your password?").
+    let lifetime_secs = service.mail.reset_link_secs;
+    let reset_token = match (&link.address, &link.address_key) {
+        (Some(address), Some(key)) if now - link.sent_at <= lifetime_secs => {
+            let reset = NewLink {
+                purpose: Purpose::ResetPassword,
+                user_id: user.id,
+                password_hash: &user.password_hash,
+                address: Some((address, key)),
+                session_handle: None,
+                lifetime_secs,
+            };
+            Some(links::issue(&mut transaction, &reset, now).await?)
+        }
+        _ => None,
     };
-    let reset_token = links::issue(&mut transaction, &reset, now).await?;
     transaction.commit().await?;
     service.outbox.wake();
     links::release(cx, Purpose::NotMe);
-    links::hold(cx, Purpose::ResetPassword, &reset_token);
+    if let Some(reset_token) = &reset_token {
+        links::hold(cx, Purpose::ResetPassword, reset_token);
+    }
     let (passkeys_removed, devices_forgotten) = (removed.passkeys.len(), removed.devices);
-    tracing::warn!(target: "audit", event = "not_me", via = "mail", user_id = user.id, client, sessions_ended, passkeys_removed, devices_forgotten, outcome = "success");
-    Ok(())
+    let new_password_here = reset_token.is_some();
+    tracing::warn!(target: "audit", event = "not_me", via = "mail", user_id = user.id, client, sessions_ended, passkeys_removed, devices_forgotten, new_password_here, outcome = "success");
+    Ok(if new_password_here {
+        AfterNotMe::ChooseAPassword
+    } else {
+        AfterNotMe::AskForAResetLink
+    })
+}
+
+/// Where "This wasn't me" from an alert's link leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterNotMe {
+    /// To a new password, with the reset link this browser now holds.
+    ChooseAPassword,
+    /// The alert is older than a reset link lives: to "Forgot your
+    /// password?", which mails one.
+    AskForAResetLink,
+}
+
+impl AfterNotMe {
+    pub fn page(self) -> &'static str {
+        match self {
+            AfterNotMe::ChooseAPassword => crate::routes::RESET_PASSWORD_PAGE,
+            AfterNotMe::AskForAResetLink => crate::routes::AFTER_LATE_NOT_ME_PAGE,
+        }
+    }
 }
 
 #[cfg(test)]
