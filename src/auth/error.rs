@@ -118,6 +118,9 @@ pub enum InvalidInput {
         max: usize,
     },
     UsernameCharacters,
+    /// A new username shaped like an email address (#35: it would shadow
+    /// that address in "Forgot your password?").
+    UsernameLooksLikeEmail,
     PasswordEmpty,
     PasswordTooShort {
         min: usize,
@@ -165,6 +168,10 @@ impl std::fmt::Display for InvalidInput {
                 f,
                 "Username may contain letters, digits, visible punctuation and single spaces, \
                  but no invisible or direction-changing characters."
+            ),
+            Self::UsernameLooksLikeEmail => write!(
+                f,
+                "A username cannot contain @: give your email address in its own field."
             ),
             Self::PasswordEmpty => write!(f, "Password must not be empty."),
             Self::PasswordTooShort { min } => {
@@ -218,6 +225,7 @@ impl InvalidInput {
             Self::UsernameEmpty => ("username_empty", None),
             Self::UsernameTooLong { max } => ("username_too_long", Some(max)),
             Self::UsernameCharacters => ("username_characters", None),
+            Self::UsernameLooksLikeEmail => ("username_looks_like_email", None),
             Self::PasswordEmpty => ("password_empty", None),
             Self::PasswordTooShort { min } => ("password_too_short", Some(min)),
             Self::PasswordTooLong { max } => ("password_too_long", Some(max)),
@@ -244,6 +252,7 @@ impl InvalidInput {
             "username_empty" => Self::UsernameEmpty,
             "username_too_long" => Self::UsernameTooLong { max: limit()? },
             "username_characters" => Self::UsernameCharacters,
+            "username_looks_like_email" => Self::UsernameLooksLikeEmail,
             "password_empty" => Self::PasswordEmpty,
             "password_too_short" => Self::PasswordTooShort { min: limit()? },
             "password_too_long" => Self::PasswordTooLong { max: limit()? },

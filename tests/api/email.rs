@@ -242,6 +242,23 @@ async fn an_address_another_account_has_gets_a_notice_and_the_form_answers_the_s
         "a notice carries no link"
     );
     assert_eq!(status(&bob).await["pending"], "bob@example.com");
+
+    // Asked for alone, the taken address waits like any other: shown as
+    // pending, and sent again with 200 (#35), the owner told again.
+    let carol = Browser::new(&app, UA);
+    app.register("carol", PASSWORD).await;
+    carol.sign_in("carol", PASSWORD).await;
+    let asked = carol
+        .post("/api/email", &[("email", "Shared@example.com")])
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert_eq!(status(&carol).await["pending"], "Shared@example.com");
+    let again = carol.post("/api/email/resend", &[]).await;
+    assert_eq!(again.status(), StatusCode::OK, "as for any address");
+    let told = sink.wait_for("shared@example.com", 4).await;
+    assert!(told[2..]
+        .iter()
+        .all(|mail| mail.link_to(VERIFY_PAGE).is_none()));
 }
 
 #[tokio::test]
@@ -422,4 +439,35 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Ite
         }
     })
     .await;
+}
+
+/// Strangers cannot pause an owner's own requests (#35): "Forgot your
+/// password?" naming alice until it is throttled leaves her address change
+/// and "Send the link again" working.
+#[tokio::test]
+async fn forgot_password_requests_by_strangers_do_not_pause_the_owners_address_change() {
+    let (app, sink) = app_with_mail_and(|settings| settings.throttle.mail_per_address = 100).await;
+    let browser = alice(&app).await;
+    let stranger = Browser::new(&app, UA);
+    let limit = app.settings.throttle.mail_per_account;
+    for _ in 0..limit {
+        let asked = stranger
+            .post("/api/password/forgot", &[("login", "alice")])
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
+    }
+    let paused = stranger
+        .post("/api/password/forgot", &[("login", "alice")])
+        .await;
+    assert_eq!(paused.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let mine = browser
+        .post("/api/email", &[("email", "alice@example.com")])
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    assert_eq!(
+        browser.post("/api/email/resend", &[]).await.status(),
+        StatusCode::OK
+    );
+    sink.wait_for("alice@example.com", 2).await;
 }

@@ -158,3 +158,26 @@ async fn the_forms_show_the_configured_password_minimum_and_the_lengths_the_serv
     let login = app.get("/login").await.text().await.unwrap();
     assert!(login.contains(r#"autocomplete="current-password" required maxlength="256""#));
 }
+
+/// A username shaped like an email address is refused (#35): it would
+/// shadow that address in "Forgot your password?", where a reset asked for
+/// by the address went to the squatter instead of the address's owner.
+#[tokio::test]
+async fn a_username_shaped_like_an_email_address_is_refused() {
+    let app = spawn_app().await;
+    for name in ["tv01@example.com", "a@b", "@alice"] {
+        let response = app.register(name, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["rule"], "username_looks_like_email", "{name}");
+        assert_eq!(
+            app.login(name, PASSWORD, false).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}: no account made"
+        );
+    }
+}

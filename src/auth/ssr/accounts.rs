@@ -100,25 +100,6 @@ pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), Aut
     Ok(())
 }
 
-/// Queues the notice of `change` to `user_id`'s verified address (a change
-/// made outside a transaction of its own), and wakes the sender.
-pub(super) async fn notify(
-    service: &AuthService,
-    user_id: i64,
-    change: &Change,
-    event: &Event,
-) -> Result<(), AuthError> {
-    let now = service.clock.now();
-    let mut transaction = service.database.begin().await?;
-    let queued =
-        notices::to_account(&mut transaction, &service.mail, user_id, change, event, now).await?;
-    transaction.commit().await?;
-    if queued {
-        service.outbox.wake();
-    }
-    Ok(())
-}
-
 /// What "sign out everywhere" ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedOutEverywhere {
@@ -232,7 +213,7 @@ pub async fn change_password(
     let event = Event::here(cx, ActivityKind::PasswordChanged, Some(&signed_in.handle));
     let ended =
         sign_out_everywhere(service, user.id, Some(&signed_in.handle), event.clone()).await?;
-    notify(service, user.id, &Change::PasswordChanged, &event).await?;
+    notices::notify(service, user.id, &Change::PasswordChanged, &event).await?;
     // The password was just entered: the re-authentication window opens.
     let state = SignedIn {
         confirmed_at: service.clock.now(),

@@ -11,7 +11,6 @@
 //! (`server::store::outbox`).
 
 use super::{
-    accounts::notify,
     activity::{self, Event},
     links::{self, NewLink, Purpose},
     notices::{self, Change},
@@ -122,25 +121,39 @@ pub async fn request_verification(
             Ok(Requested::AlreadyYours)
         }
         Some(_) => {
+            // Waiting like any other address (status, "Send the link
+            // again"), so the form tells nobody who has an account (#35):
+            // a link is recorded whose token nobody ever learns.
+            let link = verification_link(service, user, address);
+            links::issue(transaction, &link, now).await?;
             let notice = in_use_notice(&address.display);
             outbox::enqueue(&mut *transaction, &notice, now).await?;
             Ok(Requested::InUse)
         }
         None => {
             let rules = &service.mail;
-            let link = NewLink {
-                purpose: Purpose::VerifyEmail,
-                user_id: user.id,
-                password_hash: &user.password_hash,
-                address: Some((&address.display, &address.key)),
-                session_handle: None,
-                lifetime_secs: rules.verify_link_secs,
-            };
+            let link = verification_link(service, user, address);
             let token = links::issue(transaction, &link, now).await?;
             let message = verification_message(rules, &user.username, &address.display, &token);
             outbox::enqueue(&mut *transaction, &message, now).await?;
             Ok(Requested::LinkSent)
         }
+    }
+}
+
+/// The link that proves `address` for `user`.
+fn verification_link<'a>(
+    service: &AuthService,
+    user: &'a UserRecord,
+    address: &'a EmailAddress,
+) -> NewLink<'a> {
+    NewLink {
+        purpose: Purpose::VerifyEmail,
+        user_id: user.id,
+        password_hash: &user.password_hash,
+        address: Some((&address.display, &address.key)),
+        session_handle: None,
+        lifetime_secs: service.mail.verify_link_secs,
     }
 }
 
@@ -180,8 +193,14 @@ fn in_use_notice(address: &str) -> OutgoingMail {
 }
 
 /// Counts a message with a link asked for by this request, for the account
-/// named by `account_key` and the client address; refused past either limit.
-pub async fn count_mail_request(cx: &RequestContext, account_key: &str) -> Result<(), AuthError> {
+/// named by `account_key` (on `scope`: `AccountMail` when anyone may ask,
+/// `OwnerMail` when only its owner can) and the client address; refused past
+/// either limit.
+pub async fn count_mail_request(
+    cx: &RequestContext,
+    scope: Scope,
+    account_key: &str,
+) -> Result<(), AuthError> {
     let service = &cx.state;
     let client = cx.client_address();
     let attempt = |scope, subject| throttle::Attempt {
@@ -190,7 +209,7 @@ pub async fn count_mail_request(cx: &RequestContext, account_key: &str) -> Resul
         subject,
     };
     let attempts = [
-        attempt(Scope::AccountMail, account_key),
+        attempt(scope, account_key),
         attempt(Scope::AddressMail, client.as_str()),
     ];
     match throttle::admit(&service.database, &attempts, service.clock.now()).await? {
@@ -217,7 +236,7 @@ pub async fn set_address(cx: &RequestContext, text: &str) -> Result<Requested, A
     let signed_in = reauth::require_confirmed(cx)?.clone();
     let address = parse_address(text)?;
     let user = account_of(cx, signed_in.user_id).await?;
-    count_mail_request(cx, &user.username_key).await?;
+    count_mail_request(cx, Scope::OwnerMail, &user.username_key).await?;
     let requested = queue_verification(cx, &user, &address).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "email_set", user_id = user.id, client, outcome = ?requested);
@@ -237,7 +256,7 @@ pub async fn resend(cx: &RequestContext) -> Result<Requested, AuthError> {
     };
     let address = parse_address(&pending)?;
     let user = account_of(cx, signed_in.user_id).await?;
-    count_mail_request(cx, &user.username_key).await?;
+    count_mail_request(cx, Scope::OwnerMail, &user.username_key).await?;
     let requested = queue_verification(cx, &user, &address).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "email_resent", user_id = user.id, client, outcome = ?requested);
@@ -375,7 +394,7 @@ pub async fn set_alerts(cx: &RequestContext, enabled: bool) -> Result<(), AuthEr
         let event = Event::here(cx, ActivityKind::AlertsTurnedOff, Some(&signed_in.handle));
         let now = cx.state.clock.now();
         activity::record(&cx.state.database, signed_in.user_id, now, &event).await?;
-        notify(&cx.state, signed_in.user_id, &Change::AlertsOff, &event).await?;
+        notices::notify(&cx.state, signed_in.user_id, &Change::AlertsOff, &event).await?;
     }
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "new_device_alerts", user_id = signed_in.user_id, client, enabled, outcome = "success");

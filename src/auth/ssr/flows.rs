@@ -9,7 +9,7 @@ use super::{
     validation::{new_password, parse_username, presented_password, strong_enough, Username},
     AuthError, AuthService, RequestContext, SignedIn,
 };
-use crate::auth::{ActivityKind, Password};
+use crate::auth::{ActivityKind, InvalidInput, Password};
 use crate::server::store::Database;
 use secrecy::SecretString;
 
@@ -23,7 +23,7 @@ pub async fn register_account(
     password: Password,
     email: Option<&str>,
 ) -> Result<i64, AuthError> {
-    let username = parse_username(username)?;
+    let username = new_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
     let email = email::parse_optional_address(email)?;
     let now = service.clock.now();
@@ -109,6 +109,17 @@ pub(super) async fn judged_strong(
     .map_err(|error| AuthError::Hashing(error.to_string()))?
 }
 
+/// A username for a new account: the sign-in rules, and no `@` (#35: a name
+/// shaped like an address would shadow that address in "Forgot your
+/// password?"). Accounts named so before keep signing in.
+fn new_username(text: &str) -> Result<Username, AuthError> {
+    let username = parse_username(text)?;
+    if username.display.contains('@') {
+        return Err(AuthError::Invalid(InvalidInput::UsernameLooksLikeEmail));
+    }
+    Ok(username)
+}
+
 /// Creates an account from the admin command line: the sign-up rules, without
 /// the per-address limit (there is no client address).
 pub async fn create_user(
@@ -116,7 +127,7 @@ pub async fn create_user(
     username: &str,
     password: Password,
 ) -> Result<i64, AuthError> {
-    let username = parse_username(username)?;
+    let username = new_username(username)?;
     let password = new_password(password.into_inner(), service.password_rules)?;
     let (password, username) = judged_strong(password, username).await?;
     let hash = service.hasher.hash(SecretString::from(password)).await?;

@@ -9,7 +9,7 @@
 //! queued in the change's transaction where the change has one
 //! (`server::store::outbox`), so a change is not committed without it.
 
-use super::{activity::Event, email::MailRules};
+use super::{activity::Event, email::MailRules, AuthError, AuthService};
 use crate::server::store::{
     outbox::{self, OutgoingMail},
     query_on, Transaction,
@@ -175,6 +175,24 @@ pub async fn to_account(
     let mail = message(rules, &address, change, event, now);
     outbox::enqueue(&mut *transaction, &mail, now).await?;
     Ok(true)
+}
+
+/// Queues the notice of `change` to `user_id`'s verified address (a change
+/// made outside a transaction of its own), and wakes the sender.
+pub(super) async fn notify(
+    service: &AuthService,
+    user_id: i64,
+    change: &Change,
+    event: &Event,
+) -> Result<(), AuthError> {
+    let now = service.clock.now();
+    let mut transaction = service.database.begin().await?;
+    let queued = to_account(&mut transaction, &service.mail, user_id, change, event, now).await?;
+    transaction.commit().await?;
+    if queued {
+        service.outbox.wake();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,7 +23,9 @@ use super::{
     flows::{begin_session, judged_strong, Via},
     links::{self, NewLink, Purpose},
     notices::{self, Change},
-    passkeys, tokens, users,
+    passkeys,
+    throttle::Scope,
+    tokens, users,
     validation::{new_password, parse_username},
     AuthError, AuthService, RequestContext,
 };
@@ -50,7 +52,7 @@ pub async fn forgot(cx: &RequestContext, login: &str) -> Result<(), AuthError> {
             max: EMAIL_MAX_CHARS,
         }));
     }
-    email::count_mail_request(cx, &subject_of(login)).await?;
+    email::count_mail_request(cx, Scope::AccountMail, &subject_of(login)).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "password_forgot", client, outcome = "accepted");
     let (service, login) = (cx.state.clone(), login.to_string());
@@ -76,23 +78,24 @@ async fn account_to_mail(
     login: &str,
 ) -> Result<Option<(users::UserRecord, (String, String))>, AuthError> {
     let database = &service.database;
+    // An address first: a username shaped like it (allowed before #35)
+    // must not shadow the account that has that address verified.
+    if let Ok(address) = email::parse_address(login) {
+        if let Some((user_id, display)) = email::owner_of(database, &address.key).await? {
+            return Ok(users::find_by_id(database, user_id)
+                .await?
+                .map(|user| (user, (display, address.key))));
+        }
+    }
     let by_name = match parse_username(login) {
         Ok(username) => users::find_by_key(database, &username.key).await?,
         Err(_) => None,
     };
-    if let Some(user) = by_name {
-        let address = email::verified_address_of(database, user.id).await?;
-        return Ok(address.map(|address| (user, address)));
-    }
-    let Ok(address) = email::parse_address(login) else {
+    let Some(user) = by_name else {
         return Ok(None);
     };
-    let Some((user_id, display)) = email::owner_of(database, &address.key).await? else {
-        return Ok(None);
-    };
-    Ok(users::find_by_id(database, user_id)
-        .await?
-        .map(|user| (user, (display, address.key))))
+    let address = email::verified_address_of(database, user.id).await?;
+    Ok(address.map(|address| (user, address)))
 }
 
 /// Queues a reset link for the account `login` names; its id when sent.

@@ -17,8 +17,12 @@ pub enum Scope {
     AddressSignUp,
     /// Messages with a link asked for from one client address.
     AddressMail,
-    /// Messages with a link sent for one account (or one name asked for).
+    /// Messages with a link sent for one account (or one name asked for),
+    /// asked for by anyone ("Forgot your password?").
     AccountMail,
+    /// Messages with a link the signed-in owner asked for (an address to
+    /// verify): counted apart, so that strangers cannot pause them (#35).
+    OwnerMail,
     /// Passkey sign-in ceremonies begun from one client address (#25).
     AddressPasskeyChallenge,
 }
@@ -32,6 +36,7 @@ impl Scope {
             Scope::AddressSignUp => "sign_up_address",
             Scope::AddressMail => "mail_address",
             Scope::AccountMail => "mail_account",
+            Scope::OwnerMail => "mail_owner",
             Scope::AddressPasskeyChallenge => "passkey_challenge_address",
         }
     }
@@ -62,7 +67,7 @@ impl ThrottleRules {
             Scope::AddressSignIn => self.sign_in_address,
             Scope::AddressSignUp => self.sign_up_address,
             Scope::AddressMail => self.mail_address,
-            Scope::AccountMail => self.mail_account,
+            Scope::AccountMail | Scope::OwnerMail => self.mail_account,
             Scope::AddressPasskeyChallenge => self.passkey_challenge_address,
         }
     }
