@@ -71,15 +71,7 @@ fn alert_message(
 ) -> OutgoingMail {
     let hours = rules.alert_link_secs / 3_600;
     let link = rules.link(Purpose::NotMe.page(), token);
-    let at = crate::clock::utc(now);
-    let when = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    );
+    let when = super::email::mail_time(now);
     OutgoingMail {
         recipient: address.into(),
         subject: format!("New sign-in to your account \"{username}\""),

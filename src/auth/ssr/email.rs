@@ -46,6 +46,19 @@ impl MailRules {
     }
 }
 
+/// A moment (Unix seconds) as a message tells it: `2026-12-07 16:05 UTC`.
+pub fn mail_time(now: i64) -> String {
+    let at = crate::clock::utc(now);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
 /// An email address as typed (trimmed), and its normalised form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmailAddress {

@@ -125,15 +125,7 @@ pub fn message(
     now: i64,
 ) -> OutgoingMail {
     let site = rules.site_url.trim_end_matches('/');
-    let at = crate::clock::utc(now);
-    let when = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    );
+    let when = super::email::mail_time(now);
     OutgoingMail {
         recipient: to.into(),
         subject: change.subject().into(),
