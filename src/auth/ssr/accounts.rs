@@ -79,9 +79,10 @@ pub async fn live_sessions(
 /// one by one). A handle the user does not have is `UnknownSession`,
 /// whoever's it is.
 pub async fn revoke_session(cx: &RequestContext, handle: &str) -> Result<(), AuthError> {
-    let this_session = handle == cx.require_signed_in()?.handle;
+    let signed_in = cx.require_signed_in()?;
+    let this_session = handle == signed_in.handle;
     let signed_in = if this_session {
-        cx.require_signed_in()?
+        signed_in
     } else {
         reauth::require_confirmed(cx)?
     };
@@ -160,15 +161,7 @@ pub async fn not_me(cx: &RequestContext) -> Result<(), AuthError> {
             .await?;
     let passkeys_removed = removed.passkeys.len();
     let change = Change::Recovered { passkeys_removed };
-    notices::to_account(
-        &mut transaction,
-        &service.mail,
-        user_id,
-        &change,
-        &event,
-        now,
-    )
-    .await?;
+    notices::to_account(&mut transaction, service, user_id, &change, &event).await?;
     transaction.commit().await?;
     service.outbox.wake();
     let client = cx.client_address();

@@ -22,7 +22,7 @@ use super::{
 use crate::auth::{ActivityKind, EmailStatus, InvalidInput, EMAIL_MAX_CHARS};
 use crate::server::store::{
     outbox::{self, OutgoingMail},
-    query_on, Transaction,
+    query_on, RunsQueries, Transaction,
 };
 
 /// How links in messages are made: the site they lead to, and how long
@@ -313,12 +313,7 @@ pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), Auth
     let (Some(address), Some(key)) = (link.address, link.address_key) else {
         return Err(AuthError::LinkInvalid);
     };
-    let previous: Option<(String, String)> = query_on!(&mut transaction, |executor| {
-        sqlx::query_as("SELECT address, address_key FROM email_addresses WHERE user_id = $1")
-            .bind(link.user_id)
-            .fetch_optional(executor)
-            .await
-    })?;
+    let previous = verified_address_of(&mut transaction, link.user_id).await?;
     let saved = query_on!(&mut transaction, |executor| sqlx::query(SAVE)
         .bind(link.user_id)
         .bind(&address)
@@ -372,12 +367,13 @@ pub async fn owner_of(
         .await)
 }
 
-/// The verified address of `user_id`, if any: as typed, and normalised.
-pub async fn verified_address_of(
-    database: &crate::server::store::Database,
+/// The verified address of `user_id`, if any: as typed, and normalised; on
+/// the database or in a transaction.
+pub async fn verified_address_of<'a>(
+    on: impl RunsQueries<'a>,
     user_id: i64,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
-    query_on!(database, |executor| sqlx::query_as(ADDRESS_OF)
+    query_on!(on, |executor| sqlx::query_as(ADDRESS_OF)
         .bind(user_id)
         .fetch_optional(executor)
         .await)

@@ -9,10 +9,14 @@
 //! queued in the change's transaction where the change has one
 //! (`server::store::outbox`), so a change is not committed without it.
 
-use super::{activity::Event, email::MailRules, AuthError, AuthService};
+use super::{
+    activity::Event,
+    email::{verified_address_of, MailRules},
+    AuthError, AuthService,
+};
 use crate::server::store::{
     outbox::{self, OutgoingMail},
-    query_on, Transaction,
+    Transaction,
 };
 
 /// What changed.
@@ -99,7 +103,7 @@ fn quoted(text: &str) -> String {
 
 /// Control characters, and the invisible or direction-changing ones (zero
 /// widths, bidirectional overrides and isolates, the byte-order mark).
-pub fn invisible(c: char) -> bool {
+fn invisible(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
@@ -142,29 +146,21 @@ pub fn message(
     }
 }
 
-const VERIFIED_ADDRESS: &str = "SELECT address FROM email_addresses WHERE user_id = $1";
-
 /// Queues the notice of `change` to `user_id`'s verified address in
-/// `transaction` (the change's own); whether it has one. The caller wakes
-/// the sender once it is committed.
+/// `transaction` (the change's own), now; whether it has one. The caller
+/// wakes the sender once it is committed.
 pub async fn to_account(
     transaction: &mut Transaction,
-    rules: &MailRules,
+    service: &AuthService,
     user_id: i64,
     change: &Change,
     event: &Event,
-    now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let address: Option<String> = query_on!(&mut *transaction, |executor| sqlx::query_scalar(
-        VERIFIED_ADDRESS
-    )
-    .bind(user_id)
-    .fetch_optional(executor)
-    .await)?;
-    let Some(address) = address else {
+    let Some((address, _)) = verified_address_of(&mut *transaction, user_id).await? else {
         return Ok(false);
     };
-    let mail = message(rules, &address, change, event, now);
+    let now = service.clock.now();
+    let mail = message(&service.mail, &address, change, event, now);
     outbox::enqueue(&mut *transaction, &mail, now).await?;
     Ok(true)
 }
@@ -177,9 +173,8 @@ pub(super) async fn notify(
     change: &Change,
     event: &Event,
 ) -> Result<(), AuthError> {
-    let now = service.clock.now();
     let mut transaction = service.database.begin().await?;
-    let queued = to_account(&mut transaction, &service.mail, user_id, change, event, now).await?;
+    let queued = to_account(&mut transaction, service, user_id, change, event).await?;
     transaction.commit().await?;
     if queued {
         service.outbox.wake();

@@ -472,15 +472,7 @@ pub async fn add(
         activity::Event::here(cx, ActivityKind::PasskeyAdded, Some(&signed_in.handle)).about(&name);
     activity::record(&mut transaction, user_id, now, &event).await?;
     let notice = Change::PasskeyAdded { name: name.clone() };
-    notices::to_account(
-        &mut transaction,
-        &service.mail,
-        user_id,
-        &notice,
-        &event,
-        now,
-    )
-    .await?;
+    notices::to_account(&mut transaction, service, user_id, &notice, &event).await?;
     transaction.commit().await?;
     service.outbox.wake();
     reauth::renew_confirmation(cx, &signed_in).await?;
@@ -625,16 +617,8 @@ pub async fn remove(cx: &RequestContext, id: i64) -> Result<(), AuthError> {
     let now = service.clock.now();
     activity::record(&mut transaction, signed_in.user_id, now, &event).await?;
     let notice = Change::PasskeyRemoved { name };
-    let mail = &service.mail;
-    notices::to_account(
-        &mut transaction,
-        mail,
-        signed_in.user_id,
-        &notice,
-        &event,
-        now,
-    )
-    .await?;
+    let user_id = signed_in.user_id;
+    notices::to_account(&mut transaction, service, user_id, &notice, &event).await?;
     transaction.commit().await?;
     service.outbox.wake();
     reauth::renew_confirmation(cx, &signed_in).await?;

@@ -202,15 +202,7 @@ pub async fn reset(
     let removed =
         remove_credentials(&mut transaction, &user, this_device.as_deref(), &event, now).await?;
     let change = Change::PasswordReset;
-    notices::to_account(
-        &mut transaction,
-        &service.mail,
-        user.id,
-        &change,
-        &event,
-        now,
-    )
-    .await?;
+    notices::to_account(&mut transaction, service, user.id, &change, &event).await?;
     transaction.commit().await?;
     service.outbox.wake();
     if let Err(error) = service.sessions.revoke_all_but(user.id, None).await {
@@ -278,20 +270,16 @@ pub async fn not_me_by_link(
     let client = cx.client_address();
     let now = service.clock.now();
     let found = links::find(&service.database, Purpose::NotMe, &token, now).await?;
-    let (Some(_), Some(user)) = (
-        found.clone(),
-        match &found {
-            Some(link) => users::find_by_id(&service.database, link.user_id).await?,
-            None => None,
-        },
-    ) else {
+    let Some(user) = (match found {
+        Some(link) => users::find_by_id(&service.database, link.user_id).await?,
+        None => None,
+    }) else {
         tracing::info!(target: "audit", event = "not_me", via = "mail", client, outcome = "invalid_link");
         return Err(AuthError::LinkInvalid);
     };
     // The sessions first: ending them again is harmless if what follows
     // fails and the link is used once more. A browser signed in to the
-    // account that follows the link (the mailbox holder's) keeps its own,
-    // which holds the reset link it is given.
+    // account that follows the link (the mailbox holder's) keeps its own.
     let this_session = cx
         .signed_in
         .as_ref()
@@ -318,15 +306,7 @@ pub async fn not_me_by_link(
     let change = Change::Recovered {
         passkeys_removed: removed.passkeys.len(),
     };
-    notices::to_account(
-        &mut transaction,
-        &service.mail,
-        user.id,
-        &change,
-        &event,
-        now,
-    )
-    .await?;
+    notices::to_account(&mut transaction, service, user.id, &change, &event).await?;
     // A new password straight away only while a reset link sent with the
     // alert would still work: the alert's link grants no more than a reset
     // link does. Later, the owner asks for one ("Forgot your password?").

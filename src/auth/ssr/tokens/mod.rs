@@ -112,15 +112,7 @@ async fn issue(
     };
     activity::record(&mut transaction, user_id, now, &event).await?;
     let notice = Change::TokenCreated;
-    notices::to_account(
-        &mut transaction,
-        &service.mail,
-        user_id,
-        &notice,
-        &event,
-        now,
-    )
-    .await?;
+    notices::to_account(&mut transaction, service, user_id, &notice, &event).await?;
     transaction.commit().await?;
     service.outbox.wake();
     let token = rules

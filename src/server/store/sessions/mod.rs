@@ -307,7 +307,7 @@ fn decode(data: &[u8]) -> Result<Record, StoreError> {
 /// request changed. A value is compared key by key, and a JSON object (the
 /// signed-in state) field by field, so a request that only slid the expiry
 /// does not undo what another request set beside it (#35).
-pub fn merged(loaded: &Record, mine: &Record, current: &Record) -> Record {
+fn merged(loaded: &Record, mine: &Record, current: &Record) -> Record {
     let mut merged = current.clone();
     for (key, value) in &mine.data {
         let before = loaded.data.get(key);
@@ -340,6 +340,12 @@ pub fn merged(loaded: &Record, mine: &Record, current: &Record) -> Record {
         merged.expiry_date = mine.expiry_date;
     }
     merged
+}
+
+/// A record read from the store, unless past its expiry (as tower-sessions'
+/// own stores: such a record is not there).
+fn live(record: Option<Record>) -> Option<Record> {
+    record.filter(|record| record.expiry_date > OffsetDateTime::now_utc())
 }
 
 /// The signed-in state a record carries, if any: what the index is made of.
@@ -445,10 +451,7 @@ impl Sessions {
         target: Id,
     ) -> Result<bool, StoreError> {
         for _ in 0..SAVE_TRIES {
-            let current = self.backend.read(&target).await?;
-            let Some(current) =
-                current.filter(|record| record.expiry_date > OffsetDateTime::now_utc())
-            else {
+            let Some(current) = live(self.backend.read(&target).await?) else {
                 return Ok(false);
             };
             let mut record = merged(loaded, mine, &current);
@@ -622,9 +625,7 @@ impl SessionStore for Sessions {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let record = self.backend.read(session_id).await?;
-        // As tower-sessions' own stores: a record past its expiry is not there.
-        Ok(record.filter(|record| record.expiry_date > OffsetDateTime::now_utc()))
+        Ok(live(self.backend.read(session_id).await?))
     }
 
     /// Deletes the record, and the session under its new id if a rotation

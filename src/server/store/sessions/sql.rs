@@ -89,8 +89,10 @@ const PURGE_ENDED: &str = "DELETE FROM ended_sessions WHERE ended_at < $1";
 /// Takes the row lock of a record (a write that changes nothing), so that a
 /// rotation and a save of the same record run one after the other, each
 /// taking the record before its index row: in one order, no deadlock.
-const LOCK_RECORD: &str = "UPDATE tower_sessions SET expiry_date = expiry_date WHERE id = $1";
-const READ_DATA: &str = "SELECT data FROM tower_sessions WHERE id = $1";
+/// Locks a record's row until the transaction ends (a write racing it
+/// waits) and reads it, in one statement on both backends.
+const LOCK_AND_READ: &str =
+    "UPDATE tower_sessions SET expiry_date = expiry_date WHERE id = $1 RETURNING data";
 
 /// Moves a session's index row to its new id: the statement only one
 /// rotation of an id can win (the row is locked by the first, and no longer
@@ -200,6 +202,21 @@ impl SqlSessions {
     }
 }
 
+/// The record `id`, its row locked in `transaction` ([`LOCK_AND_READ`]);
+/// `None` when it is gone.
+async fn lock_and_read(
+    transaction: &mut Transaction,
+    id: &str,
+) -> Result<Option<Record>, StoreError> {
+    let stored: Option<Vec<u8>> = query_on!(transaction, |executor| {
+        sqlx::query_scalar(LOCK_AND_READ)
+            .bind(id)
+            .fetch_optional(executor)
+            .await
+    })?;
+    stored.map(|data| decode(&data)).transpose()
+}
+
 /// Writes the index row of the signed-in session `id`; `Ended` when its
 /// user was deleted while the request ran (`end_user`).
 async fn index(transaction: &mut Transaction, id: &Id, state: &SignedIn) -> Result<(), StoreError> {
@@ -287,21 +304,7 @@ impl SessionBackend for SqlSessions {
         let data = encode(record)?;
         let id = record.id.to_string();
         let mut transaction = self.database.begin().await?;
-        let locked = query_on!(&mut transaction, |executor| sqlx::query(LOCK_RECORD)
-            .bind(&id)
-            .execute(executor)
-            .await
-            .map(|done| done.rows_affected()))?;
-        if locked == 0 {
-            return Ok(Replaced::Gone);
-        }
-        let stored: Option<Vec<u8>> = query_on!(&mut transaction, |executor| {
-            sqlx::query_scalar(READ_DATA)
-                .bind(&id)
-                .fetch_optional(executor)
-                .await
-        })?;
-        match stored.map(|data| decode(&data)).transpose()? {
+        match lock_and_read(&mut transaction, &id).await? {
             Some(stored) if unchanged(expected, &stored) => {}
             Some(_) => return Ok(Replaced::Changed),
             None => return Ok(Replaced::Gone),
@@ -336,25 +339,14 @@ impl SessionBackend for SqlSessions {
         let data = encode(record)?;
         let new = record.id.to_string();
         let mut transaction = self.database.begin().await?;
-        let locked = query_on!(&mut transaction, |executor| sqlx::query(LOCK_RECORD)
-            .bind(old.to_string())
-            .execute(executor)
-            .await
-            .map(|done| done.rows_affected()))?;
-        if locked == 0 {
-            drop(transaction);
-            return self.rotated_before(old).await;
-        }
         // Locked: no write lands on it until this commits.
-        let stored: Option<Vec<u8>> = query_on!(&mut transaction, |executor| {
-            sqlx::query_scalar(READ_DATA)
-                .bind(old.to_string())
-                .fetch_optional(executor)
-                .await
-        })?;
-        match stored.map(|data| decode(&data)).transpose()? {
+        match lock_and_read(&mut transaction, &old.to_string()).await? {
             Some(stored) if unchanged(read, &stored) => {}
-            _ => return Ok(Rotation::Changed),
+            Some(_) => return Ok(Rotation::Changed),
+            None => {
+                drop(transaction);
+                return self.rotated_before(old).await;
+            }
         }
         let inserted = query_on!(&mut transaction, |executor| sqlx::query(INSERT_RECORD)
             .bind(&new)
