@@ -36,7 +36,7 @@ for port in "$port_a" "$port_b"; do
   DATABASE_URL="${postgres_server%/*}/$database" \
   SESSION_STORE=redis REDIS_URL="$redis_url" SESSION_KEY_PREFIX="$prefix" \
   TRUSTED_PROXIES=127.0.0.1 \
-  THROTTLE_SIGN_UPS_PER_ADDRESS=1000 \
+  THROTTLE_SIGN_UPS_PER_ADDRESS=1000 THROTTLE_MAIL_PER_ADDRESS=1000 \
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=persistent-login \
   RUST_LOG="warn,audit=info" \
     target/debug/persistent-login >"$run/instance-$port.log" 2>&1 &

@@ -46,9 +46,12 @@ rm -rf target/e2e
 mkdir -p target/e2e
 export DATABASE_URL="sqlite://target/e2e/app.db"
 export RUST_LOG="${RUST_LOG:-warn,audit=info}"
-# Every Playwright story signs up from 127.0.0.1; the per-address sign-up
-# limit is proven by the Rust tests, not meant to stop the suite.
+# Every Playwright story signs up from 127.0.0.1, many with an address (a
+# message with a link, counted on the client's mail limit); the per-address
+# sign-up and mail limits are proven by the Rust tests, not meant to stop the
+# suite.
 export THROTTLE_SIGN_UPS_PER_ADDRESS="${THROTTLE_SIGN_UPS_PER_ADDRESS:-1000}"
+export THROTTLE_MAIL_PER_ADDRESS="${THROTTLE_MAIL_PER_ADDRESS:-1000}"
 # Not the default 8: form_limits.spec.ts proves the forms show the configured
 # minimum, which a hint written by hand would not.
 export PASSWORD_MIN_LENGTH="${PASSWORD_MIN_LENGTH:-10}"

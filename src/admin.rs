@@ -379,12 +379,12 @@ async fn events_command(service: &AuthService, command: EventsCommand) -> Result
     let user = user_named(service, &user).await?;
     let page = activity::page_of(service, user.id, before, None).await?;
     println!(
-        "{:>8}  {:<20}  {:<24}  {:<15}  device",
+        "{:>16}  {:<20}  {:<24}  {:<15}  device",
         "id", "when", "what", "client"
     );
     for event in &page.events {
         println!(
-            "{:>8}  {:<20}  {:<24}  {:<15}  {}",
+            "{:>16}  {:<20}  {:<24}  {:<15}  {}",
             event.id,
             utc_text(event.at),
             event.kind.wire_name(),

@@ -180,7 +180,8 @@ impl ActivityKind {
 /// device and address, and whether it was on the reader's own session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityEvent {
-    /// Its place in the list: pass it as `before` for the older ones.
+    /// Its public name, random (it tells nothing of other accounts' events):
+    /// pass it as `before` for the older ones.
     pub id: i64,
     pub at: i64,
     pub kind: ActivityKind,

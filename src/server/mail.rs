@@ -36,9 +36,9 @@ pub enum Transport {
     Files {
         dir: PathBuf,
         files: AsyncFileTransport<Tokio1Executor>,
-        /// Whether to log the link a message carries (development only: a
-        /// link is a secret).
-        log_links: bool,
+        /// In development, the site whose links a message carries, to log
+        /// them (only there: a link is a secret).
+        log_links_to: Option<String>,
     },
 }
 
@@ -74,8 +74,13 @@ pub struct Sender {
 }
 
 impl Transport {
-    /// SMTP to `smtp_url`, or files in `dir` when there is none.
-    pub fn new(smtp_url: Option<&str>, dir: &str, log_links: bool) -> Result<Self, MailError> {
+    /// SMTP to `smtp_url`, or files in `dir` when there is none (logging
+    /// the links to `log_links_to` each carries, when given).
+    pub fn new(
+        smtp_url: Option<&str>,
+        dir: &str,
+        log_links_to: Option<String>,
+    ) -> Result<Self, MailError> {
         match smtp_url {
             Some(url) => Ok(Self::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -91,7 +96,7 @@ impl Transport {
                 Ok(Self::Files {
                     dir: dir.into(),
                     files: AsyncFileTransport::new(dir),
-                    log_links,
+                    log_links_to,
                 })
             }
         }
@@ -109,14 +114,17 @@ impl Transport {
             Self::Files {
                 dir,
                 files,
-                log_links,
+                log_links_to,
             } => {
                 let id = files
                     .send(message)
                     .await
                     .map_err(|error| Failure::Transient(error.to_string()))?;
                 let file = dir.join(format!("{id}.eml"));
-                match first_link(body).filter(|_| *log_links) {
+                match log_links_to
+                    .as_deref()
+                    .and_then(|site| site_link(body, site))
+                {
                     Some(link) => {
                         tracing::info!(file = %file.display(), link, "mail written (no mail.smtp_url)")
                     }
@@ -130,10 +138,17 @@ impl Transport {
     }
 }
 
-/// The first web address in a message's text.
-fn first_link(body: &str) -> Option<&str> {
-    body.split_whitespace()
-        .find(|word| word.starts_with("http://") || word.starts_with("https://"))
+/// The link to `site` a message carries: the first line that is one link
+/// to a page of the site and nothing else, as the app writes its links.
+/// Text a user chose (a username, an address) always stands among other
+/// words, so it is never taken for the link (#35).
+fn site_link<'a>(body: &'a str, site: &str) -> Option<&'a str> {
+    let site = site.trim_end_matches('/');
+    body.lines().map(str::trim).find(|line| {
+        line.strip_prefix(site)
+            .is_some_and(|rest| rest.starts_with('/'))
+            && !line.contains(char::is_whitespace)
+    })
 }
 
 /// The wait before try `attempts + 1`: 10 s, doubling, at most 15 minutes.
@@ -246,10 +261,21 @@ mod tests {
     }
 
     #[test]
-    fn the_link_of_a_message_is_its_first_web_address() {
-        let body = "Hello,\n\nOpen https://example.com/a?token=1 now.\nOr http://x";
-        assert_eq!(first_link(body), Some("https://example.com/a?token=1"));
-        assert_eq!(first_link("no link"), None);
+    fn the_link_logged_is_the_sites_link_on_its_own_line_never_typed_text() {
+        let site = "http://localhost:3000";
+        let body = "Hello http://localhost:3000/evil,\n\n\
+                    Your account \"http://evil.example/x\" asked.\n\n\
+                    http://localhost:3000/password/reset?token=1\n\nThanks";
+        assert_eq!(
+            site_link(body, site),
+            Some("http://localhost:3000/password/reset?token=1")
+        );
+        assert_eq!(
+            site_link(body, "http://localhost:3000/"),
+            site_link(body, site)
+        );
+        assert_eq!(site_link("no link\nhttp://other.example/a", site), None);
+        assert_eq!(site_link("http://localhost:30000/a", site), None);
         assert_eq!(domain_of("a@b.example"), "b.example");
     }
 }

@@ -252,7 +252,11 @@ fn mail_sender(settings: &Settings, auth: &AuthService) -> Result<Sender, Startu
     }
     Ok(Sender {
         outbox: auth.outbox.clone(),
-        transport: Transport::new(mail.smtp_url(), &mail.dir, development)?,
+        transport: Transport::new(
+            mail.smtp_url(),
+            &mail.dir,
+            development.then(|| mail.site_url.clone()),
+        )?,
         from: mail
             .from
             .parse()

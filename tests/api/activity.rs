@@ -148,7 +148,7 @@ async fn nobody_reads_another_users_activity_and_signed_out_reads_nothing() {
     // Bob tries every cursor there is: only his own events come back.
     let alices = activity(&alice, None).await;
     let alices_id = alices["events"][0]["id"].as_i64().unwrap();
-    for before in [None, Some(alices_id + 1), Some(i64::MAX)] {
+    for before in [None, Some(alices_id), Some(i64::MAX)] {
         let page = activity(&bob, before).await;
         for event in page["events"].as_array().unwrap() {
             // Bob's phone, or the browser he signed up on.
@@ -176,6 +176,47 @@ async fn nobody_reads_another_users_activity_and_signed_out_reads_nothing() {
     );
     let bad = alice.post("/api/activity", &[("before", "soon")]).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Every event id on a page.
+fn ids(page: &Value) -> Vec<i64> {
+    page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn event_ids_tell_nothing_of_the_sites_volume() {
+    // #35: ids were the site-wide row counter, so a user who signed in
+    // twice learnt how many events everyone else had in between.
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    app.register("bob", PASSWORD).await;
+    let alice = Browser::new(&app, UA);
+    let bob = Browser::new(&app, PHONE);
+    alice.sign_in("alice", PASSWORD).await;
+    bob.sign_in("bob", PASSWORD).await;
+    assert_eq!(
+        alice.post("/api/logout", &[]).await.status(),
+        StatusCode::OK
+    );
+    alice.sign_in("alice", PASSWORD).await;
+    let mut seen = ids(&activity(&alice, None).await);
+    seen.extend(ids(&activity(&bob, None).await));
+    assert!(seen.len() >= 7, "{seen:?}");
+    for (i, a) in seen.iter().enumerate() {
+        for b in &seen[i + 1..] {
+            assert!(
+                a.abs_diff(*b) > 1_000_000,
+                "ids in sequence tell the volume: {seen:?}"
+            );
+        }
+        // Within what JavaScript holds exactly.
+        assert!((1..=1_i64 << 53).contains(a), "{a}");
+    }
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod smtp;
 mod account_deletion;
 mod accounts;
 mod activity;
+mod aimed_mail;
 mod alerts;
 mod busy;
 mod connection_slots;

@@ -94,11 +94,15 @@ impl Event {
 }
 
 const INSERT: &str = "INSERT INTO security_events \
-     (user_id, at, kind, device, client, session_handle, detail) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
-const PAGE: &str =
-    "SELECT id, at, kind, device, client, session_handle, detail FROM security_events \
-     WHERE user_id = $1 AND id < $2 AND at >= $3 ORDER BY id DESC LIMIT $4";
+     (user_id, handle, at, kind, device, client, session_handle, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// Newest first, from the event after `$2` (an event's handle; none: the
+/// newest). A handle that is not one of the user's events gives nothing.
+const PAGE: &str = "SELECT handle, at, kind, device, client, session_handle, detail \
+     FROM security_events \
+     WHERE user_id = $1 AND at >= $3 AND ($2 IS NULL OR id < (SELECT id FROM security_events \
+       WHERE user_id = $1 AND handle = $2)) \
+     ORDER BY id DESC LIMIT $4";
 const PURGE: &str = "DELETE FROM security_events WHERE at < $1";
 
 /// An event of a user deleted meanwhile (a sign-in racing the deletion):
@@ -108,6 +112,14 @@ fn unless_user_gone(written: Result<(), sqlx::Error>) -> Result<(), sqlx::Error>
         Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => Ok(()),
         written => written,
     }
+}
+
+/// A new event's public name (its `id` on the page and the API): random,
+/// so that it tells nothing of the site's volume (#35), and within the
+/// integers JavaScript holds exactly (below 2^53).
+fn new_handle() -> i64 {
+    let drawn = u64::from_le_bytes(super::random::bytes::<8>()) >> 11;
+    i64::try_from(drawn).unwrap_or(i64::MAX).max(1)
 }
 
 /// Records `event` on `user_id`'s activity at `at`, on the database or in a
@@ -120,6 +132,7 @@ pub async fn record<'a>(
 ) -> Result<(), sqlx::Error> {
     let written = query_on!(on, |executor| sqlx::query(INSERT)
         .bind(user_id)
+        .bind(new_handle())
         .bind(at)
         .bind(event.kind.wire_name())
         .bind(&event.device)
@@ -147,7 +160,7 @@ pub async fn record_here(
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: i64,
+    handle: i64,
     at: i64,
     kind: String,
     device: String,
@@ -167,7 +180,7 @@ pub async fn page_of(
     let since = service.clock.now() - service.activity.retention_secs();
     let rows: Vec<Row> = query_on!(&service.database, |executor| sqlx::query_as(PAGE)
         .bind(user_id)
-        .bind(before.unwrap_or(i64::MAX))
+        .bind(before)
         .bind(since)
         .bind(PAGE_SIZE as i64 + 1)
         .fetch_all(executor)
@@ -185,7 +198,7 @@ pub async fn page_of(
                 return None;
             };
             Some(ActivityEvent {
-                id: row.id,
+                id: row.handle,
                 at: row.at,
                 kind,
                 this_device: current.is_some() && row.session_handle.as_deref() == current,

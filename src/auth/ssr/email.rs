@@ -17,6 +17,7 @@ use super::{
     reauth,
     throttle::{self, Scope},
     users::UserRecord,
+    validation::invisible,
     AuthError, AuthService, RequestContext,
 };
 use crate::auth::{ActivityKind, EmailStatus, InvalidInput, EMAIL_MAX_CHARS};
@@ -66,7 +67,11 @@ pub struct EmailAddress {
     pub key: String,
 }
 
-/// Checks an address: `name@domain`, at most `EMAIL_MAX_CHARS`.
+/// Checks an address: `name@domain`, at most `EMAIL_MAX_CHARS`, in the
+/// shape mail is delivered to (#35): the name a dot-atom (no quoted names
+/// such as `"a\"b"`), the domain a host name of two or more labels (no
+/// `[127.0.0.1]`, no bare numbers), and nothing a reader cannot see
+/// (`validation::invisible`: no zero widths, no direction overrides).
 pub fn parse_address(text: &str) -> Result<EmailAddress, AuthError> {
     let text = text.trim();
     if text.is_empty() {
@@ -77,18 +82,52 @@ pub fn parse_address(text: &str) -> Result<EmailAddress, AuthError> {
             max: EMAIL_MAX_CHARS,
         }));
     }
-    let shaped = text.parse::<lettre::Address>().is_ok()
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-        && text
-            .rsplit_once('@')
-            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
-    if !shaped {
+    let deliverable = text
+        .rsplit_once('@')
+        .is_some_and(|(name, domain)| deliverable_name(name) && deliverable_domain(domain))
+        && text.parse::<lettre::Address>().is_ok();
+    if !deliverable {
         return Err(AuthError::Invalid(InvalidInput::EmailInvalid));
     }
     Ok(EmailAddress {
         display: text.to_string(),
         key: text.to_lowercase(),
     })
+}
+
+/// A dot-atom (RFC 5322 3.2.3, with the letters of any script of RFC 6531):
+/// dot-separated runs of letters, digits and ``!#$%&'*+-/=?^_`{|}~``.
+fn deliverable_name(name: &str) -> bool {
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "!#$%&'*+-/=?^_`{|}~".contains(c)
+            || (!c.is_ascii() && !c.is_whitespace() && !invisible(c))
+    };
+    !name.is_empty()
+        && name
+            .split('.')
+            .all(|run| !run.is_empty() && run.chars().all(allowed))
+}
+
+/// A host name: two or more dot-separated labels of letters and digits (of
+/// any script, for internationalised domains) and inner hyphens, at most 63
+/// characters each; the last (the top-level domain) not only digits.
+fn deliverable_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.chars().count() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .chars()
+                .all(|c| c == '-' || (c.is_alphanumeric() && !invisible(c)))
+    };
+    labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels
+            .last()
+            .is_some_and(|top| !top.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// An optional address (a sign-up form's empty field is none).
@@ -147,7 +186,7 @@ pub async fn request_verification(
             let rules = &service.mail;
             let link = verification_link(service, user, address);
             let token = links::issue(transaction, &link, now).await?;
-            let message = verification_message(rules, &user.username, &address.display, &token);
+            let message = verification_message(rules, &address.display, &token);
             outbox::enqueue(&mut *transaction, &message, now).await?;
             Ok(Requested::LinkSent)
         }
@@ -170,21 +209,20 @@ fn verification_link<'a>(
     }
 }
 
-fn verification_message(
-    rules: &MailRules,
-    username: &str,
-    address: &str,
-    token: &str,
-) -> OutgoingMail {
+/// The message with the link that proves `address`. It goes to an address
+/// nobody has proven yet, which anyone may have typed, so it carries no text
+/// they chose (#35: not the username): only the address and the site.
+fn verification_message(rules: &MailRules, address: &str, token: &str) -> OutgoingMail {
     let hours = rules.verify_link_secs / 3_600;
     let link = rules.link(Purpose::VerifyEmail.page(), token);
+    let site = rules.site_url.trim_end_matches('/');
     OutgoingMail {
         recipient: address.into(),
         subject: "Confirm your email address".into(),
         body: format!(
-            "Hello {username},\n\n\
-             To confirm that {address} is the email address of your account \"{username}\", \
-             open this link:\n\n{link}\n\n\
+            "Hello,\n\n\
+             Someone (we hope you) gave {address} as the email address of an account on \
+             {site}. To confirm it, open this link:\n\n{link}\n\n\
              It works once, within {hours} hours. If you did not ask for this, ignore this \
              message: nothing changes.\n"
         ),
@@ -205,26 +243,44 @@ fn in_use_notice(address: &str) -> OutgoingMail {
     }
 }
 
-/// Counts a message with a link asked for by this request, for the account
-/// named by `account_key` (on `scope`: `AccountMail` when anyone may ask,
-/// `OwnerMail` when only its owner can) and the client address; refused past
-/// either limit.
-pub async fn count_mail_request(
-    cx: &RequestContext,
-    scope: Scope,
-    account_key: &str,
-) -> Result<(), AuthError> {
-    let service = &cx.state;
-    let client = cx.client_address();
+/// What one message with a link counts against (#35): the client address
+/// that asked; the account it concerns when there is one (`account`: its
+/// key, on `AccountMail` when anyone may ask, `OwnerMail` when only its owner
+/// can); and its recipient (an address's key) when known as it is asked for.
+pub fn mail_attempts<'a>(
+    service: &AuthService,
+    client: &'a str,
+    account: Option<(Scope, &'a str)>,
+    recipient: Option<&'a str>,
+) -> Vec<throttle::Attempt<'a>> {
     let attempt = |scope, subject| throttle::Attempt {
         limit: service.throttle.limit(scope),
         scope,
         subject,
     };
-    let attempts = [
-        attempt(scope, account_key),
-        attempt(Scope::AddressMail, client.as_str()),
-    ];
+    let account = account.map(|(scope, key)| attempt(scope, key));
+    let recipient = recipient.map(|key| attempt(Scope::RecipientMail, key));
+    [
+        Some(attempt(Scope::AddressMail, client)),
+        account,
+        recipient,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Counts a message with a link asked for by this request (`mail_attempts`);
+/// refused past any of its limits.
+pub async fn count_mail_request(
+    cx: &RequestContext,
+    account: (Scope, &str),
+    recipient: Option<&EmailAddress>,
+) -> Result<(), AuthError> {
+    let service = &cx.state;
+    let client = cx.client_address();
+    let recipient = recipient.map(|address| address.key.as_str());
+    let attempts = mail_attempts(service, &client, Some(account), recipient);
     match throttle::admit(&service.database, &attempts, service.clock.now()).await? {
         Some(refusal) => {
             tracing::warn!(target: "audit", event = "mail_request", client, throttled_by = ?refusal.scope, outcome = "throttled");
@@ -249,7 +305,7 @@ pub async fn set_address(cx: &RequestContext, text: &str) -> Result<Requested, A
     let signed_in = reauth::require_confirmed(cx)?.clone();
     let address = parse_address(text)?;
     let user = account_of(cx, signed_in.user_id).await?;
-    count_mail_request(cx, Scope::OwnerMail, &user.username_key).await?;
+    count_mail_request(cx, (Scope::OwnerMail, &user.username_key), Some(&address)).await?;
     let requested = queue_verification(cx, &user, &address).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "email_set", user_id = user.id, client, outcome = ?requested);
@@ -269,7 +325,7 @@ pub async fn resend(cx: &RequestContext) -> Result<Requested, AuthError> {
     };
     let address = parse_address(&pending)?;
     let user = account_of(cx, signed_in.user_id).await?;
-    count_mail_request(cx, Scope::OwnerMail, &user.username_key).await?;
+    count_mail_request(cx, (Scope::OwnerMail, &user.username_key), Some(&address)).await?;
     let requested = queue_verification(cx, &user, &address).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "email_resent", user_id = user.id, client, outcome = ?requested);
@@ -441,6 +497,19 @@ mod tests {
     }
 
     #[test]
+    fn every_deliverable_shape_is_accepted() {
+        for text in [
+            "o'brien+news@example.co.uk",
+            "a.b-c_d@sub-domain.example.com",
+            "josé@exämple.de",
+            "user@xn--bcher-kva.example",
+            "x@a1.io",
+        ] {
+            assert!(parse_address(text).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
     fn what_is_not_an_address_is_refused_with_its_reason() {
         let invalid = |text: &str| match parse_address(text) {
             Err(AuthError::Invalid(input)) => input,
@@ -456,6 +525,21 @@ mod tests {
             "a b@example.com",
             "Alice <alice@example.com>",
             "alice@exa\u{7}mple.com",
+            // Accepted by the grammar, delivered by nobody (#35).
+            "\"a\\\"b\"@example.com",
+            "\"alice\"@example.com",
+            "a@[127.0.0.1]",
+            "a@127.0.0.1",
+            "alice..smith@example.com",
+            ".alice@example.com",
+            "alice@-example.com",
+            "alice@exa_mple.com",
+            // What a reader cannot see, or that turns the text around.
+            "al\u{200B}ice@example.com",
+            "alice@exam\u{200B}ple.com",
+            "\u{202E}moc.elpmaxe@ecila",
+            "alice\u{2066}@example.com",
+            "alice@example.com\u{FEFF}",
         ] {
             assert_eq!(invalid(text), InvalidInput::EmailInvalid, "{text}");
         }
@@ -482,7 +566,7 @@ mod tests {
             rules.link("/email/verify", "abc"),
             "https://example.com/email/verify?token=abc"
         );
-        let message = verification_message(&rules, "alice", "a@example.com", "abc");
+        let message = verification_message(&rules, "a@example.com", "abc");
         assert!(message
             .body
             .contains("https://example.com/email/verify?token=abc"));

@@ -41,14 +41,24 @@ pub async fn register_account(
         scope: Scope::AddressSignUp,
         subject: client,
     };
-    if let Some(refusal) = throttle::admit(&service.database, &[sign_up], now).await? {
-        tracing::warn!(target: "audit", event = "register", client, outcome = "throttled");
+    // A sign-up with an address sends a link to it: counted as mail too (#35).
+    let mut attempts = vec![sign_up];
+    if let Some(address) = &email {
+        attempts.extend(email::mail_attempts(
+            service,
+            client,
+            None,
+            Some(&address.key),
+        ));
+    }
+    if let Some(refusal) = throttle::admit(&service.database, &attempts, now).await? {
+        tracing::warn!(target: "audit", event = "register", client, throttled_by = ?refusal.scope, outcome = "throttled");
         return Err(AuthError::Throttled {
             retry_after_secs: refusal.retry_after_secs,
         });
     }
     let hashed = service.hasher.hash(SecretString::from(password)).await;
-    let hash = given_back_if_busy(&service.database, &[sign_up], hashed).await?;
+    let hash = given_back_if_busy(&service.database, &attempts, hashed).await?;
     let mut transaction = service.database.begin().await?;
     match users::insert(&mut transaction, &username.display, &username.key, &hash).await? {
         Some(user_id) => {

@@ -12,6 +12,7 @@
 use super::{
     activity::Event,
     email::{verified_address_of, MailRules},
+    validation::invisible,
     AuthError, AuthService,
 };
 use crate::server::store::{
@@ -99,13 +100,6 @@ impl Change {
 fn quoted(text: &str) -> String {
     let clean: String = text.chars().filter(|c| !invisible(*c)).collect();
     format!("\"{}\"", clean.replace("://", ": //"))
-}
-
-/// Control characters, and the invisible or direction-changing ones (zero
-/// widths, bidirectional overrides and isolates, the byte-order mark).
-fn invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// An address shown to another mailbox: its first character and its domain.

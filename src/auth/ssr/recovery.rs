@@ -24,7 +24,7 @@ use super::{
     links::{self, NewLink, Purpose},
     notices::{self, Change},
     passkeys,
-    throttle::Scope,
+    throttle::{self, Scope},
     tokens, users,
     validation::{new_password, parse_username},
     AuthError, AuthService, RequestContext,
@@ -52,17 +52,22 @@ pub async fn forgot(cx: &RequestContext, login: &str) -> Result<(), AuthError> {
             max: EMAIL_MAX_CHARS,
         }));
     }
-    email::count_mail_request(cx, Scope::AccountMail, &subject_of(login)).await?;
+    // The recipient is known only once the account is found, after the
+    // answer: it is counted then (`send_reset_link`).
+    email::count_mail_request(cx, (Scope::AccountMail, &subject_of(login)), None).await?;
     let client = cx.client_address();
     tracing::info!(target: "audit", event = "password_forgot", client, outcome = "accepted");
     let (service, login) = (cx.state.clone(), login.to_string());
     tokio::spawn(async move {
         match send_reset_link(&service, &login).await {
-            Ok(Some(user_id)) => {
+            Ok(ResetLink::Queued { user_id }) => {
                 tracing::info!(target: "audit", event = "password_reset_link", user_id, outcome = "queued");
             }
-            Ok(None) => {
+            Ok(ResetLink::NoVerifiedAddress) => {
                 tracing::info!(target: "audit", event = "password_reset_link", outcome = "no_verified_address");
+            }
+            Ok(ResetLink::RecipientPaused { user_id }) => {
+                tracing::warn!(target: "audit", event = "password_reset_link", user_id, throttled_by = ?Scope::RecipientMail, outcome = "throttled");
             }
             Err(error) => tracing::error!(%error, "password reset link not queued"),
         }
@@ -98,13 +103,39 @@ async fn account_to_mail(
     Ok(address.map(|address| (user, address)))
 }
 
-/// Queues a reset link for the account `login` names; its id when sent.
-async fn send_reset_link(service: &AuthService, login: &str) -> Result<Option<i64>, AuthError> {
+/// What asking for a reset link led to, after the answer.
+enum ResetLink {
+    Queued {
+        user_id: i64,
+    },
+    NoVerifiedAddress,
+    /// Its address had been sent `throttle.mail_per_recipient` messages.
+    RecipientPaused {
+        user_id: i64,
+    },
+}
+
+/// Queues a reset link for the account `login` names, within its
+/// address's limit.
+async fn send_reset_link(service: &AuthService, login: &str) -> Result<ResetLink, AuthError> {
     let Some((user, (address, address_key))) = account_to_mail(service, login).await? else {
-        return Ok(None);
+        return Ok(ResetLink::NoVerifiedAddress);
     };
     let rules = &service.mail;
     let now = service.clock.now();
+    // Past the recipient's limit nothing goes, and the answer (given
+    // already) said nothing of it, as for any name.
+    let recipient = throttle::Attempt {
+        limit: service.throttle.limit(Scope::RecipientMail),
+        scope: Scope::RecipientMail,
+        subject: &address_key,
+    };
+    if throttle::admit(&service.database, &[recipient], now)
+        .await?
+        .is_some()
+    {
+        return Ok(ResetLink::RecipientPaused { user_id: user.id });
+    }
     let mut transaction = service.database.begin().await?;
     let link = NewLink {
         purpose: Purpose::ResetPassword,
@@ -119,7 +150,7 @@ async fn send_reset_link(service: &AuthService, login: &str) -> Result<Option<i6
     outbox::enqueue(&mut transaction, &message, now).await?;
     transaction.commit().await?;
     service.outbox.wake();
-    Ok(Some(user.id))
+    Ok(ResetLink::Queued { user_id: user.id })
 }
 
 fn reset_message(

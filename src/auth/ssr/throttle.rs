@@ -23,6 +23,9 @@ pub enum Scope {
     /// Messages with a link the signed-in owner asked for (an address to
     /// verify): counted apart, so that strangers cannot pause them (#35).
     OwnerMail,
+    /// Messages with a link sent to one address (normalised), whoever asked
+    /// for them and from wherever (#35).
+    RecipientMail,
     /// Passkey sign-in ceremonies begun from one client address (#25).
     AddressPasskeyChallenge,
 }
@@ -37,6 +40,7 @@ impl Scope {
             Scope::AddressMail => "mail_address",
             Scope::AccountMail => "mail_account",
             Scope::OwnerMail => "mail_owner",
+            Scope::RecipientMail => "mail_recipient",
             Scope::AddressPasskeyChallenge => "passkey_challenge_address",
         }
     }
@@ -57,6 +61,7 @@ pub struct ThrottleRules {
     pub sign_up_address: Limit,
     pub mail_address: Limit,
     pub mail_account: Limit,
+    pub mail_recipient: Limit,
     pub passkey_challenge_address: Limit,
 }
 
@@ -68,6 +73,7 @@ impl ThrottleRules {
             Scope::AddressSignUp => self.sign_up_address,
             Scope::AddressMail => self.mail_address,
             Scope::AccountMail | Scope::OwnerMail => self.mail_account,
+            Scope::RecipientMail => self.mail_recipient,
             Scope::AddressPasskeyChallenge => self.passkey_challenge_address,
         }
     }
@@ -80,6 +86,7 @@ impl ThrottleRules {
             self.sign_up_address,
             self.mail_address,
             self.mail_account,
+            self.mail_recipient,
             self.passkey_challenge_address,
         ]
         .iter()

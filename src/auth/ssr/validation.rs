@@ -32,6 +32,26 @@ impl PasswordRules {
     }
 }
 
+/// Characters a reader cannot see or that change what they see: control
+/// characters, and the invisible, format or direction-changing ones (zero
+/// widths and joiners, bidirectional marks, overrides and isolates, the soft
+/// hyphen, the byte-order mark). Refused in addresses and taken out of any
+/// typed text a message quotes.
+pub fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
 /// A username as shown (`display`) and as compared (`key`).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Username {

@@ -211,6 +211,9 @@ pub struct ThrottleSettings {
     /// Such messages one account (or one name asked for, known or not) may
     /// be sent per `mail_window_secs`.
     pub mail_per_account: u32,
+    /// Such messages one recipient address may be sent per
+    /// `mail_window_secs`, whoever asks for them and from wherever.
+    pub mail_per_recipient: u32,
     pub mail_window_secs: u64,
     /// Passkey sign-ins one client address may begin per
     /// `passkey_challenge_window_secs` (each stores a challenge; a sign-in
@@ -231,6 +234,7 @@ impl Default for ThrottleSettings {
             sign_up_window_secs: 3600,
             mail_per_address: 10,
             mail_per_account: 3,
+            mail_per_recipient: 5,
             mail_window_secs: 3600,
             passkey_challenges_per_address: 60,
             passkey_challenge_window_secs: 300,

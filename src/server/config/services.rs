@@ -130,6 +130,7 @@ impl Settings {
             ),
             mail_address: per_window(throttle.mail_per_address, throttle.mail_window_secs),
             mail_account: per_window(throttle.mail_per_account, throttle.mail_window_secs),
+            mail_recipient: per_window(throttle.mail_per_recipient, throttle.mail_window_secs),
             passkey_challenge_address: per_window(
                 throttle.passkey_challenges_per_address,
                 throttle.passkey_challenge_window_secs,

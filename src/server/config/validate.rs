@@ -122,8 +122,9 @@ impl Settings {
             (
                 self.throttle.mail_per_address > 0
                     && self.throttle.mail_per_account > 0
+                    && self.throttle.mail_per_recipient > 0
                     && self.throttle.mail_window_secs > 0,
-                "throttle.mail_per_address, throttle.mail_per_account and throttle.mail_window_secs must be above 0",
+                "throttle.mail_per_address, throttle.mail_per_account, throttle.mail_per_recipient and throttle.mail_window_secs must be above 0",
             ),
             (
                 (5..=1_440).contains(&self.recovery.reset_link_minutes),
