@@ -2,7 +2,7 @@
 # Installs what building and testing need, from package registries only
 # (crates.io, npm, Debian). Idempotent: prints nothing when all is present.
 #
-#   OpenSSL headers · wasm32 target · cargo-leptos 0.3.10 · cargo-nextest · wasm-bindgen-cli (the Cargo.lock
+#   wasm32 target · cargo-leptos 0.3.10 · cargo-nextest · wasm-bindgen-cli (the Cargo.lock
 #   version) · wasm-opt (npm binaryen, for release builds) · end2end npm
 #   packages · Chromium for Playwright
 #
@@ -16,12 +16,6 @@ say() { echo "setup: $*" >&2; }
 
 CARGO_LEPTOS_VERSION="0.3.10"   # 0.3.11 does not build on rustc 1.95
 BINARYEN_VERSION="132.0.0"
-
-# webauthn-rs (passkeys) links the system's OpenSSL: its headers, found by pkg-config.
-if ! pkg-config --exists openssl 2>/dev/null; then
-  say "installing OpenSSL's headers (libssl-dev, pkg-config) for webauthn-rs"
-  apt_install libssl-dev pkg-config || { say "install libssl-dev and pkg-config, then retry"; exit 1; }
-fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
@@ -62,6 +56,11 @@ fi
 
 chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ ! -x "$chromium" ]; then
-  say "no Chromium at $chromium: installing Debian's, or else Playwright's own"
-  apt_install chromium || (cd end2end && npx playwright install chromium)
+  say "no Chromium at $chromium: installing Debian's"
+  # Playwright's own download comes from outside the package registries, so
+  # it is no fallback: without apt (or as another user than root), stop here.
+  apt_install chromium || {
+    say "install Chromium (Debian: apt-get install chromium), or set CHROMIUM_PATH to one, then retry"
+    exit 1
+  }
 fi

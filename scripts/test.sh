@@ -2,8 +2,9 @@
 # README command 2: set up what is missing, then run every test:
 #   1. unit and HTTP integration tests (cargo test, server features), the
 #      HTTP ones on SQLite, then on PostgreSQL, then with sessions in Redis;
-#   2. the Playwright suite in Chromium against the built app
-#      (cargo leptos end-to-end --split), on a fresh database under target/e2e/,
+#   2. the Playwright suite in Chromium against the built app (the server
+#      the Rust tests built, the browser half by cargo leptos build --split),
+#      on a fresh database under target/e2e/,
 #      with a real SMTP server (scripts/smtp_sink.py) for the mail stories;
 #   3. three of its stories again through nginx in front of two instances
 #      (PostgreSQL, sessions in Redis: scripts/e2e_behind_nginx.sh).
@@ -72,10 +73,24 @@ until grep -q ready target/e2e/smtp.log 2>/dev/null; do
 done
 export MAIL_SMTP_URL="smtp://127.0.0.1:$smtp_port"
 export MAIL_POLL_INTERVAL_SECS=1
-# cargo-leptos ends a failed run with its own backtrace: Playwright's account
-# of what failed is printed again after it, so that a log's tail shows it.
-if ! cargo leptos end-to-end --split 2>&1 | tee target/e2e/end-to-end.log; then
-  echo "== end-to-end: what failed (the whole run: target/e2e/end-to-end.log)" >&2
+# The server is the binary the Rust tests above built and ran (tests/cli.rs
+# runs it): cargo-leptos builds only the browser half and the site's files.
+# `cargo leptos end-to-end` would compile the whole server a second time
+# (6 minutes cold: it builds with flags of its own), for the same program.
+cargo leptos build --split --frontend-only
+LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 \
+  target/debug/persistent-login > target/e2e/server.log 2>&1 &
+server_pid=$!
+trap 'kill "$smtp_pid" "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 300); do
+  curl -fsS http://127.0.0.1:3000/readyz >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat target/e2e/server.log >&2; exit 1; }
+  sleep 0.1
+done
+# Playwright's account of what failed is printed again at the end, so that a
+# log's tail shows it.
+if ! (cd end2end && npx playwright test) 2>&1 | tee target/e2e/end-to-end.log; then
+  echo "== end-to-end: what failed (the whole run: target/e2e/end-to-end.log; the server's log: target/e2e/server.log)" >&2
   sed 's/\x1b\[[0-9;]*m//g' target/e2e/end-to-end.log | awk '
     /^  [0-9]+\) \[chromium\]/ { shown = 0; failure = 1 }
     /^  [0-9]+ (failed|flaky|passed|skipped|did not run)/ { failure = 0; summary = 1 }
@@ -84,6 +99,8 @@ if ! cargo leptos end-to-end --split 2>&1 | tee target/e2e/end-to-end.log; then
     summary { print }' >&2
   exit 1
 fi
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
 kill "$smtp_pid" 2>/dev/null || true
 unset MAIL_SMTP_URL
 

@@ -69,13 +69,13 @@ enum EventsCommand {
 enum TokensCommand {
     /// Refuse every bearer token a user holds from now on.
     Revoke { username: String },
-    /// Print a new random signing key as a TOKEN_KEYS entry (kid=value), for
+    /// Print a new random signing key as a TOKENS_KEYS entry (kid=value), for
     /// the configuration or a secret store; nothing is written anywhere.
     NewKey {
         /// The key id to print (default: today's date).
         #[arg(long)]
         kid: Option<String>,
-        /// An Ed25519 private key for TOKEN_ALGORITHM=EdDSA (default: an
+        /// An Ed25519 private key for TOKENS_ALGORITHM=EdDSA (default: an
         /// HS256 secret); its public key is printed too, for instances that
         /// only verify.
         #[arg(long)]
@@ -406,7 +406,7 @@ async fn events_command(service: &AuthService, command: EventsCommand) -> Result
     Ok(())
 }
 
-/// A `TOKEN_KEYS` entry with a fresh random key (and, for Ed25519, the
+/// A `TOKENS_KEYS` entry with a fresh random key (and, for Ed25519, the
 /// `public:` entry that verifies it).
 fn new_key(kid: Option<String>, eddsa: bool) -> String {
     use base64::{engine::general_purpose::STANDARD, Engine};

@@ -587,7 +587,7 @@ async fn production_refuses_to_start_without_a_long_enough_key() {
         .await
         .err()
         .expect("refused");
-    assert!(error.to_string().contains("TOKEN_KEYS"), "{error}");
+    assert!(error.to_string().contains("TOKENS_KEYS"), "{error}");
 
     settings.tokens.keys = Some(SecretText::from(format!(
         "k={}",

@@ -22,7 +22,7 @@ use base64::{
     Engine,
 };
 use ed25519_dalek::pkcs8::EncodePrivateKey;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::{collections::HashMap, fmt};
 
@@ -74,17 +74,17 @@ impl std::str::FromStr for TokenAlgorithm {
 pub enum KeyError {
     #[error("no token signing key: set TOKENS_KEYS (see the README's API section)")]
     NoKey,
-    #[error("TOKEN_KEYS: entry {0} is not kid=value")]
+    #[error("TOKENS_KEYS: entry {0} is not kid=value")]
     Syntax(usize),
-    #[error("TOKEN_KEYS: key {0:?} is not base64")]
+    #[error("TOKENS_KEYS: key {0:?} is not base64")]
     NotBase64(String),
-    #[error("TOKEN_KEYS: key {kid:?} is {bytes} bytes; at least {MIN_KEY_BYTES} are required")]
+    #[error("TOKENS_KEYS: key {kid:?} is {bytes} bytes; at least {MIN_KEY_BYTES} are required")]
     TooShort { kid: String, bytes: usize },
-    #[error("TOKEN_KEYS: Ed25519 key {0:?} must be exactly 32 bytes")]
+    #[error("TOKENS_KEYS: Ed25519 key {0:?} must be exactly 32 bytes")]
     NotEd25519(String),
-    #[error("TOKEN_KEYS: key {0:?} is listed twice")]
+    #[error("TOKENS_KEYS: key {0:?} is listed twice")]
     Duplicate(String),
-    #[error("TOKEN_KEYS: a public-only key ({0:?}) needs TOKEN_ALGORITHM=EdDSA")]
+    #[error("TOKENS_KEYS: a public-only key ({0:?}) needs TOKENS_ALGORITHM=EdDSA")]
     PublicWithHmac(String),
     #[error("TOKENS_SIGNING_KEY: {0:?} is not a signing key in TOKENS_KEYS")]
     UnknownSigningKey(String),
@@ -343,13 +343,12 @@ impl TokenRules {
     /// Checks a token's form, algorithm, key, signature, issuer, audience and
     /// times (at `now`, with `LEEWAY_SECS`), in that order: nothing the token
     /// says is believed before its signature verifies, except which of our
-    /// keys to verify with. The generation is the caller's.
+    /// keys to verify with. `jsonwebtoken::decode` does all but the times,
+    /// which are judged at the injected clock. The generation is the caller's.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, InvalidToken> {
-        let (message, signature) = token.rsplit_once('.').ok_or(InvalidToken::Malformed)?;
-        let (header, claims) = message
-            .split_once('.')
-            .filter(|(_, claims)| !claims.contains('.'))
-            .ok_or(InvalidToken::Malformed)?;
+        // The header is peeked at as text, so that an algorithm the library
+        // does not even name (`none`) is refused as one, not as a typo.
+        let header = token.split('.').next().unwrap_or_default();
         let header: PeekedHeader = from_part(header)?;
         if header.alg != self.keys.algorithm.name() {
             return Err(InvalidToken::UnexpectedAlgorithm);
@@ -359,20 +358,9 @@ impl TokenRules {
             .as_ref()
             .and_then(|kid| self.keys.verifying.get(kid))
             .ok_or(InvalidToken::UnknownKey)?;
-        let algorithm = self.keys.algorithm.jwt();
-        match jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, algorithm) {
-            Ok(true) => {}
-            Ok(false) => return Err(InvalidToken::BadSignature),
-            Err(_) => return Err(InvalidToken::Malformed),
-        }
-        // Every claim is required (`Claims` has no optional field).
-        let claims: Claims = from_part(claims)?;
-        if claims.iss != self.issuer {
-            return Err(InvalidToken::WrongIssuer);
-        }
-        if claims.aud != self.audience {
-            return Err(InvalidToken::WrongAudience);
-        }
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation())
+            .map_err(|error| refusal(error.kind()))?
+            .claims;
         if now > claims.exp + LEEWAY_SECS {
             return Err(InvalidToken::Expired);
         }
@@ -380,6 +368,30 @@ impl TokenRules {
             return Err(InvalidToken::NotYetValid);
         }
         Ok(claims)
+    }
+
+    /// What `jsonwebtoken` checks: our algorithm, issuer and audience, and
+    /// every registered claim present (`Claims` has no optional field); not
+    /// the times, which it would read off the system clock.
+    fn validation(&self) -> Validation {
+        let mut validation = Validation::new(self.keys.algorithm.jwt());
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation
+    }
+}
+
+/// Why `jsonwebtoken` refused a token, as we tell it.
+fn refusal(kind: &ErrorKind) -> InvalidToken {
+    match kind {
+        ErrorKind::InvalidSignature => InvalidToken::BadSignature,
+        ErrorKind::InvalidAlgorithm => InvalidToken::UnexpectedAlgorithm,
+        ErrorKind::InvalidIssuer => InvalidToken::WrongIssuer,
+        ErrorKind::InvalidAudience => InvalidToken::WrongAudience,
+        _ => InvalidToken::Malformed,
     }
 }
 
