@@ -28,12 +28,17 @@ echo "== unit and integration tests"
 # was measured.
 cargo nextest run --features ssr
 
+# The black-box tests that start the app with the test's settings (all but
+# those that run the built binary on backends of their own, and the two that
+# need no backend).
+on_each_backend=(--test api -E 'not test(/^(instances|outages|readme_api|settings_table|fuzz_http)::/)')
+
 echo "== the HTTP, command-line and audit tests again, on PostgreSQL"
-TEST_DATABASE=postgres cargo nextest run --features ssr --test api --test cli --test audit_log
+TEST_DATABASE=postgres cargo nextest run --features ssr "${on_each_backend[@]}"
 
 echo "== and once more with the sessions in Redis (the rest in PostgreSQL)"
 TEST_DATABASE=postgres TEST_SESSION_STORE=redis \
-  cargo nextest run --features ssr --test api --test cli --test audit_log
+  cargo nextest run --features ssr "${on_each_backend[@]}"
 
 echo "== end-to-end tests (Playwright, Chromium)"
 # The suite serves the app on the site-addr in Cargo.toml (127.0.0.1:3000); a
@@ -73,8 +78,8 @@ until grep -q ready target/e2e/smtp.log 2>/dev/null; do
 done
 export MAIL_SMTP_URL="smtp://127.0.0.1:$smtp_port"
 export MAIL_POLL_INTERVAL_SECS=1
-# The server is the binary the Rust tests above built and ran (tests/cli.rs
-# runs it): cargo-leptos builds only the browser half and the site's files.
+# The server is the binary the Rust tests above built and ran (cli.rs runs
+# it): cargo-leptos builds only the browser half and the site's files.
 # `cargo leptos end-to-end` would compile the whole server a second time
 # (6 minutes cold: it builds with flags of its own), for the same program.
 cargo leptos build --split --frontend-only

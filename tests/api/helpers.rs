@@ -1,6 +1,3 @@
-// Shared by several test binaries (api, audit_log, fuzz_http); each uses a part.
-#![allow(dead_code)]
-
 //! `spawn_app` starts the real application on 127.0.0.1:0 with a fresh
 //! database: a SQLite file, or with `TEST_DATABASE=postgres` a throwaway
 //! PostgreSQL database (`TEST_POSTGRES_URL` says which server); with
@@ -38,15 +35,9 @@ pub struct TestApp {
 /// Where a test's data lives, deleted with it: a temporary folder (the
 /// SQLite file) and, for PostgreSQL, a throwaway database.
 pub struct TestStorage {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     _postgres: Option<ScratchDatabase>,
     _redis: Option<ScratchPrefix>,
-}
-
-impl TestStorage {
-    pub fn path(&self) -> &std::path::Path {
-        self.dir.path()
-    }
 }
 
 /// Whether this run tests against PostgreSQL (`TEST_DATABASE=postgres`).
@@ -89,7 +80,7 @@ pub async fn test_settings() -> (Settings, TestStorage) {
     (
         settings,
         TestStorage {
-            dir,
+            _dir: dir,
             _postgres: postgres,
             _redis: redis,
         },

@@ -2,10 +2,8 @@
 //! servers of the test's own (never the machine's), stopped as a crash would
 //! stop them and started again on the same data.
 
-#[path = "common/instance.rs"]
-mod instance;
-#[path = "common/services.rs"]
-mod services;
+use crate::instance;
+use crate::services;
 
 use instance::{client, session_cookie, Instance};
 use persistent_login::server::store::scratch::ScratchDatabase;

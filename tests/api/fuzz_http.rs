@@ -2,11 +2,10 @@
 //! function and page must get a 2xx, 3xx or 4xx answer, never a 5xx, and the
 //! server must keep serving.
 //!
-//! A test binary of its own: it runs one server for a long time, and many
-//! short-lived test runtimes in the same process made its server stall.
+//! Its server runs for a long time: cargo-nextest gives it a process of its
+//! own (many short-lived test runtimes in one process made it stall).
 
-#[path = "api/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use helpers::spawn_app;
 use proptest::{

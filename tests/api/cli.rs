@@ -1,8 +1,7 @@
 //! The admin command line, run as the built binary against the database of a
 //! running server: what it does shows on the web at once.
 
-#[path = "api/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use helpers::{spawn_app_with, test_settings, Browser, TestApp, PASSWORD};
 use reqwest::StatusCode;

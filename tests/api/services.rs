@@ -1,6 +1,3 @@
-// Shared by the test binaries that stop a backend under a running app.
-#![allow(dead_code)]
-
 //! Throwaway Redis and PostgreSQL servers of the test's own, on free ports in
 //! temporary folders, that a test can stop (an outage) and start again on the
 //! same data. The machine's own services are never touched.

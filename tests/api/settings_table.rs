@@ -13,7 +13,7 @@ struct Row {
 
 /// The rows of the table under "## Configuration".
 fn rows() -> Vec<Row> {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let section = &readme[readme
         .find("## Configuration")
         .expect("a Configuration section")..];

@@ -1,8 +1,6 @@
 //! A software passkey authenticator for the stories (1Password's `passkey`
 //! crate): it answers the options the server sends as a browser would, with
 //! one passkey of its own, user verification, and a signature counter.
-//! Each test binary that includes it uses a part of it.
-#![allow(dead_code)]
 
 use passkey::{
     authenticator::{Authenticator as Ctap2, UiHint, UserCheck, UserValidationMethod},

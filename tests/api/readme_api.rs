@@ -1,8 +1,7 @@
 //! The README's API example, run line for line with bash against the built
 //! server: what a reader copies works as written.
 
-#[path = "common/instance.rs"]
-mod instance;
+use crate::instance;
 
 use instance::{base_env, Instance, BINARY};
 use std::process::Command;

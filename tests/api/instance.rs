@@ -1,7 +1,3 @@
-// Shared by the test binaries that run the built server as its own process
-// (readme_api, instances); each uses a part.
-#![allow(dead_code)]
-
 //! `Instance` runs the built binary as a server on a free port, with the
 //! environment given, and stops it (SIGKILL) when dropped; `client` and
 //! `session_cookie` carry a session from one instance to another by hand.

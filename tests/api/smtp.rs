@@ -1,6 +1,3 @@
-// Shared by the test binaries that send mail (api, instances); each uses a part.
-#![allow(dead_code)]
-
 //! A real SMTP server for the tests (#24): `scripts/smtp_sink.py` (Python's
 //! aiosmtpd) on a free port, writing each message it accepts into a
 //! temporary folder. A test stops it (the mail server is away) and starts it

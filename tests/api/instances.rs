@@ -2,10 +2,8 @@
 //! against one PostgreSQL database, with the sessions in PostgreSQL and then
 //! in Redis: whatever a user does through one, the other knows at once.
 
-#[path = "common/authenticator.rs"]
-mod authenticator;
-#[path = "common/instance.rs"]
-mod instance;
+use crate::authenticator;
+use crate::instance;
 
 use instance::{client, named_cookie, session_cookie, Instance};
 use persistent_login::server::store::scratch::{ScratchDatabase, ScratchPrefix};

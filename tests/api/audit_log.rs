@@ -6,10 +6,8 @@
 //! its reason; passkeys added and signed in with `via="passkey"`, and a
 //! passkey whose signature counter went backwards.
 
-#[path = "common/authenticator.rs"]
-mod authenticator;
-#[path = "api/helpers.rs"]
-mod helpers;
+use crate::authenticator;
+use crate::helpers;
 
 use helpers::{cookie_pair, session_set_cookie, spawn_app_with, test_settings, Browser, PASSWORD};
 use std::{
