@@ -9,8 +9,8 @@
 //! `recovery::not_me_by_link`.
 
 use super::{
-    email::MailRules,
     links::{self, NewLink, Purpose},
+    mailbox::{mail_time, MailRules},
     users, AuthError, AuthService, SignedIn,
 };
 use crate::server::store::{
@@ -71,7 +71,7 @@ fn alert_message(
 ) -> OutgoingMail {
     let hours = rules.alert_link_secs / 3_600;
     let link = rules.link(Purpose::NotMe.page(), token);
-    let when = super::email::mail_time(now);
+    let when = mail_time(now);
     OutgoingMail {
         recipient: address.into(),
         subject: format!("New sign-in to your account \"{username}\""),

@@ -13,6 +13,7 @@
 use super::{
     activity::{self, Event},
     links::{self, NewLink, Purpose},
+    mailbox::{verified_address_of, MailRules},
     notices::{self, Change},
     reauth,
     throttle::{self, Scope},
@@ -23,42 +24,8 @@ use super::{
 use crate::auth::{ActivityKind, EmailStatus, InvalidInput, EMAIL_MAX_CHARS};
 use crate::server::store::{
     outbox::{self, OutgoingMail},
-    query_on, RunsQueries, Transaction,
+    query_on, Transaction,
 };
-
-/// How links in messages are made: the site they lead to, and how long
-/// each kind works.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MailRules {
-    /// Scheme, host and port, without a trailing `/`.
-    pub site_url: String,
-    pub verify_link_secs: i64,
-    pub reset_link_secs: i64,
-    pub alert_link_secs: i64,
-}
-
-impl MailRules {
-    /// The address of `page` with `token`.
-    pub fn link(&self, page: &str, token: &str) -> String {
-        format!(
-            "{}{page}?token={token}",
-            self.site_url.trim_end_matches('/')
-        )
-    }
-}
-
-/// A moment (Unix seconds) as a message tells it: `2026-12-07 16:05 UTC`.
-pub fn mail_time(now: i64) -> String {
-    let at = crate::clock::utc(now);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
-}
 
 /// An email address as typed (trimmed), and its normalised form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -253,15 +220,11 @@ pub fn mail_attempts<'a>(
     account: Option<(Scope, &'a str)>,
     recipient: Option<&'a str>,
 ) -> Vec<throttle::Attempt<'a>> {
-    let attempt = |scope, subject| throttle::Attempt {
-        limit: service.throttle.limit(scope),
-        scope,
-        subject,
-    };
-    let account = account.map(|(scope, key)| attempt(scope, key));
-    let recipient = recipient.map(|key| attempt(Scope::RecipientMail, key));
+    let rules = service.throttle;
+    let account = account.map(|(scope, key)| rules.attempt(scope, key));
+    let recipient = recipient.map(|key| rules.attempt(Scope::RecipientMail, key));
     [
-        Some(attempt(Scope::AddressMail, client)),
+        Some(rules.attempt(Scope::AddressMail, client)),
         account,
         recipient,
     ]
@@ -409,8 +372,6 @@ pub async fn verify(cx: &RequestContext, token: Option<&str>) -> Result<(), Auth
 
 const OWNER_AND_ADDRESS: &str =
     "SELECT user_id, address FROM email_addresses WHERE address_key = $1";
-const ADDRESS_OF: &str = "SELECT address, address_key FROM email_addresses WHERE user_id = $1";
-
 /// The account whose verified address is `key` (normalised), and the
 /// address as its owner typed it.
 pub async fn owner_of(
@@ -419,18 +380,6 @@ pub async fn owner_of(
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     query_on!(database, |executor| sqlx::query_as(OWNER_AND_ADDRESS)
         .bind(key)
-        .fetch_optional(executor)
-        .await)
-}
-
-/// The verified address of `user_id`, if any: as typed, and normalised; on
-/// the database or in a transaction.
-pub async fn verified_address_of<'a>(
-    on: impl RunsQueries<'a>,
-    user_id: i64,
-) -> Result<Option<(String, String)>, sqlx::Error> {
-    query_on!(on, |executor| sqlx::query_as(ADDRESS_OF)
-        .bind(user_id)
         .fetch_optional(executor)
         .await)
 }

@@ -36,11 +36,7 @@ pub async fn register_account(
         return Err(AuthError::Throttled { retry_after_secs });
     }
     let (password, username) = judged_strong(password, username).await?;
-    let sign_up = throttle::Attempt {
-        limit,
-        scope: Scope::AddressSignUp,
-        subject: client,
-    };
+    let sign_up = service.throttle.attempt(Scope::AddressSignUp, client);
     // A sign-up with an address sends a link to it: counted as mail too (#35).
     let mut attempts = vec![sign_up];
     if let Some(address) = &email {
@@ -358,14 +354,10 @@ impl PasswordCheck {
     }
 
     fn attempts(&self, service: &AuthService) -> [throttle::Attempt<'_>; 2] {
-        let attempt = |scope, subject| throttle::Attempt {
-            limit: service.throttle.limit(scope),
-            scope,
-            subject,
-        };
+        let rules = service.throttle;
         [
-            attempt(self.account.0, self.account.1.as_str()),
-            attempt(Scope::AddressSignIn, self.client.as_str()),
+            rules.attempt(self.account.0, self.account.1.as_str()),
+            rules.attempt(Scope::AddressSignIn, self.client.as_str()),
         ]
     }
 

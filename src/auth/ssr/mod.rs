@@ -12,6 +12,7 @@ mod error;
 mod flows;
 pub mod housekeeping;
 pub mod links;
+pub mod mailbox;
 mod notices;
 pub mod passkeys;
 mod password;
@@ -90,7 +91,7 @@ pub struct Services {
     /// Where messages wait for the sender.
     pub outbox: crate::server::store::outbox::Outbox,
     /// How the links in messages are made.
-    pub mail: email::MailRules,
+    pub mail: mailbox::MailRules,
     /// The relying party passkeys are made for (#25).
     pub passkeys: passkeys::RelyingParty,
     /// The cookies followed mail links' tokens wait in.

@@ -11,7 +11,7 @@
 
 use super::{
     activity::Event,
-    email::{verified_address_of, MailRules},
+    mailbox::{mail_time, verified_address_of, MailRules},
     validation::invisible,
     AuthError, AuthService,
 };
@@ -123,7 +123,7 @@ pub fn message(
     now: i64,
 ) -> OutgoingMail {
     let site = rules.site_url.trim_end_matches('/');
-    let when = super::email::mail_time(now);
+    let when = mail_time(now);
     OutgoingMail {
         recipient: to.into(),
         subject: change.subject().into(),

@@ -644,11 +644,9 @@ pub async fn sign_in_options(cx: &RequestContext) -> Result<String, AuthError> {
     {
         return Err(AuthError::Throttled { retry_after_secs });
     }
-    let challenge = throttle::Attempt {
-        limit: service.throttle.limit(Scope::AddressPasskeyChallenge),
-        scope: Scope::AddressPasskeyChallenge,
-        subject: &client,
-    };
+    let challenge = service
+        .throttle
+        .attempt(Scope::AddressPasskeyChallenge, &client);
     if let Some(refusal) = throttle::admit(database, &[challenge], now).await? {
         tracing::warn!(target: "audit", event = "passkey_challenge", client, outcome = "throttled");
         return Err(AuthError::Throttled {
@@ -684,11 +682,7 @@ pub async fn sign_in(
     let service = &cx.state;
     let client = cx.client_address();
     let now = service.clock.now();
-    let attempt = throttle::Attempt {
-        limit: service.throttle.limit(Scope::AddressSignIn),
-        scope: Scope::AddressSignIn,
-        subject: &client,
-    };
+    let attempt = service.throttle.attempt(Scope::AddressSignIn, &client);
     if let Some(refusal) = throttle::admit(&service.database, &[attempt], now).await? {
         let retry_after_secs = refusal.retry_after_secs;
         tracing::warn!(target: "audit", event = "sign_in", via = "passkey", client, throttled_by = ?refusal.scope, retry_after_secs, outcome = "throttled");

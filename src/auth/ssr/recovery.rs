@@ -22,6 +22,7 @@ use super::{
     devices, email,
     flows::{begin_session, judged_strong, Via},
     links::{self, NewLink, Purpose},
+    mailbox::{self, MailRules},
     notices::{self, Change},
     passkeys,
     throttle::{self, Scope},
@@ -99,7 +100,7 @@ async fn account_to_mail(
     let Some(user) = by_name else {
         return Ok(None);
     };
-    let address = email::verified_address_of(database, user.id).await?;
+    let address = mailbox::verified_address_of(database, user.id).await?;
     Ok(address.map(|address| (user, address)))
 }
 
@@ -125,11 +126,7 @@ async fn send_reset_link(service: &AuthService, login: &str) -> Result<ResetLink
     let now = service.clock.now();
     // Past the recipient's limit nothing goes, and the answer (given
     // already) said nothing of it, as for any name.
-    let recipient = throttle::Attempt {
-        limit: service.throttle.limit(Scope::RecipientMail),
-        scope: Scope::RecipientMail,
-        subject: &address_key,
-    };
+    let recipient = service.throttle.attempt(Scope::RecipientMail, &address_key);
     if throttle::admit(&service.database, &[recipient], now)
         .await?
         .is_some()
@@ -153,12 +150,7 @@ async fn send_reset_link(service: &AuthService, login: &str) -> Result<ResetLink
     Ok(ResetLink::Queued { user_id: user.id })
 }
 
-fn reset_message(
-    rules: &email::MailRules,
-    username: &str,
-    address: &str,
-    token: &str,
-) -> OutgoingMail {
+fn reset_message(rules: &MailRules, username: &str, address: &str, token: &str) -> OutgoingMail {
     let minutes = rules.reset_link_secs / 60;
     let link = rules.link(Purpose::ResetPassword.page(), token);
     OutgoingMail {
@@ -403,7 +395,7 @@ mod tests {
 
     #[test]
     fn the_reset_message_names_the_account_and_how_long_the_link_works() {
-        let rules = email::MailRules {
+        let rules = MailRules {
             site_url: "https://example.com".into(),
             verify_link_secs: 86_400,
             reset_link_secs: 1_800,

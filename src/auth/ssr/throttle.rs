@@ -78,6 +78,15 @@ impl ThrottleRules {
         }
     }
 
+    /// One attempt of `subject` on `scope`, under that scope's limit.
+    pub fn attempt(self, scope: Scope, subject: &str) -> Attempt<'_> {
+        Attempt {
+            limit: self.limit(scope),
+            scope,
+            subject,
+        }
+    }
+
     /// The longest quiet time after which any counter is meaningless.
     pub fn longest_window_secs(&self) -> i64 {
         [

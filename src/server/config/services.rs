@@ -5,7 +5,7 @@ use super::{ConfigError, Environment, Settings};
 use crate::{
     auth::ssr::{
         activity::ActivityRules,
-        email::MailRules,
+        mailbox::MailRules,
         passkeys::{ceremony_cookie, RelyingParty},
         tokens::jwt::{TokenKeys, TokenRules},
         HashingPolicy, Limit, PasswordParams, PasswordRules, SessionPolicy, ThrottleRules,
