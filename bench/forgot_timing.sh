@@ -3,7 +3,7 @@
 # 300 requests for an account with a verified address (each queues a link,
 # after the answer) against 300 for names nobody has, alternating, on a
 # fresh SQLite database with mail written to files. Needs a built binary
-# (cargo leptos build --split); prints the median and p90 of each.
+# (cargo leptos build); prints the median and p90 of each.
 set -e
 DIR="${TIMING_DIR:-/tmp/forgot-timing}"
 rm -rf "$DIR"; mkdir -p "$DIR"

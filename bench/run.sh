@@ -38,8 +38,8 @@ for port in 3100 3200; do
   fi
 done
 
-say "building the release server and wasm (cargo leptos build --release --precompress --split)"
-cargo leptos build --release --precompress --split
+say "building the release server and wasm (cargo leptos build --release --precompress)"
+cargo leptos build --release --precompress
 
 say "building the plain axum + tower-sessions page (bench/page-floor)"
 CARGO_TARGET_DIR="$REPO_ROOT/target/page-floor" \

@@ -3,8 +3,8 @@
 # (deploy/nginx.conf, its ports replaced) in front of two instances of the
 # built binary, on a throwaway PostgreSQL database with the sessions in Redis
 # under a throwaway key prefix (this machine's PostgreSQL and Redis, as for the
-# Rust tests). Run by scripts/test.sh after `cargo leptos end-to-end --split`
-# has built target/debug/persistent-login and target/site.
+# Rust tests). Run by scripts/test.sh after the Rust tests have built
+# target/debug/persistent-login and `cargo leptos build` target/site.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"

@@ -6,6 +6,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$REPO_ROOT/scripts/setup.sh"
 cd "$REPO_ROOT"
-# --split: the account page, the dashboard and sign-up are lazy routes, each
-# its own wasm chunk; without it the client does not start (README).
-exec cargo leptos watch --split "$@"
+exec cargo leptos watch "$@"

@@ -3,7 +3,7 @@
 #   1. unit and HTTP integration tests (cargo test, server features), the
 #      HTTP ones on SQLite, then on PostgreSQL, then with sessions in Redis;
 #   2. the Playwright suite in Chromium against the built app (the server
-#      the Rust tests built, the browser half by cargo leptos build --split),
+#      the Rust tests built, the browser half by cargo leptos build),
 #      on a fresh database under target/e2e/,
 #      with a real SMTP server (scripts/smtp_sink.py) for the mail stories;
 #   3. three of its stories again through nginx in front of two instances
@@ -82,7 +82,7 @@ export MAIL_POLL_INTERVAL_SECS=1
 # it): cargo-leptos builds only the browser half and the site's files.
 # `cargo leptos end-to-end` would compile the whole server a second time
 # (6 minutes cold: it builds with flags of its own), for the same program.
-cargo leptos build --split --frontend-only
+cargo leptos build --frontend-only
 LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_SITE_ADDR=127.0.0.1:3000 \
   target/debug/persistent-login > target/e2e/server.log 2>&1 &
 server_pid=$!

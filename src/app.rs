@@ -1,18 +1,19 @@
-//! The HTML shell and the router: which page answers which path. The
-//! current-user context the pages share lives in `session_ui`.
+//! The HTML shell, the navigation and the router: which page answers which
+//! path. Everything here is rendered on the server only.
 
 use crate::{
+    auth::CurrentUser,
     pages::{
-        AccountRoute, ActivityRoute, ConfirmRoute, DashboardRoute, ForgotPasswordRoute,
-        LandingPage, LoginPage, NotFound, NotMeLinkRoute, RegisterRoute, ResetPasswordRoute,
-        VerifyEmailRoute,
+        AccountPage, ActivityPage, ConfirmPage, DashboardPage, ForgotPasswordPage, LandingPage,
+        LoginPage, NotFound, NotMeLinkPage, RegisterPage, ResetPasswordPage, VerifyEmailPage,
     },
-    session_ui::{with_current_user, AuthProvider, NavLink, Shown, SignedInPart},
+    session_ui::{viewer, NavLink, SignOutButton},
+    tabs::TabsInStep,
 };
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, Lazy, SsrMode,
+    path, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,12 +39,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Loads the app's JS and wasm and hydrates the page. Leptos's own
-/// `HydrationScripts` also writes the script nonce into the preload links'
-/// `crossorigin` attribute, where any markup on the page can read it; here the
-/// nonce is only on the one inline script, where the CSP needs it.
+/// Loads the app's JS and wasm and hydrates each island on the page, in
+/// document order; then marks the page (`body[data-hydrated]`) for the tests
+/// and the bench. Leptos's own `HydrationScripts` also writes the script nonce
+/// into the preload links' `crossorigin` attribute, where any markup on the
+/// page can read it; here the nonce is only on the one inline script, where
+/// the CSP needs it.
 #[component]
 fn StartApp(options: LeptosOptions) -> impl IntoView {
+    // Islands mode: on the server, only what is inside an island is rendered
+    // for hydration (as Leptos's `HydrationScripts islands=true` does).
+    if let Some(shared) = Owner::current_shared_context() {
+        shared.set_is_hydrating(false);
+    }
     let pkg = format!("/{}", options.site_pkg_dir);
     let js = format!("{pkg}/{}.js", options.output_name);
     // cargo-leptos names the wasm after the crate; a plain cargo build adds `_bg`.
@@ -54,7 +62,14 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
     };
     let wasm = format!("{pkg}/{}{wasm_suffix}.wasm", options.output_name);
     let start = format!(
-        "import({js:?}).then(app => app.default({{ module_or_path: {wasm:?} }}).then(() => app.hydrate()));"
+        "import({js:?}).then(async app => {{ \
+           await app.default({{ module_or_path: {wasm:?} }}); app.hydrate(); \
+           for (const island of document.querySelectorAll('leptos-island')) {{ \
+             const hydrate = app[island.dataset.component]; \
+             if (!hydrate) {{ console.error('no code for the island', island.dataset.component); return; }} \
+             await hydrate(island); \
+           }} \
+           document.body.setAttribute('data-hydrated', ''); }});"
     );
     view! {
         <link rel="modulepreload" href=js crossorigin="anonymous"/>
@@ -63,47 +78,58 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The pages, rendered on the server from the session; the islands in them
+/// are what the browser hydrates.
 #[component]
 pub fn App() -> impl IntoView {
+    let user = viewer();
+    let shown = user.as_ref().map(|user| user.username.clone());
     view! {
         <Router>
-            <AuthProvider>
-                <Nav/>
-                <main>
-                    // Async: pages are sent whole once the user is known, so the
-                    // first HTML is already right and works without JavaScript.
-                    <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("/") view=LandingPage ssr=SsrMode::Async/>
-                        <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                        <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/account/activity") view={Lazy::<ActivityRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/confirm") view={Lazy::<ConfirmRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/email/verify") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/password/reset") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/alerts/not-me") view={Lazy::<NotMeLinkRoute>::new()} ssr=SsrMode::Async/>
-                    </Routes>
-                </main>
-            </AuthProvider>
+            <Nav user/>
+            <main>
+                // Async: pages are sent whole, so the first HTML is already
+                // right and works without JavaScript.
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=LandingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/activity") view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/confirm") view=ConfirmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/email/verify") view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/password/forgot") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/password/reset") view=ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/alerts/not-me") view=NotMeLinkPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <TabsInStep shown/>
         </Router>
     }
 }
 
 #[component]
-fn Nav() -> impl IntoView {
+fn Nav(user: Option<CurrentUser>) -> impl IntoView {
+    let signed_in = user.map(|user| {
+        view! {
+            <span class="who" data-testid="nav-user">{user.username}</span>
+            <NavLink href="/dashboard" label="Dashboard"/>
+            <NavLink href="/account" label="Account"/>
+            <SignOutButton/>
+        }
+    });
+    let signed_out = signed_in.is_none().then(|| {
+        view! {
+            <NavLink href="/login" label="Sign in"/>
+            <NavLink href="/register" label="Create account"/>
+        }
+    });
     view! {
         <nav>
             <NavLink href="/" label="Home"/>
-            {with_current_user(|user| match user {
-                Some(user) => Shown::SignedIn(SignedInPart::Nav, user),
-                None => Shown::View(view! {
-                    <NavLink href="/login" label="Sign in"/>
-                    <NavLink href="/register" label="Create account"/>
-                }
-                    .into_any()),
-            })}
+            {signed_in}
+            {signed_out}
         </nav>
     }
 }

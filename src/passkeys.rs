@@ -4,13 +4,11 @@
 //! and its answer sent back as JSON (`PublicKeyCredential.parse…FromJSON`,
 //! `toJSON`).
 //!
-//! None of it is in the first load (#25: the sign-in page grows by at most
-//! 3 kB). The sign-in page renders a placeholder (a disabled button saying
-//! that it needs JavaScript); once the page is interactive a wasm chunk of
-//! its own (`#[lazy]`) puts the working button in its place and offers
-//! passkeys in the username field's autofill. Adding a passkey is in the
-//! account page's chunk. One ceremony runs at a time: a new one (the button)
-//! cancels the one waiting (the autofill's).
+//! The sign-in page's island renders the button disabled, saying that it
+//! needs JavaScript; once the island is live the button works and the
+//! username field's autofill offers passkeys. Adding one is the account
+//! page's. One ceremony runs at a time: a new one (the button) cancels the
+//! one waiting (the autofill's).
 
 use crate::auth::AppError;
 use leptos::prelude::*;
@@ -116,50 +114,53 @@ pub fn ControlMessages(
     }
 }
 
-#[cfg(feature = "hydrate")]
-pub use ceremony::start;
-pub use ceremony::{make, offer_sign_in, supported};
+const SIGN_IN_NEEDS_SCRIPT: &str = "Signing in with a passkey needs JavaScript.";
+const SIGN_IN_UNABLE: &str = "This browser cannot sign in with a passkey.";
+
+/// "Sign in with a passkey", and the username field's autofill offering this
+/// site's passkeys (part of the sign-in page's island). Signed in, the
+/// browser goes on to the page the server names.
+#[component]
+pub fn PasskeySignIn() -> impl IntoView {
+    let control = Control::new();
+    #[cfg(feature = "hydrate")]
+    ceremony::offer_sign_in(control);
+    let ask = move |_| {
+        #[cfg(feature = "hydrate")]
+        ceremony::sign_in_by_button(control);
+    };
+    view! {
+        <div class="passkey-sign-in" data-testid="passkey-sign-in">
+            <button type="button" class="secondary" on:click=ask
+                disabled=move || control.disabled() data-testid="passkey-button">
+                "Sign in with a passkey"
+            </button>
+            <ControlMessages control testids=("passkey-hint", "passkey-error")
+                needs_script=SIGN_IN_NEEDS_SCRIPT unable=SIGN_IN_UNABLE/>
+        </div>
+    }
+}
+
+pub use ceremony::{make, supported};
 
 #[cfg(feature = "hydrate")]
 mod ceremony {
     use crate::{
+        address::go_to,
         auth::{passkey_registration_options, passkey_sign_in, passkey_sign_in_options},
-        passkeys::{Control, ControlMessages, Failure},
-        session_ui::Auth,
+        passkeys::{Control, Failure},
     };
     use js_sys::{Function, Object, Promise, Reflect, JSON};
-    use leptos::{mount::mount_to, prelude::*, task::spawn_local};
-    use leptos_router::hooks::use_navigate;
-    use std::{
-        any::Any,
-        cell::{Cell, RefCell},
-    };
+    use leptos::{prelude::*, task::spawn_local};
+    use std::cell::RefCell;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::{AbortController, HtmlElement, HtmlInputElement};
+    use web_sys::{AbortController, HtmlInputElement};
 
     thread_local! {
         /// The ceremony waiting for the browser, to cancel when another begins.
         static WAITING: RefCell<Option<AbortController>> = const { RefCell::new(None) };
-
-        /// The sign-in page's working passkey controls until it is left, with
-        /// the number of the page they were made for.
-        static SIGN_IN_CONTROLS: RefCell<Option<(u64, Box<dyn Any>)>> = const { RefCell::new(None) };
-
-        /// How many sign-in pages have had their controls.
-        static SIGN_IN_PAGES: Cell<u64> = const { Cell::new(0) };
-
-        /// Whether the app has hydrated; until then, the sign-in page
-        /// waiting for its chunk.
-        static INTERACTIVE: Cell<bool> = const { Cell::new(false) };
-        static PENDING: RefCell<Option<WeakOwner>> = const { RefCell::new(None) };
     }
-
-    /// Where the sign-in page's passkey controls go: its placeholder's id
-    /// (`pages/login.rs`).
-    const SIGN_IN_ID: &str = "passkey-sign-in";
-    const SIGN_IN_NEEDS_SCRIPT: &str = "Signing in with a passkey needs JavaScript.";
-    const SIGN_IN_UNABLE: &str = "This browser cannot sign in with a passkey.";
 
     fn property(target: &JsValue, name: &str) -> Option<JsValue> {
         Reflect::get(target, &JsValue::from_str(name))
@@ -225,98 +226,37 @@ mod ceremony {
         run(options, false, true).await
     }
 
-    /// Called while the sign-in page is built, under its owner: fetches the
-    /// chunk that signs in with a passkey once the page is interactive (at
-    /// once after a navigation; after hydration, from `start`). The chunk
-    /// runs when this task is done, with the page in the document.
-    pub fn offer_sign_in() {
-        let Some(page) = Owner::current() else {
-            return;
-        };
-        if INTERACTIVE.get() {
-            spawn_local(sign_in_controls(page.downgrade()));
-        } else {
-            PENDING.set(Some(page.downgrade()));
-        }
-    }
-
-    /// Called once the first page is interactive (see `crate::hydrate`).
-    pub fn start() {
-        INTERACTIVE.set(true);
-        if let Some(page) = PENDING.take() {
-            spawn_local(sign_in_controls(page));
-        }
-    }
-
-    /// The sign-in page's working passkey controls, in place of its
-    /// placeholder until the page is left, and the autofill's offer.
-    #[lazy]
-    async fn sign_in_controls(page: WeakOwner) {
-        // The page may have been left while the chunk was fetched.
-        let Some(page) = page.upgrade() else {
-            return;
-        };
-        let Some(auth) = page.with(use_context::<Auth>) else {
-            return;
-        };
-        let Some(place) = document()
-            .get_element_by_id(SIGN_IN_ID)
-            .and_then(|place| place.dyn_into::<HtmlElement>().ok())
-        else {
-            return;
-        };
-        let navigate = page.with(use_navigate);
-        let signed_in = move |next: String| {
-            auth.session_changed();
-            navigate(&next, Default::default());
-        };
-        let control = page.with(Control::new);
-        let supported = supported();
-        control.usable.set(Some(supported));
-        place.replace_children_with_node_0();
-        let controls = page.with(|| {
-            let signed_in = signed_in.clone();
-            mount_to(place, move || {
-                let ask = move |_| {
-                    let signed_in = signed_in.clone();
-                    control.error.set(None);
-                    control.busy.set(true);
-                    spawn_local(async move {
-                        finish(control, &signed_in, request(false).await).await;
-                        control.busy.set(false);
-                    });
-                };
-                view! {
-                    <button type="button" class="secondary" on:click=ask
-                        disabled=move || control.disabled() data-testid="passkey-button">
-                        "Sign in with a passkey"
-                    </button>
-                    <ControlMessages control testids=("passkey-hint", "passkey-error")
-                        needs_script=SIGN_IN_NEEDS_SCRIPT unable=SIGN_IN_UNABLE/>
-                }
-            })
-        });
-        // A page left takes only its own controls (and ceremony) away: the
-        // next sign-in page may have set up its own before.
-        let number = SIGN_IN_PAGES.get() + 1;
-        SIGN_IN_PAGES.set(number);
-        SIGN_IN_CONTROLS.set(Some((number, Box::new(controls))));
-        page.with(|| {
-            on_cleanup(move || {
-                if SIGN_IN_PAGES.get() == number {
-                    cancel();
-                    SIGN_IN_CONTROLS.take();
-                }
-            })
-        });
-        if supported && autofill_available().await {
-            // Until the user picks a passkey nothing was asked of them, so a
-            // failure to offer one (this address is not the passkeys' site,
-            // the button took over, the page was left) is not told.
-            if let Ok(credential) = request(true).await {
-                finish(control, &signed_in, Ok(credential)).await;
+    /// Once the sign-in page's island is live: the button becomes usable
+    /// where the browser can, and the autofill offers passkeys until the
+    /// page is left.
+    pub fn offer_sign_in(control: Control) {
+        Effect::new(move |_| {
+            let supported = supported();
+            control.usable.set(Some(supported));
+            if supported {
+                spawn_local(async move {
+                    if autofill_available().await {
+                        // Until the user picks a passkey nothing was asked of
+                        // them, so a failure to offer one (this address is not
+                        // the passkeys' site, the button took over) is not told.
+                        if let Ok(credential) = request(true).await {
+                            finish(control, Ok(credential)).await;
+                        }
+                    }
+                });
             }
-        }
+        });
+        on_cleanup(cancel);
+    }
+
+    /// The button: a ceremony of its own, in place of the autofill's.
+    pub fn sign_in_by_button(control: Control) {
+        control.error.set(None);
+        control.busy.set(true);
+        spawn_local(async move {
+            finish(control, request(false).await).await;
+            control.busy.set(false);
+        });
     }
 
     /// A passkey's signature for a sign-in: the server's options, the
@@ -331,7 +271,7 @@ mod ceremony {
     /// would send ("Keep me signed in", read now, and where to go next: its
     /// fields, so that the first load holds no state for passkeys) and,
     /// signed in, goes on to the page the server names.
-    async fn finish(control: Control, signed_in: &dyn Fn(String), asked: Result<String, Failure>) {
+    async fn finish(control: Control, asked: Result<String, Failure>) {
         let credential = match asked {
             Ok(credential) => credential,
             Err(failure) => return control.error.set(failure.message()),
@@ -348,7 +288,7 @@ mod ceremony {
             .then(|| "on".to_string());
         let next = field("form input[name=next]").map(|field| field.value());
         match passkey_sign_in(credential, remember, next).await {
-            Ok(page) => signed_in(page),
+            Ok(page) => go_to(&page),
             Err(refused) => control.error.set(Some(refused.to_string())),
         }
     }
@@ -420,6 +360,4 @@ mod ceremony {
     pub async fn make() -> Result<String, Failure> {
         Err(Failure::Unsupported)
     }
-
-    pub fn offer_sign_in() {}
 }

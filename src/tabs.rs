@@ -1,162 +1,174 @@
-//! Every open tab of a browser in step with its session (browser only).
+//! Every open tab of a browser in step with its session.
 //!
-//! A tab checks who is signed in (`/api/me`) when:
-//! - another tab of this browser signs in or out, ends a session or changes
-//!   the password (a `BroadcastChannel` message, sent after each such action);
+//! Every page carries this island with the user it was rendered for. When a
+//! page comes alive, it tells this browser's other tabs whom it shows (a
+//! `BroadcastChannel` message, and the same mark in `localStorage` for a tab
+//! whose code was still loading): signing in or out, or any other action that
+//! ends in a page load, reaches every tab at once. The mark is a digest, not
+//! the username. A tab that shows someone else checks who is signed in
+//! (`/api/me`), as it does when:
 //! - it becomes visible again or its window regains focus: a session ended
 //!   from another device shows as soon as the user looks at the tab;
 //! - and, as a backstop, every `BACKSTOP` while it is visible.
 //!
-//! When the signed-in user changed, the tab re-reads it; when the session is
-//! gone and the tab shows a protected page, it goes to the sign-in page with
-//! "Your session has ended". Nothing is checked more often than that: an idle
+//! When the signed-in user is not the one the tab shows, the tab loads its
+//! page again, rendered for who is signed in now; when the session is gone and
+//! the tab shows a protected page, it goes to the sign-in page with "Your
+//! session has ended". Nothing is checked more often than that: an idle
 //! visible tab costs one small request every 30 seconds, a hidden one none.
-//!
-//! Telling the other tabs is part of the first load. Listening is a wasm
-//! chunk of its own (`#[lazy]`), fetched once the page is interactive; a
-//! message that comes before it is noted, and checked when it arrives.
 
-use crate::{
-    auth::{get_current_user, CurrentUser},
-    routes::{PROTECTED_PAGES, SESSION_ENDED_PAGE},
-    session_ui::{use_auth, Auth},
-};
-use leptos::{ev, prelude::*, task::spawn_local};
-use leptos_router::hooks::{use_location, use_navigate};
-use std::{
-    cell::{Cell, RefCell},
-    time::Duration,
-};
-use wasm_bindgen::{closure::Closure, JsCast, JsValue};
-use web_sys::{BroadcastChannel, VisibilityState};
+use leptos::prelude::*;
 
-/// The channel every tab of this site in this browser listens on.
-const CHANNEL: &str = "persistent-login";
-
-/// How often a visible tab checks without being told to.
-const BACKSTOP: Duration = Duration::from_secs(30);
-
-thread_local! {
-    /// This tab's end of the channel (a tab does not hear its own messages).
-    static CHANNEL_END: Option<BroadcastChannel> = BroadcastChannel::new(CHANNEL).ok();
-
-    /// Where in the app the tab is kept in step (under the router and the
-    /// `Auth` context), from hydration until `start`.
-    static PENDING: RefCell<Option<Owner>> = const { RefCell::new(None) };
-
-    /// Whether another tab spoke before this one listened.
-    static MISSED: Cell<bool> = const { Cell::new(false) };
+/// Keeps this tab in step with the session; `shown` is the username the page
+/// was rendered for (`None`: signed out).
+#[island]
+pub fn TabsInStep(shown: Option<String>) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    browser::keep_in_step(shown);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = shown;
 }
 
 /// Tells this browser's other tabs that the session changed.
+#[cfg(feature = "hydrate")]
 pub fn announce() {
-    CHANNEL_END.with(|channel| {
-        if let Some(channel) = channel {
-            let _ = channel.post_message(&JsValue::from_str("session changed"));
-        }
-    });
+    browser::announce(None);
 }
 
-fn is_visible() -> bool {
-    document().visibility_state() == VisibilityState::Visible
-}
-
-/// Keeps this tab in step; called while the app hydrates, under the router
-/// and the `Auth` context. Tells the other tabs from now on; listens once the
-/// page is interactive (see `start`), noting any message until then.
-pub fn keep_in_step(auth: Auth) {
-    // After this tab signs in or out, tell the others (the account page's
-    // actions tell them through `Auth::session_changed`).
-    Effect::new(move |previous: Option<()>| {
-        auth.login.version().track();
-        auth.logout.version().track();
-        if previous.is_some() {
-            announce();
-        }
-    });
-    on_message(|| MISSED.set(true));
-    PENDING.set(Owner::current());
-}
-
-/// Runs `then` for each message from another tab (instead of what ran before).
-fn on_message(then: impl Fn() + 'static) {
-    CHANNEL_END.with(|channel| {
-        if let Some(channel) = channel {
-            let then = Closure::<dyn Fn()>::new(then);
-            channel.set_onmessage(Some(then.as_ref().unchecked_ref()));
-            then.forget();
-        }
-    });
-}
-
-/// Called once the page is interactive (see `crate::hydrate`): fetches the
-/// listeners' chunk and sets them up.
-pub fn start() {
-    if let Some(owner) = PENDING.take() {
-        spawn_local(async move { listen(owner).await });
-    }
-}
-
-#[lazy]
-fn listen(owner: Owner) {
-    owner.with(add_listeners);
-}
-
-fn add_listeners() {
-    let auth = use_auth();
-    let navigate = use_navigate();
-    let pathname = use_location().pathname;
-    let check = move || {
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            // Offline or a server error: nothing is known, nothing changes.
-            let Ok(now) = get_current_user().await else {
-                return;
-            };
-            let before = auth.user.get_untracked().and_then(Result::ok).flatten();
-            let who = |user: &Option<CurrentUser>| user.as_ref().map(|user| user.username.clone());
-            if who(&before) == who(&now) {
-                return;
-            }
-            let on_protected_page = PROTECTED_PAGES.contains(&pathname.get_untracked().as_str());
-            if before.is_some() && now.is_none() && on_protected_page {
-                navigate(SESSION_ENDED_PAGE, Default::default());
-            }
-            auth.user.refetch();
-        });
+#[cfg(feature = "hydrate")]
+mod browser {
+    use crate::{
+        address::{go_to, reload},
+        auth::get_current_user,
+        routes::{PROTECTED_PAGES, SESSION_ENDED_PAGE},
     };
+    use leptos::{ev, prelude::*, task::spawn_local};
+    use std::time::Duration;
+    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+    use web_sys::{BroadcastChannel, MessageEvent, VisibilityState};
 
-    on_message({
-        let check = check.clone();
-        move || check()
-    });
-    if MISSED.take() {
-        check();
+    /// The channel every tab of this site in this browser listens on.
+    const CHANNEL: &str = "persistent-login";
+
+    /// How often a visible tab checks without being told to.
+    const BACKSTOP: Duration = Duration::from_secs(30);
+
+    /// What a message says when it names nobody in particular: check.
+    const CHANGED: &str = "session changed";
+
+    /// Where the mark of the last page to come alive is kept.
+    const SHOWN_KEY: &str = "persistent-login:shown";
+
+    thread_local! {
+        /// This tab's end of the channel (a tab does not hear its own messages).
+        static CHANNEL_END: Option<BroadcastChannel> = BroadcastChannel::new(CHANNEL).ok();
     }
 
-    let _ = window_event_listener(ev::focus, {
-        let check = check.clone();
-        move |_| check()
-    });
-    let on_visibility = Closure::<dyn Fn()>::new({
-        let check = check.clone();
-        move || {
-            if is_visible() {
-                check()
+    /// Whom a page shows, as the tabs tell each other: a digest of the
+    /// username (FNV-1a), "" for nobody.
+    fn mark(shown: Option<&str>) -> String {
+        shown.map_or_else(String::new, |name| {
+            let digest = name.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+                (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+            });
+            format!("{digest:08x}")
+        })
+    }
+
+    /// What a page load tells the other tabs: the mark of whom it shows, or,
+    /// with `None`, only that something changed.
+    pub fn announce(mark: Option<&str>) {
+        let message = match mark {
+            Some(mark) => format!("shows:{mark}"),
+            None => CHANGED.to_string(),
+        };
+        CHANNEL_END.with(|channel| {
+            if let Some(channel) = channel {
+                let _ = channel.post_message(&JsValue::from_str(&message));
+            }
+        });
+    }
+
+    fn is_visible() -> bool {
+        document().visibility_state() == VisibilityState::Visible
+    }
+
+    pub fn keep_in_step(shown: Option<String>) {
+        let mine = mark(shown.as_deref());
+        let check = {
+            let shown = shown.clone();
+            move || {
+                let shown = shown.clone();
+                spawn_local(async move {
+                    // Offline or a server error: nothing is known, nothing changes.
+                    let Ok(now) = get_current_user().await else {
+                        return;
+                    };
+                    let now = now.map(|user| user.username);
+                    if now == shown {
+                        return;
+                    }
+                    let path = window().location().pathname().unwrap_or_default();
+                    if shown.is_some() && now.is_none() && PROTECTED_PAGES.contains(&path.as_str())
+                    {
+                        go_to(SESSION_ENDED_PAGE);
+                    } else {
+                        reload();
+                    }
+                });
+            }
+        };
+
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new({
+            let check = check.clone();
+            move |message: MessageEvent| {
+                let said = message.data().as_string().unwrap_or_default();
+                if said.strip_prefix("shows:") != Some(mine.as_str()) {
+                    check();
+                }
+            }
+        });
+        CHANNEL_END.with(|channel| {
+            if let Some(channel) = channel {
+                channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            }
+        });
+        on_message.forget();
+        // Listening from here on; what was said before is in the mark.
+        let mine = mark(shown.as_deref());
+        if let Ok(Some(storage)) = window().local_storage() {
+            let before = storage.get_item(SHOWN_KEY).ok().flatten();
+            let _ = storage.set_item(SHOWN_KEY, &mine);
+            if before.is_some_and(|before| before != mine) {
+                check();
             }
         }
-    });
-    let _ = document().add_event_listener_with_callback(
-        "visibilitychange",
-        on_visibility.as_ref().unchecked_ref(),
-    );
-    on_visibility.forget();
-    let _ = set_interval_with_handle(
-        move || {
-            if is_visible() {
-                check()
+        announce(Some(&mine));
+
+        let _ = window_event_listener(ev::focus, {
+            let check = check.clone();
+            move |_| check()
+        });
+        let on_visibility = Closure::<dyn Fn()>::new({
+            let check = check.clone();
+            move || {
+                if is_visible() {
+                    check()
+                }
             }
-        },
-        BACKSTOP,
-    );
+        });
+        let _ = document().add_event_listener_with_callback(
+            "visibilitychange",
+            on_visibility.as_ref().unchecked_ref(),
+        );
+        on_visibility.forget();
+        let _ = set_interval_with_handle(
+            move || {
+                if is_visible() {
+                    check()
+                }
+            },
+            BACKSTOP,
+        );
+    }
 }

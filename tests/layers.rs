@@ -31,6 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 
 const LEAVES: &[&str] = &[
     "routes.rs",
+    "address.rs",
     "cookies.rs",
     "clock.rs",
     "digest.rs",

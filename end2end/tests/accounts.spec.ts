@@ -62,33 +62,35 @@ test('signing out in one tab signs out every other tab of the browser within two
   await expect(page).toHaveURL(/\/login$/);
   await expect(second).toHaveURL(/\/login\?ended=1$/, { timeout: 2_000 });
   await expect(second.getByTestId('session-ended')).toHaveText(ENDED);
+  await expect(second.getByTestId('passkey-button')).toBeEnabled();
 
   // And signing in again shows in the other tab too.
   await signIn(second, username, false);
   await expect(page.getByTestId('nav-user')).toHaveText(username, { timeout: 2_000 });
 });
 
-test('a tab still fetching its listeners hears a sign-out from another tab', async ({ page, context }) => {
+test('a tab still loading its code hears a sign-out from another tab', async ({ page, context }) => {
   const username = uniqueUser('early');
   await register(page, username);
   await signIn(page, username, false);
 
-  // The second tab's listeners (a wasm chunk fetched once the page is
-  // interactive) arrive only after the first tab has signed out.
-  let releaseListeners = () => {};
-  const listenersHeld = new Promise<void>((resolve) => (releaseListeners = resolve));
-  await context.route(/\/pkg\/split_listen_[^/]*\.wasm$/, async (route) => {
-    await listenersHeld;
+  // The second tab's code (the app's wasm) arrives only after the first tab
+  // has signed out: it was not listening when the first tab spoke.
+  let releaseCode = () => {};
+  const codeHeld = new Promise<void>((resolve) => (releaseCode = resolve));
+  const second = await context.newPage();
+  await second.route(/\/pkg\/[^/]*\.wasm$/, async (route) => {
+    await codeHeld;
     await route.continue();
   });
-  const second = await context.newPage();
   await second.goto('/account');
-  await hydrated(second);
+  await expect(second.getByTestId('username')).toHaveText(username);
 
   await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
+  await hydrated(page);
   await expect(second).toHaveURL(/\/account$/);
-  releaseListeners();
+  releaseCode();
   await expect(second).toHaveURL(/\/login\?ended=1$/, { timeout: 2_000 });
   await expect(second.getByTestId('session-ended')).toHaveText(ENDED);
 });

@@ -203,9 +203,9 @@ pub struct ActivityPage {
 
 /// The lengths the forms allow and announce, as the server enforces them
 /// (`auth::ssr::validation`, with the configured `password.min_length`).
-/// The server renders them into the page and hands them to the browser with
-/// it (`session_ui::use_form_limits`), so a changed setting shows in every
-/// form, with or without JavaScript.
+/// The server renders them into the page and hands them to the islands with
+/// forms as a prop (`session_ui::form_limits`), so a changed setting shows in
+/// every form, with or without JavaScript.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormLimits {
     pub username_max_chars: usize,
@@ -259,48 +259,6 @@ impl FormLimits {
 impl Default for FormLimits {
     fn default() -> Self {
         Self::with_password_minimum(PASSWORD_MIN_CHARS_DEFAULT)
-    }
-}
-
-/// The form the limits travel in to the browser, three numbers (`64 8 256`):
-/// parsing them costs the browser bundle far less than a JSON decoder for
-/// one more type.
-impl std::fmt::Display for FormLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {} {}",
-            self.username_max_chars, self.password_min_chars, self.password_max_chars
-        )
-    }
-}
-
-impl std::str::FromStr for FormLimits {
-    type Err = std::num::ParseIntError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let mut numbers = text.split(' ').map(str::parse::<usize>);
-        // A missing number fails as an empty one does.
-        let mut next = || numbers.next().unwrap_or_else(|| "".parse());
-        Ok(Self {
-            username_max_chars: next()?,
-            password_min_chars: next()?,
-            password_max_chars: next()?,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_limits_come_back_as_they_went() {
-        let limits = FormLimits::with_password_minimum(12);
-        assert_eq!(limits.to_string(), "64 12 256");
-        assert_eq!("64 12 256".parse::<FormLimits>(), Ok(limits));
-        assert!("64 x 256".parse::<FormLimits>().is_err());
-        assert!("64 12".parse::<FormLimits>().is_err());
     }
 }
 

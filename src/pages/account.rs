@@ -4,20 +4,19 @@
 
 use super::{confirm_if_asked, error_message, Moment, SignedInOnly};
 use crate::{
+    address::{go_to, query_value},
     auth::{
-        count_tokens, get_email_status, list_ended_sessions, list_sessions, AppError,
-        ChangePassword, CreateToken, DeleteAccount, EndConfirmation, EndedSessions, ResendEmail,
-        RevokeSession, RevokeTokens, SessionInfo, SetAlerts, SetEmail, TokenAnswer,
-        EMAIL_MAX_CHARS,
+        count_tokens, get_current_user, get_email_status, list_ended_sessions, list_sessions,
+        AppError, ChangePassword, CreateToken, CurrentUser, DeleteAccount, EndConfirmation,
+        EndedSessions, FormLimits, ResendEmail, RevokeSession, RevokeTokens, SessionInfo,
+        SetAlerts, SetEmail, TokenAnswer, EMAIL_MAX_CHARS,
     },
-    routes::{ACTIVITY_PAGE, CONFIRM_FOR_ACCOUNT_PAGE},
-    session_ui::{use_auth, use_form_limits, SignOutButton},
+    routes::{ACCOUNT_DELETED_PAGE, ACTIVITY_PAGE, CONFIRM_FOR_ACCOUNT_PAGE},
+    session_ui::{form_limits, session_changed, session_ended, SignOutButton},
 };
-use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos::{prelude::*, task::spawn_local};
 
-/// The page's actions on the session. They live here, not in the shared `Auth`, so that
-/// their code loads with this page; each reports what it did to the session.
+/// The page's actions on the session; each reports what it did to the session.
 #[derive(Clone, Copy)]
 struct AccountActions {
     revoke: ServerAction<RevokeSession>,
@@ -31,13 +30,23 @@ fn use_account_actions() -> AccountActions {
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let auth = use_auth();
+    view! {
+        <SignedInOnly path="/account" page=|user| view! { <Account user limits=form_limits()/> }/>
+    }
+}
+
+/// The whole page is one island: its lists follow each action in place.
+#[island]
+fn Account(user: CurrentUser, limits: FormLimits) -> impl IntoView {
+    let username = user.username.clone();
+    let user = RwSignal::new(user);
     let actions = AccountActions {
         revoke: ServerAction::new(),
         change_password: ServerAction::new(),
         end_confirmation: ServerAction::new(),
     };
     provide_context(actions);
+    provide_context(limits);
     // After each completed action: the session list and the user are re-read
     // and the other tabs told; a session found gone leads to sign-in.
     Effect::new(move |previous: Option<()>| {
@@ -56,25 +65,28 @@ pub fn AccountPage() -> impl IntoView {
             || ended(actions.change_password.value().get_untracked())
             || ended(actions.end_confirmation.value().get_untracked())
         {
-            auth.session_ended();
+            session_ended();
         } else {
-            auth.session_changed();
+            session_changed();
+            spawn_local(async move {
+                if let Ok(Some(now)) = get_current_user().await {
+                    user.set(now);
+                }
+            });
         }
     });
     view! {
-        <SignedInOnly path="/account" page=|user| view! {
-            <h1>"Your account"</h1>
-            <p>"Signed in as " <strong data-testid="username">{user.username.clone()}</strong></p>
-            <p><a href=ACTIVITY_PAGE data-testid="activity-link">"Security activity: what happened on your account"</a></p>
-            <Sessions/>
-            <EndedToMakeRoom/>
-            <Confirmation confirmed_until=user.confirmed_until/>
-            <EmailAddress/>
-            <super::account_passkeys::Passkeys/>
-            <ApiTokens/>
-            <PasswordChange username=user.username.clone()/>
-            <AccountDeletion username=user.username/>
-        }/>
+        <h1>"Your account"</h1>
+        <p>"Signed in as " <strong data-testid="username">{username.clone()}</strong></p>
+        <p><a href=ACTIVITY_PAGE data-testid="activity-link">"Security activity: what happened on your account"</a></p>
+        <Sessions/>
+        <EndedToMakeRoom/>
+        {move || view! { <Confirmation confirmed_until=user.with(|user| user.confirmed_until)/> }}
+        <EmailAddress/>
+        <super::account_passkeys::Passkeys/>
+        <ApiTokens/>
+        <PasswordChange username=username.clone()/>
+        <AccountDeletion username/>
     }
 }
 
@@ -237,12 +249,12 @@ fn SessionItem(session: SessionInfo) -> impl IntoView {
 #[component]
 fn PasswordChange(username: String) -> impl IntoView {
     let actions = use_account_actions();
-    let query = use_query_map();
-    let longest = use_form_limits().password_max_chars;
+    let longest = expect_context::<FormLimits>().password_max_chars;
+    let changed_before = query_value("password_changed").is_some();
+    let not_me = query_value("not_me").is_some();
     let changed = move || {
         matches!(actions.change_password.value().get(), Some(Ok(())))
-            || (actions.change_password.value().get().is_none()
-                && query.read().get("password_changed").is_some())
+            || (actions.change_password.value().get().is_none() && changed_before)
     };
     view! {
         <section aria-labelledby="password-heading">
@@ -252,7 +264,7 @@ fn PasswordChange(username: String) -> impl IntoView {
                     "Password changed. Every other session has been signed out."
                 </p>
             </Show>
-            <Show when=move || !changed() && query.read().get("not_me").is_some()>
+            <Show when=move || !changed() && not_me>
                 <p class="notice" role="status" data-testid="not-me-done">
                     "Every other session of your account has been signed out and every API token "
                     "revoked. Now choose a new password that nobody else knows."
@@ -303,14 +315,15 @@ fn EmailAddress() -> impl IntoView {
         confirm_if_asked(set.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
         confirm_if_asked(alerts.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
     });
-    let query = use_query_map();
+    let saved_before = query_value("alerts_saved").is_some();
+    let sent_before = query_value("email_sent").is_some();
     let alerts_saved = move || match alerts.value().get() {
         Some(result) => result.is_ok(),
-        None => query.read().get("alerts_saved").is_some(),
+        None => saved_before,
     };
     let sent = move || match (set.value().get(), resend.value().get()) {
         (Some(Ok(())), _) | (_, Some(Ok(()))) => true,
-        (None, None) => query.read().get("email_sent").is_some(),
+        (None, None) => sent_before,
         _ => false,
     };
     view! {
@@ -376,11 +389,11 @@ fn EmailAddress() -> impl IntoView {
 /// action. Done, the browser goes to the home page, which says so.
 #[component]
 fn AccountDeletion(username: String) -> impl IntoView {
-    let auth = use_auth();
     let delete = ServerAction::<DeleteAccount>::new();
     Effect::new(move |_| match delete.value().get() {
-        Some(Ok(_)) => auth.account_deleted(),
-        Some(Err(error)) if error.sign_in_again_page().is_some() => auth.session_ended(),
+        // To the home page, which says so; it tells this browser's other tabs.
+        Some(Ok(_)) => go_to(ACCOUNT_DELETED_PAGE),
+        Some(Err(error)) if error.sign_in_again_page().is_some() => session_ended(),
         result => confirm_if_asked(result, CONFIRM_FOR_ACCOUNT_PAGE),
     });
     view! {

@@ -5,6 +5,7 @@
 //! interactive). Each change is a sensitive action.
 
 use super::{confirm_if_asked, error_message, Moment};
+use crate::address::query_value;
 use crate::{
     auth::{
         add_passkey, list_passkeys, PasskeyInfo, RemovePasskey, RenamePasskey,
@@ -14,7 +15,6 @@ use crate::{
     routes::CONFIRM_FOR_ACCOUNT_PAGE,
 };
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn Passkeys() -> impl IntoView {
@@ -35,10 +35,10 @@ pub fn Passkeys() -> impl IntoView {
         confirm_if_asked(rename.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
         confirm_if_asked(remove.value().get(), CONFIRM_FOR_ACCOUNT_PAGE);
     });
-    let query = use_query_map();
+    let saved_before = query_value("passkeys_saved").is_some();
     let saved = move || match (rename.value().get(), remove.value().get()) {
         (Some(Ok(())), _) | (_, Some(Ok(()))) => true,
-        (None, None) => query.read().get("passkeys_saved").is_some(),
+        (None, None) => saved_before,
         _ => false,
     };
     view! {

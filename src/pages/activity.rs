@@ -5,12 +5,12 @@
 
 use super::{confirm_if_asked, error_message, Moment, SignedInOnly};
 use crate::{
+    address::{go_to, query_value},
     auth::{list_activity, ActivityEvent, ActivityPage, NotMe},
     routes::{ACCOUNT_PAGE, ACTIVITY_PAGE, AFTER_NOT_ME_PAGE, CONFIRM_FOR_ACTIVITY_PAGE},
-    session_ui::use_auth,
+    session_ui::session_ended,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
@@ -19,25 +19,14 @@ pub fn ActivityPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn Activity() -> impl IntoView {
-    let auth = use_auth();
-    let query = use_query_map();
-    let before = move || {
-        query
-            .read()
-            .get("before")
-            .and_then(|text| text.parse::<i64>().ok())
-    };
-    let page = Resource::new(before, list_activity);
+    let before = query_value("before").and_then(|text| text.parse::<i64>().ok());
+    let page = Resource::new(move || before, list_activity);
     let not_me = ServerAction::<NotMe>::new();
-    let navigate = use_navigate();
     Effect::new(move |_| match not_me.value().get() {
-        Some(Ok(())) => {
-            auth.session_changed();
-            navigate(AFTER_NOT_ME_PAGE, Default::default());
-        }
-        Some(Err(error)) if error.sign_in_again_page().is_some() => auth.session_ended(),
+        Some(Ok(())) => go_to(AFTER_NOT_ME_PAGE),
+        Some(Err(error)) if error.sign_in_again_page().is_some() => session_ended(),
         result => confirm_if_asked(result, CONFIRM_FOR_ACTIVITY_PAGE),
     });
     view! {

@@ -5,34 +5,31 @@
 
 use super::{error_message, SignedInOnly};
 use crate::{
+    address::{go_to, query_value},
     auth::Confirm,
     routes::CONFIRM_PAGE,
-    session_ui::{use_auth, use_form_limits},
+    session_ui::form_limits,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn ConfirmPage() -> impl IntoView {
     view! {
-        <SignedInOnly path=CONFIRM_PAGE page=|user| view! { <ConfirmForm username=user.username/> }/>
+        <SignedInOnly path=CONFIRM_PAGE page=|user| view! {
+            <ConfirmForm username=user.username longest=form_limits().password_max_chars/>
+        }/>
     }
 }
 
-#[component]
-fn ConfirmForm(username: String) -> impl IntoView {
-    let auth = use_auth();
+#[island]
+fn ConfirmForm(username: String, longest: usize) -> impl IntoView {
     let confirm = ServerAction::<Confirm>::new();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let navigate = use_navigate();
+    let next = query_value("next").unwrap_or_default();
     Effect::new(move |_| {
         if let Some(Ok(back)) = confirm.value().get() {
-            auth.session_changed();
-            navigate(&back, Default::default());
+            go_to(&back);
         }
     });
-    let longest = use_form_limits().password_max_chars;
     view! {
         <h1>"Confirm it's you"</h1>
         <p>

@@ -4,24 +4,29 @@
 
 use super::error_message;
 use crate::{
+    address::query_value,
     auth::{ForgotPassword, EMAIL_MAX_CHARS},
     routes::SIGN_IN_PAGE,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
+    view! { <ForgotPasswordForm/> }
+}
+
+#[island]
+fn ForgotPasswordForm() -> impl IntoView {
     let forgot = ServerAction::<ForgotPassword>::new();
-    let query = use_query_map();
+    let sent_before = query_value("sent").is_some();
     let sent = move || match forgot.value().get() {
         Some(result) => result.is_ok(),
-        None => query.read().get("sent").is_some(),
+        None => sent_before,
     };
-    let signed_out = move || query.read().get("signed_out").is_some();
+    let signed_out = query_value("signed_out").is_some();
     view! {
         <h1>"Forgot your password?"</h1>
-        <Show when=signed_out>
+        <Show when=move || signed_out>
             <p class="notice" role="status" data-testid="signed-out-everywhere">
                 "Every device is signed out of the account. Now ask for a link to choose a new "
                 "password: it is sent to the account's email address."

@@ -1,29 +1,34 @@
-use crate::session_ui::{with_current_user, Shown, SignedInPart};
+use crate::{address::query_value, session_ui::viewer};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
+/// The home page, rendered on the server only.
 #[component]
 pub fn LandingPage() -> impl IntoView {
-    let query = use_query_map();
-    let deleted = move || query.read().get("deleted").is_some();
+    let deleted = query_value("deleted").is_some();
+    let greeting = match viewer() {
+        Some(user) => view! {
+            <p>"Signed in as " <strong>{user.username}</strong> ". "
+                <a href="/dashboard">"Go to your dashboard"</a>
+            </p>
+        }
+        .into_any(),
+        None => view! {
+            <p>
+                <a href="/login">"Sign in"</a> " or "
+                <a href="/register">"create an account"</a>
+            </p>
+        }
+        .into_any(),
+    };
     view! {
-        <Show when=deleted>
+        {deleted.then(|| view! {
             <p class="notice" role="status" data-testid="account-deleted">
                 "Your account has been deleted: every session of it has ended and every API token "
                 "is revoked. Its username is free to register again."
             </p>
-        </Show>
+        })}
         <h1>"Persistent login"</h1>
         <p>"Sign in once and stay signed in, even after the browser closes."</p>
-        {with_current_user(|user| match user {
-            Some(user) => Shown::SignedIn(SignedInPart::Welcome, user),
-            None => Shown::View(view! {
-                <p>
-                    <a href="/login">"Sign in"</a> " or "
-                    <a href="/register">"create an account"</a>
-                </p>
-            }
-                .into_any()),
-        })}
+        {greeting}
     }
 }

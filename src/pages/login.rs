@@ -1,32 +1,36 @@
 use super::error_message;
 use crate::{
-    auth::Login,
-    passkeys,
+    address::query_value,
+    auth::{AppError, FormLimits, Login},
+    passkeys::PasskeySignIn,
     routes::FORGOT_PASSWORD_PAGE,
-    session_ui::{use_auth, use_form_limits},
+    session_ui::form_limits,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let auth = use_auth();
-    let limits = use_form_limits();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let ended = move || query.read().get("ended");
+    view! { <SignIn limits=form_limits()/> }
+}
+
+/// The sign-in form, its errors in place, and the other ways in.
+#[island]
+fn SignIn(limits: FormLimits) -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let next = query_value("next").unwrap_or_default();
+    let ended = query_value("ended");
     view! {
         <h1>"Sign in"</h1>
-        {move || ended().map(|why| view! {
+        {ended.map(|why| view! {
             <p class="notice" role="status" data-testid="session-ended">
                 {if why == "reused" {
-                    crate::auth::AppError::SessionReused.to_string()
+                    AppError::SessionReused.to_string()
                 } else {
-                    crate::auth::AppError::SessionEnded.to_string()
+                    AppError::SessionEnded.to_string()
                 }}
             </p>
         })}
-        <ActionForm action=auth.login>
+        <ActionForm action=login>
             <label>
                 "Username"
                 // `webauthn`: the browser's autofill offers this site's passkeys here too.
@@ -43,27 +47,8 @@ pub fn LoginPage() -> impl IntoView {
             <input type="hidden" name="next" value=next/>
             <button type="submit">"Sign in"</button>
         </ActionForm>
-        {error_message::<Login>(move || auth.login.value().get())}
-        <OtherWaysIn/>
-    }
-}
-
-/// The other ways in: a passkey, a new password by mail, a new account.
-#[component]
-fn OtherWaysIn() -> impl IntoView {
-    // Signing in with a passkey is a chunk of its own, fetched once the page
-    // is interactive (#25).
-    passkeys::offer_sign_in();
-    view! {
-        // Until the page is interactive, and without JavaScript: one static
-        // string; the passkeys' chunk puts the working button in its place
-        // (`passkeys::offer_sign_in`, which finds it by its id).
-        <div id="passkey-sign-in" class="passkey-sign-in" data-testid="passkey-sign-in">
-            <button type="button" class="secondary" disabled data-testid="passkey-button">
-                "Sign in with a passkey"
-            </button>
-            <p class="hint" data-testid="passkey-hint">"Signing in with a passkey needs JavaScript."</p>
-        </div>
+        {error_message::<Login>(move || login.value().get())}
+        <PasskeySignIn/>
         <p><a href=FORGOT_PASSWORD_PAGE data-testid="forgot-password">"Forgot your password?"</a></p>
         <p>"No account yet? " <a href="/register">"Create one"</a></p>
     }

@@ -14,6 +14,11 @@ use leptos::prelude::*;
 
 #[component]
 pub fn NotMeLinkPage() -> impl IntoView {
+    view! { <NotMeByLinkForm/> }
+}
+
+#[island]
+fn NotMeByLinkForm() -> impl IntoView {
     let not_me = ServerAction::<NotMeByLink>::new();
     let link = Resource::new(|| (), |_| not_me_link());
     view! {

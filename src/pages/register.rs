@@ -1,22 +1,20 @@
 use super::error_message;
 use crate::{
-    auth::{Register, EMAIL_MAX_CHARS},
-    session_ui::{use_auth, use_form_limits},
+    auth::{FormLimits, Register, EMAIL_MAX_CHARS},
+    session_ui::form_limits,
 };
 use leptos::prelude::*;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    // Here, not in the shared `Auth`: its code loads with this page.
+    view! { <SignUp limits=form_limits()/> }
+}
+
+/// The sign-up form, its errors in place. Signed up, the server sends the
+/// browser on to the dashboard.
+#[island]
+fn SignUp(limits: FormLimits) -> impl IntoView {
     let register = ServerAction::<Register>::new();
-    let auth = use_auth();
-    // Signed in now (the server sends the page on to the dashboard).
-    Effect::new(move |_| {
-        if matches!(register.value().get(), Some(Ok(()))) {
-            auth.session_changed();
-        }
-    });
-    let limits = use_form_limits();
     view! {
         <h1>"Create an account"</h1>
         <ActionForm action=register>

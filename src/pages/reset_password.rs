@@ -7,24 +7,23 @@
 
 use super::error_message;
 use crate::{
-    auth::{reset_link, LinkState, ResetPassword},
+    auth::{reset_link, FormLimits, LinkState, ResetPassword},
     routes::FORGOT_PASSWORD_PAGE,
-    session_ui::{use_auth, use_form_limits},
+    session_ui::form_limits,
 };
 use leptos::prelude::*;
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let auth = use_auth();
+    view! { <NewPassword limits=form_limits()/> }
+}
+
+/// The form for a new password. Set, the server sends the browser on to the
+/// dashboard, signed in.
+#[island]
+fn NewPassword(limits: FormLimits) -> impl IntoView {
     let reset = ServerAction::<ResetPassword>::new();
-    // Signed in now (the server sends the page on to the dashboard).
-    Effect::new(move |_| {
-        if matches!(reset.value().get(), Some(Ok(()))) {
-            auth.session_changed();
-        }
-    });
     let link = Resource::new(|| (), |_| reset_link());
-    let limits = use_form_limits();
     view! {
         <h1>"Choose a new password"</h1>
         <Transition fallback=|| view! { <p>"Checking the link…"</p> }>

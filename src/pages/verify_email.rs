@@ -5,17 +5,24 @@
 //! Works signed in or not, with or without JavaScript.
 
 use super::error_message;
-use crate::auth::{verification_link, LinkState, VerifyEmail};
+use crate::{
+    address::query_value,
+    auth::{verification_link, LinkState, VerifyEmail},
+};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
+    view! { <VerifyEmailForm/> }
+}
+
+#[island]
+fn VerifyEmailForm() -> impl IntoView {
     let verify = ServerAction::<VerifyEmail>::new();
-    let query = use_query_map();
+    let done_before = query_value("done").is_some();
     let done = move || {
         matches!(verify.value().get(), Some(Ok(())))
-            || (verify.value().get().is_none() && query.read().get("done").is_some())
+            || (verify.value().get().is_none() && done_before)
     };
     let link = Resource::new(|| (), |_| verification_link());
     view! {

@@ -9,7 +9,6 @@ pub mod http;
 pub mod mail;
 pub mod outage;
 pub mod serve;
-pub mod split_build;
 pub mod startup;
 pub mod state;
 pub mod store;

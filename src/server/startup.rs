@@ -56,8 +56,6 @@ pub enum StartupError {
     #[error("server error: {0}")]
     Serve(std::io::Error),
     #[error(transparent)]
-    Unsplit(#[from] super::split_build::UnsplitBuild),
-    #[error(transparent)]
     Mail(#[from] super::mail::MailError),
 }
 
@@ -124,9 +122,6 @@ pub async fn build(
     settings: &Settings,
     leptos_options: LeptosOptions,
 ) -> Result<Application, StartupError> {
-    let pkg_dir =
-        std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
-    super::split_build::check(&pkg_dir, &leptos_options.output_name)?;
     let auth = auth_service(settings).await?;
     if settings.tokens.configured_keys().is_none() {
         tracing::warn!("no TOKENS_KEYS: bearer tokens are signed with a random key that ends with this process (development only)");

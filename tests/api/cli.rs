@@ -405,34 +405,3 @@ fn a_database_url_the_binary_cannot_serve_or_open_is_refused_at_start_and_create
         }
     }
 }
-
-#[test]
-fn a_site_built_without_split_is_refused_at_start_naming_the_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let pkg = dir.path().join("site/pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    // What `cargo leptos build` without --split leaves in the app's script.
-    std::fs::write(
-        pkg.join("persistent-login.js"),
-        "import * as __wbg_star0 from '__wasm_split_placeholder__';\n",
-    )
-    .unwrap();
-    let output = Command::new(BINARY)
-        .current_dir(dir.path())
-        .env("DATABASE_URL", "sqlite://data/app.db")
-        .env("LEPTOS_SITE_ROOT", "site")
-        .env("LEPTOS_SITE_PKG_DIR", "pkg")
-        .env("LEPTOS_OUTPUT_NAME", "persistent-login")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env_remove("APP_CONFIG")
-        .output()
-        .unwrap();
-    let said = format!("{}{}", stdout(&output), stderr(&output));
-    assert_eq!(output.status.code(), Some(1), "{said}");
-    assert!(said.contains("built without --split"), "{said}");
-    assert!(said.contains("cargo leptos watch --split"), "{said}");
-    assert!(
-        !dir.path().join("data").exists(),
-        "refused before opening the database"
-    );
-}

@@ -12,7 +12,7 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_persistent-login");
 
 /// The binary the instances run: the one this test build made, or the one
 /// `TEST_BINARY` names (say, `target/release/persistent-login` after
-/// `cargo leptos build --release --split`).
+/// `cargo leptos build --release`).
 pub fn binary() -> String {
     std::env::var("TEST_BINARY").unwrap_or_else(|_| BINARY.to_string())
 }
