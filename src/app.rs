@@ -52,29 +52,34 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
     if let Some(shared) = Owner::current_shared_context() {
         shared.set_is_hydrating(false);
     }
-    let pkg = format!("/{}", options.site_pkg_dir);
-    let js = format!("{pkg}/{}.js", options.output_name);
-    // cargo-leptos names the wasm after the crate; a plain cargo build adds `_bg`.
-    let wasm_suffix = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
-        ""
-    } else {
-        "_bg"
-    };
-    let wasm = format!("{pkg}/{}{wasm_suffix}.wasm", options.output_name);
-    let start = format!(
-        "import({js:?}).then(async app => {{ \
-           await app.default({{ module_or_path: {wasm:?} }}); app.hydrate(); \
-           for (const island of document.querySelectorAll('leptos-island')) {{ \
-             const hydrate = app[island.dataset.component]; \
-             if (!hydrate) {{ console.error('no code for the island', island.dataset.component); return; }} \
-             await hydrate(island); \
-           }} \
-           document.body.setAttribute('data-hydrated', ''); }});"
-    );
+    // The same for every page of this process: made once.
+    static FILES: std::sync::OnceLock<(String, String, String)> = std::sync::OnceLock::new();
+    let (js, wasm, start) = FILES.get_or_init(|| {
+        let pkg = format!("/{}", options.site_pkg_dir);
+        let js = format!("{pkg}/{}.js", options.output_name);
+        // cargo-leptos names the wasm after the crate; a plain cargo build adds `_bg`.
+        let wasm_suffix = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+            ""
+        } else {
+            "_bg"
+        };
+        let wasm = format!("{pkg}/{}{wasm_suffix}.wasm", options.output_name);
+        let start = format!(
+            "import({js:?}).then(async app => {{ \
+               await app.default({{ module_or_path: {wasm:?} }}); app.hydrate(); \
+               for (const island of document.querySelectorAll('leptos-island')) {{ \
+                 const hydrate = app[island.dataset.component]; \
+                 if (!hydrate) {{ console.error('no code for the island', island.dataset.component); return; }} \
+                 await hydrate(island); \
+               }} \
+               document.body.setAttribute('data-hydrated', ''); }});"
+        );
+        (js, wasm, start)
+    });
     view! {
-        <link rel="modulepreload" href=js crossorigin="anonymous"/>
-        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
-        <script type="module" nonce=leptos::nonce::use_nonce()>{start}</script>
+        <link rel="modulepreload" href=js.as_str() crossorigin="anonymous"/>
+        <link rel="preload" href=wasm.as_str() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+        <script type="module" nonce=leptos::nonce::use_nonce()>{start.as_str()}</script>
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::{
     address::go_to,
-    auth::{CurrentUser, FormLimits, Logout},
+    auth::{CurrentUser, FormLimits, Logout, TokenLifetime},
     routes::SESSION_ENDED_PAGE,
 };
 use leptos::prelude::*;
@@ -18,12 +18,21 @@ use leptos_router::hooks::use_location;
 pub fn viewer() -> Option<CurrentUser> {
     #[cfg(feature = "ssr")]
     {
+        /// The user once read for this page (the shell asks first).
+        #[derive(Clone)]
+        struct Viewer(Option<CurrentUser>);
+
+        if let Some(Viewer(user)) = use_context::<Viewer>() {
+            return user;
+        }
         // Outside a request (the router lists its routes at start-up) there
         // is nobody, and nothing to complain of.
         use_context::<crate::auth::ssr::AuthService>()?;
-        crate::auth::ssr::RequestContext::get()
+        let user = crate::auth::ssr::RequestContext::get()
             .ok()
-            .and_then(|cx| cx.current_user())
+            .and_then(|cx| cx.current_user());
+        provide_context(Viewer(user.clone()));
+        user
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -36,6 +45,12 @@ pub fn viewer() -> Option<CurrentUser> {
 /// without JavaScript.
 pub fn form_limits() -> FormLimits {
     use_context::<FormLimits>().unwrap_or_default()
+}
+
+/// How long a bearer token lasts, as the server is configured (a prop of
+/// the account page's island).
+pub fn token_lifetime() -> TokenLifetime {
+    use_context::<TokenLifetime>().unwrap_or(TokenLifetime(86_400))
 }
 
 /// An action changed this browser's sessions: tell its other tabs.

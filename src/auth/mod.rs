@@ -63,6 +63,7 @@ pub use password::Password;
 pub use server_fns::*;
 pub use types::{
     ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EmailStatus, EndedSessionInfo,
-    EndedSessions, FormLimits, LinkState, PasskeyInfo, SessionInfo, TokenAnswer, EMAIL_MAX_CHARS,
-    PASSKEY_NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT, USERNAME_MAX_CHARS,
+    EndedSessions, FormLimits, LinkState, PasskeyInfo, SessionInfo, TokenAnswer, TokenLifetime,
+    EMAIL_MAX_CHARS, PASSKEY_NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT,
+    USERNAME_MAX_CHARS,
 };

@@ -213,6 +213,11 @@ pub struct FormLimits {
     pub password_max_chars: usize,
 }
 
+/// How long a bearer token lasts (`tokens.lifetime_secs`), as the account
+/// page tells the user before they make one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenLifetime(pub i64);
+
 /// The account's email address as its page shows it (#24): the verified
 /// one, the one waiting for its link, and whether new-device alerts go to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,10 +9,10 @@ use crate::{
         count_tokens, get_current_user, get_email_status, list_ended_sessions, list_sessions,
         AppError, ChangePassword, CreateToken, CurrentUser, DeleteAccount, EndConfirmation,
         EndedSessions, FormLimits, ResendEmail, RevokeSession, RevokeTokens, SessionInfo,
-        SetAlerts, SetEmail, TokenAnswer, EMAIL_MAX_CHARS,
+        SetAlerts, SetEmail, TokenAnswer, TokenLifetime, EMAIL_MAX_CHARS,
     },
     routes::{ACCOUNT_DELETED_PAGE, ACTIVITY_PAGE, CONFIRM_FOR_ACCOUNT_PAGE},
-    session_ui::{form_limits, session_changed, session_ended, SignOutButton},
+    session_ui::{form_limits, session_changed, session_ended, token_lifetime, SignOutButton},
 };
 use leptos::{prelude::*, task::spawn_local};
 
@@ -31,13 +31,15 @@ fn use_account_actions() -> AccountActions {
 #[component]
 pub fn AccountPage() -> impl IntoView {
     view! {
-        <SignedInOnly path="/account" page=|user| view! { <Account user limits=form_limits()/> }/>
+        <SignedInOnly path="/account" page=|user| view! {
+            <Account user limits=form_limits() token_lifetime=token_lifetime()/>
+        }/>
     }
 }
 
 /// The whole page is one island: its lists follow each action in place.
 #[island]
-fn Account(user: CurrentUser, limits: FormLimits) -> impl IntoView {
+fn Account(user: CurrentUser, limits: FormLimits, token_lifetime: TokenLifetime) -> impl IntoView {
     let username = user.username.clone();
     let user = RwSignal::new(user);
     let actions = AccountActions {
@@ -84,7 +86,7 @@ fn Account(user: CurrentUser, limits: FormLimits) -> impl IntoView {
         {move || view! { <Confirmation confirmed_until=user.with(|user| user.confirmed_until)/> }}
         <EmailAddress/>
         <super::account_passkeys::Passkeys/>
-        <ApiTokens/>
+        <ApiTokens lifetime=token_lifetime/>
         <PasswordChange username=username.clone()/>
         <AccountDeletion username/>
     }
@@ -420,7 +422,7 @@ fn AccountDeletion(username: String) -> impl IntoView {
 /// new one (shown once), and revoking them all. "Sign out everywhere else"
 /// and a password change revoke them too, so the count follows those.
 #[component]
-fn ApiTokens() -> impl IntoView {
+fn ApiTokens(lifetime: TokenLifetime) -> impl IntoView {
     let actions = use_account_actions();
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeTokens>::new();
@@ -447,7 +449,7 @@ fn ApiTokens() -> impl IntoView {
         <section aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens"</h2>
             <p>
-                "A token lets a script or an app act as you for one day, with "
+                {format!("A token lets a script or an app act as you for {}, with ", lasting(lifetime.0))}
                 <code>"Authorization: Bearer …"</code>
                 ". Signing out everywhere else or changing your password revokes every token."
             </p>
@@ -515,11 +517,11 @@ fn NewToken(answer: TokenAnswer) -> impl IntoView {
         let _ = &token;
         copied.set(true);
     };
-    let hours = answer.expires_in / 3_600;
+    let lasts = lasting(answer.expires_in);
     view! {
         <div class="new-token" data-testid="new-token">
             <p class="notice" role="status">
-                "Your new token, valid for " {hours} " hours. Copy it now: it is not shown again."
+                {format!("Your new token, valid for {lasts}. Copy it now: it is not shown again.")}
             </p>
             <label>
                 "Token"
@@ -532,5 +534,37 @@ fn NewToken(answer: TokenAnswer) -> impl IntoView {
             <p>"Try it:"</p>
             <pre><code data-testid="token-command">{command}</code></pre>
         </div>
+    }
+}
+
+/// A length of time as the page says it: "one day", "2 days", "12 hours",
+/// "an hour", "30 minutes", "a minute" (rounded down to the largest unit it
+/// fills; seconds under a minute read as "a minute").
+fn lasting(seconds: i64) -> String {
+    let (count, one, many) = match seconds {
+        s if s >= 86_400 => (s / 86_400, "one day", "days"),
+        s if s >= 3_600 => (s / 3_600, "an hour", "hours"),
+        s => ((s / 60).max(1), "a minute", "minutes"),
+    };
+    if count == 1 {
+        one.to_string()
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lasting;
+
+    #[test]
+    fn a_lifetime_reads_in_the_largest_unit_it_fills() {
+        assert_eq!(lasting(86_400), "one day");
+        assert_eq!(lasting(2 * 86_400 + 5), "2 days");
+        assert_eq!(lasting(43_200), "12 hours");
+        assert_eq!(lasting(3_600), "an hour");
+        assert_eq!(lasting(1_800), "30 minutes");
+        assert_eq!(lasting(60), "a minute");
+        assert_eq!(lasting(5), "a minute");
     }
 }

@@ -20,22 +20,54 @@ pub fn Moment(at: i64, #[prop(optional)] testid: Option<&'static str>) -> impl I
 /// "2026-11-28 11:27 UTC".
 pub fn utc_text(at: i64) -> String {
     let (year, month, day, seconds) = civil(at);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        seconds / 3_600,
-        seconds % 3_600 / 60
-    )
+    let mut text = String::with_capacity(20);
+    push_date(&mut text, year, month, day);
+    text.push(' ');
+    push_two(&mut text, seconds / 3_600);
+    text.push(':');
+    push_two(&mut text, seconds % 3_600 / 60);
+    text.push_str(" UTC");
+    text
 }
 
 /// "2026-11-28T11:27:00Z", for `datetime`.
 pub fn rfc3339(at: i64) -> String {
     let (year, month, day, seconds) = civil(at);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        seconds / 3_600,
-        seconds % 3_600 / 60,
-        seconds % 60
-    )
+    let mut text = String::with_capacity(20);
+    push_date(&mut text, year, month, day);
+    text.push('T');
+    push_two(&mut text, seconds / 3_600);
+    text.push(':');
+    push_two(&mut text, seconds % 3_600 / 60);
+    text.push(':');
+    push_two(&mut text, seconds % 60);
+    text.push('Z');
+    text
+}
+
+/// "2026-11-28". Written digit by digit: every page shows a few instants,
+/// and `format!` costs several times as much.
+fn push_date(text: &mut String, year: i64, month: i64, day: i64) {
+    if (0..10_000).contains(&year) {
+        for unit in [1_000, 100, 10, 1] {
+            text.push(digit(year / unit % 10));
+        }
+    } else {
+        text.push_str(&format!("{year:04}"));
+    }
+    text.push('-');
+    push_two(text, month);
+    text.push('-');
+    push_two(text, day);
+}
+
+fn push_two(text: &mut String, value: i64) {
+    text.push(digit(value / 10 % 10));
+    text.push(digit(value % 10));
+}
+
+fn digit(value: i64) -> char {
+    char::from(b'0' + value.unsigned_abs() as u8)
 }
 
 /// The UTC calendar date and the second of that day of a Unix time

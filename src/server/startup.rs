@@ -144,9 +144,11 @@ pub async fn build(
     // the live-reload websocket (the same test as Leptos's `AutoReload`).
     let live_reload = std::env::var("LEPTOS_WATCH").is_ok();
     let form_limits = auth.password_rules.form_limits();
+    let token_lifetime = crate::auth::TokenLifetime(auth.tokens.lifetime_secs);
     let context = move || {
         provide_context(auth.clone());
         provide_context(form_limits);
+        provide_context(token_lifetime);
         super::http::headers::provide_page_policy(live_reload);
     };
     let not_found = leptos_axum::render_app_async_with_context(context.clone(), {

@@ -708,3 +708,21 @@ async fn concurrent_token_requests_never_pass_the_limit() {
         assert_eq!(outstanding(&browser).await, 3, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn the_account_page_tells_the_configured_token_lifetime() {
+    let (mut settings, storage) = test_settings().await;
+    settings.tokens.lifetime_secs = 7_200;
+    let app = spawn_app_with(settings, Arc::new(storage)).await;
+    app.register("alice", PASSWORD).await;
+    let alice = Browser::new(&app, UA);
+    alice.sign_in("alice", PASSWORD).await;
+
+    let page = alice.client.get(app.url("/account")).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("act as you for 2 hours"),
+        "the page should say what the server issues: {html}"
+    );
+    assert!(!html.contains("one day"), "{html}");
+}
