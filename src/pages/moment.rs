@@ -19,30 +19,30 @@ pub fn Moment(at: i64, #[prop(optional)] testid: Option<&'static str>) -> impl I
 
 /// "2026-11-28 11:27 UTC".
 pub fn utc_text(at: i64) -> String {
-    let (year, month, day, seconds) = civil(at);
     let mut text = String::with_capacity(20);
-    push_date(&mut text, year, month, day);
-    text.push(' ');
-    push_two(&mut text, seconds / 3_600);
-    text.push(':');
-    push_two(&mut text, seconds % 3_600 / 60);
+    minute_of(&mut text, at, ' ');
     text.push_str(" UTC");
     text
 }
 
 /// "2026-11-28T11:27:00Z", for `datetime`.
 pub fn rfc3339(at: i64) -> String {
-    let (year, month, day, seconds) = civil(at);
     let mut text = String::with_capacity(20);
-    push_date(&mut text, year, month, day);
-    text.push('T');
-    push_two(&mut text, seconds / 3_600);
+    minute_of(&mut text, at, 'T');
     text.push(':');
-    push_two(&mut text, seconds % 3_600 / 60);
-    text.push(':');
-    push_two(&mut text, seconds % 60);
+    push_two(&mut text, at.rem_euclid(60));
     text.push('Z');
     text
+}
+
+/// "2026-11-28", `between`, "11:27": the UTC minute of `at`.
+fn minute_of(text: &mut String, at: i64, between: char) {
+    let (year, month, day, seconds) = civil(at);
+    push_date(text, year, month, day);
+    text.push(between);
+    push_two(text, seconds / 3_600);
+    text.push(':');
+    push_two(text, seconds % 3_600 / 60);
 }
 
 /// "2026-11-28". Written digit by digit: every page shows a few instants,
