@@ -12,9 +12,13 @@
 //! | `POST /api/me`       | none                                                    | the current user, or `null`     |
 //! | `POST /api/sessions` | none                                                    | the user's sessions (JSON)      |
 //! | `POST /api/sessions/revoke` | `session` (a handle) or `others=on`              | redirect to `/account`          |
+//! | `POST /api/sessions/ended` | none                                              | the sessions ended to make room (JSON `EndedSessions`) |
 //! | `POST /api/password` | `current_password`, `new_password`, `confirm_password`? | redirect to `/account?password_changed=1` |
 //! | `POST /api/confirm`  | `password`, `next`?                                     | redirect to `next` or `/account` |
 //! | `POST /api/confirm/end` | none                                                 | redirect to `/account`          |
+//! | `POST /api/activity` | `before`?                                               | a page of the user's security activity (JSON `ActivityPage`) |
+//! | `POST /api/activity/not-me` | none                                             | redirect to `/account?not_me=1#password-heading` |
+//! | `POST /api/account/delete` | `username` (typed again)                          | redirect to `/?deleted=1`, signed out |
 //! | `POST /api/token`    | `username`, `password`                                  | a bearer token (JSON `TokenAnswer`) |
 //! | `POST /api/tokens`   | none                                                    | how many tokens the user holds  |
 //! | `POST /api/tokens/new` | none                                                  | a bearer token (JSON `TokenAnswer`) |

@@ -86,3 +86,44 @@ fn the_readme_api_example_runs_as_written() {
         "{stdout}"
     );
 }
+
+/// The `POST /api/…` paths a table names at the start of its rows, in `text`
+/// (rows start with `prefix`: `| ` in the README, `//! | ` in the code).
+fn table_paths(text: &str, prefix: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix(prefix)?.strip_prefix("`POST "))
+        .filter_map(|rest| Some(rest.split_once('`')?.0.to_string()))
+        .collect()
+}
+
+#[test]
+fn both_endpoint_tables_name_every_server_function_and_nothing_else() {
+    let served: std::collections::BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    assert!(served.contains("/api/login"), "{served:?}");
+
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let endpoints = readme
+        .split_once("## HTTP endpoints")
+        .expect("the README lists its endpoints")
+        .1;
+    let endpoints = endpoints
+        .split_once("\n## ")
+        .map_or(endpoints, |(table, _)| table);
+    let code = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/auth/mod.rs"))
+        .expect("src/auth/mod.rs");
+
+    for (name, listed) in [
+        ("the README", table_paths(endpoints, "| ")),
+        ("src/auth/mod.rs", table_paths(&code, "//! | ")),
+    ] {
+        let missing: Vec<_> = served.difference(&listed).collect();
+        let unknown: Vec<_> = listed.difference(&served).collect();
+        assert!(
+            missing.is_empty() && unknown.is_empty(),
+            "{name}: server functions it does not list {missing:?}; rows no server function answers {unknown:?}"
+        );
+    }
+}
