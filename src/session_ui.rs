@@ -50,7 +50,7 @@ pub fn form_limits() -> FormLimits {
 /// How long a bearer token lasts, as the server is configured (a prop of
 /// the account page's island).
 pub fn token_lifetime() -> TokenLifetime {
-    use_context::<TokenLifetime>().unwrap_or(TokenLifetime(86_400))
+    use_context::<TokenLifetime>().unwrap_or_default()
 }
 
 /// An action changed this browser's sessions: tell its other tabs.

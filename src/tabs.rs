@@ -121,6 +121,7 @@ mod browser {
 
         let on_message = Closure::<dyn Fn(MessageEvent)>::new({
             let check = check.clone();
+            let mine = mine.clone();
             move |message: MessageEvent| {
                 let said = message.data().as_string().unwrap_or_default();
                 if said.strip_prefix("shows:") != Some(mine.as_str()) {
@@ -135,7 +136,6 @@ mod browser {
         });
         on_message.forget();
         // Listening from here on; what was said before is in the mark.
-        let mine = mark(shown.as_deref());
         if let Ok(Some(storage)) = window().local_storage() {
             let before = storage.get_item(SHOWN_KEY).ok().flatten();
             let _ = storage.set_item(SHOWN_KEY, &mine);

@@ -69,5 +69,5 @@ pub use types::{
     ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EmailStatus, EndedSessionInfo,
     EndedSessions, FormLimits, LinkState, PasskeyInfo, SessionInfo, TokenAnswer, TokenLifetime,
     EMAIL_MAX_CHARS, PASSKEY_NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT,
-    USERNAME_MAX_CHARS,
+    TOKEN_LIFETIME_SECS_DEFAULT, USERNAME_MAX_CHARS,
 };

@@ -218,6 +218,15 @@ pub struct FormLimits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenLifetime(pub i64);
 
+/// A bearer token's lifetime unless `tokens.lifetime_secs` says otherwise.
+pub const TOKEN_LIFETIME_SECS_DEFAULT: i64 = 86_400;
+
+impl Default for TokenLifetime {
+    fn default() -> Self {
+        Self(TOKEN_LIFETIME_SECS_DEFAULT)
+    }
+}
+
 /// The account's email address as its page shows it (#24): the verified
 /// one, the one waiting for its link, and whether new-device alerts go to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,8 +8,7 @@ use std::process::Command;
 
 /// The first `sh` block after the README's "API for scripts and apps" heading.
 fn readme_example() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = repository_file("README.md");
     let section = readme
         .split_once("## API for scripts and apps")
         .expect("the README has an API section")
@@ -87,6 +86,12 @@ fn the_readme_api_example_runs_as_written() {
     );
 }
 
+/// A file of the repository, as text.
+fn repository_file(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
 /// The `POST /api/…` paths a table names at the start of its rows, in `text`
 /// (rows start with `prefix`: `| ` in the README, `//! | ` in the code).
 fn table_paths(text: &str, prefix: &str) -> std::collections::BTreeSet<String> {
@@ -103,8 +108,7 @@ fn both_endpoint_tables_name_every_server_function_and_nothing_else() {
         .collect();
     assert!(served.contains("/api/login"), "{served:?}");
 
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = repository_file("README.md");
     let endpoints = readme
         .split_once("## HTTP endpoints")
         .expect("the README lists its endpoints")
@@ -112,8 +116,7 @@ fn both_endpoint_tables_name_every_server_function_and_nothing_else() {
     let endpoints = endpoints
         .split_once("\n## ")
         .map_or(endpoints, |(table, _)| table);
-    let code = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/auth/mod.rs"))
-        .expect("src/auth/mod.rs");
+    let code = repository_file("src/auth/mod.rs");
 
     for (name, listed) in [
         ("the README", table_paths(endpoints, "| ")),

@@ -171,7 +171,7 @@ impl Default for TokenSettings {
             algorithm: TokenAlgorithm::Hs256,
             keys: None,
             signing_key: None,
-            lifetime_secs: 86_400,
+            lifetime_secs: crate::auth::TOKEN_LIFETIME_SECS_DEFAULT.unsigned_abs(),
             issuer: "persistent-login".into(),
             audience: "persistent-login-api".into(),
             max_outstanding: 20,
