@@ -5,9 +5,10 @@ use crate::{
     auth::CurrentUser,
     pages::{
         AccountPage, ActivityPage, ConfirmPage, DashboardPage, ForgotPasswordPage, LandingPage,
-        LoginPage, NotFound, NotMeLinkPage, RegisterPage, ResetPasswordPage, VerifyEmailPage,
+        LoginPage, NotFound, NotMeLinkPage, RegisterPage, ResetPasswordPage, SignOutButton,
+        VerifyEmailPage,
     },
-    session_ui::{viewer, NavLink, SignOutButton},
+    session_ui::{viewer, NavLink},
     tabs::TabsInStep,
 };
 use leptos::prelude::*;
@@ -40,7 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Loads the app's JS and wasm and hydrates each island on the page, in
-/// document order; then marks the page (`body[data-hydrated]`) for the tests
+/// document order (an island inside another is hydrated with it); then marks the page (`body[data-hydrated]`) for the tests
 /// and the bench. Leptos's own `HydrationScripts` also writes the script nonce
 /// into the preload links' `crossorigin` attribute, where any markup on the
 /// page can read it; here the nonce is only on the one inline script, where
@@ -68,6 +69,7 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
             "import({js:?}).then(async app => {{ \
                await app.default({{ module_or_path: {wasm:?} }}); app.hydrate(); \
                for (const island of document.querySelectorAll('leptos-island')) {{ \
+                 if (island.parentElement.closest('leptos-island')) continue; \
                  const hydrate = app[island.dataset.component]; \
                  if (!hydrate) {{ console.error('no code for the island', island.dataset.component); return; }} \
                  await hydrate(island); \

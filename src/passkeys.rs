@@ -118,9 +118,9 @@ const SIGN_IN_NEEDS_SCRIPT: &str = "Signing in with a passkey needs JavaScript."
 const SIGN_IN_UNABLE: &str = "This browser cannot sign in with a passkey.";
 
 /// "Sign in with a passkey", and the username field's autofill offering this
-/// site's passkeys (part of the sign-in page's island). Signed in, the
-/// browser goes on to the page the server names.
-#[component]
+/// site's passkeys: an island beside the sign-in form, whose fields it reads.
+/// Signed in, the browser goes on to the page the server names.
+#[island]
 pub fn PasskeySignIn() -> impl IntoView {
     let control = Control::new();
     #[cfg(feature = "hydrate")]

@@ -23,9 +23,6 @@ pub const CONFIRM_PAGE: &str = "/confirm";
 /// refused outside the re-authentication window sends the user.
 pub const CONFIRM_FOR_ACCOUNT_PAGE: &str = "/confirm?next=/account";
 
-/// `/confirm`, then back to the activity page ("This wasn't me").
-pub const CONFIRM_FOR_ACTIVITY_PAGE: &str = "/confirm?next=/account/activity";
-
 /// Where the sensitive actions are, and where `/confirm` leads back to when
 /// it is not told.
 pub const ACCOUNT_PAGE: &str = "/account";
@@ -74,3 +71,8 @@ pub const ALERTS_SAVED_PAGE: &str = "/account?alerts_saved=1#email-heading";
 /// Where a plain form that renamed or removed a passkey lands: the account
 /// page's passkeys.
 pub const PASSKEYS_SAVED_PAGE: &str = "/account?passkeys_saved=1#passkeys-heading";
+
+/// Where the account page says which passkey (`id`) was just added.
+pub fn passkey_added_page(id: i64) -> String {
+    format!("/account?passkey_added={id}#passkeys-heading")
+}

@@ -6,7 +6,7 @@
 
 use crate::{
     address::go_to,
-    auth::{CurrentUser, FormLimits, Logout, TokenLifetime},
+    auth::{CurrentUser, FormLimits, TokenLifetime},
     routes::SESSION_ENDED_PAGE,
 };
 use leptos::prelude::*;
@@ -53,12 +53,6 @@ pub fn token_lifetime() -> TokenLifetime {
     use_context::<TokenLifetime>().unwrap_or_default()
 }
 
-/// An action changed this browser's sessions: tell its other tabs.
-pub fn session_changed() {
-    #[cfg(feature = "hydrate")]
-    crate::tabs::announce();
-}
-
 /// A server function found this session gone: sign in again (a plain form
 /// post is redirected there by the server).
 pub fn session_ended() {
@@ -71,16 +65,4 @@ pub fn session_ended() {
 pub fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
     let current = (use_location().pathname.get_untracked() == href).then_some("page");
     view! { <a href=href aria-current=current>{label}</a> }
-}
-
-/// A plain POST form: signs out, and the server sends the browser on to the
-/// sign-in page, with or without JavaScript.
-#[island]
-pub fn SignOutButton() -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
-    view! {
-        <ActionForm action=logout>
-            <button type="submit" class="link-button">"Sign out"</button>
-        </ActionForm>
-    }
 }

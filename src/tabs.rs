@@ -29,12 +29,6 @@ pub fn TabsInStep(shown: Option<String>) -> impl IntoView {
     let _ = shown;
 }
 
-/// Tells this browser's other tabs that the session changed.
-#[cfg(feature = "hydrate")]
-pub fn announce() {
-    browser::announce(None);
-}
-
 #[cfg(feature = "hydrate")]
 mod browser {
     use crate::{
@@ -52,9 +46,6 @@ mod browser {
 
     /// How often a visible tab checks without being told to.
     const BACKSTOP: Duration = Duration::from_secs(30);
-
-    /// What a message says when it names nobody in particular: check.
-    const CHANGED: &str = "session changed";
 
     /// Where the mark of the last page to come alive is kept.
     const SHOWN_KEY: &str = "persistent-login:shown";
@@ -75,13 +66,9 @@ mod browser {
         })
     }
 
-    /// What a page load tells the other tabs: the mark of whom it shows, or,
-    /// with `None`, only that something changed.
-    pub fn announce(mark: Option<&str>) {
-        let message = match mark {
-            Some(mark) => format!("shows:{mark}"),
-            None => CHANGED.to_string(),
-        };
+    /// What a page load tells the other tabs: the mark of whom it shows.
+    fn announce(mark: &str) {
+        let message = format!("shows:{mark}");
         CHANNEL_END.with(|channel| {
             if let Some(channel) = channel {
                 let _ = channel.post_message(&JsValue::from_str(&message));
@@ -143,7 +130,7 @@ mod browser {
                 check();
             }
         }
-        announce(Some(&mine));
+        announce(&mine);
 
         let _ = window_event_listener(ev::focus, {
             let check = check.clone();

@@ -22,7 +22,7 @@ pub async fn register(
     let remember = remember.is_some_and(|value| !value.is_empty());
     let email = email.as_deref();
     cx.answer(ssr::sign_up(&cx, &username, password, email, remember).await)?;
-    leptos_axum::redirect("/dashboard");
+    ssr::go_on_to("/dashboard");
     Ok(())
 }
 
@@ -36,7 +36,7 @@ pub async fn login(
     let cx = ssr::RequestContext::get()?;
     let remember = remember.is_some_and(|value| !value.is_empty());
     cx.answer(ssr::sign_in(&cx, &username, password, remember).await)?;
-    leptos_axum::redirect(&ssr::safe_next(next.as_deref()));
+    ssr::go_on_to(&ssr::safe_next(next.as_deref()));
     Ok(())
 }
 
@@ -44,7 +44,7 @@ pub async fn login(
 pub async fn logout() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::sign_out(&cx).await)?;
-    leptos_axum::redirect("/login");
+    ssr::go_on_to("/login");
     Ok(())
 }
 
@@ -78,7 +78,7 @@ pub async fn revoke_session(
         _ => Err(ssr::AuthError::BadRequest),
     };
     cx.answer(result)?;
-    ssr::redirect_form_post("/account");
+    ssr::go_on_to("/account");
     Ok(())
 }
 
@@ -91,7 +91,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::change_password(&cx, current_password, new_password, confirm_password).await)?;
-    ssr::redirect_form_post("/account?password_changed=1");
+    ssr::go_on_to("/account?password_changed=1");
     Ok(())
 }
 
@@ -104,7 +104,7 @@ pub async fn confirm(password: Password, next: Option<String>) -> Result<String,
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::reauth::confirm(&cx, password).await)?;
     let back = ssr::safe_return(next.as_deref());
-    ssr::redirect_form_post(&back);
+    ssr::go_on_to(&back);
     Ok(back)
 }
 
@@ -114,7 +114,7 @@ pub async fn confirm(password: Password, next: Option<String>) -> Result<String,
 pub async fn end_confirmation() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::reauth::end_confirmation(&cx).await)?;
-    ssr::redirect_form_post(crate::routes::ACCOUNT_PAGE);
+    ssr::go_on_to(crate::routes::ACCOUNT_PAGE);
     Ok(())
 }
 
@@ -132,7 +132,7 @@ pub async fn list_activity(before: Option<i64>) -> Result<ActivityPage, AppError
 pub async fn not_me() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::not_me(&cx).await)?;
-    ssr::redirect_form_post(crate::routes::AFTER_NOT_ME_PAGE);
+    ssr::go_on_to(crate::routes::AFTER_NOT_ME_PAGE);
     Ok(())
 }
 
@@ -144,7 +144,7 @@ pub async fn not_me() -> Result<(), AppError> {
 pub async fn delete_account(username: String) -> Result<u64, AppError> {
     let cx = ssr::RequestContext::get()?;
     let ended = cx.answer(ssr::deletion::delete_account(&cx, &username).await)?;
-    ssr::redirect_form_post(crate::routes::ACCOUNT_DELETED_PAGE);
+    ssr::go_on_to(crate::routes::ACCOUNT_DELETED_PAGE);
     Ok(ended)
 }
 
@@ -154,7 +154,7 @@ pub async fn delete_account(username: String) -> Result<u64, AppError> {
 pub async fn set_email(email: String) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::email::set_address(&cx, &email).await)?;
-    ssr::redirect_form_post(crate::routes::EMAIL_SENT_PAGE);
+    ssr::go_on_to(crate::routes::EMAIL_SENT_PAGE);
     Ok(())
 }
 
@@ -163,7 +163,7 @@ pub async fn set_email(email: String) -> Result<(), AppError> {
 pub async fn resend_email() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::email::resend(&cx).await)?;
-    ssr::redirect_form_post(crate::routes::EMAIL_SENT_PAGE);
+    ssr::go_on_to(crate::routes::EMAIL_SENT_PAGE);
     Ok(())
 }
 
@@ -173,7 +173,7 @@ pub async fn resend_email() -> Result<(), AppError> {
 pub async fn verify_email(token: Option<String>) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::email::verify(&cx, token.as_deref()).await)?;
-    ssr::redirect_form_post(crate::routes::EMAIL_VERIFIED_PAGE);
+    ssr::go_on_to(crate::routes::EMAIL_VERIFIED_PAGE);
     Ok(())
 }
 
@@ -198,7 +198,7 @@ pub async fn verification_link() -> Result<LinkState, AppError> {
 pub async fn forgot_password(login: String) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::recovery::forgot(&cx, &login).await)?;
-    ssr::redirect_form_post(crate::routes::RESET_REQUESTED_PAGE);
+    ssr::go_on_to(crate::routes::RESET_REQUESTED_PAGE);
     Ok(())
 }
 
@@ -222,7 +222,7 @@ pub async fn reset_password(
     )
     .await;
     cx.answer(result)?;
-    leptos_axum::redirect("/dashboard");
+    ssr::go_on_to("/dashboard");
     Ok(())
 }
 
@@ -239,7 +239,7 @@ pub async fn set_alerts(enabled: Option<String>) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     let enabled = enabled.is_some_and(|value| !value.is_empty());
     cx.answer(ssr::email::set_alerts(&cx, enabled).await)?;
-    ssr::redirect_form_post(crate::routes::ALERTS_SAVED_PAGE);
+    ssr::go_on_to(crate::routes::ALERTS_SAVED_PAGE);
     Ok(())
 }
 
@@ -251,7 +251,7 @@ pub async fn set_alerts(enabled: Option<String>) -> Result<(), AppError> {
 pub async fn not_me_by_link(token: Option<String>) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     let after = cx.answer(ssr::recovery::not_me_by_link(&cx, token.as_deref()).await)?;
-    leptos_axum::redirect(after.page());
+    ssr::go_on_to(after.page());
     Ok(())
 }
 
@@ -290,7 +290,7 @@ pub async fn create_token() -> Result<TokenAnswer, AppError> {
 pub async fn revoke_tokens() -> Result<i64, AppError> {
     let cx = ssr::RequestContext::get()?;
     let ended = cx.answer(ssr::tokens::revoke_for_session(&cx).await)?;
-    ssr::redirect_form_post("/account");
+    ssr::go_on_to("/account");
     Ok(ended)
 }
 
@@ -384,7 +384,7 @@ pub async fn add_passkey(
 pub async fn rename_passkey(id: i64, name: String) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::passkeys::rename(&cx, id, &name).await)?;
-    ssr::redirect_form_post(crate::routes::PASSKEYS_SAVED_PAGE);
+    ssr::go_on_to(crate::routes::PASSKEYS_SAVED_PAGE);
     Ok(())
 }
 
@@ -393,6 +393,6 @@ pub async fn rename_passkey(id: i64, name: String) -> Result<(), AppError> {
 pub async fn remove_passkey(id: i64) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::passkeys::remove(&cx, id).await)?;
-    ssr::redirect_form_post(crate::routes::PASSKEYS_SAVED_PAGE);
+    ssr::go_on_to(crate::routes::PASSKEYS_SAVED_PAGE);
     Ok(())
 }

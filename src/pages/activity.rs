@@ -1,58 +1,53 @@
-//! `/account/activity`: the signed-in user's own security activity (#23),
-//! newest first, a page at a time (`?before=` the last id shown, a plain link
-//! that works without JavaScript), and "This wasn't me", which ends every
-//! other session and every token and leads to the password change.
+//! `/account/activity`: the signed-in user's own security activity, newest
+//! first, a page at a time (`?before=` the last id shown, a plain link), and
+//! "This wasn't me" (a plain form), which ends every other session and every
+//! token and leads to the password change. Rendered on the server; its
+//! times are islands.
 
-use super::{confirm_if_asked, error_message, Moment, SignedInOnly};
+use super::{post_form, unreadable, Moment, SignedInOnly};
 use crate::{
-    address::{go_to, query_value},
+    address::query_value,
     auth::{list_activity, ActivityEvent, ActivityPage, NotMe},
-    routes::{ACCOUNT_PAGE, ACTIVITY_PAGE, AFTER_NOT_ME_PAGE, CONFIRM_FOR_ACTIVITY_PAGE},
-    session_ui::session_ended,
+    routes::{ACCOUNT_PAGE, ACTIVITY_PAGE},
 };
 use leptos::prelude::*;
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     view! {
-        <SignedInOnly path=ACTIVITY_PAGE page=|_| view! { <Activity/> }/>
+        <SignedInOnly path=ACTIVITY_PAGE page=|_| view! {
+            <Suspense fallback=|| ()>{Suspend::new(activity())}</Suspense>
+        }/>
     }
 }
 
-#[island]
-fn Activity() -> impl IntoView {
+/// The page, once the server has read the events asked for.
+async fn activity() -> impl IntoView {
     let before = query_value("before").and_then(|text| text.parse::<i64>().ok());
-    let page = Resource::new(move || before, list_activity);
-    let not_me = ServerAction::<NotMe>::new();
-    Effect::new(move |_| match not_me.value().get() {
-        Some(Ok(())) => go_to(AFTER_NOT_ME_PAGE),
-        Some(Err(error)) if error.sign_in_again_page().is_some() => session_ended(),
-        result => confirm_if_asked(result, CONFIRM_FOR_ACTIVITY_PAGE),
+    let page = list_activity(before).await.map(|page| {
+        let ActivityPage { events, older, retention_days } = page;
+        view! {
+            <p>{format!("What happened on your account in the last {retention_days} days, newest first.")}</p>
+            {if events.is_empty() {
+                view! { <p data-testid="no-activity">"Nothing yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="sessions" data-testid="activity">
+                        {events.into_iter().map(|event| view! { <EventItem event/> }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+            {older.map(|older| view! {
+                <p><a href=format!("{ACTIVITY_PAGE}?before={older}") data-testid="older">"Older events"</a></p>
+            })}
+        }
+        .into_any()
     });
     view! {
         <h1>"Security activity"</h1>
         <p><a href=ACCOUNT_PAGE>"Back to your account"</a></p>
-        <Transition fallback=|| view! { <p>"Loading your activity…"</p> }>
-            {move || Suspend::new(async move {
-                let ActivityPage { events, older, retention_days } = page.await.unwrap_or_default();
-                view! {
-                    <p>{format!("What happened on your account in the last {retention_days} days, newest first.")}</p>
-                    {if events.is_empty() {
-                        view! { <p data-testid="no-activity">"Nothing yet."</p> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="sessions" data-testid="activity">
-                                {events.into_iter().map(|event| view! { <EventItem event/> }).collect_view()}
-                            </ul>
-                        }
-                        .into_any()
-                    }}
-                    {older.map(|older| view! {
-                        <p><a href=format!("{ACTIVITY_PAGE}?before={older}") data-testid="older">"Older events"</a></p>
-                    })}
-                }
-            })}
-        </Transition>
+        {page.unwrap_or_else(unreadable)}
         <section aria-labelledby="not-me-heading">
             <h2 id="not-me-heading">"Something here wasn't you?"</h2>
             <p>
@@ -60,10 +55,9 @@ fn Activity() -> impl IntoView {
                 "passkey (an intruder may have added one: add yours again afterwards) and forgets "
                 "every other browser, so their next sign-in is reported; then change your password."
             </p>
-            <ActionForm action=not_me>
+            {post_form::<NotMe>(view! {
                 <button type="submit" class="danger" data-testid="not-me">"This wasn't me"</button>
-            </ActionForm>
-            {error_message::<NotMe>(move || not_me.value().get())}
+            })}
         </section>
     }
 }

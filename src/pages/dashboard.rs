@@ -1,5 +1,5 @@
-use super::{Moment, SignedInOnly};
-use crate::{auth::CurrentUser, session_ui::SignOutButton};
+use super::{Moment, SignOutButton, SignedInOnly};
+use crate::auth::CurrentUser;
 use leptos::prelude::*;
 
 #[component]
@@ -7,9 +7,10 @@ pub fn DashboardPage() -> impl IntoView {
     view! { <SignedInOnly path="/dashboard" page=|user| view! { <Dashboard user/> }/> }
 }
 
-/// The session as the server read it; an island, so that its times are the
-/// reader's local ones and stay live.
-#[island]
+/// The session as the server read it. Its times are islands: the reader's
+/// local ones. Another tab's sign-out or sign-in as someone else brings this
+/// one along (`tabs`).
+#[component]
 fn Dashboard(user: CurrentUser) -> impl IntoView {
     view! {
         <h1>"Welcome, " <span data-testid="username">{user.username}</span></h1>

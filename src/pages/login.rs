@@ -1,7 +1,10 @@
-use super::error_message;
+//! `/login`: the sign-in form, the passkey sign-in (an island) and the other
+//! ways in. Rendered on the server.
+
+use super::post_form;
 use crate::{
     address::query_value,
-    auth::{AppError, FormLimits, Login},
+    auth::{AppError, Login},
     passkeys::PasskeySignIn,
     routes::FORGOT_PASSWORD_PAGE,
     session_ui::form_limits,
@@ -10,13 +13,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    view! { <SignIn limits=form_limits()/> }
-}
-
-/// The sign-in form, its errors in place, and the other ways in.
-#[island]
-fn SignIn(limits: FormLimits) -> impl IntoView {
-    let login = ServerAction::<Login>::new();
+    let limits = form_limits();
     let next = query_value("next").unwrap_or_default();
     let ended = query_value("ended");
     view! {
@@ -30,7 +27,7 @@ fn SignIn(limits: FormLimits) -> impl IntoView {
                 }}
             </p>
         })}
-        <ActionForm action=login>
+        {post_form::<Login>(view! {
             <label>
                 "Username"
                 // `webauthn`: the browser's autofill offers this site's passkeys here too.
@@ -46,8 +43,7 @@ fn SignIn(limits: FormLimits) -> impl IntoView {
             </label>
             <input type="hidden" name="next" value=next/>
             <button type="submit">"Sign in"</button>
-        </ActionForm>
-        {error_message::<Login>(move || login.value().get())}
+        })}
         <PasskeySignIn/>
         <p><a href=FORGOT_PASSWORD_PAGE data-testid="forgot-password">"Forgot your password?"</a></p>
         <p>"No account yet? " <a href="/register">"Create one"</a></p>

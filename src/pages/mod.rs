@@ -2,11 +2,11 @@
 //! run on a page is an island (`#[island]`) that gets what it shows as props.
 
 mod account;
-mod account_passkeys;
 mod activity;
 mod confirm;
 mod dashboard;
 mod forgot_password;
+mod form;
 mod landing;
 mod login;
 mod moment;
@@ -31,14 +31,12 @@ pub use reset_password::ResetPasswordPage;
 pub use verify_email::VerifyEmailPage;
 
 use crate::{
-    address::{go_to, query_value},
-    auth::{AppError, CurrentUser},
+    address::go_to,
+    auth::{AppError, CurrentUser, Logout},
     session_ui::viewer,
 };
-use leptos::{
-    prelude::*,
-    server_fn::{error::ServerFnUrlError, ServerFn},
-};
+use form::{error_message, post_form};
+use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 /// A protected page (one of `routes::PROTECTED_PAGES`): `page` renders it for
@@ -56,48 +54,25 @@ where
     }
 }
 
+/// Signing out: a plain POST form. The server sends the browser on to the
+/// sign-in page, and that page tells this browser's other tabs.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    post_form::<Logout>(view! {
+        <button type="submit" class="link-button">"Sign out"</button>
+    })
+}
+
+/// What the server could not read for a part of a page, in its place.
+fn unreadable(error: AppError) -> AnyView {
+    view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+}
+
 /// A sensitive action refused outside the re-authentication window: to the
 /// password page `confirm_page` (`/confirm?next=` the page it was on), and
 /// back there after. (A plain form post is redirected there by the server.)
 fn confirm_if_asked<T>(result: Option<Result<T, AppError>>, confirm_page: &str) {
     if matches!(result, Some(Err(AppError::ReauthRequired))) {
         go_to(confirm_page);
-    }
-}
-
-/// The message of a failed action, shown under its form. Without JavaScript
-/// the failed post is redirected back here with the error in the URL
-/// (`__path`, `__err`), which both halves read alike. The message is
-/// announced (`role="alert"`) and takes the keyboard focus when it appears
-/// (`autofocus` on a page load, a focus call after a script's submit), so the
-/// reader hears it and goes on from the form.
-fn error_message<S>(
-    value: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
-) -> impl IntoView
-where
-    S: ServerFn<Error = AppError>,
-{
-    let from_url = query_value("__err")
-        .filter(|_| query_value("__path").as_deref() == Some(S::PATH))
-        .map(|error| ServerFnUrlError::<AppError>::decode_err(&error));
-    move || {
-        let error = match value() {
-            Some(result) => result.err(),
-            None => from_url.clone(),
-        };
-        error.map(|error| {
-            let node = NodeRef::<leptos::html::P>::new();
-            #[cfg(feature = "hydrate")]
-            Effect::new(move |_| {
-                if let Some(message) = node.get() {
-                    let _ = message.focus();
-                }
-            });
-            view! {
-                <p class="error" role="alert" tabindex="-1" autofocus node_ref=node>
-                    {error.to_string()}
-                </p>
-            }
-        })
     }
 }

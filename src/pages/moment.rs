@@ -1,13 +1,16 @@
 //! An instant as a person reads it. The server renders it in UTC
 //! ("2026-11-28 11:27 UTC") inside `<time datetime>`, and the browser hydrates
 //! that same text (no mismatch), then shows the reader's local time and how
-//! far away it is: "tomorrow at 12:27, in 23 hours".
+//! far away it is: "tomorrow at 12:27, in 23 hours". Each instant is an
+//! island: pages that show them are rendered on the server alone.
 
 use leptos::prelude::*;
 
-/// `at` (Unix seconds) in a `<time>`; `testid` names it for tests.
-#[component]
-pub fn Moment(at: i64, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
+/// `at` (Unix seconds) in a `<time>`; `testid` names it for tests. An
+/// island of its own, so that a page rendered on the server shows the
+/// reader's local times.
+#[island]
+pub fn Moment(at: i64, #[prop(optional, into)] testid: Option<String>) -> impl IntoView {
     let utc = utc_text(at);
     let text = RwSignal::new(utc.clone());
     #[cfg(feature = "hydrate")]

@@ -1,23 +1,19 @@
-use super::error_message;
+//! `/register`: the sign-up form. Signed up, the server sends the browser on
+//! to the dashboard. Rendered on the server.
+
+use super::post_form;
 use crate::{
-    auth::{FormLimits, Register, EMAIL_MAX_CHARS},
+    auth::{Register, EMAIL_MAX_CHARS},
     session_ui::form_limits,
 };
 use leptos::prelude::*;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    view! { <SignUp limits=form_limits()/> }
-}
-
-/// The sign-up form, its errors in place. Signed up, the server sends the
-/// browser on to the dashboard.
-#[island]
-fn SignUp(limits: FormLimits) -> impl IntoView {
-    let register = ServerAction::<Register>::new();
+    let limits = form_limits();
     view! {
         <h1>"Create an account"</h1>
-        <ActionForm action=register>
+        {post_form::<Register>(view! {
             <label>
                 "Username"
                 <input type="text" name="username" autocomplete="username" required maxlength=limits.username_max_chars/>
@@ -35,8 +31,7 @@ fn SignUp(limits: FormLimits) -> impl IntoView {
                 "Keep me signed in"
             </label>
             <button type="submit">"Create account"</button>
-        </ActionForm>
-        {error_message::<Register>(move || register.value().get())}
+        })}
         <p>"Already registered? " <a href="/login">"Sign in"</a></p>
     }
 }

@@ -247,15 +247,10 @@ fn request_header(name: axum::http::HeaderName) -> Option<String> {
     })
 }
 
-/// Whether this request is a plain HTML form post (no JavaScript).
-fn is_plain_form_post() -> bool {
-    request_header(axum::http::header::ACCEPT).is_some_and(|accept| accept.contains("text/html"))
-}
-
-/// Sends a plain form post (no JavaScript) on to `path` after success; a
-/// script's call gets its answer and stays on its page.
-pub fn redirect_form_post(path: &str) {
-    if is_plain_form_post() {
-        leptos_axum::redirect(path);
-    }
+/// After success, the browser goes on to `path`: a plain form post is
+/// redirected there (302); a script's call gets its answer as before, with
+/// `path` in `Location` and Leptos's redirect header, which the page's forms
+/// follow (and other clients may ignore).
+pub fn go_on_to(path: &str) {
+    leptos_axum::redirect(path);
 }
