@@ -1,21 +1,18 @@
-//! The HTML shell, the navigation and the router: which page answers which
-//! path. Everything here is rendered on the server only.
+//! The HTML shell, the navigation and the page table: which page answers
+//! which path. Everything here is rendered on the server only.
 
 use crate::{
+    address,
     auth::CurrentUser,
     pages::{
         AccountPage, ActivityPage, ConfirmPage, DashboardPage, ForgotPasswordPage, LandingPage,
-        LoginPage, NotFound, NotMeLinkPage, RegisterPage, ResetPasswordPage, SignOutButton,
-        VerifyEmailPage,
+        LocalTimes, LoginPage, NotFound, NotMeLinkPage, RegisterPage, ResetPasswordPage,
+        SignOutButton, VerifyEmailPage,
     },
     session_ui::{viewer, NavLink},
     tabs::TabsInStep,
 };
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path, SsrMode,
-};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -41,7 +38,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Loads the app's JS and wasm and hydrates each island on the page, in
-/// document order (an island inside another is hydrated with it); then marks the page (`body[data-hydrated]`) for the tests
+/// document order (an island inside another is hydrated with it, one among
+/// an island's server-rendered children on its own); then marks the page (`body[data-hydrated]`) for the tests
 /// and the bench. Leptos's own `HydrationScripts` also writes the script nonce
 /// into the preload links' `crossorigin` attribute, where any markup on the
 /// page can read it; here the nonce is only on the one inline script, where
@@ -69,7 +67,7 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
             "import({js:?}).then(async app => {{ \
                await app.default({{ module_or_path: {wasm:?} }}); app.hydrate(); \
                for (const island of document.querySelectorAll('leptos-island')) {{ \
-                 if (island.parentElement.closest('leptos-island')) continue; \
+                 if (island.parentElement.closest('leptos-island, leptos-children')?.localName === 'leptos-island') continue; \
                  const hydrate = app[island.dataset.component]; \
                  if (!hydrate) {{ console.error('no code for the island', island.dataset.component); return; }} \
                  await hydrate(island); \
@@ -85,34 +83,51 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The pages, rendered on the server from the session; the islands in them
-/// are what the browser hydrates.
+/// What renders a page.
+pub type Page = fn() -> AnyView;
+
+/// Every page: its path and what renders it. The server answers each of
+/// these paths with the shell around its page (`server::startup` registers
+/// them), and any other path that names no file with "Page not found". The
+/// pages are rendered on the server alone and linked by plain links (a page
+/// load), so no client-side router is needed; nor a server-side one, whose
+/// route tree, built and matched per request, cost a quarter of a page
+/// (BENCHMARKS.md, "Islands").
+pub const PAGES: &[(&str, Page)] = &[
+    ("/", || view! { <LandingPage/> }.into_any()),
+    ("/register", || view! { <RegisterPage/> }.into_any()),
+    ("/login", || view! { <LoginPage/> }.into_any()),
+    ("/dashboard", || view! { <DashboardPage/> }.into_any()),
+    ("/account", || view! { <AccountPage/> }.into_any()),
+    ("/account/activity", || view! { <ActivityPage/> }.into_any()),
+    ("/confirm", || view! { <ConfirmPage/> }.into_any()),
+    ("/email/verify", || view! { <VerifyEmailPage/> }.into_any()),
+    ("/password/forgot", || {
+        view! { <ForgotPasswordPage/> }.into_any()
+    }),
+    ("/password/reset", || {
+        view! { <ResetPasswordPage/> }.into_any()
+    }),
+    ("/alerts/not-me", || view! { <NotMeLinkPage/> }.into_any()),
+];
+
+/// The page this request asks for, rendered on the server from the session,
+/// sent whole (so the first HTML is already right and works without
+/// JavaScript); the islands in it are what the browser hydrates.
 #[component]
 pub fn App() -> impl IntoView {
     let user = viewer();
     let shown = user.as_ref().map(|user| user.username.clone());
+    let path = address::path();
+    let page = PAGES
+        .iter()
+        .find(|(page, _)| *page == path)
+        .map_or_else(|| view! { <NotFound/> }.into_any(), |(_, page)| page());
     view! {
-        <Router>
-            <Nav user/>
-            <main>
-                // Async: pages are sent whole, so the first HTML is already
-                // right and works without JavaScript.
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=LandingPage ssr=SsrMode::Async/>
-                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account/activity") view=ActivityPage ssr=SsrMode::Async/>
-                    <Route path=path!("/confirm") view=ConfirmPage ssr=SsrMode::Async/>
-                    <Route path=path!("/email/verify") view=VerifyEmailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/password/forgot") view=ForgotPasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("/password/reset") view=ResetPasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("/alerts/not-me") view=NotMeLinkPage ssr=SsrMode::Async/>
-                </Routes>
-            </main>
-            <TabsInStep shown/>
-        </Router>
+        <Nav user/>
+        <main>{page}</main>
+        <TabsInStep shown/>
+        <LocalTimes/>
     }
 }
 

@@ -10,7 +10,6 @@ use crate::{
     routes::SESSION_ENDED_PAGE,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 /// The user this request is signed in as, on the server (`None` when signed
 /// out). Server components call it; the browser renders none of them, so
@@ -25,8 +24,7 @@ pub fn viewer() -> Option<CurrentUser> {
         if let Some(Viewer(user)) = use_context::<Viewer>() {
             return user;
         }
-        // Outside a request (the router lists its routes at start-up) there
-        // is nobody, and nothing to complain of.
+        // Outside a request there is nobody, and nothing to complain of.
         use_context::<crate::auth::ssr::AuthService>()?;
         let user = crate::auth::ssr::RequestContext::get()
             .ok()
@@ -63,6 +61,6 @@ pub fn session_ended() {
 /// shown (rendered on the server).
 #[component]
 pub fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
-    let current = (use_location().pathname.get_untracked() == href).then_some("page");
+    let current = (crate::address::path() == href).then_some("page");
     view! { <a href=href aria-current=current>{label}</a> }
 }

@@ -13,17 +13,24 @@ use leptos::{
 };
 
 /// The form posting `fields` to the server function `S`, with its error.
+/// Called on the server only (a page, or an island's children): the error a
+/// plain post was sent back with is read from the address here, and reaches
+/// the island as a prop.
 pub fn post_form<S>(fields: impl IntoView + 'static) -> impl IntoView
 where
     S: ServerFn<Error = AppError>,
 {
-    view! { <PostForm action=S::PATH.to_string()>{fields}</PostForm> }
+    let failed = query_value("__err")
+        .filter(|_| query_value("__path").as_deref() == Some(S::PATH))
+        .map(|error| ServerFnUrlError::<AppError>::decode_err(&error));
+    view! { <PostForm action=S::PATH.to_string() failed>{fields}</PostForm> }
 }
 
-/// A form posted to `action` (a server function's path) and its error.
+/// A form posted to `action` (a server function's path) and its error:
+/// `failed`, the one a plain post came back with, then the script's.
 #[island]
-fn PostForm(action: String, children: Children) -> impl IntoView {
-    let failed = RwSignal::new(None::<AppError>);
+fn PostForm(action: String, failed: Option<AppError>, children: Children) -> impl IntoView {
+    let failed = RwSignal::new(failed);
     let busy = RwSignal::new(false);
     let submit = {
         let action = action.clone();
@@ -56,31 +63,20 @@ fn PostForm(action: String, children: Children) -> impl IntoView {
         }
     };
     view! {
-        <form method="post" action=action.clone() on:submit=submit>{children()}</form>
-        {error_message(&action, move || failed.get().map(Err))}
+        <form method="post" action=action on:submit=submit>{children()}</form>
+        {error_message(move || failed.get())}
     }
 }
 
-/// The message of a failed action, shown under its form: `value` is the
-/// answer the page's script got (`None`: none yet). Without JavaScript the
-/// failed post to `path` is redirected back here with the error in the URL,
-/// which both halves read alike. The message is announced (`role="alert"`)
-/// and takes the keyboard focus when it appears (`autofocus` on a page load,
-/// a focus call after a script's submit), so the reader hears it and goes on
-/// from the form.
+/// The message of a failed action, shown under its form. It is announced
+/// (`role="alert"`) and takes the keyboard focus when it appears (`autofocus`
+/// on a page load, a focus call after a script's submit), so the reader
+/// hears it and goes on from the form.
 pub fn error_message(
-    path: &str,
-    value: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
+    failed: impl Fn() -> Option<AppError> + Send + Sync + 'static,
 ) -> impl IntoView {
-    let from_url = query_value("__err")
-        .filter(|_| query_value("__path").as_deref() == Some(path))
-        .map(|error| ServerFnUrlError::<AppError>::decode_err(&error));
     move || {
-        let error = match value() {
-            Some(result) => result.err(),
-            None => from_url.clone(),
-        };
-        error.map(|error| {
+        failed().map(|error| {
             let node = NodeRef::<leptos::html::P>::new();
             #[cfg(feature = "hydrate")]
             Effect::new(move |_| {

@@ -23,7 +23,7 @@ pub use dashboard::DashboardPage;
 pub use forgot_password::ForgotPasswordPage;
 pub use landing::LandingPage;
 pub use login::LoginPage;
-pub use moment::{utc_text, Moment};
+pub use moment::{utc_text, LocalTimes, Moment};
 pub use not_found::NotFound;
 pub use not_me_link::NotMeLinkPage;
 pub use register::RegisterPage;
@@ -36,8 +36,7 @@ use crate::{
     session_ui::viewer,
 };
 use form::{error_message, post_form};
-use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos::{prelude::*, server_fn::ServerFn};
 
 /// A protected page (one of `routes::PROTECTED_PAGES`): `page` renders it for
 /// the signed-in user. The server redirects anonymous requests before
@@ -50,17 +49,26 @@ where
 {
     match viewer() {
         Some(user) => page(user).into_any(),
-        None => view! { <Redirect path=format!("/login?next={path}")/> }.into_any(),
+        None => {
+            go_to(&format!("/login?next={path}"));
+            ().into_any()
+        }
     }
 }
 
-/// Signing out: a plain POST form. The server sends the browser on to the
-/// sign-in page, and that page tells this browser's other tabs.
+/// Signing out: a plain POST form, the one form that is not a [`post_form`]:
+/// it has no error to show in place (a server fault reads the same either
+/// way), and it is on every signed-in page, where an island would cost the
+/// server a wrapper and the address's error lookups on every page. The
+/// server sends the browser on to the sign-in page, and that page tells
+/// this browser's other tabs.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
-    post_form::<Logout>(view! {
-        <button type="submit" class="link-button">"Sign out"</button>
-    })
+    view! {
+        <form method="post" action=Logout::url()>
+            <button type="submit" class="link-button">"Sign out"</button>
+        </form>
+    }
 }
 
 /// What the server could not read for a part of a page, in its place.

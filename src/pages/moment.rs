@@ -1,23 +1,27 @@
 //! An instant as a person reads it. The server renders it in UTC
-//! ("2026-11-28 11:27 UTC") inside `<time datetime>`, and the browser hydrates
-//! that same text (no mismatch), then shows the reader's local time and how
-//! far away it is: "tomorrow at 12:27, in 23 hours". Each instant is an
-//! island: pages that show them are rendered on the server alone.
+//! ("2026-11-28 11:27 UTC") inside `<time datetime>`; once the page is live,
+//! [`LocalTimes`] shows every such instant in the reader's local time and how
+//! far away it is: "tomorrow at 12:27, in 23 hours".
 
 use leptos::prelude::*;
 
-/// `at` (Unix seconds) in a `<time>`; `testid` names it for tests. An
-/// island of its own, so that a page rendered on the server shows the
-/// reader's local times.
-#[island]
-pub fn Moment(at: i64, #[prop(optional, into)] testid: Option<String>) -> impl IntoView {
+/// `at` (Unix seconds) in a `<time>`; `testid` names it for tests. Rendered
+/// on the server (inside an island too, where it hydrates the same text).
+#[component]
+pub fn Moment(at: i64, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
     let utc = utc_text(at);
-    let text = RwSignal::new(utc.clone());
+    let title = utc.clone();
+    view! { <time datetime=rfc3339(at) title=title data-testid=testid>{utc}</time> }
+}
+
+/// Every instant on the page (`<time datetime>`) in the reader's time zone
+/// and language: an island with no view of its own, once per page, after
+/// the page's other islands. One island for all of them: an island per
+/// instant costs the server a serialised prop and a wrapper each.
+#[island]
+pub fn LocalTimes() -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| text.set(local::describe(at)));
-    view! {
-        <time datetime=rfc3339(at) title=utc data-testid=testid>{move || text.get()}</time>
-    }
+    local::show_all();
 }
 
 /// "2026-11-28 11:27 UTC".
@@ -96,11 +100,33 @@ fn civil(at: i64) -> (i64, i64, i64, i64) {
 #[cfg(feature = "hydrate")]
 mod local {
     use js_sys::{Array, Date, Intl::RelativeTimeFormat, Object, Reflect};
+    use leptos::prelude::document;
     use wasm_bindgen::JsValue;
 
+    /// Each `<time datetime>` of the page, described in its place.
+    pub fn show_all() {
+        let Ok(times) = document().query_selector_all("time[datetime]") else {
+            return;
+        };
+        for index in 0..times.length() {
+            let Some(time) = times.item(index) else {
+                continue;
+            };
+            let Some(datetime) = wasm_bindgen::JsCast::dyn_ref::<web_sys::Element>(&time)
+                .and_then(|time| time.get_attribute("datetime"))
+            else {
+                continue;
+            };
+            let milliseconds = Date::parse(&datetime);
+            if milliseconds.is_finite() {
+                time.set_text_content(Some(&describe(milliseconds)));
+            }
+        }
+    }
+
     /// "today at 14:05, in 3 hours", in the browser's time zone and language.
-    pub fn describe(at: i64) -> String {
-        let then = Date::new(&JsValue::from_f64(at as f64 * 1_000.0));
+    fn describe(milliseconds: f64) -> String {
+        let then = Date::new(&JsValue::from_f64(milliseconds));
         let now = Date::new_0();
         let time_options = options(&[("hour", "2-digit"), ("minute", "2-digit")]);
         let time = String::from(then.to_locale_time_string_with_options("default", &time_options));

@@ -23,7 +23,7 @@ use super::{
     },
 };
 use crate::{
-    app::{shell, App},
+    app::{shell, PAGES},
     auth::ssr::{
         device_cookie, housekeeping, links::LinkCookies, AuthError, AuthService, Clock,
         PasswordHasher, Services,
@@ -31,7 +31,7 @@ use crate::{
 };
 use axum::{middleware::from_fn, middleware::from_fn_with_state, routing::get, Router};
 use leptos::{config::LeptosOptions, prelude::provide_context};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::LeptosRoutes;
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, task::JoinHandle};
 
@@ -151,20 +151,38 @@ pub async fn build(
         provide_context(token_lifetime);
         super::http::headers::provide_page_policy(live_reload);
     };
-    let not_found = leptos_axum::render_app_async_with_context(context.clone(), {
+    // Every page, and "Page not found" for a path that names no page and no
+    // file: the shell around the page the path asks for (`app::PAGES`),
+    // sent whole.
+    let page = leptos_axum::render_app_async_with_context(
+        {
+            let (state, context) = (state.clone(), context.clone());
+            move || {
+                provide_context(state.clone());
+                context();
+            }
+        },
+        {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        },
+    );
+    let files = FilesOrNotFound::new(
+        std::path::Path::new(&*leptos_options.site_root),
+        Arc::new({
+            let page = page.clone();
+            move |request| Box::pin(page(request))
+        }),
+    );
+    // The server functions (the route list is empty: the pages are ours).
+    let mut router = Router::new().leptos_routes_with_context(&state, Vec::new(), context, {
         let options = leptos_options.clone();
         move || shell(options.clone())
     });
-    let files = FilesOrNotFound::new(
-        std::path::Path::new(&*leptos_options.site_root),
-        Arc::new(move |request| Box::pin(not_found(request))),
-    );
-    let routes = generate_route_list(App);
-    let router = Router::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
+    for (path, _) in PAGES {
+        router = router.route(path, get(page.clone()));
+    }
+    let router = router
         // Beside the app's own `POST /api/me` (a server function).
         .route("/api/me", get(super::api::me))
         .fallback(move |request| files.clone().answer(request))

@@ -4,14 +4,12 @@
 //! password change revoke them too.
 
 use crate::{
-    auth::{
-        count_tokens, create_token, AppError, CreateToken, RevokeTokens, TokenAnswer, TokenLifetime,
-    },
+    auth::{count_tokens, create_token, AppError, RevokeTokens, TokenAnswer, TokenLifetime},
     pages::{confirm_if_asked, error_message, post_form, unreadable},
     routes::CONFIRM_FOR_ACCOUNT_PAGE,
     session_ui::session_ended,
 };
-use leptos::{prelude::*, server_fn::ServerFn, task::spawn_local};
+use leptos::{prelude::*, task::spawn_local};
 
 pub(super) fn api_tokens(
     outstanding: Result<i64, AppError>,
@@ -26,7 +24,14 @@ pub(super) fn api_tokens(
                 ". Signing out everywhere else or changing your password revokes every token."
             </p>
             {match outstanding {
-                Ok(outstanding) => view! { <Tokens outstanding/> }.into_any(),
+                Ok(outstanding) => view! {
+                    <Tokens outstanding>
+                        {post_form::<RevokeTokens>(view! {
+                            <button type="submit" class="secondary" data-testid="revoke-tokens">"Revoke all tokens"</button>
+                        })}
+                    </Tokens>
+                }
+                .into_any(),
                 Err(error) => unreadable(error),
             }}
             <noscript>
@@ -38,10 +43,11 @@ pub(super) fn api_tokens(
 }
 
 /// The count, "Create a token" (which needs the page's script: a plain form
-/// post would be answered with a redirect, and the token lost) and "Revoke
-/// all tokens" (a plain form: the page again, without the token shown).
+/// post would be answered with a redirect, and the token lost) and, as
+/// `children` rendered on the server, "Revoke all tokens" (a form: the page
+/// again, without the token shown).
 #[island]
-fn Tokens(outstanding: i64) -> impl IntoView {
+fn Tokens(outstanding: i64, children: Children) -> impl IntoView {
     let outstanding = RwSignal::new(outstanding);
     let made = RwSignal::new(None::<Result<TokenAnswer, AppError>>);
     let scripted = RwSignal::new(false);
@@ -74,12 +80,10 @@ fn Tokens(outstanding: i64) -> impl IntoView {
             <Show when=move || scripted.get()>
                 <button type="button" on:click=create data-testid="create-token">"Create a token"</button>
             </Show>
-            {post_form::<RevokeTokens>(view! {
-                <button type="submit" class="secondary" data-testid="revoke-tokens">"Revoke all tokens"</button>
-            })}
+            {children()}
         </div>
         {move || made.get().and_then(Result::ok).map(|answer| view! { <NewToken answer/> })}
-        {error_message(CreateToken::PATH, move || made.get().map(|result| result.map(|_| ())))}
+        {error_message(move || made.get().and_then(Result::err))}
     }
 }
 
