@@ -68,6 +68,16 @@ fn PostForm(action: String, failed: Option<AppError>, children: Children) -> imp
     }
 }
 
+/// "Keep me signed in", as every form that signs in asks it (`remember`).
+pub fn keep_me_signed_in() -> impl IntoView {
+    view! {
+        <label class="remember">
+            <input type="checkbox" name="remember" value="on"/>
+            "Keep me signed in"
+        </label>
+    }
+}
+
 /// The message of a failed action, shown under its form. It is announced
 /// (`role="alert"`) and takes the keyboard focus when it appears (`autofocus`
 /// on a page load, a focus call after a script's submit), so the reader

@@ -1,7 +1,7 @@
 //! `/login`: the sign-in form, the passkey sign-in (an island) and the other
 //! ways in. Rendered on the server.
 
-use super::post_form;
+use super::{keep_me_signed_in, post_form};
 use crate::{
     address::query_value,
     auth::{AppError, Login},
@@ -37,10 +37,7 @@ pub fn LoginPage() -> impl IntoView {
                 "Password"
                 <input type="password" name="password" autocomplete="current-password" required maxlength=limits.password_max_chars/>
             </label>
-            <label class="remember">
-                <input type="checkbox" name="remember" value="on"/>
-                "Keep me signed in"
-            </label>
+            {keep_me_signed_in()}
             <input type="hidden" name="next" value=next/>
             <button type="submit">"Sign in"</button>
         })}

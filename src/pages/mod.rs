@@ -35,7 +35,7 @@ use crate::{
     auth::{AppError, CurrentUser, Logout},
     session_ui::viewer,
 };
-use form::{error_message, post_form};
+use form::{error_message, keep_me_signed_in, post_form};
 use leptos::{prelude::*, server_fn::ServerFn};
 
 /// A protected page (one of `routes::PROTECTED_PAGES`): `page` renders it for

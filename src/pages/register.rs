@@ -1,7 +1,7 @@
 //! `/register`: the sign-up form. Signed up, the server sends the browser on
 //! to the dashboard. Rendered on the server.
 
-use super::post_form;
+use super::{keep_me_signed_in, post_form};
 use crate::{
     auth::{Register, EMAIL_MAX_CHARS},
     session_ui::form_limits,
@@ -26,10 +26,7 @@ pub fn RegisterPage() -> impl IntoView {
                 "Email address (optional, to recover the account)"
                 <input type="email" name="email" autocomplete="email" maxlength=EMAIL_MAX_CHARS/>
             </label>
-            <label class="remember">
-                <input type="checkbox" name="remember" value="on"/>
-                "Keep me signed in"
-            </label>
+            {keep_me_signed_in()}
             <button type="submit">"Create account"</button>
         })}
         <p>"Already registered? " <a href="/login">"Sign in"</a></p>

@@ -5,7 +5,7 @@
 //! every session and token of the account ends and this browser is signed
 //! in, on the dashboard. Rendered on the server.
 
-use super::post_form;
+use super::{keep_me_signed_in, post_form};
 use crate::{
     auth::{reset_link, LinkState, ResetPassword},
     routes::FORGOT_PASSWORD_PAGE,
@@ -43,10 +43,7 @@ async fn new_password() -> impl IntoView {
                     "Confirm new password"
                     <input type="password" name="confirm_password" autocomplete="new-password" required maxlength=limits.password_max_chars/>
                 </label>
-                <label class="remember">
-                    <input type="checkbox" name="remember" value="on"/>
-                    "Keep me signed in"
-                </label>
+                {keep_me_signed_in()}
                 <button type="submit">"Set the new password"</button>
             })}
         }
