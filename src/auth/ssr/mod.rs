@@ -16,6 +16,7 @@ pub mod mailbox;
 mod notices;
 pub mod passkeys;
 mod password;
+mod password_check;
 mod random;
 pub mod reauth;
 pub mod recovery;

@@ -8,8 +8,8 @@
 //! reaches these flows: its requests carry no session.
 
 use super::{
-    flows::PasswordCheck, session, users::UserRecord, validation::presented_password, AuthError,
-    RequestContext, SignedIn, SIGNED_IN_KEY,
+    password_check::PasswordCheck, session, users::UserRecord, validation::presented_password,
+    AuthError, RequestContext, SignedIn, SIGNED_IN_KEY,
 };
 use crate::auth::{ActivityKind, Password};
 use secrecy::SecretString;
