@@ -14,14 +14,25 @@ use crate::{
 };
 use leptos::prelude::*;
 
+/// The product's name, last in every page's title.
+const SITE_NAME: &str = "Persistent login";
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let page = Page::for_path(&address::path());
+    // "Sign in · Persistent login": tabs, the history and screen readers
+    // tell the pages apart.
+    let title = match page {
+        Some(Page { title, .. }) if title != SITE_NAME => format!("{title} · {SITE_NAME}"),
+        Some(_) => SITE_NAME.to_string(),
+        None => format!("Page not found · {SITE_NAME}"),
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>"Persistent login"</title>
+                <title>{title}</title>
                 // Rendered on the server only: the page has one title and one
                 // stylesheet, so the browser bundle carries no head management.
                 // `id="leptos"` lets `cargo leptos watch` reload the CSS in place.
@@ -31,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <StartApp options/>
             </head>
             <body>
-                <App/>
+                <App page/>
             </body>
         </html>
     }
@@ -83,46 +94,75 @@ fn StartApp(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// What renders a page.
-pub type Page = fn() -> AnyView;
+/// A page: its path, its title and what renders it.
+#[derive(Clone, Copy)]
+pub struct Page {
+    pub path: &'static str,
+    pub title: &'static str,
+    pub render: fn() -> AnyView,
+}
 
-/// Every page: its path and what renders it. The server answers each of
-/// these paths with the shell around its page (`server::startup` registers
-/// them), and any other path that names no file with "Page not found". The
-/// pages are rendered on the server alone and linked by plain links (a page
-/// load), so no client-side router is needed; nor a server-side one, whose
-/// route tree, built and matched per request, cost a quarter of a page
-/// (BENCHMARKS.md, "Islands").
-pub const PAGES: &[(&str, Page)] = &[
-    ("/", || view! { <LandingPage/> }.into_any()),
-    ("/register", || view! { <RegisterPage/> }.into_any()),
-    ("/login", || view! { <LoginPage/> }.into_any()),
-    ("/dashboard", || view! { <DashboardPage/> }.into_any()),
-    ("/account", || view! { <AccountPage/> }.into_any()),
-    ("/account/activity", || view! { <ActivityPage/> }.into_any()),
-    ("/confirm", || view! { <ConfirmPage/> }.into_any()),
-    ("/email/verify", || view! { <VerifyEmailPage/> }.into_any()),
-    ("/password/forgot", || {
+impl Page {
+    /// The page at `path`, if any.
+    pub fn for_path(path: &str) -> Option<Page> {
+        PAGES.iter().copied().find(|page| page.path == path)
+    }
+}
+
+/// Every page. The server answers each of these paths with the shell
+/// around its page (`server::startup` registers them), and any other path
+/// that names no file with "Page not found". The pages are rendered on the
+/// server alone and linked by plain links (a page load), so no client-side
+/// router is needed; nor a server-side one, whose route tree, built and
+/// matched per request, cost a quarter of a page (BENCHMARKS.md, "Islands").
+pub const PAGES: &[Page] = &[
+    page("/", SITE_NAME, || view! { <LandingPage/> }.into_any()),
+    page("/register", "Create an account", || {
+        view! { <RegisterPage/> }.into_any()
+    }),
+    page("/login", "Sign in", || view! { <LoginPage/> }.into_any()),
+    page("/dashboard", "Dashboard", || {
+        view! { <DashboardPage/> }.into_any()
+    }),
+    page("/account", "Your account", || {
+        view! { <AccountPage/> }.into_any()
+    }),
+    page("/account/activity", "Security activity", || {
+        view! { <ActivityPage/> }.into_any()
+    }),
+    page("/confirm", "Confirm it's you", || {
+        view! { <ConfirmPage/> }.into_any()
+    }),
+    page("/email/verify", "Confirm your email address", || {
+        view! { <VerifyEmailPage/> }.into_any()
+    }),
+    page("/password/forgot", "Forgot your password?", || {
         view! { <ForgotPasswordPage/> }.into_any()
     }),
-    ("/password/reset", || {
+    page("/password/reset", "Choose a new password", || {
         view! { <ResetPasswordPage/> }.into_any()
     }),
-    ("/alerts/not-me", || view! { <NotMeLinkPage/> }.into_any()),
+    page("/alerts/not-me", "This wasn't me", || {
+        view! { <NotMeLinkPage/> }.into_any()
+    }),
 ];
 
-/// The page this request asks for, rendered on the server from the session,
-/// sent whole (so the first HTML is already right and works without
-/// JavaScript); the islands in it are what the browser hydrates.
+const fn page(path: &'static str, title: &'static str, render: fn() -> AnyView) -> Page {
+    Page {
+        path,
+        title,
+        render,
+    }
+}
+
+/// `page`, rendered on the server from the session and sent whole (so the
+/// first HTML is already right and works without JavaScript); "Page not
+/// found" for none. The islands in it are what the browser hydrates.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(page: Option<Page>) -> impl IntoView {
     let user = viewer();
     let shown = user.as_ref().map(|user| user.username.clone());
-    let path = address::path();
-    let page = PAGES
-        .iter()
-        .find(|(page, _)| *page == path)
-        .map_or_else(|| view! { <NotFound/> }.into_any(), |(_, page)| page());
+    let page = page.map_or_else(|| view! { <NotFound/> }.into_any(), |page| (page.render)());
     view! {
         <Nav user/>
         <main>{page}</main>

@@ -179,8 +179,8 @@ pub async fn build(
         let options = leptos_options.clone();
         move || shell(options.clone())
     });
-    for (path, _) in PAGES {
-        router = router.route(path, get(page.clone()));
+    for each in PAGES {
+        router = router.route(each.path, get(page.clone()));
     }
     let router = router
         // Beside the app's own `POST /api/me` (a server function).
