@@ -162,34 +162,36 @@ const fn page(path: &'static str, title: &'static str, render: fn() -> AnyView) 
 pub fn App(page: Option<Page>) -> impl IntoView {
     let user = viewer();
     let shown = user.as_ref().map(|user| user.username.clone());
+    let current = page.map(|page| page.path);
     let page = page.map_or_else(|| view! { <NotFound/> }.into_any(), |page| (page.render)());
     view! {
-        <Nav user/>
+        <Nav user current/>
         <main>{page}</main>
         <TabsInStep shown/>
         <LocalTimes/>
     }
 }
 
+/// The links, the one to `current` (the page's path) marked.
 #[component]
-fn Nav(user: Option<CurrentUser>) -> impl IntoView {
+fn Nav(user: Option<CurrentUser>, current: Option<&'static str>) -> impl IntoView {
     let signed_in = user.map(|user| {
         view! {
             <span class="who" data-testid="nav-user">{user.username}</span>
-            <NavLink href="/dashboard" label="Dashboard"/>
-            <NavLink href="/account" label="Account"/>
+            <NavLink href="/dashboard" label="Dashboard" current/>
+            <NavLink href="/account" label="Account" current/>
             <SignOutButton/>
         }
     });
     let signed_out = signed_in.is_none().then(|| {
         view! {
-            <NavLink href="/login" label="Sign in"/>
-            <NavLink href="/register" label="Create account"/>
+            <NavLink href="/login" label="Sign in" current/>
+            <NavLink href="/register" label="Create account" current/>
         }
     });
     view! {
         <nav>
-            <NavLink href="/" label="Home"/>
+            <NavLink href="/" label="Home" current/>
             {signed_in}
             {signed_out}
         </nav>

@@ -57,10 +57,14 @@ pub fn session_ended() {
     go_to(SESSION_ENDED_PAGE);
 }
 
-/// A link of the navigation, marked `aria-current="page"` while its page is
-/// shown (rendered on the server).
+/// A link of the navigation, marked `aria-current="page"` when it leads to
+/// `current`, the page shown (rendered on the server).
 #[component]
-pub fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
-    let current = (crate::address::path() == href).then_some("page");
-    view! { <a href=href aria-current=current>{label}</a> }
+pub fn NavLink(
+    href: &'static str,
+    label: &'static str,
+    current: Option<&'static str>,
+) -> impl IntoView {
+    let marked = (current == Some(href)).then_some("page");
+    view! { <a href=href aria-current=marked>{label}</a> }
 }

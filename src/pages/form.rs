@@ -6,7 +6,10 @@
 //! back in place: the error under the form, focused, with what was typed
 //! kept; or, done, the page the server names.
 
-use crate::{address::query_value, auth::AppError};
+use crate::{
+    address::query_value,
+    auth::{AppError, FormLimits},
+};
 use leptos::{
     prelude::*,
     server_fn::{error::ServerFnUrlError, ServerFn},
@@ -66,6 +69,12 @@ fn PostForm(action: String, failed: Option<AppError>, children: Children) -> imp
         <form method="post" action=action on:submit=submit>{children()}</form>
         {error_message(move || failed.get())}
     }
+}
+
+/// The label of a field for a new password: `what`, and the shortest the
+/// server takes ("Password (at least 8 characters)").
+pub fn new_password_label(what: &str, limits: FormLimits) -> String {
+    format!("{what} (at least {} characters)", limits.password_min_chars)
 }
 
 /// "Keep me signed in", as every form that signs in asks it (`remember`).

@@ -35,7 +35,7 @@ use crate::{
     auth::{AppError, CurrentUser, Logout},
     session_ui::viewer,
 };
-use form::{error_message, keep_me_signed_in, post_form};
+use form::{error_message, keep_me_signed_in, new_password_label, post_form};
 use leptos::{prelude::*, server_fn::ServerFn};
 
 /// A protected page (one of `routes::PROTECTED_PAGES`): `page` renders it for
@@ -79,8 +79,8 @@ fn unreadable(error: AppError) -> AnyView {
 /// A sensitive action refused outside the re-authentication window: to the
 /// password page `confirm_page` (`/confirm?next=` the page it was on), and
 /// back there after. (A plain form post is redirected there by the server.)
-fn confirm_if_asked<T>(result: Option<Result<T, AppError>>, confirm_page: &str) {
-    if matches!(result, Some(Err(AppError::ReauthRequired))) {
+fn confirm_if_asked(refused: &AppError, confirm_page: &str) {
+    if *refused == AppError::ReauthRequired {
         go_to(confirm_page);
     }
 }

@@ -1,7 +1,7 @@
 //! `/register`: the sign-up form. Signed up, the server sends the browser on
 //! to the dashboard. Rendered on the server.
 
-use super::{keep_me_signed_in, post_form};
+use super::{keep_me_signed_in, new_password_label, post_form};
 use crate::{
     auth::{Register, EMAIL_MAX_CHARS},
     session_ui::form_limits,
@@ -19,7 +19,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <input type="text" name="username" autocomplete="username" required maxlength=limits.username_max_chars/>
             </label>
             <label>
-                {format!("Password (at least {} characters)", limits.password_min_chars)}
+                {new_password_label("Password", limits)}
                 <input type="password" name="password" autocomplete="new-password" required maxlength=limits.password_max_chars/>
             </label>
             <label>

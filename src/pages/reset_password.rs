@@ -5,7 +5,7 @@
 //! every session and token of the account ends and this browser is signed
 //! in, on the dashboard. Rendered on the server.
 
-use super::{keep_me_signed_in, post_form};
+use super::{keep_me_signed_in, new_password_label, post_form};
 use crate::{
     auth::{reset_link, LinkState, ResetPassword},
     routes::FORGOT_PASSWORD_PAGE,
@@ -36,7 +36,7 @@ async fn new_password() -> impl IntoView {
                 // For password managers: whose password this is.
                 <input type="text" name="username" autocomplete="username" value=username hidden/>
                 <label>
-                    {format!("New password (at least {} characters)", limits.password_min_chars)}
+                    {new_password_label("New password", limits)}
                     <input type="password" name="new_password" autocomplete="new-password" required maxlength=limits.password_max_chars/>
                 </label>
                 <label>

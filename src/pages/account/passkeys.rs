@@ -110,10 +110,7 @@ fn AddPasskey() -> impl IntoView {
             match made {
                 Ok(passkey) => go_to(&passkey_added_page(passkey.id)),
                 Err(Failure::Server(refused)) => {
-                    confirm_if_asked(
-                        Some(Err::<(), _>(refused.clone())),
-                        CONFIRM_FOR_ACCOUNT_PAGE,
-                    );
+                    confirm_if_asked(&refused, CONFIRM_FOR_ACCOUNT_PAGE);
                     control.error.set(Some(refused.to_string()));
                 }
                 Err(failure) => control.error.set(failure.message()),

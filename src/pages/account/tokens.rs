@@ -62,9 +62,8 @@ fn Tokens(outstanding: i64, children: Children) -> impl IntoView {
                     }
                 }
                 Err(error) if error.sign_in_again_page().is_some() => session_ended(),
-                Err(_) => {}
+                Err(refused) => confirm_if_asked(refused, CONFIRM_FOR_ACCOUNT_PAGE),
             }
-            confirm_if_asked(Some(answer.clone()), CONFIRM_FOR_ACCOUNT_PAGE);
             made.set(Some(answer));
         });
     };
