@@ -4,7 +4,7 @@
 
 /// Pages only a signed-in user may see: the server redirects anonymous
 /// requests for them, and an open tab leaves them when its session ends.
-pub const PROTECTED_PAGES: &[&str] = &["/dashboard", ACCOUNT_PAGE, ACTIVITY_PAGE, CONFIRM_PAGE];
+pub const PROTECTED_PAGES: &[&str] = &[DASHBOARD_PAGE, ACCOUNT_PAGE, ACTIVITY_PAGE, CONFIRM_PAGE];
 
 /// The signed-in user's security activity (#23).
 pub const ACTIVITY_PAGE: &str = "/account/activity";
@@ -12,8 +12,29 @@ pub const ACTIVITY_PAGE: &str = "/account/activity";
 /// Where "This wasn't me" leads: the password change, which says why.
 pub const AFTER_NOT_ME_PAGE: &str = "/account?not_me=1#password-heading";
 
+/// The signed-in user's home: where a sign-in goes when not told.
+pub const DASHBOARD_PAGE: &str = "/dashboard";
+
+/// Where a sign-up with an email address lands: the dashboard says a link
+/// to verify it is on its way (whether or not another account has the
+/// address: the answer is the same).
+pub const SIGNED_UP_CHECK_INBOX_PAGE: &str = "/dashboard?check_inbox=1";
+
+/// Where the dashboard says this session now outlasts the browser.
+pub const KEPT_PAGE: &str = "/dashboard?kept=1";
+
 /// The sign-in page.
 pub const SIGN_IN_PAGE: &str = "/login";
+
+/// Where signing out lands: the sign-in page, saying so.
+pub const SIGNED_OUT_PAGE: &str = "/login?signed_out=1";
+
+/// Where the account page says the session it was asked to end is signed
+/// out.
+pub const SESSION_SIGNED_OUT_PAGE: &str = "/account?signed_out=session#sessions-heading";
+
+/// Where the account page says every other session is signed out.
+pub const OTHERS_SIGNED_OUT_PAGE: &str = "/account?signed_out=others#sessions-heading";
 
 /// Where a signed-in user enters their password again before a sensitive
 /// action (`?next=` says where to go back to).

@@ -179,5 +179,5 @@ test('the whole flow works with the keyboard alone', async ({ page }) => {
 
   await tabTo(page, page.getByRole('navigation').getByRole('button', { name: 'Sign out' }));
   await page.keyboard.press('Enter');
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 });

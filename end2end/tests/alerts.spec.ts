@@ -79,7 +79,7 @@ test.describe('without JavaScript', () => {
 
     // This browser's first sign-in with the password, then a new one's.
     await page.getByRole('navigation').getByRole('button', { name: 'Sign out' }).click();
-    await expect(page).toHaveURL(/\/login$/);
+    await expect(page).toHaveURL(/\/login\?signed_out=1$/);
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();

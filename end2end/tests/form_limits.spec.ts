@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { hydrated } from './helpers';
 
-// scripts/test.sh serves the suite with PASSWORD_MIN_LENGTH=10, not the
+// scripts/end_to_end.sh serves the suite with PASSWORD_MIN_LENGTH=10, not the
 // default 8, so that a hint written into the page by hand would show.
 const minimum = process.env.PASSWORD_MIN_LENGTH ?? '8';
 const hint = `Password (at least ${minimum} characters)`;

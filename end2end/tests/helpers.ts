@@ -5,6 +5,17 @@ import { join } from 'node:path';
 
 export const PASSWORD = 'correct horse battery';
 
+/**
+ * The site under test at `localhost`: browsers refuse passkeys on an IP
+ * address, so the passkey stories use this (scripts/end_to_end.sh lets the
+ * server accept passkey ceremonies from it).
+ */
+export const PASSKEY_SITE = (() => {
+  const site = new URL(process.env.BASE_URL ?? 'http://127.0.0.1:3000');
+  site.hostname = 'localhost';
+  return site.origin;
+})();
+
 /** A username no other test (or earlier run on the same database) has used. */
 export function uniqueUser(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -43,7 +54,7 @@ export async function signIn(page: Page, username: string, remember: boolean, pa
 export async function signOut(page: Page): Promise<void> {
   await hydrated(page);
   await page.getByRole('navigation').getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 }
 
 /**
@@ -122,7 +133,10 @@ export async function signUpWithAddress(page: Page, username: string): Promise<s
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Email address').fill(address);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page).toHaveURL(/\/dashboard\?check_inbox=1$/);
+  await expect(page.getByTestId('check-inbox')).toHaveText(
+    'Check your inbox: a link to verify your email address is on its way.',
+  );
   return address;
 }
 

@@ -12,8 +12,13 @@ test('the whole sign-up (signed in at once) and sign-in works with JavaScript di
   // Signed in at once, without typing the password again.
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('username')).toHaveText(username);
+  // Signed up without "Keep me signed in": the dashboard asks again.
+  await page.getByRole('button', { name: 'Keep me signed in on this browser' }).click();
+  await expect(page).toHaveURL(/\/dashboard\?kept=1$/);
+  await expect(page.getByTestId('kept')).toBeVisible();
+  await expect(page.getByTestId('remembered')).toHaveText('yes');
   await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill('a wrong password');
@@ -22,6 +27,7 @@ test('the whole sign-up (signed in at once) and sign-in works with JavaScript di
 
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/\/login\?next=\/dashboard$/);
+  await expect(page.getByTestId('sign-in-to-continue')).toHaveText('Sign in to continue to that page.');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Keep me signed in').check();
@@ -30,7 +36,7 @@ test('the whole sign-up (signed in at once) and sign-in works with JavaScript di
   await expect(page.getByTestId('username')).toHaveText(username);
 
   await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/\/login\?next=\/dashboard$/);
 });

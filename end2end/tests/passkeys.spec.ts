@@ -1,9 +1,18 @@
 import { test, expect, type Page } from '@playwright/test';
-import { expectAccessible, hydrated, PASSWORD, register, signOut, uniqueUser, virtualAuthenticator } from './helpers';
+import {
+  expectAccessible,
+  hydrated,
+  PASSKEY_SITE as SITE,
+  PASSWORD,
+  persistentCookies,
+  register,
+  signOut,
+  uniqueUser,
+  virtualAuthenticator,
+} from './helpers';
 
 // Browsers refuse passkeys on an IP address: these stories use the site at
-// localhost, the relying party the app is configured for by default.
-const SITE = 'http://localhost:3000';
+// localhost.
 test.use({ baseURL: SITE });
 
 /** Signs up `username` and adds a passkey on the account page. */
@@ -41,6 +50,19 @@ test('a passkey added on the account page signs in through the autofill, is rena
   await page.getByRole('navigation').getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('username')).toHaveText(username);
+
+  // The autofill signed in before "Keep me signed in" could be ticked: the
+  // dashboard asks, and one click keeps this browser signed in.
+  await expect(page.getByTestId('remembered')).toHaveText('no: ends when the browser closes');
+  expect((await persistentCookies(context)).map((cookie) => cookie.name)).not.toContain('session');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Keep me signed in on this browser' }).click();
+  await expect(page.getByTestId('kept')).toBeVisible();
+  await expect(page.getByTestId('remembered')).toHaveText('yes');
+  await expect(page.getByTestId('keep-signed-in')).toHaveCount(0);
+  expect((await persistentCookies(context)).map((cookie) => cookie.name)).toContain('session');
+  await expectAccessible(page, 'the dashboard after keeping the session');
+
   await page.goto('/account');
   await hydrated(page);
   await expect(section.getByTestId('passkey-last-used')).not.toHaveText('never');
@@ -53,11 +75,11 @@ test('a passkey added on the account page signs in through the autofill, is rena
   await section.getByRole('button', { name: 'Remove' }).click();
   await expect(section.getByTestId('no-passkeys')).toBeVisible();
   await page.getByRole('navigation').getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
   await expect(page.getByTestId('passkey-error')).toHaveText(
     'That passkey could not sign you in. Try again, or use your password.',
   );
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 });
 
 test('the button signs in with a passkey where the browser offers none in the autofill', async ({ page, context }) => {
@@ -73,7 +95,7 @@ test('the button signs in with a passkey where the browser offers none in the au
   const button = page.getByRole('button', { name: 'Sign in with a passkey' });
   await expect(button).toBeEnabled();
   await expect(page.getByTestId('passkey-hint')).toHaveCount(0);
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
   await expectAccessible(page, 'the sign-in page with its passkey button');
 
   await page.getByLabel('Keep me signed in').check();
@@ -160,7 +182,7 @@ test.describe('without JavaScript', () => {
     await expect(section.getByTestId('no-passkeys')).toBeVisible();
 
     await form.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
-    await expect(form).toHaveURL(/\/login$/);
+    await expect(form).toHaveURL(/\/login\?signed_out=1$/);
     await expect(form.getByTestId('passkey-hint')).toHaveText('Signing in with a passkey needs JavaScript.');
     await expect(form.getByRole('button', { name: 'Sign in with a passkey' })).toBeDisabled();
     await withScripts.close();

@@ -4,6 +4,7 @@ import {
   hydrated,
   linkIn,
   mailTo,
+  PASSKEY_SITE,
   signIn,
   signUpWithVerifiedAddress,
   uniqueUser,
@@ -83,7 +84,7 @@ test('without JavaScript: forgot password to signed in', async ({ browser }) => 
 
 test.describe('an intruder with the stolen password', () => {
   // Passkeys need a host name: the intruder works at localhost.
-  test.use({ baseURL: 'http://localhost:3000' });
+  test.use({ baseURL: PASSKEY_SITE });
 
   test('adds a passkey; "This wasn\'t me" and a new password shut it out, and the owner sees it removed', async ({
     browser,

@@ -9,7 +9,8 @@ test('after signing out from the dashboard no page shows the user, not even the 
   await hydrated(page);
 
   await page.getByRole('main').getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+  await expect(page.getByTestId('signed-out')).toHaveText("You're signed out.");
   await expect(page.getByRole('navigation').getByRole('link', { name: 'Sign in' })).toBeVisible();
   await expect(page.getByTestId('nav-user')).toHaveCount(0);
   await expect(page.locator('body')).not.toContainText(username);
@@ -39,7 +40,7 @@ test('a signed-in user opening the home page is greeted, and it follows signing 
   await expect(page.getByTestId('nav-user')).toHaveText(username);
 
   await nav.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
   await expect(page.getByTestId('nav-user')).toHaveCount(0);
   await nav.getByRole('link', { name: 'Home' }).click();
   await expect(main.getByRole('link', { name: 'create an account' })).toBeVisible();

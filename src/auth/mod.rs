@@ -6,12 +6,13 @@
 //!
 //! | endpoint             | fields                                                  | success                         |
 //! |----------------------|---------------------------------------------------------|---------------------------------|
-//! | `POST /api/register` | `username`, `password`, `email`?, `remember=on`?        | redirect to `/dashboard`, signed in |
+//! | `POST /api/register` | `username`, `password`, `email`?, `remember=on`?        | redirect to `/dashboard` (`?check_inbox=1` with `email`), signed in |
 //! | `POST /api/login`    | `username`, `password`, `remember=on`?, `next`?         | redirect to `next` or `/dashboard` |
-//! | `POST /api/logout`   | none                                                    | redirect to `/login`            |
+//! | `POST /api/logout`   | none                                                    | redirect to `/login?signed_out=1` |
 //! | `POST /api/me`       | none                                                    | the current user, or `null`     |
 //! | `POST /api/sessions` | none                                                    | the user's sessions (JSON)      |
-//! | `POST /api/sessions/revoke` | `session` (a handle) or `others=on`              | redirect to `/account`          |
+//! | `POST /api/sessions/revoke` | `session` (a handle) or `others=on`              | redirect to `/account?signed_out=…` |
+//! | `POST /api/sessions/keep` | none                                               | redirect to `/dashboard?kept=1`, the cookie now dated |
 //! | `POST /api/sessions/ended` | none                                              | the sessions ended to make room (JSON `EndedSessions`) |
 //! | `POST /api/password` | `current_password`, `new_password`, `confirm_password`? | redirect to `/account?password_changed=1` |
 //! | `POST /api/confirm`  | `password`, `next`?                                     | redirect to `next` or `/account` |

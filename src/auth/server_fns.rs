@@ -22,7 +22,13 @@ pub async fn register(
     let remember = remember.is_some_and(|value| !value.is_empty());
     let email = email.as_deref();
     cx.answer(ssr::sign_up(&cx, &username, password, email, remember).await)?;
-    ssr::go_on_to("/dashboard");
+    // Given an address (the sign-up accepted it), a link is on its way.
+    let gave_address = email.is_some_and(|email| !email.trim().is_empty());
+    ssr::go_on_to(if gave_address {
+        crate::routes::SIGNED_UP_CHECK_INBOX_PAGE
+    } else {
+        crate::routes::DASHBOARD_PAGE
+    });
     Ok(())
 }
 
@@ -44,7 +50,17 @@ pub async fn login(
 pub async fn logout() -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     cx.answer(ssr::sign_out(&cx).await)?;
-    ssr::go_on_to("/login");
+    ssr::go_on_to(crate::routes::SIGNED_OUT_PAGE);
+    Ok(())
+}
+
+/// Keeps this session signed in after the browser closes ("keep me signed
+/// in", asked after the sign-in).
+#[server(prefix = "/api", endpoint = "sessions/keep")]
+pub async fn keep_signed_in() -> Result<(), AppError> {
+    let cx = ssr::RequestContext::get()?;
+    cx.answer(ssr::keep_signed_in(&cx).await)?;
+    ssr::go_on_to(crate::routes::KEPT_PAGE);
     Ok(())
 }
 
@@ -72,13 +88,19 @@ pub async fn revoke_session(
 ) -> Result<(), AppError> {
     let cx = ssr::RequestContext::get()?;
     let others = others.is_some_and(|value| !value.is_empty());
-    let result = match (session.filter(|handle| !handle.is_empty()), others) {
-        (None, true) => ssr::revoke_other_sessions(&cx).await.map(|_| ()),
-        (Some(handle), false) => ssr::revoke_session(&cx, &handle).await,
-        _ => Err(ssr::AuthError::BadRequest),
+    let (result, done) = match (session.filter(|handle| !handle.is_empty()), others) {
+        (None, true) => (
+            ssr::revoke_other_sessions(&cx).await.map(|_| ()),
+            crate::routes::OTHERS_SIGNED_OUT_PAGE,
+        ),
+        (Some(handle), false) => (
+            ssr::revoke_session(&cx, &handle).await,
+            crate::routes::SESSION_SIGNED_OUT_PAGE,
+        ),
+        _ => (Err(ssr::AuthError::BadRequest), crate::routes::ACCOUNT_PAGE),
     };
     cx.answer(result)?;
-    ssr::go_on_to("/account");
+    ssr::go_on_to(done);
     Ok(())
 }
 
@@ -222,7 +244,7 @@ pub async fn reset_password(
     )
     .await;
     cx.answer(result)?;
-    ssr::go_on_to("/dashboard");
+    ssr::go_on_to(crate::routes::DASHBOARD_PAGE);
     Ok(())
 }
 

@@ -15,17 +15,27 @@ use leptos::prelude::*;
 pub fn LoginPage() -> impl IntoView {
     let limits = form_limits();
     let next = query_value("next").unwrap_or_default();
-    let ended = query_value("ended");
+    // One notice: why this browser is here.
+    let notice = match (query_value("ended"), query_value("signed_out")) {
+        (Some(why), _) => Some((
+            "session-ended",
+            if why == "reused" {
+                AppError::SessionReused.to_string()
+            } else {
+                AppError::SessionEnded.to_string()
+            },
+        )),
+        (None, Some(_)) => Some(("signed-out", "You're signed out.".to_string())),
+        (None, None) if !next.is_empty() => Some((
+            "sign-in-to-continue",
+            "Sign in to continue to that page.".to_string(),
+        )),
+        (None, None) => None,
+    };
     view! {
         <h1>"Sign in"</h1>
-        {ended.map(|why| view! {
-            <p class="notice" role="status" data-testid="session-ended">
-                {if why == "reused" {
-                    AppError::SessionReused.to_string()
-                } else {
-                    AppError::SessionEnded.to_string()
-                }}
-            </p>
+        {notice.map(|(testid, text)| view! {
+            <p class="notice" role="status" data-testid=testid>{text}</p>
         })}
         {post_form::<Login>(view! {
             <label>

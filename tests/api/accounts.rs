@@ -171,7 +171,13 @@ async fn signing_out_everywhere_else_keeps_only_this_browser() {
         .form_post("/api/sessions/revoke", &[("others", "on")])
         .await;
     assert_eq!(response.status(), StatusCode::FOUND);
-    assert_eq!(location(&response).as_deref(), Some("/account"));
+    let back = location(&response).unwrap();
+    assert_eq!(back, "/account?signed_out=others#sessions-heading");
+    let page = here.page(back.split('#').next().unwrap()).await;
+    assert!(
+        page.contains("Every other session is signed out."),
+        "the account page says what was done"
+    );
 
     for browser in &elsewhere {
         assert_eq!(browser.dashboard().await, StatusCode::SEE_OTHER);

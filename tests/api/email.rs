@@ -44,6 +44,11 @@ async fn an_address_given_at_sign_up_is_verified_once_by_its_link_followed_in_a_
     let (app, sink) = app_with_mail().await;
     let registered = app.register_with_email("alice", "Alice@Example.com").await;
     assert_eq!(registered.status(), StatusCode::OK);
+    assert_eq!(
+        location(&registered).as_deref(),
+        Some("/dashboard?check_inbox=1"),
+        "the dashboard says a link is on its way"
+    );
     let mail = sink.wait_for("Alice@Example.com", 1).await.remove(0);
     assert_eq!(mail.subject, "Confirm your email address");
     let link = mail.link_to(VERIFY_PAGE).unwrap();

@@ -1,6 +1,6 @@
 use crate::helpers::{
-    cookie_attributes, location, session_set_cookie, spawn_app, spawn_app_with, test_settings,
-    PASSWORD,
+    cookie_attributes, handle_of, location, session_set_cookie, spawn_app, spawn_app_with,
+    test_settings, Browser, PASSWORD,
 };
 use reqwest::StatusCode;
 use std::sync::Arc;
@@ -209,4 +209,63 @@ async fn a_one_megabyte_password_is_refused_before_any_work() {
     let response = app.login("alice", &huge, false).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// "Keep me signed in" asked after the sign-in (a passkey picked from the
+/// autofill signs in before the box can be ticked): the dashboard offers it,
+/// and taking it dates this browser's cookie for the same session.
+#[tokio::test]
+async fn a_browser_session_can_be_kept_signed_in_afterwards() {
+    let app = spawn_app().await;
+    let browser = Browser::new(&app, "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0");
+    let signed_up = browser
+        .post(
+            "/api/register",
+            &[("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_up.status(), StatusCode::OK);
+    let handle = handle_of(&browser.sessions().await, true);
+    let dashboard = browser.page("/dashboard").await;
+    assert!(
+        dashboard.contains(r#"data-testid="keep-signed-in""#),
+        "offered"
+    );
+    assert!(dashboard.contains("no: ends when the browser closes"));
+
+    let kept = browser.form_post("/api/sessions/keep", &[]).await;
+    assert_eq!(kept.status(), StatusCode::FOUND);
+    assert_eq!(location(&kept).as_deref(), Some("/dashboard?kept=1"));
+    let cookie = session_set_cookie(&kept, "session").expect("the cookie is sent again");
+    let max_age: i64 = cookie_attributes(&cookie)
+        .iter()
+        .find_map(|a| a.strip_prefix("max-age=").map(str::to_string))
+        .expect("a dated cookie now")
+        .parse()
+        .unwrap();
+    assert!((86_300..=86_400).contains(&max_age), "one day: {max_age}");
+
+    let sessions = browser.sessions().await;
+    assert_eq!(sessions.len(), 1, "the same session, not a second one");
+    assert_eq!(handle_of(&sessions, true), handle);
+    assert_eq!(sessions[0]["remembered"], true, "{sessions:?}");
+    let dashboard = browser.page("/dashboard?kept=1").await;
+    assert!(dashboard.contains(r#"data-testid="kept""#), "told");
+    assert!(
+        !dashboard.contains(r#"data-testid="keep-signed-in""#),
+        "no longer offered"
+    );
+
+    // Asked again (a second tab), nothing changes; asked with no session,
+    // the answer says so.
+    assert_eq!(
+        browser.post("/api/sessions/keep", &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(browser.sessions().await.len(), 1);
+    let stranger = Browser::new(&app, "curl/8");
+    assert_eq!(
+        stranger.post("/api/sessions/keep", &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -10,7 +10,7 @@ async fn sign_out_deletes_the_session_so_a_copied_cookie_opens_nothing() {
 
     let response = app.logout().await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(location(&response).as_deref(), Some("/login"));
+    assert_eq!(location(&response).as_deref(), Some("/login?signed_out=1"));
     let cleared = session_set_cookie(&response, "session").expect("cookie cleared");
     assert!(
         cleared.to_ascii_lowercase().contains("max-age=0"),

@@ -204,7 +204,10 @@ async fn without_javascript_a_sensitive_form_leads_to_confirm_and_back_to_the_pa
         .form_post("/api/sessions/revoke", &[("others", "on")])
         .await;
     assert_eq!(done.status(), StatusCode::FOUND);
-    assert_eq!(location(&done).as_deref(), Some("/account"));
+    assert_eq!(
+        location(&done).as_deref(),
+        Some("/account?signed_out=others#sessions-heading")
+    );
     assert_ne!(phone.dashboard().await, StatusCode::OK);
 
     // `next` leads only to a path on this site.

@@ -61,7 +61,10 @@ async fn cross_origin_posts_are_refused_with_403() {
         .await
         .unwrap();
     assert_eq!(same_origin.status(), StatusCode::OK);
-    assert_eq!(location(&same_origin).as_deref(), Some("/login"));
+    assert_eq!(
+        location(&same_origin).as_deref(),
+        Some("/login?signed_out=1")
+    );
 }
 
 #[tokio::test]

@@ -73,6 +73,22 @@ pub async fn live_sessions(
         .collect())
 }
 
+/// Keeps this session signed in after the browser closes, asked after the
+/// sign-in: a passkey picked from the autofill signs in before the box can
+/// be ticked, and anyone may have forgotten it. Not a sensitive action: the
+/// server's idle timeout and cap are the same either way, so only this
+/// browser's cookie lasts longer. Already kept, nothing changes.
+pub async fn keep_signed_in(cx: &RequestContext) -> Result<(), AuthError> {
+    let signed_in = cx.require_signed_in()?;
+    if signed_in.remember {
+        return Ok(());
+    }
+    session::keep(&cx.session, &cx.state.policy, signed_in).await?;
+    let client = cx.client_address();
+    tracing::info!(target: "audit", event = "session_kept", user_id = signed_in.user_id, client, outcome = "success");
+    Ok(())
+}
+
 /// Ends one of the user's sessions by its handle. Ending this very session
 /// signs out here; ending another is a sensitive action, as ending them all
 /// is (an intruder holding a session must not sign the owner's devices out

@@ -30,8 +30,8 @@ mod validation;
 
 pub use crate::clock::Clock;
 pub use accounts::{
-    change_password, ended_sessions, list_sessions, live_sessions, not_me, revoke_other_sessions,
-    revoke_session, sign_out_everywhere, SignedOutEverywhere,
+    change_password, ended_sessions, keep_signed_in, list_sessions, live_sessions, not_me,
+    revoke_other_sessions, revoke_session, sign_out_everywhere, SignedOutEverywhere,
 };
 pub use devices::device_cookie;
 pub use error::{AuthError, OUTAGE_RETRY_AFTER_SECS};

@@ -169,6 +169,23 @@ pub async fn renew(
     Ok(())
 }
 
+/// Keeps this session past the browser's closing, as "keep me signed in"
+/// would have at sign-in: the same record and id, now with a dated cookie.
+/// The server's idle timeout and cap stay as they were.
+pub async fn keep(
+    session: &Session,
+    policy: &SessionPolicy,
+    state: &SignedIn,
+) -> Result<SignedIn, tower_sessions::session::Error> {
+    let state = SignedIn {
+        remember: true,
+        ..state.clone()
+    };
+    session.insert(SIGNED_IN_KEY, &state).await?;
+    session.set_expiry(Some(policy.expiry(&state)));
+    Ok(state)
+}
+
 /// Ends the session: the record is deleted on the server and the cookie cleared.
 pub async fn end(session: &Session) -> Result<(), tower_sessions::session::Error> {
     session.flush().await

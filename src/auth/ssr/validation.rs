@@ -18,7 +18,7 @@ use precis_profiles::{UsernameCaseMapped, UsernameCasePreserved};
 use unicode_normalization::UnicodeNormalization;
 
 /// Where a user goes after sign-in when `next` is missing or not a local path.
-pub const DEFAULT_AFTER_SIGN_IN: &str = "/dashboard";
+pub const DEFAULT_AFTER_SIGN_IN: &str = crate::routes::DASHBOARD_PAGE;
 
 #[derive(Clone, Copy, Debug)]
 pub struct PasswordRules {

@@ -2,6 +2,7 @@
 //! this one), and the sessions the server ended to make room.
 
 use crate::{
+    address::query_value,
     auth::{AppError, EndedSessions, RevokeSession, SessionInfo},
     pages::{post_form, unreadable, Moment, SignOutButton},
 };
@@ -24,9 +25,19 @@ pub(super) fn sessions(sessions: Result<Vec<SessionInfo>, AppError>) -> impl Int
     view! {
         <section aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Where you are signed in"</h2>
+            {signed_out_notice()}
             {list.unwrap_or_else(unreadable)}
         </section>
     }
+}
+
+/// What the session list's last action did, from the page's address.
+fn signed_out_notice() -> Option<impl IntoView> {
+    let text = match query_value("signed_out")?.as_str() {
+        "others" => "Every other session is signed out.",
+        _ => "That session is signed out.",
+    };
+    Some(view! { <p class="notice" role="status" data-testid="sessions-signed-out">{text}</p> })
 }
 
 fn session_item(session: SessionInfo) -> impl IntoView {

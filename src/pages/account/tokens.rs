@@ -130,7 +130,10 @@ fn NewToken(answer: TokenAnswer) -> impl IntoView {
                 <span role="status">" Copied."</span>
             </Show>
             <p>"Try it:"</p>
-            <pre><code data-testid="token-command">{command}</code></pre>
+            // It scrolls sideways: focusable, so that the keyboard can scroll it.
+            <pre tabindex="0" aria-label="Example command" data-testid="token-example">
+                <code data-testid="token-command">{command}</code>
+            </pre>
         </div>
     }
 }

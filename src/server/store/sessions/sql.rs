@@ -51,7 +51,8 @@ const UPDATE_EXISTING: &str = "UPDATE tower_sessions SET data = $2, expiry_date 
 const INDEX_SESSION: &str = "INSERT INTO user_sessions \
      (session_id, handle, user_id, device, client, remember, signed_in_at, last_seen) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-     ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen";
+     ON CONFLICT (session_id) DO UPDATE \
+     SET last_seen = excluded.last_seen, remember = excluded.remember";
 
 pub(super) const LIST_SESSIONS: &str =
     "SELECT s.handle, s.device, s.client, s.remember, s.signed_in_at, s.last_seen \
