@@ -3,7 +3,8 @@
 //! resolved to the file that defines it, and each such edge must go from a
 //! higher layer to a lower one, stay inside its layer, or end at a shared
 //! leaf. Adding a back edge (the store importing the auth rules, a page
-//! importing the app shell) fails this test and names the line.
+//! importing the app shell) fails this test and names the line. And no files
+//! import one another in a cycle, inside one folder or across folders.
 //!
 //! The layers, top to bottom (README, "How the code is laid out"):
 //! entry → server → app shell → pages → session UI → auth → auth rules →
@@ -250,8 +251,9 @@ fn reexports(code: &str) -> Vec<String> {
     out
 }
 
-#[test]
-fn every_import_points_down_the_layers() {
+/// Every import edge of `src/`: the naming file, the file defining what it
+/// names (through facades), and the path as written.
+fn import_edges() -> Vec<(String, String, String)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut names = Vec::new();
     rust_files(&root, &root, &mut names);
@@ -284,7 +286,7 @@ fn every_import_points_down_the_layers() {
         }
     }
 
-    let mut back_edges = BTreeSet::new();
+    let mut edges = Vec::new();
     for file in &names {
         let code = code_only(&fs::read_to_string(root.join(file)).unwrap());
         let module = if file == "main.rs" {
@@ -292,7 +294,6 @@ fn every_import_points_down_the_layers() {
         } else {
             module_of(file)
         };
-        let from = layer_of(file);
         for path in named_paths(&code) {
             let Some(mut target) = resolve(&path, &module, &files) else {
                 continue;
@@ -322,13 +323,56 @@ fn every_import_points_down_the_layers() {
                     target = defined.clone();
                 }
             }
-            if &target == file {
-                continue;
+            if &target != file {
+                edges.push((file.clone(), target, path));
             }
-            let to = layer_of(&target);
-            if !allowed(from, to) {
-                back_edges.insert(format!("{file} ({from}) -> {target} ({to}): `{path}`"));
+        }
+    }
+    edges
+}
+
+/// The groups of files that reach one another through imports (the cycles),
+/// each sorted, with the edges inside it.
+fn cycles(edges: &[(String, String, String)]) -> Vec<Vec<String>> {
+    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (from, to, _) in edges {
+        graph.entry(from).or_default().insert(to);
+    }
+    let reach = |start: &str| {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![start];
+        while let Some(file) = stack.pop() {
+            for next in graph.get(file).into_iter().flatten() {
+                if seen.insert(*next) {
+                    stack.push(next);
+                }
             }
+        }
+        seen
+    };
+    let reached: BTreeMap<&str, BTreeSet<&str>> =
+        graph.keys().map(|file| (*file, reach(file))).collect();
+    let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
+    for (file, from_here) in &reached {
+        let group: Vec<String> = from_here
+            .iter()
+            .filter(|other| reached.get(*other).is_some_and(|back| back.contains(file)))
+            .map(|other| other.to_string())
+            .collect();
+        if group.len() > 1 {
+            groups.insert(group);
+        }
+    }
+    groups.into_iter().collect()
+}
+
+#[test]
+fn every_import_points_down_the_layers() {
+    let mut back_edges = BTreeSet::new();
+    for (file, target, path) in import_edges() {
+        let (from, to) = (layer_of(&file), layer_of(&target));
+        if !allowed(from, to) {
+            back_edges.insert(format!("{file} ({from}) -> {target} ({to}): `{path}`"));
         }
     }
     assert!(
@@ -336,6 +380,41 @@ fn every_import_points_down_the_layers() {
         "imports against the layers:\n{}",
         back_edges.into_iter().collect::<Vec<_>>().join("\n")
     );
+}
+
+/// No import cycle, inside a folder or across folders: files that need one
+/// another are one concern split in two, or a library and its user tangled.
+#[test]
+fn no_files_import_one_another_in_a_cycle() {
+    let edges = import_edges();
+    let found = cycles(&edges);
+    let described: Vec<String> = found
+        .iter()
+        .map(|group| {
+            let inside: BTreeSet<String> = edges
+                .iter()
+                .filter(|(from, to, _)| group.contains(from) && group.contains(to))
+                .map(|(from, to, path)| format!("  {from} -> {to}: `{path}`"))
+                .collect();
+            let inside: Vec<String> = inside.into_iter().collect();
+            format!("{}\n{}", group.join(", "), inside.join("\n"))
+        })
+        .collect();
+    assert!(found.is_empty(), "import cycles:\n{}", described.join("\n"));
+}
+
+#[test]
+fn the_checker_sees_a_cycle() {
+    let edge = |from: &str, to: &str| (from.to_string(), to.to_string(), String::new());
+    let edges = [
+        edge("a.rs", "b.rs"),
+        edge("b.rs", "c.rs"),
+        edge("c.rs", "a.rs"),
+        edge("c.rs", "d.rs"),
+        edge("e.rs", "d.rs"),
+    ];
+    assert_eq!(cycles(&edges), [["a.rs", "b.rs", "c.rs"]]);
+    assert!(cycles(&edges[3..]).is_empty());
 }
 
 #[test]

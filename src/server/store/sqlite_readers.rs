@@ -138,7 +138,9 @@ fn is_busy(error: &rusqlite::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    // This file's items, named from the crate: `super` reads as the store's
+    // `mod.rs` to the import-cycle check.
+    use crate::server::store::sqlite_readers::*;
 
     fn database() -> (tempfile::TempDir, PathBuf, Connection) {
         let folder = tempfile::tempdir().unwrap();
