@@ -61,13 +61,14 @@ impl Settings {
     /// named.
     pub fn relying_party(&self) -> Result<RelyingParty, ConfigError> {
         let webauthn = &self.webauthn;
-        RelyingParty::new(&webauthn.rp_id, &webauthn.origin_list(), &webauthn.rp_name)
-            .map(|party| {
-                party
-                    .with_max_per_user(webauthn.max_per_user)
-                    .with_cookie(ceremony_cookie(&self.cookie.name, self.cookie.secure))
-            })
-            .map_err(ConfigError::Invalid)
+        RelyingParty::new(
+            &webauthn.rp_id,
+            &webauthn.origin_list(),
+            &webauthn.rp_name,
+            webauthn.max_per_user,
+            ceremony_cookie(&self.cookie.name, self.cookie.secure),
+        )
+        .map_err(ConfigError::Invalid)
     }
 
     /// How long the security activity is kept.
