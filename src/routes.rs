@@ -97,3 +97,63 @@ pub const PASSKEYS_SAVED_PAGE: &str = "/account?passkeys_saved=1#passkeys-headin
 pub fn passkey_added_page(id: i64) -> String {
     format!("/account?passkey_added={id}#passkeys-heading")
 }
+
+/// Whether `path` is a path on this site, safe to send a browser on to: not
+/// another host (`//evil`, `/\evil`, their escaped forms), no control
+/// characters or spaces, at most 2,048 bytes.
+pub fn is_local_path(path: &str) -> bool {
+    path.len() <= 2048
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.bytes().all(|byte| byte.is_ascii_graphic())
+        && !path.to_ascii_lowercase().starts_with("/%2f")
+        && !path.to_ascii_lowercase().starts_with("/%5c")
+}
+
+/// `/confirm` for the sensitive action whose server function is at
+/// `action`, then back to `back` (a path on this site).
+pub fn confirm_page(action: &str, back: &str) -> String {
+    with_next(&format!("{CONFIRM_PAGE}?for={}", escaped(action)), back)
+}
+
+/// `page` (which may have a query already) with `next=<target>` added, the
+/// target escaped: where to go once that page is done.
+pub fn with_next(page: &str, target: &str) -> String {
+    let separator = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{separator}next={}", escaped(target))
+}
+
+/// `text` as a query value: every byte but letters, digits and `-._~/` as
+/// `%XX`.
+fn escaped(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_next_page_travels_escaped() {
+        assert_eq!(
+            with_next("/confirm", "/account?x=1&y#z"),
+            "/confirm?next=/account%3Fx%3D1%26y%23z"
+        );
+        assert_eq!(
+            with_next("/login?ended=1", "/account"),
+            "/login?ended=1&next=/account"
+        );
+        assert_eq!(
+            confirm_page("/api/account/delete", "/account"),
+            "/confirm?for=/api/account/delete&next=/account"
+        );
+    }
+}

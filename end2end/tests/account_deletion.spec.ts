@@ -69,11 +69,25 @@ test('outside the window, deleting asks for the password first, then comes back'
   await expect(page.getByTestId('not-confirmed')).toBeVisible();
 
   await deleteAccount(page, username);
-  await expect(page).toHaveURL(/\/confirm\?next=(\/|%2F)account$/);
+  await expect(page).toHaveURL(/\/confirm\?for=\/api\/account\/delete&next=\/account$/);
+  await expect(page.getByTestId('confirm-what')).toHaveText(
+    'Deleting your account needs your password again: a signed-in browser alone is not enough.',
+  );
+  // A way back, which changes nothing.
+  await page.getByRole('link', { name: 'Go back without confirming' }).click();
+  await expect(page).toHaveURL(/\/account#deletion-heading$/);
+  await expect(page.getByTestId('username')).toHaveText(username);
+  await expect(page.getByTestId('not-confirmed')).toBeVisible();
+
+  await hydrated(page);
+  await deleteAccount(page, username);
+  await expect(page).toHaveURL(/\/confirm\?for=\/api\/account\/delete&next=\/account$/);
   await hydrated(page);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  // Back at the deletion form.
+  await expect(page).toHaveURL(/\/account#deletion-heading$/);
+  await expect(page.getByTestId('delete-username')).toBeInViewport();
   await expect(page.getByTestId('confirmed')).toBeVisible();
   await deleteAccount(page, username);
   await expect(page).toHaveURL(/\/\?deleted=1$/);

@@ -147,12 +147,15 @@ test('a sensitive action outside the window: adding a passkey asks for the passw
   await page.getByTestId('end-confirmation').click();
   await expect(page.getByTestId('not-confirmed')).toBeVisible();
   await page.getByTestId('passkeys').getByRole('button', { name: 'Add a passkey' }).click();
-  await expect(page).toHaveURL(/\/confirm\?next=(\/|%2F)account$/);
+  await expect(page).toHaveURL(/\/confirm\?for=\/api\/passkeys\/new&next=\/account$/);
   // The confirmation page itself, not the account page still on screen.
   await expect(page.getByTestId('confirm-username')).toHaveValue(username);
+  await expect(page.getByTestId('confirm-what')).toHaveText(
+    'Adding a passkey needs your password again: a signed-in browser alone is not enough.',
+  );
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('main').getByRole('button', { name: 'Confirm' }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/account#passkeys-heading$/);
   await expect(page.getByTestId('confirmed')).toBeVisible();
   await page.getByTestId('passkeys').getByRole('button', { name: 'Add a passkey' }).click();
   await expect(page.getByTestId('passkey-added')).toBeVisible();

@@ -12,12 +12,33 @@ async function endWindow(page: Page): Promise<void> {
   await expect(page.getByTestId('not-confirmed')).toBeVisible();
 }
 
-async function confirmHere(page: Page, username: string): Promise<void> {
-  await expect(page).toHaveURL(/\/confirm\?next=(\/|%2F)account$/);
+/** A sensitive action's part of the account page. */
+interface Action {
+  what: string;
+  section: string;
+}
+const CREATE_TOKEN: Action = { what: 'Creating an API token', section: 'tokens-heading' };
+const REVOKE_TOKENS: Action = { what: 'Revoking your API tokens', section: 'tokens-heading' };
+
+/**
+ * On `/confirm` for `action` (none: the account page's "Confirm now"): the
+ * page names it, then the password leads back to its form.
+ */
+async function confirmHere(page: Page, username: string, action?: Action): Promise<void> {
+  if (action) {
+    await expect(page).toHaveURL(/\/confirm\?for=\/api\/[a-z\/-]+&next=\/account$/);
+    await expect(page.getByTestId('confirm-what')).toHaveText(
+      `${action.what} needs your password again: a signed-in browser alone is not enough.`,
+    );
+  } else {
+    await expect(page).toHaveURL(/\/confirm\?next=(\/|%2F)account$/);
+  }
+  const back = action ? `/account#${action.section}` : '/account';
+  await expect(page.getByTestId('confirm-back')).toHaveAttribute('href', back);
   await expect(page.getByTestId('confirm-username')).toHaveValue(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(new RegExp(`${back}$`));
   await expect(page.getByTestId('confirmed')).toBeVisible();
 }
 
@@ -37,7 +58,7 @@ test('act, confirm the password, come back and act', async ({ page }) => {
   await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByRole('alert')).toHaveText('The current password is not correct.');
   await page.getByLabel('Password').fill('');
-  await confirmHere(page, username);
+  await confirmHere(page, username, CREATE_TOKEN);
 
   await page.getByTestId('create-token').click();
   await expect(page.getByTestId('new-token')).toBeVisible();
@@ -67,7 +88,7 @@ test.describe('without JavaScript', () => {
     await page.goto('/account');
     await endWindow(page);
     await page.getByTestId('revoke-tokens').click();
-    await confirmHere(page, username);
+    await confirmHere(page, username, REVOKE_TOKENS);
     await page.getByTestId('revoke-tokens').click();
     await expect(page).toHaveURL(/\/account$/);
     await expect(page.getByTestId('token-count')).toHaveText('No token is outstanding.');

@@ -48,8 +48,8 @@
 //! `/login?ended=1`. Creating a token, revoking them and signing out
 //! everywhere else are sensitive: outside the re-authentication window they
 //! answer 403 `reauth_required`, change nothing, and send the browser to
-//! `/confirm?next=<the page>`. Adding, renaming and removing a passkey are
-//! sensitive too. `GET /api/me` (a bearer token or the session) is a plain
+//! `/confirm?for=<the action's path>&next=<the page>`; that page names
+//! the action and leads back to its form (`sensitive`). Adding, renaming and removing a passkey are sensitive too. `GET /api/me` (a bearer token or the session) is a plain
 //! handler in `server::api`.
 //!
 //! The server functions (`server_fns`) are each a few lines over `ssr`, where
@@ -58,6 +58,7 @@
 
 mod error;
 mod password;
+mod sensitive;
 mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -65,6 +66,7 @@ mod types;
 
 pub use error::{AppError, InvalidInput};
 pub use password::Password;
+pub use sensitive::{SensitiveAction, SENSITIVE_ACTIONS};
 pub use server_fns::*;
 pub use types::{
     ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EmailStatus, EndedSessionInfo,

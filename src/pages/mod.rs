@@ -76,11 +76,15 @@ fn unreadable(error: AppError) -> AnyView {
     view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
 }
 
-/// A sensitive action refused outside the re-authentication window: to the
-/// password page `confirm_page` (`/confirm?next=` the page it was on), and
-/// back there after. (A plain form post is redirected there by the server.)
-fn confirm_if_asked(refused: &AppError, confirm_page: &str) {
+/// A sensitive action (its server function at `action`) refused outside
+/// the re-authentication window: to `/confirm`, which names it, and back to
+/// this page's form after. (A plain form post is redirected there by the
+/// server.)
+fn confirm_if_asked(refused: &AppError, action: &str) {
     if *refused == AppError::ReauthRequired {
-        go_to(confirm_page);
+        go_to(&crate::routes::confirm_page(
+            action,
+            &crate::address::path(),
+        ));
     }
 }

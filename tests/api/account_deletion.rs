@@ -135,7 +135,22 @@ async fn deleting_needs_the_window_and_the_right_name_and_a_form_goes_home_after
         .form_post("/api/account/delete", &[("username", "alice")])
         .await;
     assert_eq!(form.status(), StatusCode::FOUND);
-    assert_eq!(location(&form).as_deref(), Some("/confirm?next=/account"));
+    assert_eq!(
+        location(&form).as_deref(),
+        Some("/confirm?for=/api/account/delete&next=/account")
+    );
+    let page = laptop
+        .page("/confirm?for=/api/account/delete&next=/account")
+        .await;
+    assert!(
+        page.contains("Deleting your account needs your password again"),
+        "the page names the action"
+    );
+    assert!(
+        page.contains(r##"href="/account#deletion-heading""##)
+            && page.contains(r##"name="next" value="/account#deletion-heading""##),
+        "and leads back to the deletion form, confirmed or not"
+    );
     assert_eq!(laptop.dashboard().await, StatusCode::OK, "nothing changed");
     assert_eq!(app.bearer_status(&token).await, StatusCode::OK);
 

@@ -277,7 +277,7 @@ async fn this_wasnt_me_ends_every_other_session_and_token_and_leads_to_the_passw
     assert_eq!(refused.status(), StatusCode::FOUND);
     assert_eq!(
         location(&refused).as_deref(),
-        Some("/confirm?next=/account")
+        Some("/confirm?for=/api/activity/not-me&next=/account")
     );
     assert_eq!(thief.dashboard().await, StatusCode::OK, "nothing changed");
     let confirmed = laptop.post("/api/confirm", &[("password", PASSWORD)]).await;

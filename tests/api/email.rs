@@ -210,7 +210,10 @@ async fn the_verified_address_stays_until_a_new_one_is_proven_and_changing_it_is
     let no_js = browser
         .form_post("/api/email", &[("email", "third@example.com")])
         .await;
-    assert_eq!(location(&no_js).as_deref(), Some("/confirm?next=/account"));
+    assert_eq!(
+        location(&no_js).as_deref(),
+        Some("/confirm?for=/api/email&next=/account")
+    );
 }
 
 #[tokio::test]

@@ -51,10 +51,10 @@ async fn alice_on_two_devices(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
 /// and the browser sent to `/confirm`.
 async fn assert_refused(response: Response, what: &str) {
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "{what}");
-    assert_eq!(
-        location(&response).as_deref(),
-        Some("/confirm?next=/account"),
-        "{what}"
+    let to = location(&response).unwrap_or_default();
+    assert!(
+        to.starts_with("/confirm?for=/api/") && to.ends_with("&next=/account"),
+        "{what}: to /confirm for this action, then back: {to}"
     );
     assert_eq!(code(response).await, "reauth_required", "{what}");
 }
@@ -183,12 +183,15 @@ async fn without_javascript_a_sensitive_form_leads_to_confirm_and_back_to_the_pa
     assert_eq!(refused.status(), StatusCode::FOUND);
     assert_eq!(
         location(&refused).as_deref(),
-        Some("/confirm?next=/account")
+        Some("/confirm?for=/api/sessions/revoke&next=/account")
     );
     assert_eq!(phone.dashboard().await, StatusCode::OK, "nothing changed");
 
     // The page names the user, who only types the password.
-    let page = laptop.page("/confirm?next=/account").await;
+    let page = laptop
+        .page("/confirm?for=/api/sessions/revoke&next=/account")
+        .await;
+    assert!(page.contains("Signing out your other sessions needs your password"));
     assert!(page.contains("Confirm it"), "{page}");
     assert!(page.contains("value=\"alice\""), "{page}");
     let confirmed = laptop

@@ -40,9 +40,7 @@ pub use password::{HashingPolicy, PasswordHasher, PasswordParams};
 pub use session::{Origin, SessionPolicy, SignedIn, SIGNED_IN_KEY};
 pub use throttle::{Limit, ThrottleRules};
 pub use user_agent::describe as describe_device;
-pub use validation::{
-    parse_username, referring_path, safe_next, safe_return, with_next, PasswordRules,
-};
+pub use validation::{parse_username, referring_path, safe_next, safe_return, PasswordRules};
 
 use super::{AppError, CurrentUser};
 use crate::server::store::Database;
@@ -163,7 +161,10 @@ impl RequestContext {
                     .as_deref()
                     .and_then(referring_path)
                     .unwrap_or_else(|| crate::routes::ACCOUNT_PAGE.to_string());
-                leptos_axum::redirect(&with_next(crate::routes::CONFIRM_PAGE, &back));
+                let action = use_context::<Parts>()
+                    .map(|parts| parts.uri.path().to_string())
+                    .unwrap_or_default();
+                leptos_axum::redirect(&crate::routes::confirm_page(&action, &back));
             }
             public
         })

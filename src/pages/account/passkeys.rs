@@ -7,13 +7,14 @@
 use crate::{
     address::{go_to, query_value},
     auth::{
-        add_passkey, AppError, PasskeyInfo, RemovePasskey, RenamePasskey, PASSKEY_NAME_MAX_CHARS,
+        add_passkey, AddPasskey, AppError, PasskeyInfo, RemovePasskey, RenamePasskey,
+        PASSKEY_NAME_MAX_CHARS,
     },
     pages::{confirm_if_asked, post_form, unreadable, Moment},
     passkeys::{self, Control, ControlMessages, Failure},
-    routes::{passkey_added_page, CONFIRM_FOR_ACCOUNT_PAGE},
+    routes::passkey_added_page,
 };
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{prelude::*, server_fn::ServerFn, task::spawn_local};
 
 pub(super) fn passkeys(passkeys: Result<Vec<PasskeyInfo>, AppError>) -> impl IntoView {
     let just_added = query_value("passkey_added").and_then(|id| id.parse::<i64>().ok());
@@ -110,7 +111,7 @@ fn AddPasskey() -> impl IntoView {
             match made {
                 Ok(passkey) => go_to(&passkey_added_page(passkey.id)),
                 Err(Failure::Server(refused)) => {
-                    confirm_if_asked(&refused, CONFIRM_FOR_ACCOUNT_PAGE);
+                    confirm_if_asked(&refused, AddPasskey::PATH);
                     control.error.set(Some(refused.to_string()));
                 }
                 Err(failure) => control.error.set(failure.message()),

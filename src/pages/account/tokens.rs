@@ -4,12 +4,13 @@
 //! password change revoke them too.
 
 use crate::{
-    auth::{count_tokens, create_token, AppError, RevokeTokens, TokenAnswer, TokenLifetime},
+    auth::{
+        count_tokens, create_token, AppError, CreateToken, RevokeTokens, TokenAnswer, TokenLifetime,
+    },
     pages::{confirm_if_asked, error_message, post_form, unreadable},
-    routes::CONFIRM_FOR_ACCOUNT_PAGE,
     session_ui::session_ended,
 };
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{prelude::*, server_fn::ServerFn, task::spawn_local};
 
 pub(super) fn api_tokens(
     outstanding: Result<i64, AppError>,
@@ -62,7 +63,7 @@ fn Tokens(outstanding: i64, children: Children) -> impl IntoView {
                     }
                 }
                 Err(error) if error.sign_in_again_page().is_some() => session_ended(),
-                Err(refused) => confirm_if_asked(refused, CONFIRM_FOR_ACCOUNT_PAGE),
+                Err(refused) => confirm_if_asked(refused, CreateToken::PATH),
             }
             made.set(Some(answer));
         });

@@ -7,11 +7,11 @@ use crate::{
     auth::{
         ssr::{
             session::{self, ReusedSession},
-            with_next, AuthService, SignedIn,
+            AuthService, SignedIn,
         },
         AppError,
     },
-    routes::{PROTECTED_PAGES, SESSION_REUSED_PAGE, SIGN_IN_PAGE},
+    routes::{with_next, PROTECTED_PAGES, SESSION_REUSED_PAGE, SIGN_IN_PAGE},
     server::store::SessionFault,
 };
 use axum::{
