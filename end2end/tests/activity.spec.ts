@@ -29,7 +29,9 @@ test('a sign-in from another browser shows as a new device, and "This wasn\'t me
 
   await page.getByTestId('not-me').click();
   await expect(page).toHaveURL(/\/account\?not_me=1#password-heading$/);
-  await expect(page.getByTestId('not-me-done')).toBeVisible();
+  // Where the user can see it: what was done, and the new password's form.
+  await expect(page.getByTestId('not-me-done')).toBeInViewport();
+  await expect(page.getByLabel('Current password')).toBeInViewport();
   await expect(page.getByTestId('session')).toHaveCount(1);
   await otherPage.goto('/dashboard');
   await expect(otherPage).toHaveURL(/\/login\?next=/);

@@ -45,6 +45,11 @@ test('a sign-in from a new phone is mailed, and its link signs the phone out and
   await expect(reader).toHaveURL(/\/alerts\/not-me$/);
   await hydrated(reader);
   await expect(reader.getByTestId('not-me-username')).toHaveText(username);
+  // The sign-in the alert was about: the device, the address and when, in
+  // the reader's own time.
+  await expect(reader.getByTestId('not-me-device')).toHaveText('Safari on iPhone');
+  await expect(reader.getByTestId('not-me-client')).toHaveText('127.0.0.1');
+  await expect(reader.getByTestId('not-me-at')).toHaveAttribute('datetime', /^\d{4}-\d\d-\d\dT/);
   await expectAccessible(reader, 'this was not me');
   await reader.getByTestId('not-me-confirm').click();
   await expect(reader).toHaveURL(/\/password\/reset$/);

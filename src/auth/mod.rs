@@ -70,7 +70,7 @@ pub use sensitive::{SensitiveAction, SENSITIVE_ACTIONS};
 pub use server_fns::*;
 pub use types::{
     ActivityEvent, ActivityKind, ActivityPage, CurrentUser, EmailStatus, EndedSessionInfo,
-    EndedSessions, FormLimits, LinkState, PasskeyInfo, SessionInfo, TokenAnswer, TokenLifetime,
-    EMAIL_MAX_CHARS, PASSKEY_NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS_DEFAULT,
-    TOKEN_LIFETIME_SECS_DEFAULT, USERNAME_MAX_CHARS,
+    EndedSessions, FormLimits, LinkState, PasskeyInfo, SessionInfo, SignInSeen, TokenAnswer,
+    TokenLifetime, EMAIL_MAX_CHARS, PASSKEY_NAME_MAX_CHARS, PASSWORD_MAX_CHARS,
+    PASSWORD_MIN_CHARS_DEFAULT, TOKEN_LIFETIME_SECS_DEFAULT, USERNAME_MAX_CHARS,
 };

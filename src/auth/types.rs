@@ -240,13 +240,23 @@ pub struct EmailStatus {
 /// the address it proves, for a verification link), or it does not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkState {
-    /// The account the link is for, and the address a verification link
-    /// proves.
+    /// The account the link is for, the address a verification link proves,
+    /// and the sign-in a new-device alert's link is about.
     Valid {
         username: String,
         address: Option<String>,
+        sign_in: Option<SignInSeen>,
     },
     Invalid,
+}
+
+/// A sign-in as its new-device alert names it: the device, the client
+/// address and when (Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInSeen {
+    pub device: String,
+    pub client: String,
+    pub at: i64,
 }
 
 /// The longest email address, in characters (RFC 5321's path limit).

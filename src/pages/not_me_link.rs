@@ -5,7 +5,7 @@
 //! other browser forgotten, and the browser goes on to choose a new
 //! password. Nobody need be signed in. Rendered on the server.
 
-use super::post_form;
+use super::{post_form, Moment};
 use crate::{
     auth::{not_me_link, LinkState, NotMeByLink},
     routes::FORGOT_PASSWORD_PAGE,
@@ -24,10 +24,25 @@ pub fn NotMeLinkPage() -> impl IntoView {
 /// why not.
 async fn link() -> impl IntoView {
     match not_me_link().await {
-        Ok(LinkState::Valid { username, .. }) => view! {
+        Ok(LinkState::Valid {
+            username, sign_in, ..
+        }) => view! {
             <p>
                 "Someone signed in to the account " <strong data-testid="not-me-username">{username}</strong>
-                " from a new device. If it was not you, sign every device out now: every API "
+                " from a new device."
+            </p>
+            {sign_in.map(|seen| view! {
+                <dl class="session" data-testid="not-me-sign-in">
+                    <dt>"Device"</dt>
+                    <dd data-testid="not-me-device">{seen.device}</dd>
+                    <dt>"From"</dt>
+                    <dd data-testid="not-me-client">{seen.client}</dd>
+                    <dt>"When"</dt>
+                    <dd><Moment at=seen.at testid="not-me-at"/></dd>
+                </dl>
+            })}
+            <p>
+                "If it was not you, sign every device out now: every API "
                 "token is revoked, every passkey removed (someone in your account may have "
                 "added one: add yours again afterwards) and every other browser forgotten. "
                 "Then choose a new password that nobody else knows."

@@ -80,6 +80,16 @@ async fn a_new_browser_is_reported_and_the_alert_link_ends_that_session_and_ever
         .await
         .unwrap();
     assert_eq!(state["Valid"]["username"], "alice");
+    // The page names the sign-in the alert was about, as the mail did.
+    let sign_in = &state["Valid"]["sign_in"];
+    assert_eq!(sign_in["device"], "Safari on iPhone", "{state}");
+    assert_eq!(sign_in["client"], "127.0.0.1");
+    assert!(sign_in["at"].as_i64().is_some_and(|at| at > 0), "{state}");
+    let page = mailbox.page(NOT_ME_PAGE).await;
+    assert!(
+        page.contains(r#"data-testid="not-me-device">Safari on iPhone<"#),
+        "the page names the device"
+    );
     let done = mailbox.form_post("/api/alerts/not-me", &[]).await;
     assert!(done.status().is_redirection());
     assert_eq!(location(&done).as_deref(), Some("/password/reset"));

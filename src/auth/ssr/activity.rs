@@ -16,7 +16,7 @@
 //! so a change the user was told about is not missing from their page.
 
 use super::{AuthError, AuthService, RequestContext, SignedIn};
-use crate::auth::{ActivityEvent, ActivityKind, ActivityPage};
+use crate::auth::{ActivityEvent, ActivityKind, ActivityPage, SignInSeen};
 use crate::server::store::{query_on, Database, RunsQueries};
 
 /// Events per page.
@@ -228,6 +228,25 @@ pub async fn for_session(
         Some(&signed_in.handle),
     )
     .await?)
+}
+
+/// The first event recorded on `user_id`'s session `session_handle` (its
+/// sign-in): where and when, for the page a new-device alert's link leads
+/// to. `None` once the activity retention has dropped it.
+pub async fn sign_in_of_session(
+    database: &Database,
+    user_id: i64,
+    session_handle: &str,
+) -> Result<Option<SignInSeen>, sqlx::Error> {
+    let row: Option<(i64, String, String)> = query_on!(database, |executor| sqlx::query_as(
+        "SELECT at, device, client FROM security_events \
+         WHERE user_id = $1 AND session_handle = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(session_handle)
+    .fetch_optional(executor)
+    .await)?;
+    Ok(row.map(|(at, device, client)| SignInSeen { device, client, at }))
 }
 
 /// Deletes the events older than the retention at `now`; how many.

@@ -339,15 +339,20 @@ pub async fn state(cx: &RequestContext, purpose: Purpose) -> Result<LinkState, s
         return Ok(LinkState::Invalid);
     };
     let service = &cx.state;
-    Ok(
-        match find(&service.database, purpose, &token, service.clock.now()).await? {
-            Some(link) => LinkState::Valid {
-                username: link.username,
-                address: link.address,
-            },
-            None => LinkState::Invalid,
-        },
-    )
+    let Some(link) = find(&service.database, purpose, &token, service.clock.now()).await? else {
+        return Ok(LinkState::Invalid);
+    };
+    let sign_in = match (purpose, &link.session_handle) {
+        (Purpose::NotMe, Some(handle)) => {
+            super::activity::sign_in_of_session(&service.database, link.user_id, handle).await?
+        }
+        _ => None,
+    };
+    Ok(LinkState::Valid {
+        username: link.username,
+        address: link.address,
+        sign_in,
+    })
 }
 
 #[cfg(test)]
