@@ -128,6 +128,11 @@ test('a token made on the account page is shown once, copied, works with curl\'s
   await signIn(page, username, false);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await openAccount(page);
+  // Signed in without "keep me signed in": the session says it ends with the
+  // browser, and shows no cap a month off.
+  const here = page.locator('[data-testid=session][data-current=true]');
+  await expect(here.getByTestId('session-remembered')).toHaveText('no: ends when its browser closes');
+  await expect(here.getByText('Ends at the latest')).toHaveCount(0);
   await expect(page.getByTestId('token-count')).toHaveText('No token is outstanding.');
 
   await page.getByTestId('create-token').click();

@@ -39,8 +39,12 @@ fn Dashboard(user: CurrentUser) -> impl IntoView {
             <dd><Moment at=user.signed_in_at testid="signed-in-at"/></dd>
             <dt>"Ends if idle"</dt>
             <dd><Moment at=user.idle_expires_at testid="idle-expires-at"/></dd>
-            <dt>"Ends at the latest"</dt>
-            <dd><Moment at=user.absolute_expires_at/></dd>
+            // The cap matters to a session that outlasts the browser; one
+            // that ends with it shows that end instead.
+            {user.remembered.then(|| view! {
+                <dt>"Ends at the latest"</dt>
+                <dd><Moment at=user.absolute_expires_at testid="absolute-expires-at"/></dd>
+            })}
             <dt>"Keep me signed in"</dt>
             <dd data-testid="remembered">
                 {if user.remembered { "yes" } else { "no: ends when the browser closes" }}

@@ -41,6 +41,24 @@ async fn the_first_html_of_the_dashboard_holds_the_user_and_session_times() {
     assert!(html.contains("Sign out"));
 }
 
+/// A session shows the ends that apply to it: a kept one its idle timeout
+/// and its cap; one that ends with the browser says so, and its idle
+/// timeout, without a cap thirty days off.
+#[tokio::test]
+async fn the_dashboard_shows_the_ends_that_apply() {
+    let app = spawn_app().await;
+    app.signed_in_as("kept", true).await;
+    let kept = app.get("/dashboard").await.text().await.unwrap();
+    assert!(kept.contains(r#"data-testid="absolute-expires-at">20"#));
+    assert!(kept.contains(r#"data-testid="remembered">yes<"#));
+
+    app.signed_in_as("browser", false).await;
+    let browser = app.get("/dashboard").await.text().await.unwrap();
+    assert!(!browser.contains("Ends at the latest"));
+    assert!(browser.contains(r#"data-testid="idle-expires-at">20"#));
+    assert!(browser.contains("no: ends when the browser closes"));
+}
+
 #[tokio::test]
 async fn the_landing_page_links_to_sign_in_or_to_the_dashboard() {
     let app = spawn_app().await;

@@ -66,10 +66,16 @@ fn session_item(session: SessionInfo) -> impl IntoView {
                 <dd><Moment at=session.last_active_at/></dd>
                 <dt>"Ends if idle"</dt>
                 <dd><Moment at=session.idle_expires_at/></dd>
-                <dt>"Ends at the latest"</dt>
-                <dd><Moment at=session.absolute_expires_at/></dd>
+                // The cap matters to a session that outlasts its browser;
+                // one that ends with it shows that end instead.
+                {session.remembered.then(|| view! {
+                    <dt>"Ends at the latest"</dt>
+                    <dd><Moment at=session.absolute_expires_at/></dd>
+                })}
                 <dt>"Keep me signed in"</dt>
-                <dd>{if session.remembered { "yes" } else { "no" }}</dd>
+                <dd data-testid="session-remembered">
+                    {if session.remembered { "yes" } else { "no: ends when its browser closes" }}
+                </dd>
             </dl>
             {end}
         </li>
