@@ -300,3 +300,36 @@ async fn a_bearer_token_can_never_do_a_sensitive_action() {
     assert_eq!(tokens_held(&laptop).await, 1, "no token made or revoked");
     assert_eq!(laptop.sessions().await.len(), 1);
 }
+
+/// `/confirm` leads only to this site: a `next` that is not a local path
+/// (another host, escaped or not) becomes the account page, in its way back
+/// and in its form; `for=` only picks a name from the app's own table.
+#[tokio::test]
+async fn the_confirm_page_leads_only_to_this_site() {
+    let app = app().await;
+    let (laptop, _phone) = alice_on_two_devices(&app).await;
+    for hostile in [
+        "//evil.example/account",
+        "/%2F%2Fevil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let escaped: String = hostile.bytes().map(|byte| format!("%{byte:02X}")).collect();
+        let page = laptop
+            .page(&format!("/confirm?for=/api/account/delete&next={escaped}"))
+            .await;
+        assert!(!page.contains("evil.example"), "{hostile}: {page}");
+        assert!(
+            page.contains(r##"href="/account#deletion-heading""##),
+            "{hostile}: back to this site's account page"
+        );
+    }
+    let page = laptop
+        .page("/confirm?for=%3Cscript%3Ealert(1)%3C/script%3E&next=/account")
+        .await;
+    assert!(
+        !page.contains("<script>alert"),
+        "an unknown action names nothing"
+    );
+    assert!(page.contains("sensitive actions need your password again"));
+}
