@@ -13,7 +13,6 @@ nginx_bin="$(command -v nginx || echo "$TOOLS_DIR/nginx/usr/sbin/nginx")"
 postgres_server="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 redis_url="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port_a="$(free_port)"; port_b="$(free_port)"; port_nginx="$(free_port)"
 run="$(mktemp -d)"
 suffix="$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"

@@ -26,7 +26,6 @@ if [ ! -d target/site/pkg ]; then
   exit 1
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port="$(free_port)"
 smtp_port="$(free_port)"
 rm -rf target/e2e

@@ -9,6 +9,10 @@ use crate::{
         LocalTimes, LoginPage, NotFound, NotMeLinkPage, RegisterPage, ResetPasswordPage,
         SignOutButton, VerifyEmailPage,
     },
+    routes::{
+        ACCOUNT_PAGE, ACTIVITY_PAGE, CONFIRM_PAGE, DASHBOARD_PAGE, FORGOT_PASSWORD_PAGE,
+        NOT_ME_LINK_PAGE, RESET_PASSWORD_PAGE, SIGN_IN_PAGE, VERIFY_EMAIL_PAGE,
+    },
     session_ui::{viewer, NavLink},
     tabs::TabsInStep,
 };
@@ -120,29 +124,31 @@ pub const PAGES: &[Page] = &[
     page("/register", "Create an account", || {
         view! { <RegisterPage/> }.into_any()
     }),
-    page("/login", "Sign in", || view! { <LoginPage/> }.into_any()),
-    page("/dashboard", "Dashboard", || {
+    page(SIGN_IN_PAGE, "Sign in", || {
+        view! { <LoginPage/> }.into_any()
+    }),
+    page(DASHBOARD_PAGE, "Dashboard", || {
         view! { <DashboardPage/> }.into_any()
     }),
-    page("/account", "Your account", || {
+    page(ACCOUNT_PAGE, "Your account", || {
         view! { <AccountPage/> }.into_any()
     }),
-    page("/account/activity", "Security activity", || {
+    page(ACTIVITY_PAGE, "Security activity", || {
         view! { <ActivityPage/> }.into_any()
     }),
-    page("/confirm", "Confirm it's you", || {
+    page(CONFIRM_PAGE, "Confirm it's you", || {
         view! { <ConfirmPage/> }.into_any()
     }),
-    page("/email/verify", "Confirm your email address", || {
+    page(VERIFY_EMAIL_PAGE, "Confirm your email address", || {
         view! { <VerifyEmailPage/> }.into_any()
     }),
-    page("/password/forgot", "Forgot your password?", || {
+    page(FORGOT_PASSWORD_PAGE, "Forgot your password?", || {
         view! { <ForgotPasswordPage/> }.into_any()
     }),
-    page("/password/reset", "Choose a new password", || {
+    page(RESET_PASSWORD_PAGE, "Choose a new password", || {
         view! { <ResetPasswordPage/> }.into_any()
     }),
-    page("/alerts/not-me", "This wasn't me", || {
+    page(NOT_ME_LINK_PAGE, "This wasn't me", || {
         view! { <NotMeLinkPage/> }.into_any()
     }),
 ];
@@ -178,14 +184,14 @@ fn Nav(user: Option<CurrentUser>, current: Option<&'static str>) -> impl IntoVie
     let signed_in = user.map(|user| {
         view! {
             <span class="who" data-testid="nav-user">{user.username}</span>
-            <NavLink href="/dashboard" label="Dashboard" current/>
-            <NavLink href="/account" label="Account" current/>
+            <NavLink href=DASHBOARD_PAGE label="Dashboard" current/>
+            <NavLink href=ACCOUNT_PAGE label="Account" current/>
             <SignOutButton/>
         }
     });
     let signed_out = signed_in.is_none().then(|| {
         view! {
-            <NavLink href="/login" label="Sign in" current/>
+            <NavLink href=SIGN_IN_PAGE label="Sign in" current/>
             <NavLink href="/register" label="Create account" current/>
         }
     });

@@ -1,4 +1,8 @@
-use crate::{address::query_value, session_ui::viewer};
+use crate::{
+    address::query_value,
+    routes::{DASHBOARD_PAGE, SIGN_IN_PAGE},
+    session_ui::viewer,
+};
 use leptos::prelude::*;
 
 /// The home page, rendered on the server only.
@@ -8,13 +12,13 @@ pub fn LandingPage() -> impl IntoView {
     let greeting = match viewer() {
         Some(user) => view! {
             <p>"Signed in as " <strong>{user.username}</strong> ". "
-                <a href="/dashboard">"Go to your dashboard"</a>
+                <a href=DASHBOARD_PAGE>"Go to your dashboard"</a>
             </p>
         }
         .into_any(),
         None => view! {
             <p>
-                <a href="/login">"Sign in"</a> " or "
+                <a href=SIGN_IN_PAGE>"Sign in"</a> " or "
                 <a href="/register">"create an account"</a>
             </p>
         }

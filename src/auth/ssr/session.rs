@@ -164,9 +164,7 @@ pub async fn renew(
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.clear().await;
-    session.insert(SIGNED_IN_KEY, state).await?;
-    session.set_expiry(Some(policy.expiry(state)));
-    Ok(())
+    write(session, policy, state).await
 }
 
 /// Keeps this session past the browser's closing, as "keep me signed in"
@@ -181,9 +179,19 @@ pub async fn keep(
         remember: true,
         ..state.clone()
     };
-    session.insert(SIGNED_IN_KEY, &state).await?;
-    session.set_expiry(Some(policy.expiry(&state)));
+    write(session, policy, &state).await?;
     Ok(state)
+}
+
+/// Writes `state` into the session with the expiry it calls for.
+async fn write(
+    session: &Session,
+    policy: &SessionPolicy,
+    state: &SignedIn,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(SIGNED_IN_KEY, state).await?;
+    session.set_expiry(Some(policy.expiry(state)));
+    Ok(())
 }
 
 /// Ends the session: the record is deleted on the server and the cookie cleared.
@@ -216,8 +224,7 @@ pub async fn resolve(
                 last_seen: now,
                 ..state
             };
-            session.insert(SIGNED_IN_KEY, &state).await?;
-            session.set_expiry(Some(policy.expiry(&state)));
+            write(session, policy, &state).await?;
             Ok(Some(state))
         }
         Verdict::Expired => {

@@ -17,7 +17,7 @@ use crate::{
         count_tokens, get_email_status, list_ended_sessions, list_passkeys, list_sessions,
         CurrentUser,
     },
-    routes::ACTIVITY_PAGE,
+    routes::{ACCOUNT_PAGE, ACTIVITY_PAGE},
     session_ui::{form_limits, token_lifetime},
 };
 use leptos::prelude::*;
@@ -25,7 +25,7 @@ use leptos::prelude::*;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     view! {
-        <SignedInOnly path="/account" page=|user| view! {
+        <SignedInOnly path=ACCOUNT_PAGE page=|user| view! {
             <Suspense fallback=|| ()>{Suspend::new(account(user))}</Suspense>
         }/>
     }

@@ -194,17 +194,16 @@ pub(super) struct Found {
     pub passkey: Passkey,
 }
 
-/// The passkey whose credential id is `credential_id`, with its account's
-/// handle.
+/// The passkey whose credential id is `id`, with its account's handle.
 pub(super) async fn find<'a>(
     on: impl RunsQueries<'a>,
-    credential_id: &[u8],
+    id: &[u8],
 ) -> Result<Option<Found>, AuthError> {
     let row: Option<(i64, i64, String, String)> = query_on!(on, |executor| sqlx::query_as(
         "SELECT p.id, p.user_id, p.credential, h.handle FROM passkeys p \
          JOIN passkey_handles h ON h.user_id = p.user_id WHERE p.credential_id = $1",
     )
-    .bind(self::credential_id(credential_id))
+    .bind(credential_id(id))
     .fetch_optional(executor)
     .await)?;
     row.map(|(id, user_id, credential, handle)| {
